@@ -1,0 +1,277 @@
+"""Domain model for what came in: consultations, responses, recommendations, frameworks.
+
+Plain SQLAlchemy 2.0 typed models on one declarative ``Base`` so the package can be
+used from scripts and tests without Flask; ``tracker`` binds the same metadata to
+Flask-SQLAlchemy and adds the workflow models (users, decisions, actions, audit).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
+
+# Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+CONSENT_LEVELS = ("named", "anonymous", "confidential")
+CONSULTATION_STATUSES = ("draft", "open", "closed", "analysing", "outcome published")
+RESPONSE_STATUSES = ("received", "in review", "recommendations confirmed", "closed")
+LINK_ORIGINS = ("explicit", "suggested", "manual")
+LINK_STATUSES = ("proposed", "confirmed", "rejected")
+
+
+class Framework(Base):
+    """A standards framework or set of strategic objectives, imported as data."""
+
+    __tablename__ = "framework"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(300))
+    version: Mapped[str] = mapped_column(String(50))
+    kind: Mapped[str] = mapped_column(String(50), default="standards")
+    source: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    items: Mapped[list[FrameworkItem]] = relationship(
+        back_populates="framework", order_by="FrameworkItem.position"
+    )
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.version})"
+
+
+class FrameworkItem(Base):
+    """One node of a framework tree, identified by a hierarchical code such as ``1.3.2``."""
+
+    __tablename__ = "framework_item"
+    __table_args__ = (UniqueConstraint("framework_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    framework_id: Mapped[int] = mapped_column(ForeignKey("framework.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("framework_item.id"), index=True)
+    code: Mapped[str] = mapped_column(String(50))
+    title: Mapped[str | None] = mapped_column(String(300))
+    text: Mapped[str | None] = mapped_column(Text)
+    aliases: Mapped[list[Any]] = mapped_column(default=list)
+    verified: Mapped[bool | None] = mapped_column(Boolean)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when a re-import no longer lists the item; kept so its links survive.
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    framework: Mapped[Framework] = relationship(back_populates="items")
+    parent: Mapped[FrameworkItem | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[FrameworkItem]] = relationship(
+        back_populates="parent", order_by="FrameworkItem.position"
+    )
+
+    @property
+    def depth(self) -> int:
+        return self.code.count(".")
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} {self.title}" if self.title else self.code
+
+
+class Consultation(Base):
+    __tablename__ = "consultation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(String(300))  # the organisation consulting
+    summary: Mapped[str | None] = mapped_column(Text)
+    opens_on: Mapped[dt.date | None] = mapped_column(Date)
+    closes_on: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(30), default="open")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="consultation", order_by="Question.position"
+    )
+    responses: Mapped[list[Response]] = relationship(back_populates="consultation")
+
+
+class Question(Base):
+    __tablename__ = "question"
+    __table_args__ = (UniqueConstraint("consultation_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"), index=True)
+    number: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    topic: Mapped[str | None] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    consultation: Mapped[Consultation] = relationship(back_populates="questions")
+
+
+class Respondent(Base):
+    """Who responded. Contact details are private and never published."""
+
+    __tablename__ = "respondent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), index=True)
+    organisation_type: Mapped[str | None] = mapped_column(String(100))
+    consent: Mapped[str] = mapped_column(String(20), default="named")
+    contact_details: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
+
+    responses: Mapped[list[Response]] = relationship(back_populates="respondent")
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+
+class Document(Base):
+    """An original file exactly as received, stored once per content hash."""
+
+    __tablename__ = "document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Response(Base):
+    __tablename__ = "response"
+    __table_args__ = (UniqueConstraint("consultation_id", "document_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"), index=True)
+    respondent_id: Mapped[int] = mapped_column(ForeignKey("respondent.id"), index=True)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(30), default="document")
+    received_on: Mapped[dt.date | None] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(40), default="received")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
+
+    consultation: Mapped[Consultation] = relationship(back_populates="responses")
+    respondent: Mapped[Respondent] = relationship(back_populates="responses")
+    document: Mapped[Document | None] = relationship()
+    recommendations: Mapped[list[Recommendation]] = relationship(
+        back_populates="response", order_by="Recommendation.sequence"
+    )
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+
+class Recommendation(Base):
+    """One recommendation, anchored to its source text by character spans."""
+
+    __tablename__ = "recommendation"
+    __table_args__ = (UniqueConstraint("response_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)
+    key: Mapped[str] = mapped_column(String(30))
+    sequence: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    # [[start, end], ...] offsets into Response.text; the first is the primary anchor.
+    spans: Mapped[list[Any]] = mapped_column(default=list)
+    unresolved_references: Mapped[list[Any]] = mapped_column(default=list)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("recommendation.id"), index=True)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("recommendation.id"), index=True)
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("question.id"), index=True)
+    origin: Mapped[str] = mapped_column(String(20), default="extracted")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
+
+    response: Mapped[Response] = relationship(back_populates="recommendations")
+    parent: Mapped[Recommendation | None] = relationship(
+        remote_side=[id], foreign_keys=[parent_id], back_populates="children"
+    )
+    children: Mapped[list[Recommendation]] = relationship(
+        foreign_keys=[parent_id], back_populates="parent", order_by="Recommendation.sequence"
+    )
+    duplicate_of: Mapped[Recommendation | None] = relationship(
+        remote_side=[id], foreign_keys=[duplicate_of_id]
+    )
+    question: Mapped[Question | None] = relationship()
+    links: Mapped[list[Link]] = relationship(back_populates="recommendation")
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+
+class Link(Base):
+    """A recommendation mapped to a framework item, with where the link came from."""
+
+    __tablename__ = "link"
+    __table_args__ = (UniqueConstraint("recommendation_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recommendation_id: Mapped[int] = mapped_column(ForeignKey("recommendation.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("framework_item.id"), index=True)
+    origin: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="proposed")
+    score: Mapped[float | None] = mapped_column(Float)
+    evidence: Mapped[str | None] = mapped_column(Text)  # the words that made the link
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
+
+    recommendation: Mapped[Recommendation] = relationship(back_populates="links")
+    item: Mapped[FrameworkItem] = relationship()
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+
+__all__ = [
+    "Base",
+    "Consultation",
+    "Document",
+    "Framework",
+    "FrameworkItem",
+    "Link",
+    "Question",
+    "Recommendation",
+    "Respondent",
+    "Response",
+    "utcnow",
+]

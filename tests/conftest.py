@@ -1,0 +1,58 @@
+"""Fixtures: an app on a temporary SQLite file (or TEST_DATABASE_URL), a client and a CLI runner."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tracker import create_app
+from tracker.db import db
+
+DEMO_DATA = Path(__file__).resolve().parent.parent / "tracker" / "demo_data"
+CLINKS_RESPONSE = DEMO_DATA / "responses" / "clinks-2019.txt"
+PROBATION_FRAMEWORK = DEMO_DATA / "frameworks" / "hmip-probation-standards-2019.yaml"
+SUER_FRAMEWORK = DEMO_DATA / "frameworks" / "hmip-service-user-engagement-2019.yaml"
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def database_url(tmp_path: Path) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
+        }
+    )
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app):
+    """The request-independent session, with an app context pushed for the test."""
+    with app.app_context():
+        yield db.session

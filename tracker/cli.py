@@ -1,0 +1,12 @@
+"""Register the ``flask --app tracker ...`` commands."""
+from flask import Flask
+
+from .commands import consultations, demo, frameworks, responses
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(frameworks.frameworks_cli)
+    app.cli.add_command(consultations.consultations_cli)
+    app.cli.add_command(responses.extract_command)
+    app.cli.add_command(responses.ingest_command)
+    app.cli.add_command(demo.demo_cli)

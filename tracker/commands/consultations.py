@@ -1,0 +1,2 @@
+import click
+consultations_cli = click.Group("consultations")

@@ -1,0 +1,2 @@
+import click
+demo_cli = click.Group("demo")

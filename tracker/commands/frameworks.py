@@ -1,0 +1,2 @@
+import click
+frameworks_cli = click.Group("frameworks")

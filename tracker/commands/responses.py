@@ -1,0 +1,3 @@
+import click
+extract_command = click.Command("extract")
+ingest_command = click.Command("ingest")

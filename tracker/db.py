@@ -1,0 +1,17 @@
+"""Flask-SQLAlchemy bound to the domain metadata, and Flask-Migrate for Alembic."""
+from pathlib import Path
+
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+from consultations.models import Base
+
+from . import models  # noqa: F401  (registers the workflow tables on the shared metadata)
+
+db = SQLAlchemy(metadata=Base.metadata)
+migrate = Migrate(directory=str(Path(__file__).with_name("migrations")))
+
+
+def init_app(app):
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True)

@@ -1,0 +1,117 @@
+"""Workflow models: users, decisions, implementation actions and the audit log.
+
+They share ``consultations.models.Base`` so one Alembic history covers the whole schema.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consultations.models import Base, Recommendation, utcnow
+
+ROLES = ("admin", "policy", "methodology", "approver", "viewer")
+DECISION_OUTCOMES = (
+    "accepted",
+    "accepted in part",
+    "not accepted",
+    "already in place",
+    "under consideration",
+)
+DECISION_STATES = ("draft", "approved", "published")
+ACTION_STATUSES = ("not started", "in progress", "implemented", "superseded", "withdrawn")
+
+
+class User(Base):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Decision(Base):
+    """The inspectorate's decision on a recommendation (and its duplicates)."""
+
+    __tablename__ = "decision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recommendation_id: Mapped[int] = mapped_column(ForeignKey("recommendation.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(40))
+    public_rationale: Mapped[str] = mapped_column(Text, default="")
+    internal_note: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(20), default="draft")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
+
+    recommendation: Mapped[Recommendation] = relationship()
+    actions: Mapped[list[Action]] = relationship(back_populates="decision")
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+
+class Action(Base):
+    """A piece of implementation work under a decision."""
+
+    __tablename__ = "action"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(200))
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(30), default="not started")
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
+
+    decision: Mapped[Decision] = relationship(back_populates="actions")
+    updates: Mapped[list[ActionUpdate]] = relationship(
+        back_populates="action", order_by="ActionUpdate.on"
+    )
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+
+class ActionUpdate(Base):
+    """A dated progress note on an action, optionally with evidence and a status change."""
+
+    __tablename__ = "action_update"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("action.id"), index=True)
+    on: Mapped[dt.date] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(Text)
+    evidence_url: Mapped[str | None] = mapped_column(String(1000))
+    new_status: Mapped[str | None] = mapped_column(String(30))
+    is_public: Mapped[bool] = mapped_column(default=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    action: Mapped[Action] = relationship(back_populates="updates")
+
+
+class AuditEvent(Base):
+    """One changed field of one object: who, when, old and new value."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    entity_type: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(100))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
