@@ -1,2 +1,53 @@
+"""``demo load``: the demo frameworks, consultation and the Clinks response. Safe to repeat."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
 import click
-demo_cli = click.Group("demo")
+from flask.cli import AppGroup
+
+from consultations.consultation_import import load_consultation_file, upsert_consultation
+from consultations.frameworks import import_framework, load_framework_file
+from consultations.ingest import ingest_document
+
+from ..db import db
+
+DEMO_DATA = Path(__file__).resolve().parent.parent / "demo_data"
+DEMO_RESPONSES = [
+    # (consultation, file, respondent, organisation type, consent, received)
+    ("probation-inspection-changes-2019", "clinks-2019.txt", "Clinks", "voluntary sector", "named",
+     dt.date(2019, 4, 12)),
+]
+
+demo_cli = AppGroup("demo", help="Demo data.")
+
+
+@demo_cli.command("load")
+def load_command() -> None:
+    """Load the demo data; running it again changes nothing."""
+    try:
+        for path in sorted((DEMO_DATA / "frameworks").glob("*.yaml")):
+            report = import_framework(db.session, load_framework_file(path))
+            click.echo(f"Framework {report.framework.key} {report.framework.version}: "
+                       f"{report.created} new, {report.updated} updated, {report.unchanged} unchanged.")
+        for path in sorted(DEMO_DATA.glob("consultation-*.yaml")):
+            consultation, created = upsert_consultation(db.session, load_consultation_file(path))
+            click.echo(f"Consultation {consultation.slug}: {'created' if created else 'up to date'}.")
+        for slug, filename, respondent, org_type, consent, received in DEMO_RESPONSES:
+            result = ingest_document(
+                db.session,
+                consultation_slug=slug,
+                filename=filename,
+                data=(DEMO_DATA / "responses" / filename).read_bytes(),
+                respondent_name=respondent,
+                organisation_type=org_type,
+                consent=consent,
+                received_on=received,
+            )
+            state = f"ingested, {result.recommendations} recommendations" if result.created else "already ingested"
+            click.echo(f"Response from {respondent} to {slug}: {state}.")
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise

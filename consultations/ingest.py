@@ -1,0 +1,204 @@
+"""Store a written response: the original, its cleaned text, and its recommendations.
+
+``ingest_document`` only adds to the session and flushes; the caller commits, or rolls
+back on any error so a failed ingestion leaves the database exactly as it was.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .cleaning import clean_text
+from .frameworks import current_items
+from .extract import ExtractedRecommendation, content_words, extract_recommendations
+from .models import (
+    CONSENT_LEVELS,
+    Consultation,
+    Document,
+    FrameworkItem,
+    Link,
+    Question,
+    Recommendation,
+    Respondent,
+    Response,
+)
+from .readers import ReadError, read_document
+from .references import ReferenceResolver
+
+
+class IngestError(ValueError):
+    """The response cannot be ingested; the message says why and what to do."""
+
+
+@dataclass
+class IngestResult:
+    response: Response
+    created: bool
+    recommendations: int = 0
+    links: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def find_consultation(session: Session, slug: str) -> Consultation:
+    consultation = session.scalar(select(Consultation).where(Consultation.slug == slug))
+    if consultation is None:
+        known = session.scalars(select(Consultation.slug).order_by(Consultation.slug)).all()
+        hint = f" Known consultations: {', '.join(known)}." if known else " No consultations exist yet."
+        raise IngestError(f"There is no consultation '{slug}'.{hint}")
+    return consultation
+
+
+def ingest_document(
+    session: Session,
+    *,
+    consultation_slug: str,
+    filename: str,
+    data: bytes,
+    respondent_name: str,
+    organisation_type: str | None = None,
+    consent: str | None = None,
+    received_on: dt.date | None = None,
+    framework_items: list[FrameworkItem] | None = None,
+) -> IngestResult:
+    """Ingest one written response. The same file twice for a consultation creates nothing."""
+    respondent_name = " ".join((respondent_name or "").split())
+    if not respondent_name:
+        raise IngestError("The respondent's name is missing. Give the organisation or person's name.")
+    if consent is not None and consent not in CONSENT_LEVELS:
+        raise IngestError(f"Consent must be one of {', '.join(CONSENT_LEVELS)}, not '{consent}'.")
+    consultation = find_consultation(session, consultation_slug)
+
+    digest = sha256_hex(data)
+    existing = session.scalar(
+        select(Response)
+        .join(Document, Response.document_id == Document.id)
+        .where(Response.consultation_id == consultation.id, Document.sha256 == digest)
+    )
+    if existing is not None:
+        return IngestResult(response=existing, created=False)
+
+    try:
+        document_text = read_document(filename, data)
+    except ReadError as error:
+        raise IngestError(str(error)) from None
+    text = clean_text(document_text.text)
+    if not text.strip():
+        raise IngestError(f"{filename} has no text left once page numbers and headers are removed.")
+
+    if framework_items is None:
+        framework_items = current_items(session)
+    extracted = extract_recommendations(
+        text, resolver=ReferenceResolver(framework_items), self_names=[respondent_name]
+    )
+
+    warnings: list[str] = []
+    respondent = _find_or_create_respondent(
+        session, respondent_name, organisation_type, consent, warnings
+    )
+    document = session.scalar(select(Document).where(Document.sha256 == digest)) or Document(
+        sha256=digest,
+        filename=filename,
+        media_type=document_text.media_type,
+        size=len(data),
+        content=data,
+    )
+    response = Response(
+        consultation=consultation,
+        respondent=respondent,
+        document=document,
+        channel="document",
+        received_on=received_on,
+        text=text,
+    )
+    session.add(response)
+    links = _add_recommendations(session, response, extracted, list(consultation.questions))
+    session.flush()
+    return IngestResult(
+        response=response, created=True, recommendations=len(extracted), links=links, warnings=warnings
+    )
+
+
+def _find_or_create_respondent(session, name, organisation_type, consent, warnings) -> Respondent:
+    respondent = session.scalar(
+        select(Respondent).where(func.lower(Respondent.name) == name.lower()).order_by(Respondent.id)
+    )
+    if respondent is None:
+        respondent = Respondent(
+            name=name, organisation_type=organisation_type, consent=consent or "anonymous"
+        )
+        session.add(respondent)
+        return respondent
+    if organisation_type and not respondent.organisation_type:
+        respondent.organisation_type = organisation_type
+    if consent and consent != respondent.consent:
+        warnings.append(
+            f"{respondent.name} already exists with publication consent '{respondent.consent}'; "
+            f"it was not changed to '{consent}'. Change consent on the respondent's record."
+        )
+    return respondent
+
+
+def _add_recommendations(
+    session: Session,
+    response: Response,
+    extracted: list[ExtractedRecommendation],
+    questions: list[Question],
+) -> int:
+    by_key: dict[str, Recommendation] = {}
+    links = 0
+    for sequence, found in enumerate(extracted, start=1):
+        recommendation = Recommendation(
+            response=response,
+            key=found.key,
+            sequence=sequence,
+            text=found.text,
+            spans=[list(span) for span in found.spans],
+            unresolved_references=list(found.unresolved_references),
+            parent=by_key.get(found.parent) if found.parent else None,
+            question=match_question(found.heading, questions),
+            origin="extracted",
+        )
+        session.add(recommendation)
+        by_key[found.key] = recommendation
+        for item in found.items:
+            session.add(
+                Link(
+                    recommendation=recommendation,
+                    item=item,
+                    origin="explicit",
+                    status="confirmed",
+                    evidence=found.evidence.get(id(item)),
+                )
+            )
+            links += 1
+    return links
+
+
+QUESTION_MATCH = 0.6
+
+
+def match_question(heading: str | None, questions: list[Question]) -> Question | None:
+    """The consultation question a heading repeats or names, if one matches well enough."""
+    if not heading or not questions:
+        return None
+    heading_words = content_words(heading)
+    if not heading_words:
+        return None
+    best, best_score = None, 0.0
+    for question in questions:
+        for candidate in (question.text, question.topic or ""):
+            words = content_words(candidate)
+            if not words:
+                continue
+            score = len(heading_words & words) / min(len(heading_words), len(words))
+            if score > best_score:
+                best, best_score = question, score
+    return best if best_score >= QUESTION_MATCH else None
