@@ -14,7 +14,7 @@ from pathlib import Path
 from consultations.cleaning import clean_text
 from consultations.consultation_import import load_consultation_file, upsert_consultation
 from consultations.extract import extract_recommendations
-from consultations.frameworks import current_items, import_framework, load_framework_file
+from consultations.frameworks import import_framework, load_framework_file
 from consultations.ingest import ingest_document
 from consultations.references import ReferenceResolver
 
@@ -72,7 +72,6 @@ def bench_ingest() -> None:
                     filename="clinks-2019.txt",
                     data=data,
                     respondent_name="Clinks",
-                    framework_items=None if run == 0 else current_items(db.session),
                 )
                 db.session.commit()
                 timings.append(time.perf_counter() - start)

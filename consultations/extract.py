@@ -203,7 +203,6 @@ class _Candidate:
     spans: list[tuple[int, int]]
     heading: str | None
     children: list[_Candidate] = field(default_factory=list)
-    from_summary: bool = False
 
 
 # --- the extractor ------------------------------------------------------------------
@@ -250,7 +249,7 @@ class _Reader:
                 i += 1
                 continue
             if section == "recommendations":
-                self._read_summary_block(block, heading)
+                self._read_summary_block(block)
                 i += 1
                 continue
             i = self._read_body_block(i, heading)
@@ -265,11 +264,11 @@ class _Reader:
         return "body"
 
     # Summary sections: every item is a recommendation; lettered items are its sub-points.
-    def _read_summary_block(self, block: Block, heading: str | None) -> None:
+    def _read_summary_block(self, block: Block) -> None:
         if block.kind == "paragraph" and not self._is_recommendation(self._sentence_texts(block), summary=True):
             return  # an introduction such as "We make the following recommendations:"
-        candidate = _Candidate([(block.start, block.end)], None, from_summary=True)
-        if block.kind == "item" and block.marker_kind in ("letter", "roman") and self.tops:
+        candidate = _Candidate([(block.start, block.end)], None)
+        if block.kind == "item" and block.marker_kind == "letter" and self.tops:
             self.tops[-1].children.append(candidate)
         else:
             self.tops.append(candidate)
@@ -304,11 +303,7 @@ class _Reader:
         if following is None or following.kind != "item":
             return False
         last = texts[-1]
-        return bool(
-            _LIST_LEAD_IN.search(last)
-            or self._is_recommendation([last], summary=False)
-            or (_ANAPHORA.search(last) and self.recommending.search(last))
-        )
+        return bool(_LIST_LEAD_IN.search(last) or self._is_recommendation([last], summary=False))
 
     def _read_sentences(self, sentences, texts, heading) -> None:
         current: _Candidate | None = None

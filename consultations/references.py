@@ -34,7 +34,6 @@ _STRUCTURAL = re.compile(
     rf"\b(?P<keyword>{_KEYWORDS})\s+(?P<numbers>{_NUMBER}(?:\s*(?:,|and|or|&)\s*{_NUMBER})*)\b",
     re.IGNORECASE,
 )
-_SPLIT_NUMBERS = re.compile(r"\s*(?:,|\band\b|\bor\b|&)\s*", re.IGNORECASE)
 _BARE_CODE = re.compile(r"(?<![\w.£$€/-])(?P<code>\d{1,2}(?:\.\d{1,2}){1,3})(?![\w%]|\.\d)")
 _NOT_A_CODE_AFTER = re.compile(r"^\s*(?:%|per\s*cent|million|billion|bn\b|m\b|times|hours|years|km|miles)", re.I)
 _NOT_A_CODE_BEFORE = re.compile(
@@ -87,8 +86,6 @@ def find_mentions(text: str) -> list[Mention]:
         numbers_start = match.start("numbers")
         for number_match in re.finditer(rf"{_NUMBER}", match.group("numbers"), re.IGNORECASE):
             raw = number_match.group(0)
-            if raw.lower() in {"and", "or"}:
-                continue
             number = NUMBER_WORDS.get(raw.lower(), raw)
             if keyword in ("question", "prompt") and "." not in number:
                 continue  # "question 4" is the consultation's own question, not a framework item
@@ -121,7 +118,6 @@ class ReferenceResolver:
     def __init__(self, items: Iterable[ItemLike]):
         self.by_code: dict[str, list] = {}
         self.by_alias: dict[str, list] = {}
-        self.codes_by_item: dict[int, str] = {}
         for item in items:
             self.by_code.setdefault(item.code.casefold(), []).append(item)
             for alias in item.aliases or []:
