@@ -29,7 +29,7 @@ demo: db
 	$(FLASK) demo load
 
 run: demo
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	TRACKER_DEVELOPMENT=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: setup
 	$(BIN)/pytest -q

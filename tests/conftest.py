@@ -28,6 +28,8 @@ def app(tmp_path, monkeypatch):
         {
             "TESTING": True,
             "SECRET_KEY": "test",
+            "WTF_CSRF_ENABLED": False,  # tests/test_auth.py checks CSRF with it on
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashes; production uses scrypt
             "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
         }
     )
@@ -56,3 +58,31 @@ def session(app):
     """The request-independent session, with an app context pushed for the test."""
     with app.app_context():
         yield db.session
+
+
+PASSWORD = "a long test password"
+ROLES = ("admin", "policy", "methodology", "approver", "viewer")
+
+
+@pytest.fixture
+def users(app):
+    """One active user per role, emailed ROLE@example.org, all with PASSWORD."""
+    from tracker.auth import create_user
+
+    with app.app_context():
+        ids = {role: create_user(db.session, f"{role}@example.org", role, PASSWORD, role.title()).id
+               for role in ROLES}
+        db.session.commit()
+    return ids
+
+
+@pytest.fixture
+def sign_in(client, users):
+    """sign_in(role) signs the test client in as that role's user."""
+
+    def _sign_in(role: str):
+        response = client.post("/sign-in", data={"email": f"{role}@example.org", "password": PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return _sign_in

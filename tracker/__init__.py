@@ -5,7 +5,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, redirect, url_for
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +24,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         GOVUK_FRONTEND_DIR=str(PROJECT_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"),
         SERVICE_NAME="Consultation response tracker",
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        DEVELOPMENT=False,  # `make run` sets TRACKER_DEVELOPMENT=1: cookies may travel over http
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("TRACKER")
@@ -34,6 +37,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+
+    # Session cookies travel only over HTTPS, except on a developer's own machine and in tests.
+    app.config["SESSION_COOKIE_SECURE"] = not (app.config["DEVELOPMENT"] or app.config.get("TESTING"))
 
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
@@ -51,13 +57,40 @@ def create_app(test_config: dict | None = None) -> Flask:
         ]
     )
 
-    from . import assets, browse, cli, db, errors
+    from flask_wtf.csrf import CSRFProtect
+    from govuk_frontend_wtf.main import WTFormsHelpers
+
+    from . import (  # noqa: F401 (audit registers its hook on import)
+        admin,
+        assets,
+        audit,
+        auth,
+        browse,
+        cli,
+        db,
+        decisions,
+        errors,
+        history,
+        implementation,
+        mapping,
+        triage,
+    )
 
     db.init_app(app)
+    CSRFProtect(app)
+    WTFormsHelpers(app)
     assets.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
-    app.register_blueprint(browse.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(browse.bp, url_prefix="/staff")
+    for staff_area in (history, triage, mapping, decisions, implementation, admin):
+        app.register_blueprint(staff_area.bp, url_prefix="/staff")
+
+    @app.route("/")
+    def index():
+        return redirect(url_for("browse.home"))
+
     return app
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, abort, render_template, send_file
+from flask import Blueprint, abort, current_app, render_template, send_file
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -28,7 +28,9 @@ from consultations.models import (
     Response,
 )
 
+from .auth import login_required
 from .db import db
+from .models import Decision
 
 bp = Blueprint("browse", __name__)
 
@@ -216,6 +218,7 @@ def item_link_counts(framework_id: int) -> dict[int, int]:
 
 
 @bp.route("/")
+@login_required
 def home():
     """What the service is for, with counts so staff can see what is loaded."""
     consultations = db.session.scalar(select(func.count()).select_from(Consultation))
@@ -226,6 +229,7 @@ def home():
 
 
 @bp.route("/consultations/")
+@login_required
 def consultations():
     """All consultations with their response counts (one query)."""
     responses = (
@@ -245,6 +249,7 @@ def consultations():
 
 
 @bp.route("/consultations/<slug>")
+@login_required
 def consultation(slug: str):
     """One consultation: its questions and its (non-deleted) responses."""
     item = db.one_or_404(
@@ -274,6 +279,7 @@ def _live_response(response_id: int, *options) -> Response:
 
 
 @bp.route("/responses/<int:response_id>")
+@login_required
 def response(response_id: int):
     """A response with its recommendations and the text they were found in."""
     item = _live_response(
@@ -304,6 +310,7 @@ def response(response_id: int):
 
 
 @bp.route("/responses/<int:response_id>/original")
+@login_required
 def response_original(response_id: int):
     """The original file exactly as received, as an attachment (never rendered inline)."""
     item = _live_response(response_id)
@@ -323,6 +330,7 @@ def response_original(response_id: int):
 
 
 @bp.route("/frameworks/")
+@login_required
 def frameworks():
     """All frameworks with current and retired item counts (one query)."""
     items = (
@@ -345,6 +353,7 @@ def frameworks():
 
 
 @bp.route("/frameworks/<key>/<version>")
+@login_required
 def framework(key: str, version: str):
     """A framework as a tree, with linked-recommendation counts from one aggregate query."""
     item = db.one_or_404(
@@ -363,4 +372,52 @@ def framework(key: str, version: str):
         item_count=len(items),
         retired_count=sum(1 for i in items if i.retired_at is not None),
         linked_items=len(counts),
+    )
+
+
+@bp.app_template_global()
+def has_endpoint(endpoint: str) -> bool:
+    """For links to staff areas that a deployment may not have registered."""
+    return endpoint in current_app.view_functions
+
+
+@bp.route("/recommendations/<int:rec_id>")
+@login_required
+def recommendation(rec_id: int):
+    """One recommendation: where it came from, its links, duplicates, decision and actions."""
+    rec = db.one_or_404(
+        select(Recommendation)
+        .where(Recommendation.id == rec_id)
+        .options(
+            selectinload(Recommendation.response).selectinload(Response.respondent),
+            selectinload(Recommendation.response).selectinload(Response.consultation),
+            selectinload(Recommendation.parent),
+            selectinload(Recommendation.children),
+            selectinload(Recommendation.question),
+            selectinload(Recommendation.duplicate_of).selectinload(Recommendation.response)
+            .selectinload(Response.respondent),
+            selectinload(Recommendation.links).selectinload(Link.item).selectinload(FrameworkItem.framework),
+        )
+    )
+    duplicates = db.session.scalars(
+        select(Recommendation)
+        .where(Recommendation.duplicate_of_id == rec.id, Recommendation.deleted_at.is_(None))
+        .options(selectinload(Recommendation.response).selectinload(Response.respondent))
+        .order_by(Recommendation.id)
+    ).all()
+    decided_on = rec.duplicate_of_id or rec.id  # a duplicate shares the decision of its group
+    decision = db.session.scalar(
+        select(Decision)
+        .where(Decision.recommendation_id == decided_on, Decision.deleted_at.is_(None))
+        .options(selectinload(Decision.actions))
+        .order_by(Decision.id.desc())
+    )
+    sources = [rec.response.text[start:end] for start, end in clean_spans(rec.spans, len(rec.response.text))]
+    return render_template(
+        "browse/recommendation.html",
+        rec=rec,
+        sources=sources,
+        duplicates=duplicates,
+        decision=decision,
+        links=[link for link in rec.links if link.status != "rejected"],
     )

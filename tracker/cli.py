@@ -1,6 +1,7 @@
 """Register the ``flask --app tracker ...`` commands."""
 from flask import Flask
 
+from .auth import users_cli
 from .commands import consultations, demo, frameworks, responses
 
 
@@ -10,3 +11,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(responses.extract_command)
     app.cli.add_command(responses.ingest_command)
     app.cli.add_command(demo.demo_cli)
+    app.cli.add_command(users_cli)

@@ -1,11 +1,29 @@
 """Error pages in the GOV.UK pattern: say what went wrong and what to do next."""
 from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
+
+from .db import db
 
 
 def init_app(app: Flask) -> None:
+    @app.errorhandler(403)
+    def forbidden(error):
+        return render_template("errors/403.html"), 403
+
     @app.errorhandler(404)
     def not_found(error):
         return render_template("errors/404.html"), 404
+
+    @app.errorhandler(CSRFError)
+    def form_expired(error):
+        return render_template("errors/form_expired.html"), 400
+
+    @app.errorhandler(StaleDataError)
+    def saved_at_the_same_time(error):
+        # Two saves raced past the version check; the later one lost and nothing of it was kept.
+        db.session.rollback()
+        return render_template("errors/conflict.html"), 409
 
     @app.errorhandler(500)
     def server_error(error):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultations.models import Base, Recommendation, utcnow
@@ -46,6 +46,10 @@ class Decision(Base):
     public_rationale: Mapped[str] = mapped_column(Text, default="")
     internal_note: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(20), default="draft")
+    # What the public sees: copied from the working fields when a decision is published, so
+    # revising a published decision never unpublishes it; earlier texts stay in the audit log.
+    published_outcome: Mapped[str | None] = mapped_column(String(40))
+    published_rationale: Mapped[str | None] = mapped_column(Text)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
@@ -103,9 +107,14 @@ class ActionUpdate(Base):
 
 
 class AuditEvent(Base):
-    """One changed field of one object: who, when, old and new value."""
+    """One changed field of one object: who, when, old and new value.
+
+    ``version`` is the object's version after the change, so a stale edit form can list
+    exactly what changed since the version it was loaded at.
+    """
 
     __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_entity", "entity_type", "entity_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
@@ -115,3 +124,6 @@ class AuditEvent(Base):
     field: Mapped[str] = mapped_column(String(100))
     old: Mapped[str | None] = mapped_column(Text)
     new: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int | None] = mapped_column(Integer)
+
+    user: Mapped[User | None] = relationship()

@@ -1,0 +1,28 @@
+"""One base form for every form: CSRF on, GOV.UK rendering via govuk-frontend-wtf widgets.
+
+Forms that only read (search, filters) use ``QueryForm``: GET, no CSRF token in the URL.
+A form editing an object carries its ``version``, so a stale submission is detected.
+"""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import IntegerField
+from wtforms.widgets import HiddenInput
+from wtforms.validators import InputRequired
+
+
+class Form(FlaskForm):
+    """Base for every form that changes something: CSRF protected."""
+
+
+class QueryForm(FlaskForm):
+    """GET forms (filters, search): no CSRF token, values read from the query string."""
+
+    class Meta:
+        csrf = False
+
+
+class VersionedForm(Form):
+    """An edit form that remembers the version of the object it was loaded with."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])

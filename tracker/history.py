@@ -1,0 +1,26 @@
+"""History pages: every recorded change to one object, newest first."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, abort, render_template
+
+from .audit import AUDITED, history
+from .auth import login_required
+from .db import db
+
+bp = Blueprint("history", __name__)
+
+
+@bp.route("/history/<entity>/<int:entity_id>")
+@login_required
+def show(entity: str, entity_id: int):
+    model = AUDITED.get(entity)
+    if model is None:
+        abort(404)
+    obj = db.session.get(model, entity_id)
+    if obj is None:
+        abort(404)
+    events = history(db.session, entity, entity_id)
+    created = {e.id: json.loads(e.new or "{}") for e in events if e.field == "created"}
+    return render_template("history/show.html", entity=entity, obj=obj, events=events, created=created)

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("implementation", __name__)
