@@ -106,6 +106,19 @@ def _events_for(session: Session, actor: int | None, now: dt.datetime) -> list[d
     return rows
 
 
+def _load_old_values_on_set(target, value, oldvalue, initiator):
+    return value
+
+
+# Without active history SQLAlchemy does not load an expired old value before overwriting it,
+# and the log would record "(empty)" as the value before every change made after a commit.
+for _model in AUDITED.values():
+    for _attr in inspect(_model).column_attrs:
+        if _attr.key not in NOT_AUDITED_FIELDS and _attr.key != "id":
+            event.listen(getattr(_model, _attr.key), "set", _load_old_values_on_set,
+                         active_history=True, retval=True)
+
+
 @event.listens_for(Session, "after_flush")
 def record_changes(session: Session, flush_context) -> None:
     rows = _events_for(session, _actor_id(), utcnow())
