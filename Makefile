@@ -27,6 +27,7 @@ db: setup
 
 demo: db
 	$(FLASK) demo load
+	$(FLASK) search sync
 
 run: demo
 	TRACKER_DEVELOPMENT=1 $(FLASK) run --host 127.0.0.1 --port 5000

@@ -1,5 +1,7 @@
-"""Run every benchmark and print its figures."""
-from . import extraction
+"""Run every benchmark and print its figures: `make bench` or `python -m bench`."""
+from . import extraction, search
 
 if __name__ == "__main__":
     extraction.main()
+    print()
+    search.main()

@@ -73,6 +73,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         history,
         implementation,
         mapping,
+        search,
+        search_views,
         triage,
     )
 
@@ -82,10 +84,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     assets.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    search.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(browse.bp, url_prefix="/staff")
-    for staff_area in (history, triage, mapping, decisions, implementation, admin):
+    for staff_area in (history, triage, mapping, decisions, implementation, admin, search_views):
         app.register_blueprint(staff_area.bp, url_prefix="/staff")
+    app.register_blueprint(search_views.public_bp)
 
     @app.route("/")
     def index():

@@ -31,6 +31,7 @@ from consultations.models import (
 from .auth import login_required
 from .db import db
 from .models import Decision
+from .search_views import similar_recommendations
 
 bp = Blueprint("browse", __name__)
 
@@ -419,5 +420,6 @@ def recommendation(rec_id: int):
         sources=sources,
         duplicates=duplicates,
         decision=decision,
+        similar=similar_recommendations(rec),
         links=[link for link in rec.links if link.status != "rejected"],
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultations.models import Base, Recommendation, utcnow
@@ -127,3 +127,15 @@ class AuditEvent(Base):
     version: Mapped[int | None] = mapped_column(Integer)
 
     user: Mapped[User | None] = relationship()
+
+
+class SearchDirty(Base):
+    """An object whose search documents could not be written; `search sync` retries it."""
+
+    __tablename__ = "search_dirty"
+    __table_args__ = (UniqueConstraint("entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
