@@ -11,7 +11,11 @@ from consultations.consultation_import import load_consultation_file, upsert_con
 from consultations.frameworks import import_framework, load_framework_file
 from consultations.ingest import ingest_document
 
+from sqlalchemy import select
+
+from ..auth import create_user
 from ..db import db
+from ..models import User
 
 DEMO_DATA = Path(__file__).resolve().parent.parent / "demo_data"
 DEMO_RESPONSES = [
@@ -20,7 +24,29 @@ DEMO_RESPONSES = [
      dt.date(2019, 4, 12)),
 ]
 
+# Demo sign-ins, one per role. For a local demonstration only: never load demo data into a
+# database that real staff use.
+DEMO_USERS = [
+    ("admin@example.org", "admin", "Ada Admin"),
+    ("policy@example.org", "policy", "Pat Policy"),
+    ("methodology@example.org", "methodology", "Morgan Methodology"),
+    ("approver@example.org", "approver", "Alex Approver"),
+    ("viewer@example.org", "viewer", "Val Viewer"),
+]
+DEMO_PASSWORD = "demo-password-{role}"
+
 demo_cli = AppGroup("demo", help="Demo data.")
+
+
+def load_demo_users() -> list[str]:
+    """Create the demo users that do not exist yet; return the sign-in lines to print."""
+    lines = []
+    for email, role, name in DEMO_USERS:
+        password = DEMO_PASSWORD.format(role=role)
+        if db.session.scalar(select(User).where(User.email == email)) is None:
+            create_user(db.session, email, role, password, name)
+        lines.append(f"  {role:<12} {email:<26} password: {password}")
+    return lines
 
 
 @demo_cli.command("load")
@@ -47,7 +73,10 @@ def load_command() -> None:
             )
             state = f"ingested, {result.recommendations} recommendations" if result.created else "already ingested"
             click.echo(f"Response from {respondent} to {slug}: {state}.")
+        sign_ins = load_demo_users()
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
+    click.echo("Demo sign-ins (local demonstration only):")
+    click.echo("\n".join(sign_ins))
