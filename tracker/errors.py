@@ -1,6 +1,7 @@
 """Error pages in the GOV.UK pattern: say what went wrong and what to do next."""
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from .db import db
@@ -20,8 +21,10 @@ def init_app(app: Flask) -> None:
         return render_template("errors/form_expired.html"), 400
 
     @app.errorhandler(StaleDataError)
+    @app.errorhandler(IntegrityError)
     def saved_at_the_same_time(error):
-        # Two saves raced past the version check; the later one lost and nothing of it was kept.
+        # Two saves raced past the version check or a uniqueness check (same email, slug or
+        # number at the same moment); the later one lost and nothing of it was kept.
         db.session.rollback()
         return render_template("errors/conflict.html"), 409
 

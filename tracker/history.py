@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, g, render_template
 
 from .audit import AUDITED, history
 from .auth import login_required
@@ -18,6 +18,8 @@ def show(entity: str, entity_id: int):
     model = AUDITED.get(entity)
     if model is None:
         abort(404)
+    if entity == "user" and g.user.role != "admin":
+        abort(403)  # staff accounts are administered, and read, by admins only
     obj = db.session.get(model, entity_id)
     if obj is None:
         abort(404)
