@@ -72,7 +72,7 @@ class Framework(Base):
 
     @property
     def label(self) -> str:
-        return f"{self.name} ({self.version})"
+        return self.name if self.version in self.name else f"{self.name} ({self.version})"
 
 
 class FrameworkItem(Base):
