@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 STAFF_BLUEPRINTS = {"browse", "history", "triage", "mapping", "decisions", "implementation", "admin"}
-PUBLIC_ENDPOINTS = {"static", "govuk_assets", "index", "auth.sign_in", "auth.sign_out"}
+PUBLIC_ENDPOINTS = {"static", "govuk_assets", "index", "auth.sign_in", "auth.sign_out", "public_search.public_search"}
 
 
 def test_every_route_declares_who_may_use_it(app):
