@@ -1,5 +1,4 @@
 """Fixtures: an app on a temporary SQLite file (or TEST_DATABASE_URL), a client and a CLI runner."""
-# Parallel helpers: read /work/main/.helper-brief.md before changing anything (shared rules).
 from __future__ import annotations
 
 import os

@@ -153,3 +153,25 @@ def test_demo_load_twice_changes_nothing(app, runner):
     assert counts(app) == before
     listing = runner.invoke(args=["consultations", "list"]).output
     assert "probation-inspection-changes-2019  [analysing]  1 response  " in listing
+
+
+def test_demo_shows_every_decision_state_and_an_overdue_action(app, runner):
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from tracker.models import Action, Decision
+    from tracker.outcomes import is_overdue
+
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    with app.app_context():
+        decisions = db.session.scalars(select(Decision)).all()
+        assert {d.state for d in decisions} == {"draft", "approved", "published"}
+        assert any(d.internal_note for d in decisions if d.state == "published")
+        actions = db.session.scalars(select(Action)).all()
+        assert {a.status for a in actions} >= {"implemented", "in progress", "not started"}
+        assert any(is_overdue(a, dt.date.today()) for a in actions)
+        assert any(not u.is_public for a in actions for u in a.updates), "an internal update, never published"
+    assert runner.invoke(args=["search", "check"]).exit_code == 0
+    listing = runner.invoke(args=["users", "list"]).output
+    assert "approver@example.org  approver" in listing

@@ -42,7 +42,7 @@ def shared_template_cache(app):
 @pytest.fixture
 def recs(app, runner, users):
     """The demo data (after the users, which demo load then leaves alone): {key: recommendation id}."""
-    result = runner.invoke(args=["demo", "load"])
+    result = runner.invoke(args=["demo", "load", "--content-only"])
     assert result.exit_code == 0, result.output
     with app.app_context():
         return {r.key: r.id for r in db.session.scalars(select(Recommendation))}

@@ -46,7 +46,7 @@ def shared_template_cache(app):
 @pytest.fixture
 def decision_id(app, runner, users):
     """The demo data with a published decision on R1; the decision's id."""
-    result = runner.invoke(args=["demo", "load"])
+    result = runner.invoke(args=["demo", "load", "--content-only"])
     assert result.exit_code == 0, result.output
     return make_decision(app, "R1", users["approver"])
 

@@ -18,7 +18,7 @@ SLUG = "probation-inspection-changes-2019"
 
 @pytest.fixture
 def demo(app, runner):
-    result = runner.invoke(args=["demo", "load"])
+    result = runner.invoke(args=["demo", "load", "--content-only"])
     assert result.exit_code == 0, result.output
     with app.app_context():
         return {r.key: r.id for r in db.session.scalars(select(Recommendation))}

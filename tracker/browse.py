@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template, send_file
+from flask import Blueprint, abort, render_template, send_file
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -374,12 +374,6 @@ def framework(key: str, version: str):
         retired_count=sum(1 for i in items if i.retired_at is not None),
         linked_items=len(counts),
     )
-
-
-@bp.app_template_global()
-def has_endpoint(endpoint: str) -> bool:
-    """For links to staff areas that a deployment may not have registered."""
-    return endpoint in current_app.view_functions
 
 
 @bp.route("/recommendations/<int:rec_id>")

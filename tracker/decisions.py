@@ -210,8 +210,7 @@ def decision(rec_id: int):
         db.session.commit()
     except StaleEdit as conflict:
         db.session.rollback()
-        form.version.raw_data = None  # the next save, made knowingly, goes through
-        form.version.data = conflict.obj.version_id
+        form.accept_current_version(conflict.obj)
         return render_decision_page(primary, decision=current, form=form, conflict=conflict, status=409)
     except outcomes.DecisionError as error:
         db.session.rollback()

@@ -26,3 +26,9 @@ class VersionedForm(Form):
     """An edit form that remembers the version of the object it was loaded with."""
 
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+    def accept_current_version(self, obj) -> None:
+        """After a conflict, carry the current version so the next save, made knowingly, goes
+        through. WTForms renders the submitted raw value first, so both must change."""
+        self.version.data = obj.version_id
+        self.version.raw_data = [str(obj.version_id)]

@@ -28,6 +28,7 @@ from consultations.models import Recommendation, Response
 from . import outcomes
 from .auth import login_required, role_required
 from .db import db
+from .paging import page_numbers
 from .decisions import select_choices
 from .editing import StaleEdit, ensure_current
 from .forms import Form, QueryForm, VersionedForm
@@ -295,8 +296,7 @@ def edit_action(action_id: int):
         db.session.commit()
     except StaleEdit as conflict:
         db.session.rollback()
-        form.version.raw_data = None  # the next save, made knowingly, goes through
-        form.version.data = conflict.obj.version_id
+        form.accept_current_version(conflict.obj)
         return _render_action_form(item, item.decision, form, conflict=conflict, status=409)
     except outcomes.ActionError as error:
         db.session.rollback()
@@ -332,8 +332,7 @@ def add_update(action_id: int):
         db.session.commit()
     except StaleEdit as conflict:
         db.session.rollback()
-        form.version.raw_data = None
-        form.version.data = conflict.obj.version_id
+        form.accept_current_version(conflict.obj)
         return _render_update_form(item, form, conflict=conflict, status=409)
     except outcomes.ActionError as error:
         db.session.rollback()
@@ -388,18 +387,6 @@ def _with_context(query):
         .contains_eager(Recommendation.response)
         .contains_eager(Response.respondent)
     )
-
-
-def page_numbers(page: int, pages: int) -> list[int | None]:
-    """Page numbers to link to, with ``None`` for a gap: 1 … 4 5 6 … 12."""
-    wanted = {1, pages, page - 1, page, page + 1}
-    shown = sorted(n for n in wanted if 1 <= n <= pages)
-    numbers: list[int | None] = []
-    for n in shown:
-        if numbers and n - numbers[-1] > 1:
-            numbers.append(None)
-        numbers.append(n)
-    return numbers
 
 
 @bp.route("/implementation")

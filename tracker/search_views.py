@@ -21,6 +21,7 @@ from .auth import login_required
 from .db import db
 from .forms import QueryForm
 from .models import Action, Decision
+from .paging import page_numbers
 from .search import indexes, public_name
 
 bp = Blueprint("search", __name__)
@@ -123,7 +124,8 @@ def _run(audience: str, facets, template: str):
         hits = load_hits(results.ids, results.highlights)
     clear_filters = _url_with(page=None, **{field: None for field, _ in facets})
     return render_template(template, form=form, text=text, filters=filters, facets=facets, results=results,
-                           hits=hits, url_with=_url_with, clear_filters=clear_filters, public_name=public_name)
+                           hits=hits, url_with=_url_with, clear_filters=clear_filters, public_name=public_name,
+                           page_numbers=page_numbers)
 
 
 @bp.route("/search")

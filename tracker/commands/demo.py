@@ -13,6 +13,7 @@ from consultations.ingest import ingest_document
 
 from sqlalchemy import select
 
+from .. import demo_workflow
 from ..auth import create_user
 from ..db import db
 from ..models import User
@@ -50,7 +51,9 @@ def load_demo_users() -> list[str]:
 
 
 @demo_cli.command("load")
-def load_command() -> None:
+@click.option("--content-only", is_flag=True,
+              help="Only frameworks, the consultation, the Clinks response and users: no decisions or actions.")
+def load_command(content_only: bool) -> None:
     """Load the demo data; running it again changes nothing."""
     try:
         for path in sorted((DEMO_DATA / "frameworks").glob("*.yaml")):
@@ -74,6 +77,10 @@ def load_command() -> None:
             state = f"ingested, {result.recommendations} recommendations" if result.created else "already ingested"
             click.echo(f"Response from {respondent} to {slug}: {state}.")
         sign_ins = load_demo_users()
+        if not content_only:
+            decisions = demo_workflow.load(db.session, DEMO_RESPONSES[0][0])
+            click.echo(f"Demo decisions and actions: {decisions} recommendations given decisions"
+                       + ("." if decisions else " (already there)."))
         db.session.commit()
     except BaseException:
         db.session.rollback()
