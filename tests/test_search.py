@@ -10,7 +10,7 @@ from whoosh import index as whoosh_index
 
 from consultations.models import Consultation, Recommendation, Respondent, Response
 from tracker.db import db
-from tracker.models import Action, Decision, SearchDirty
+from tracker.models import Decision, SearchDirty
 from tracker.search import indexes
 
 SLUG = "probation-inspection-changes-2019"
