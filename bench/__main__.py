@@ -1,7 +1,9 @@
 """Run every benchmark and print its figures: `make bench` or `python -m bench`."""
-from . import extraction, search
+from . import extraction, search, search_page
 
 if __name__ == "__main__":
     extraction.main()
     print()
     search.main()
+    print()
+    search_page.main()

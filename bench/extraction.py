@@ -54,7 +54,8 @@ def bench_ingest() -> None:
     data = CLINKS.read_bytes()
     timings = []
     with tempfile.TemporaryDirectory() as folder:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite3", "SECRET_KEY": "bench"})
+        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite3", "SECRET_KEY": "bench",
+                          "SEARCH_INDEX_DIR": f"{folder}/index"})
         with app.app_context():
             db.create_all()
             for path in FRAMEWORKS:

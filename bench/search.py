@@ -26,7 +26,8 @@ from whoosh.qparser import MultifieldParser
 
 from search_index import SearchIndex
 
-DATA = Path(os.environ.get("UPR_CSV", "/work/shared/data/upr-recommendations.csv"))
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # beside the project, never in it
+DATA = Path(os.environ.get("UPR_CSV", SHARED_DATA / "upr-recommendations.csv"))
 CORPUS_SIZE = 31_468
 RUNS = 20
 FACETS = ("outcome", "consultation", "standard")

@@ -97,10 +97,17 @@ _NO_VALUES = _NoValues()
 
 class _CachedListCategorizer(sorting.OverlappingCategorizer):
     def set_searcher(self, segment_searcher, docoffset):
-        if not self._use_column:
-            return super().set_searcher(segment_searcher, docoffset)
         reader = segment_searcher.reader()
         columns = _COLUMNS.setdefault(reader, {})
+        if not self._use_column:
+            # Without a column Whoosh builds a list of values for every document of the
+            # segment (~30 ms on 31k documents) on each search: build it once per reader.
+            key = ("lists", self._fieldname)
+            if key not in columns:
+                super().set_searcher(segment_searcher, docoffset)
+                columns[key] = self._lists
+            self._segment_searcher, self._lists = segment_searcher, columns[key]
+            return
         if self._fieldname not in columns:
             # A segment where no document has this field has no column (and Whoosh's
             # empty list-column reader is broken), so it counts nothing.

@@ -360,7 +360,11 @@ def write(session: Session, keys: Iterable[tuple[str, int]], today: dt.date | No
 @event.listens_for(Session, "after_flush")
 def _collect(session: Session, flush_context) -> None:
     pending = session.info.setdefault("search_pending", set())
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    # session.dirty also holds objects whose relationships alone changed (a respondent gains
+    # a response): their own documents are unchanged, and re-indexing them would grow with
+    # every response they send.
+    changed = [obj for obj in session.dirty if session.is_modified(obj, include_collections=False)]
+    for obj in (*session.new, *changed, *session.deleted):
         pending |= _keys_for(obj)
 
 
