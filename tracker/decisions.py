@@ -16,11 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import RadioField, TextAreaField
 
-try:  # WTForms 3.3 deprecates (value, label) tuples as choices
-    from wtforms import SelectChoice
-except ImportError:  # pragma: no cover (older WTForms)
-    def SelectChoice(value, label):
-        return (value, label)
 from wtforms.validators import InputRequired, Length
 
 from consultations.models import FrameworkItem, Link, Recommendation, Response
@@ -29,7 +24,7 @@ from . import outcomes
 from .auth import login_required, role_required
 from .db import db
 from .editing import StaleEdit, ensure_current
-from .forms import VersionedForm
+from .forms import VersionedForm, options
 from .markdown import render_markdown
 from .models import DECISION_OUTCOMES, Action, Decision, User
 
@@ -37,11 +32,6 @@ bp = Blueprint("decisions", __name__)
 
 DECIDERS = ("approver",)
 MAX_TEXT = 20_000
-
-
-def select_choices(pairs) -> list:
-    """Choices for a SelectField or RadioField from (value, label) pairs."""
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 @bp.app_template_filter("markdown")
@@ -55,7 +45,7 @@ class DecisionForm(VersionedForm):
 
     outcome = RadioField(
         "Outcome",
-        choices=select_choices((outcome, outcome[0].upper() + outcome[1:]) for outcome in DECISION_OUTCOMES),
+        choices=options((outcome, outcome[0].upper() + outcome[1:]) for outcome in DECISION_OUTCOMES),
         widget=GovRadioInput(),
         validators=[InputRequired("Select the outcome of the decision")],
         invalid_choice_message="Select one of the outcomes listed",

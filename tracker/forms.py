@@ -6,9 +6,14 @@ A form editing an object carries its ``version``, so a stale submission is detec
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField
+from wtforms import IntegerField, SelectChoice
 from wtforms.widgets import HiddenInput
 from wtforms.validators import InputRequired
+
+
+def options(pairs) -> list[SelectChoice]:
+    """Select, radio or checkbox options from ``(value, label)`` pairs (values as strings)."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 class Form(FlaskForm):

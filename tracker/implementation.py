@@ -29,15 +29,14 @@ from . import outcomes
 from .auth import login_required, role_required
 from .db import db
 from .paging import page_numbers
-from .decisions import select_choices
 from .editing import StaleEdit, ensure_current
-from .forms import Form, QueryForm, VersionedForm
+from .forms import Form, QueryForm, VersionedForm, options
 from .models import ACTION_STATUSES, Action, ActionUpdate, Decision, User
 
 bp = Blueprint("implementation", __name__)
 
 IMPLEMENTERS = ("policy", "approver")
-STATUS_CHOICES = select_choices((status, status.capitalize()) for status in ACTION_STATUSES)
+STATUS_CHOICES = options((status, status.capitalize()) for status in ACTION_STATUSES)
 PAGE_SIZE = 25
 OVERDUE_SHOWN = 20
 PROGRESS_MESSAGE = "Progress must be a whole number from 0 to 100"
@@ -154,7 +153,7 @@ class UpdateForm(VersionedForm):
     )
     new_status = SelectField(
         "New status (optional)",
-        choices=select_choices([("", "Leave the status unchanged")]) + STATUS_CHOICES,
+        choices=options([("", "Leave the status unchanged")]) + STATUS_CHOICES,
         widget=GovSelect(),
         invalid_choice_message="Select one of the statuses listed",
     )
@@ -165,7 +164,7 @@ class UpdateForm(VersionedForm):
 
 
 class DashboardFilter(QueryForm):
-    status = SelectField("Status", choices=select_choices([("", "All statuses")]) + STATUS_CHOICES, widget=GovSelect(),
+    status = SelectField("Status", choices=options([("", "All statuses")]) + STATUS_CHOICES, widget=GovSelect(),
                          validate_choice=False)
     overdue = BooleanField("Overdue only", widget=GovCheckboxInput())
 
@@ -306,7 +305,7 @@ def edit_action(action_id: int):
 
 
 def _render_update_form(item: Action, form: UpdateForm, *, conflict=None, problem=None, status=200):
-    form.new_status.choices = select_choices([("", f"Leave the status unchanged ({item.status})")]) + STATUS_CHOICES
+    form.new_status.choices = options([("", f"Leave the status unchanged ({item.status})")]) + STATUS_CHOICES
     return (
         render_template("implementation/update_form.html", action=item, form=form,
                         conflict=conflict, problem=problem),

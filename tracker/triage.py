@@ -57,7 +57,7 @@ from .browse import build_tree
 from .db import db
 from .paging import page_numbers
 from .editing import StaleEdit, ensure_current
-from .forms import Form, QueryForm, VersionedForm
+from .forms import Form, QueryForm, VersionedForm, options
 from .models import Decision, User
 
 bp = Blueprint("triage", __name__)
@@ -97,11 +97,6 @@ def triage_status_moves(status: str) -> list[dict]:
 # ---------------------------------------------------------------------------
 # Forms
 # ---------------------------------------------------------------------------
-
-
-def options(pairs) -> list[SelectChoice]:
-    """Select, radio or checkbox options from ``(value, label)`` pairs (values as strings)."""
-    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 class ChoiceField(SelectField):
