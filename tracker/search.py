@@ -42,6 +42,7 @@ from search_index import IndexBusy, SearchIndex
 
 from .db import db
 from .models import Action, ActionUpdate, Decision, SearchDirty
+from .published import public_name
 
 log = logging.getLogger(__name__)
 
@@ -85,16 +86,6 @@ def _when(value) -> dt.datetime | None:
         return value
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day)
-    return None
-
-
-def public_name(respondent: Respondent) -> str | None:
-    """How a respondent appears in public: by name, by organisation type, or not at all."""
-    if respondent.consent == "named":
-        return respondent.name
-    if respondent.consent == "anonymous":
-        kind = respondent.organisation_type or "respondent"
-        return f"A {kind} organisation" if respondent.organisation_type else "A respondent"
     return None
 
 

@@ -22,7 +22,8 @@ from .db import db
 from .forms import QueryForm
 from .models import Action, Decision
 from .paging import page_numbers
-from .search import indexes, public_name
+from .published import public_name
+from .search import indexes
 
 bp = Blueprint("search", __name__)
 public_bp = Blueprint("public_search", __name__)
