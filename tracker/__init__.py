@@ -62,6 +62,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import (  # noqa: F401 (audit registers its hook on import)
         admin,
+        api,
         assets,
         audit,
         auth,
@@ -70,9 +71,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         db,
         decisions,
         errors,
+        feeds,
         history,
         implementation,
         mapping,
+        public as public_site,
         search,
         search_views,
         triage,
@@ -91,7 +94,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(staff_area.bp, url_prefix="/staff")
     app.register_blueprint(search_views.public_bp)
 
+    app.register_blueprint(public_site.bp)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
+
     @app.route("/")
+    @auth.public
     def index():
         return redirect(url_for("browse.home"))
 

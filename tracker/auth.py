@@ -107,6 +107,12 @@ def role_required(*roles: str):
 login_required = role_required(*READ_ROLES)
 
 
+def public(view):
+    """Marks a route anyone may use, signed in or not, so that choice is explicit too."""
+    view.allowed_roles = ("anyone",)
+    return view
+
+
 def can(*roles: str) -> bool:
     """For templates: show an action only to the roles that may take it."""
     return g.get("user") is not None and g.user.role in roles
@@ -156,6 +162,7 @@ class SignInForm(Form):
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@public
 def sign_in():
     form = SignInForm()
     next_url = request.args.get("next")
@@ -171,6 +178,7 @@ def sign_in():
 
 
 @bp.route("/sign-out", methods=["POST"])
+@public
 def sign_out():
     session.clear()
     flash("You have signed out.")

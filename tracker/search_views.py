@@ -17,7 +17,7 @@ from wtforms import SearchField, SelectChoice, SelectField
 from consultations.models import FrameworkItem, Recommendation, Response
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovTextInput
 
-from .auth import login_required
+from .auth import login_required, public
 from .db import db
 from .forms import QueryForm
 from .models import Action, Decision
@@ -137,6 +137,7 @@ def staff_search():
 
 
 @public_bp.route("/search")
+@public
 def public_search():
     """Published decisions and the recommendations they answer, respecting consent."""
     return _run("public", FACETS, "search/public.html")
