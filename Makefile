@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app tracker
 INSTALLED := $(VENV)/.installed
-ASSETS := node_modules/govuk-frontend/package.json
+ASSETS := node_modules/govuk-frontend/package.json node_modules/axe-core/package.json
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: setup run test test-postgres db demo bench clean
 
@@ -16,11 +17,17 @@ $(INSTALLED): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-$(ASSETS): package.json package-lock.json
+$(ASSETS) &: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	touch $(ASSETS)
 
-setup: $(INSTALLED) $(ASSETS)
+# The browser tests drive Debian's Chromium (never a browser downloaded at run time).
+$(CHROMIUM):
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	else echo "Chromium is missing and this is not root: the browser tests will be skipped (apt-get install chromium)"; fi
+
+setup: $(INSTALLED) $(ASSETS) $(CHROMIUM)
 
 db: setup
 	$(FLASK) db upgrade
