@@ -5,7 +5,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, redirect, url_for
+from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -97,11 +97,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(public_site.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
-
-    @app.route("/")
-    @auth.public
-    def index():
-        return redirect(url_for("browse.home"))
 
     return app
 

@@ -8,6 +8,7 @@ short list of tags, links keep only ``href`` (http, https, mailto or relative) w
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import markdown as markdown_lib
 import nh3
@@ -24,8 +25,12 @@ _BIG_HEADING = re.compile(r"<(/?)h[12](?=[\s>])", re.IGNORECASE)
 _SMALL_HEADING = re.compile(r"<(/?)h[56](?=[\s>])", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
 def render_markdown(text: str | None) -> Markup:
-    """Sanitised HTML for ``text`` (Markdown); empty text gives empty markup."""
+    """Sanitised HTML for ``text`` (Markdown); empty text gives empty markup.
+
+    Cached: a page shows many rationales and the same ones on every request; the result
+    depends on the text alone."""
     if not text or not text.strip():
         return Markup("")
     html = markdown_lib.markdown(text, extensions=["sane_lists"], output_format="html")
