@@ -1,5 +1,5 @@
 """Run every benchmark and print its figures: `make bench` or `python -m bench`."""
-from . import extraction, search, search_page
+from . import extraction, outcome_page, search, search_page
 
 if __name__ == "__main__":
     extraction.main()
@@ -7,3 +7,5 @@ if __name__ == "__main__":
     search.main()
     print()
     search_page.main()
+    print()
+    outcome_page.main()

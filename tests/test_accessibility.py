@@ -1,0 +1,242 @@
+"""WCAG 2.2 AA checks in a real browser: axe-core in headless Debian Chromium on every public
+page the crawler finds from '/' (so new pages are checked as they appear) and on the main
+staff pages, signed in; and the keyboard path through a public page (skip link first, focus
+in document order, a visible focus style).
+
+Needs /usr/bin/chromium (installed by `make setup`) and node_modules/axe-core (npm).
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import TEMPLATE_CACHE
+from sqlalchemy import select
+
+from browser import AXE_JS, CHROMIUM, axe_violations, chromium, client_fetcher, crawl, describe, live_server, \
+    new_context, public_seeds
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent: `make setup` installs it"),
+]
+
+PAGES_PER_ROUTE = 5  # a route's pages share a template: a few of each keep the run short
+PASSWORD = "demo-password-{role}"  # the demo users' passwords (tracker/commands/demo.py)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The app with the full demo in a temporary SQLite database, served on a free loopback port."""
+    from tracker import create_app
+    from tracker.db import db
+
+    assert AXE_JS.exists(), f"{AXE_JS} is missing: run `make setup` (npm ci)"
+    folder = tmp_path_factory.mktemp("accessibility")
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("DATABASE_URL", raising=False)
+        env.setenv("TRACKER_INSTANCE_PATH", str(folder / "instance"))
+        app = create_app({
+            "TESTING": True,
+            "SECRET_KEY": "accessibility",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'a11y.sqlite3'}",
+            "SEARCH_INDEX_DIR": str(folder / "index"),
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        })
+        app.jinja_env.bytecode_cache = TEMPLATE_CACHE
+        with app.app_context():
+            db.create_all()
+        result = app.test_cli_runner().invoke(args=["demo", "load"])
+        assert result.exit_code == 0, result.output
+        with live_server(app) as base:
+            yield app, base
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser(site):
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def browser_context(browser):
+    context = new_context(browser)
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def public_pages(site):
+    """HTML pages an anonymous visitor reaches from '/', a few per route, plus the sign-in page."""
+    app, _ = site
+    pages = crawl(client_fetcher(app.test_client()), public_seeds(app), terms=["women"])
+    adapter = app.url_map.bind("localhost")
+    per_route: dict[str, int] = {}
+    chosen = []
+    for url, page in pages.items():
+        if page.status != 200 or not page.is_html:
+            continue
+        endpoint, _ = adapter.match(urlsplit(url).path)
+        per_route[endpoint] = per_route.get(endpoint, 0) + 1
+        if per_route[endpoint] <= PAGES_PER_ROUTE:
+            chosen.append(url)
+    return chosen + ["/sign-in"]
+
+
+def staff_pages(app) -> dict[str, list[str]]:
+    """The main staff pages, each checked as the role that works on it (so its forms show)."""
+    from flask import url_for
+
+    from consultations.models import Consultation, Recommendation, Response
+    from tracker.db import db
+
+    with app.test_request_context():
+        slug = db.session.scalar(select(Consultation.slug).order_by(Consultation.id))
+        response_id = db.session.scalar(select(Response.id).order_by(Response.id))
+        recs = dict(db.session.execute(select(Recommendation.key, Recommendation.id)).all())
+        pages = {
+            "policy": [url_for("browse.home"), url_for("browse.consultations"),
+                       url_for("browse.consultation", slug=slug), url_for("browse.response", response_id=response_id),
+                       url_for("browse.recommendation", rec_id=recs["R4"]), url_for("triage.queue"),
+                       url_for("implementation.dashboard"), url_for("search.staff_search", q="women")],
+            "methodology": [url_for("mapping.links", rec_id=recs["R1"]), url_for("mapping.coverage")],
+            "approver": [url_for("decisions.decision", rec_id=recs["R4"]),
+                         url_for("decisions.decision", rec_id=recs["R3"])],
+            "admin": [url_for("admin.home")],
+        }
+        db.session.remove()
+    return pages
+
+
+def check_pages(context, base: str, urls: list[str]) -> tuple[list[str], list[str]]:
+    """axe on each URL: (violations described, pages that did not load)."""
+    found, broken = [], []
+    page = context.new_page()
+    try:
+        for url in urls:
+            response = page.goto(base + url, wait_until="load")
+            if response is None or response.status != 200:
+                broken.append(f"{url}: HTTP {response.status if response else 'no response'}")
+                continue
+            violations = axe_violations(page)
+            if violations:
+                found.append(describe(url, violations))
+    finally:
+        page.close()
+    return found, broken
+
+
+def sign_in(context, base: str, role: str) -> None:
+    page = context.new_page()
+    page.goto(f"{base}/sign-in")
+    page.fill("input[name=email]", f"{role}@example.org")
+    page.fill("input[name=password]", PASSWORD.format(role=role))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/staff/**")
+    page.close()
+
+
+def test_axe_runs_and_reports_a_known_violation(browser_context):
+    """Guards the checks below: a page with an unlabelled field and an image without text fails."""
+    page = browser_context.new_page()
+    page.set_content('<html lang="en"><head><title>t</title></head><body><main><h1>T</h1>'
+                     '<img src="data:,"><input type="text"></main></body></html>')
+    ids = {v["id"] for v in axe_violations(page)}
+    page.close()
+    assert {"image-alt", "label"} <= ids
+
+
+def test_every_public_page_meets_wcag_22_aa(site, browser_context, public_pages):
+    _, base = site
+    print(f"\naxe on {len(public_pages)} public pages: {', '.join(public_pages)}")
+    found, broken = check_pages(browser_context, base, public_pages)
+    assert not broken, "public pages that did not load:\n" + "\n".join(broken)
+    assert not found, "WCAG violations on public pages:\n" + "\n".join(found)
+
+
+def test_main_staff_pages_meet_wcag_22_aa(site, browser):
+    app, base = site
+    found, broken = [], []
+    for role, urls in staff_pages(app).items():
+        print(f"\naxe on staff pages as {role}: {', '.join(urls)}")
+        context = new_context(browser)  # a fresh profile per role: its own session cookie
+        try:
+            sign_in(context, base, role)
+            role_found, role_broken = check_pages(context, base, urls)
+        finally:
+            context.close()
+        found += [f"[{role}] {line}" for line in role_found]
+        broken += [f"[{role}] {line}" for line in role_broken]
+    assert not broken, "staff pages that did not load:\n" + "\n".join(broken)
+    assert not found, "WCAG violations on staff pages:\n" + "\n".join(found)
+
+
+FOCUSABLE_IN_ORDER = """() => {
+    const candidates = document.querySelectorAll(
+        'a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]');
+    const order = [];
+    for (const el of candidates) {
+        if (el.disabled || el.tabIndex < 0 || !el.checkVisibility({visibilityProperty: true})) continue;
+        if (el.type === 'radio' && el.name) {  // a radio group is one tab stop
+            const group = [...document.querySelectorAll(`input[type=radio][name="${el.name}"]`)];
+            const stop = group.find(r => r.checked) || group[0];
+            if (stop !== el) continue;
+        }
+        el.dataset.tabStop = order.length;
+        order.push(el.outerHTML.slice(0, 120));
+    }
+    return order;
+}"""
+
+FOCUSED = """() => {
+    const el = document.activeElement;
+    const style = getComputedStyle(el);
+    return {stop: el.dataset.tabStop ?? null, html: el.outerHTML.slice(0, 120), id: el.id,
+            href: el.getAttribute('href'), isSkipLink: el.classList.contains('govuk-skip-link'),
+            outline: style.outlineStyle, boxShadow: style.boxShadow};
+}"""
+
+
+def keyboard_page(public_pages) -> str:
+    """The public outcome page of a consultation when it exists; else the public home or search."""
+    outcome_pages = [url for url in public_pages if re.fullmatch(r"/consultations/[^/?]+", url)]
+    if outcome_pages:
+        return outcome_pages[0]
+    return "/" if "/" in public_pages else "/search"
+
+
+def test_keyboard_skip_link_focus_order_and_visible_focus(site, browser_context, public_pages):
+    _, base = site
+    url = keyboard_page(public_pages)
+    print(f"\nkeyboard checks on {url}")
+    page = browser_context.new_page()
+    try:
+        page.goto(base + url, wait_until="load")
+        page.keyboard.press("Tab")
+        first = page.evaluate(FOCUSED)
+        assert first["isSkipLink"] and first["href"] == "#main-content", f"the first Tab focuses {first['html']}"
+        assert page.locator("#main-content").count() == 1, "the skip link's target #main-content exists"
+        assert first["outline"] != "none" or first["boxShadow"] != "none", "the skip link shows focus"
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "main-content", "the skip link moves focus to main"
+
+        page.goto(base + url, wait_until="load")
+        expected = page.evaluate(FOCUSABLE_IN_ORDER)
+        assert len(expected) > 3, "the page has links to tab through"
+        problems = []
+        for index in range(min(len(expected), 40)):
+            page.keyboard.press("Tab")
+            focused = page.evaluate(FOCUSED)
+            if focused["stop"] != str(index):
+                problems.append(f"Tab {index + 1} focused {focused['html']!r}, expected {expected[index]!r}")
+                break
+            if focused["outline"] == "none" and focused["boxShadow"] == "none":
+                problems.append(f"Tab {index + 1}: no visible focus style on {focused['html']!r}")
+        print(f"tabbed through {min(len(expected), 40)} of {len(expected)} tab stops in document order")
+        assert not problems, f"keyboard problems on {url}:\n" + "\n".join(problems)
+    finally:
+        page.close()

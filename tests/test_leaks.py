@@ -1,0 +1,192 @@
+"""Nothing private reaches an anonymous visitor, on any public page, feed, download or API
+response there is: the crawl starts at '/' (and every argument-free public route), follows
+every link, redirect, JSON URL (API ``next`` links too) and search box, so each page added
+later is checked without changing this file.
+
+What must never appear is read from the database, not listed by hand: every internal note,
+every unpublished rationale (drafts, approved-but-unpublished, revisions of published
+decisions, deleted decisions), every internal update, every contact detail, the names of
+confidential and anonymous respondents, and the text of every recommendation that is not
+published.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import select
+
+from browser import client_fetcher, crawl, normalise, page_text, public_seeds
+from consultations.models import Consultation, FrameworkItem, Question, Recommendation, Respondent, Response
+from tracker import outcomes
+from tracker.models import ActionUpdate, Decision
+from tracker.published import public_recommendations
+
+WINDOW = 7  # words: a snippet this long of a secret counts as a leak
+CONFIDENTIAL_NAME = "Harrowgate Confidential Survivors Network"
+ANONYMOUS_NAME = "Quillfeather Anonymous Advocacy Trust"
+CONFIDENTIAL_TEXT = ("The inspectorate should interview every woman held in the Harrowgate approved premises "
+                     "about night-time staffing levels.")
+ANONYMOUS_TEXT = "Inspectors should publish how many faith-based mentoring schemes each probation region funds."
+CONTACTS = {
+    "Clinks": "Jo Bloggs, jo.bloggs.private@clinks.example, 020 7946 0123",
+    CONFIDENTIAL_NAME: "Sam Hidden, sam.hidden@harrowgate.example, 0161 496 0999",
+    ANONYMOUS_NAME: "Lee Unseen, lee.unseen@quillfeather.example, 0113 496 0777",
+}
+REVISION_RATIONALE = "Revised wording under discussion: the partner contract may be renegotiated in 2027."
+DELETED_RATIONALE = "We published this by mistake and withdrew it: pilot sites were not yet agreed."
+
+
+def add_respondent_with_published_decision(session, consultation, name, consent, org_type, text, rationale):
+    respondent = Respondent(name=name, organisation_type=org_type, consent=consent, contact_details=CONTACTS[name])
+    response = Response(consultation=consultation, respondent=respondent, channel="email", text=text,
+                        received_on=dt.date(2019, 4, 20), status="closed")
+    rec = Recommendation(response=response, key="R1", sequence=1, text=text, spans=[], origin="manual")
+    session.add_all([respondent, response, rec])
+    session.flush()
+    decision = outcomes.save_decision(session, rec, "accepted", rationale, f"Internal: {name} asked for care.", None)
+    outcomes.approve(decision, None)
+    outcomes.publish(decision, None)
+    return rec
+
+
+@pytest.fixture
+def private_demo(app, runner, session):
+    """The full demo plus the cases the demo lacks: confidential and anonymous respondents with
+    published decisions, contact details, a published decision under revision and a deleted one."""
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    consultation = session.scalar(select(Consultation).where(Consultation.slug == "probation-inspection-changes-2019"))
+    session.scalar(select(Respondent).where(Respondent.name == "Clinks")).contact_details = CONTACTS["Clinks"]
+    add_respondent_with_published_decision(session, consultation, CONFIDENTIAL_NAME, "confidential",
+                                           "survivors' network", CONFIDENTIAL_TEXT, "We agree to ask about staffing.")
+    add_respondent_with_published_decision(session, consultation, ANONYMOUS_NAME, "anonymous", "faith group",
+                                           ANONYMOUS_TEXT, "We will ask providers for these figures.")
+    recs = {r.key: r for r in session.scalars(select(Recommendation).join(Response).join(Respondent)
+                                             .where(Respondent.name == "Clinks"))}
+    # R9 is published; saving a change makes a revision whose working text must stay private.
+    r9 = outcomes.decision_for(session, recs["R9"])
+    outcomes.save_decision(session, recs["R9"], "accepted in part", REVISION_RATIONALE, r9.internal_note, None)
+    # R6: published, then deleted.
+    r6 = outcomes.save_decision(session, recs["R6"], "accepted", DELETED_RATIONALE, "", None)
+    outcomes.approve(r6, None)
+    outcomes.publish(r6, None)
+    outcomes.delete_decision(r6)
+    session.commit()
+    return recs
+
+
+def secrets_in_database(session) -> dict[str, list[str]]:
+    """Everything an anonymous visitor must never read, by kind, straight from the database."""
+    public = public_recommendations(session)
+    public_ids = {p.id for p in public}
+    public_decisions = {p.decision.id for p in public}
+    decisions = session.scalars(select(Decision)).all()
+    respondents = session.scalars(select(Respondent)).all()
+    secrets = {
+        "internal note": [d.internal_note for d in decisions if d.internal_note],
+        "unpublished rationale": [
+            d.public_rationale for d in decisions
+            if d.public_rationale and (d.state != "published" or d.public_rationale != d.published_rationale
+                                       or d.deleted_at is not None or d.id not in public_decisions)],
+        "rationale of a decision nobody may see": [
+            d.published_rationale for d in decisions
+            if d.published_rationale and (d.deleted_at is not None or d.id not in public_decisions)],
+        "internal update": [u.text for u in session.scalars(select(ActionUpdate).where(ActionUpdate.is_public.is_(False)))],
+        "contact details": [r.contact_details for r in respondents if r.contact_details],
+        "confidential respondent's name": [r.name for r in respondents if r.consent == "confidential"],
+        "anonymous respondent's name": [r.name for r in respondents if r.consent == "anonymous"],
+        "unpublished recommendation": [
+            r.text for r in session.scalars(select(Recommendation)) if r.id not in public_ids],
+    }
+    return secrets
+
+
+def public_corpus(session) -> str:
+    """Text that may legitimately be public: a secret's phrase found here is not a leak by itself."""
+    public = public_recommendations(session)
+    parts = [p.text for p in public] + [p.decision.rationale for p in public]
+    parts += [a.description for p in public for a in p.decision.actions]
+    parts += [u.text for p in public for a in p.decision.actions for u in a.updates]
+    parts += [f"{c.title} {c.body} {c.summary or ''}" for c in session.scalars(select(Consultation))]
+    parts += [q.text for q in session.scalars(select(Question))]
+    parts += [f"{i.title or ''} {i.text or ''}" for i in session.scalars(select(FrameworkItem))]
+    return " | ".join(normalise(p) for p in parts)
+
+
+def windows(secret: str, allowed: str) -> list[str]:
+    """The secret itself (when short) or each run of WINDOW words not also found in public text."""
+    words = normalise(secret).split()
+    if len(words) <= WINDOW:
+        return [" ".join(words)] if words else []
+    runs = {" ".join(words[i : i + WINDOW]) for i in range(len(words) - WINDOW + 1)}
+    return sorted(run for run in runs if run not in allowed)
+
+
+def probe_terms(secrets: dict[str, list[str]]) -> list[str]:
+    """Words to type into every public search box: one distinctive word from each kind of secret."""
+    terms = ["women", "Clinks", "Harrowgate", "Quillfeather", "staffing", "contract", "jo.bloggs.private"]
+    for values in secrets.values():
+        for value in values[:3]:
+            longest = max(re.findall(r"[A-Za-z]{6,}", value) or [""], key=len)
+            if longest and longest not in terms:
+                terms.append(longest)
+    return terms[:20]
+
+
+def test_no_private_text_reaches_an_anonymous_visitor(app, client, session, private_demo):
+    secrets = secrets_in_database(session)
+    for kind in ("internal note", "unpublished rationale", "internal update", "contact details",
+                 "confidential respondent's name", "anonymous respondent's name", "unpublished recommendation"):
+        assert secrets[kind], f"the test data has no {kind}: the check would prove nothing"
+    assert CONFIDENTIAL_TEXT in secrets["unpublished recommendation"]
+    allowed = public_corpus(session)
+    needles = {(kind, value, run) for kind, values in secrets.items() for value in values
+               for run in windows(value, allowed)}
+    assert {kind for kind, _, _ in needles} == set(secrets), "each kind of secret is checked"
+    session.expire_all()
+
+    pages = crawl(client_fetcher(client), public_seeds(app), terms=probe_terms(secrets))
+    print(f"\ncrawled {len(pages)} URLs as an anonymous visitor")
+    for url, page in sorted(pages.items()):
+        print(f"  {page.status} {url}")
+
+    assert "/" in pages and pages["/"].status == 200, "the crawl starts at the public home page"
+    assert "/search" in pages and pages["/search"].status == 200, "the public search page is reached"
+    server_errors = [f"{url} (linked from {page.found_on}): {page.error or page.body[:300]}"
+                     for url, page in pages.items() if page.status >= 500]
+    assert not server_errors, "server errors:\n" + "\n".join(server_errors)
+
+    texts = {url: normalise(page_text(page) + " " + page.body) for url, page in pages.items()}
+    assert any(normalise(ANONYMOUS_TEXT) in text for text in texts.values()), \
+        "published text is found (the reading works), here the anonymous respondent's recommendation"
+    leaks = []
+    for url, text in texts.items():
+        for kind, value, run in needles:
+            if run in text:
+                leaks.append(f"{url}: {kind}: {run!r} (from {value[:80]!r})")
+    assert not leaks, f"{len(leaks)} leaks:\n" + "\n".join(sorted(set(leaks)))
+
+
+def test_the_crawl_reaches_and_catches_a_planted_leak(session, private_demo):
+    """The check above is only as good as the crawl and the matching: a note planted two links
+    and an API ``next`` away, highlighted in a search snippet and escaped in a feed, is found."""
+    from browser import Page
+
+    note = secrets_in_database(session)["internal note"][0]
+    first, rest = note.split(" ", 1)
+    site = {
+        "/": Page("/", 200, "text/html", '<a href="/search?q=x">Search</a><link href="/feed.atom">'),
+        "/search?q=x": Page("", 200, "text/html", f'<p><mark>{first}</mark> {rest}</p><a href="/api/items">API</a>'),
+        "/feed.atom": Page("", 200, "application/atom+xml",
+                           f"<feed><entry><content type='html'>&lt;p&gt;{note}&lt;/p&gt;</content></entry></feed>"),
+        "/api/items": Page("", 200, "application/json", '{"data": [], "next": "http://localhost/api/items?page=2"}'),
+        "/api/items?page=2": Page("", 200, "application/json", f'{{"data": [{{"note": "{note}"}}], "next": null}}'),
+    }
+    pages = crawl(lambda url: site[url], ["/"])
+    assert set(pages) == set(site)
+    runs = windows(note, "")
+    for url in ("/search?q=x", "/feed.atom", "/api/items?page=2"):
+        text = normalise(page_text(pages[url]))
+        assert runs and all(run in text for run in runs), url
