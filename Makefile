@@ -42,8 +42,9 @@ run: demo
 test: setup
 	$(BIN)/pytest -q
 
+# The browser tests serve their own SQLite demo site whatever the database, so they run once, in `make test`.
 test-postgres: setup
-	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/pytest -q
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/pytest -q -m "not browser"
 
 bench: setup
 	$(BIN)/python -m bench
