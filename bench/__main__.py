@@ -1,8 +1,10 @@
 """Run every benchmark and print its figures: `make bench` or `python -m bench`."""
-from . import extraction, outcome_page, search, search_page
+from . import extraction, formats, outcome_page, search, search_page
 
 if __name__ == "__main__":
     extraction.main()
+    print()
+    formats.main()
     print()
     search.main()
     print()

@@ -26,8 +26,12 @@ from .models import (
     Respondent,
     Response,
 )
-from .readers import ReadError, read_document
+from .readers import MEDIA_TYPE_EXTENSIONS, ReadError, read_document
 from .references import ReferenceResolver
+
+
+RESPONDENT_NAME_MAX = 300  # Respondent.name
+ORGANISATION_TYPE_MAX = 100  # Respondent.organisation_type
 
 
 class IngestError(ValueError):
@@ -67,11 +71,20 @@ def ingest_document(
     consent: str | None = None,
     received_on: dt.date | None = None,
     framework_items: list[FrameworkItem] | None = None,
+    default_received_on: dt.date | None = None,
 ) -> IngestResult:
-    """Ingest one written response. The same file twice for a consultation creates nothing."""
+    """Ingest one written response. The same file twice for a consultation creates nothing.
+
+    The received date is ``received_on``, else the date an email says it was sent, else
+    ``default_received_on``."""
     respondent_name = " ".join((respondent_name or "").split())
     if not respondent_name:
         raise IngestError("The respondent's name is missing. Give the organisation or person's name.")
+    if len(respondent_name) > RESPONDENT_NAME_MAX:
+        raise IngestError(f"The respondent's name must be {RESPONDENT_NAME_MAX} characters or fewer.")
+    organisation_type = " ".join((organisation_type or "").split()) or None
+    if organisation_type and len(organisation_type) > ORGANISATION_TYPE_MAX:
+        raise IngestError(f"The organisation type must be {ORGANISATION_TYPE_MAX} characters or fewer.")
     if consent is not None and consent not in CONSENT_LEVELS:
         raise IngestError(f"Consent must be one of {', '.join(CONSENT_LEVELS)}, not '{consent}'.")
     consultation = find_consultation(session, consultation_slug)
@@ -99,13 +112,14 @@ def ingest_document(
         text, resolver=ReferenceResolver(framework_items), self_names=[respondent_name]
     )
 
-    warnings: list[str] = []
+    warnings: list[str] = list(document_text.warnings)
+    received_on = received_on or document_text.sent_on or default_received_on
     respondent = _find_or_create_respondent(
         session, respondent_name, organisation_type, consent, warnings
     )
     document = session.scalar(select(Document).where(Document.sha256 == digest)) or Document(
         sha256=digest,
-        filename=filename,
+        filename=stored_filename(filename, document_text.media_type),
         media_type=document_text.media_type,
         size=len(data),
         content=data,
@@ -124,6 +138,26 @@ def ingest_document(
     return IngestResult(
         response=response, created=True, recommendations=len(extracted), links=links, warnings=warnings
     )
+
+
+FILENAME_MAX = 300  # Document.filename
+
+
+def stored_filename(filename: str, media_type: str) -> str:
+    """The name the original is kept and downloaded under: the given name, with the extension of
+    its real type added when the name claims another (``response.txt`` that is a PDF becomes
+    ``response.txt.pdf``, so it opens in the right program), shortened to fit the column."""
+    name = " ".join((filename or "").split()) or "response"
+    extensions = MEDIA_TYPE_EXTENSIONS.get(media_type, ())
+    if media_type == "text/plain":
+        extensions = (*extensions, ".md", ".markdown", ".csv")
+    if extensions and not name.lower().endswith(extensions):
+        name += extensions[0]
+    if len(name) > FILENAME_MAX:
+        stem, dot, extension = name.rpartition(".")
+        keep = dot + extension if dot and len(extension) <= 10 else ""
+        name = name[: FILENAME_MAX - len(keep)] + keep
+    return name
 
 
 def _find_or_create_respondent(session, name, organisation_type, consent, warnings) -> Respondent:

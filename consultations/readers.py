@@ -1,8 +1,53 @@
-"""Turn an uploaded file's bytes into text, trusting the content rather than the extension."""
+"""Turn an uploaded file's bytes into text, trusting the content rather than the extension.
+
+The type is sniffed from the bytes (magic numbers; inside a ZIP, the parts it holds; an
+email's header block; leading HTML markup) and the file name is only used in messages, so a
+PDF named ``.txt`` is read as a PDF and a ``.docx`` that is really text is read as text.
+
+Each reader returns text in the shape the cleaner and extractor expect: one block per
+paragraph, heading or list item, separated by a blank line. Headings from Word and HTML are
+written with Markdown ``#`` markers so the extractor sees them as headings whatever their
+length, and list items carry their number, letter or bullet, because the extractor reads
+lettered items as sub-points.
+
+Every refusal is a ``ReadError`` whose message says what the file is and what to do.
+"""
 from __future__ import annotations
 
+import base64
+import binascii
 import codecs
+import datetime as dt
+import email
+import email.policy
+import html
+import io
+import quopri
+import re
+import warnings
+import zipfile
 from dataclasses import dataclass
+from html.parser import HTMLParser
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+ACCEPTED = (
+    "Accepted formats: Word (.docx), PDF with a text layer (.pdf), plain text (.txt), Markdown (.md), "
+    "web pages (.html) and emails (.eml)."
+)
+_TEXT_HELP = "Save the response as plain text (.txt) or Markdown (.md) in UTF-8 and try again."
+_SCANNED = (
+    "it looks like a scanned image with no text layer; run OCR (text recognition) on it "
+    "or send the original document"
+)
+
+# Decompression-bomb limits for ZIP-based files (Word .docx, Excel .xlsx). A real response of
+# a few hundred pages is a few MB of XML; these leave room for embedded images.
+MAX_ZIP_MEMBERS = 5_000
+MAX_ZIP_UNCOMPRESSED = 250 * 1024 * 1024
+MAX_ZIP_RATIO = 200  # expanded size / compressed size of one member; XML is typically 5-30
+ZIP_RATIO_FLOOR = 5 * 1024 * 1024  # members smaller than this expand harmlessly whatever the ratio
+MAX_EMAIL_NESTING = 3  # an email attached to an email attached to an email
 
 
 class ReadError(ValueError):
@@ -13,35 +58,201 @@ class ReadError(ValueError):
 class DocumentText:
     text: str
     media_type: str
+    #: Things the reader skipped that a person should know about (an unreadable attachment,
+    #: pages of a PDF without text); the document was still read.
+    warnings: tuple[str, ...] = ()
+    #: The date the document says it was sent (an email's Date header), if any.
+    sent_on: dt.date | None = None
 
 
-# Signatures of formats we recognise but cannot read as text yet.
-_BINARY_SIGNATURES = {
-    b"%PDF": "a PDF document",
-    b"PK\x03\x04": "a ZIP-based document (Word .docx, Excel .xlsx or a ZIP archive)",
-    b"\xd0\xcf\x11\xe0": "an old-style Microsoft Office document (.doc or .xls)",
-    b"\x89PNG": "a PNG image",
-    b"\xff\xd8\xff": "a JPEG image",
-    b"GIF8": "a GIF image",
+# --- sniffing -----------------------------------------------------------------------------
+
+# Formats we recognise but do not read, with what to say about them.
+_REFUSED_SIGNATURES = [
+    (b"\xd0\xcf\x11\xe0", "an old-style Microsoft Office file (Word .doc, Excel .xls or an Outlook .msg "
+                          "message). Save a document as .docx or PDF, or an email as .eml, and try again"),
+    (b"{\\rtf", "a Rich Text Format (.rtf) document. Save it as .docx or PDF and try again"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+    (b"\x7fELF", "a program (executable file)"),
+    (b"\x1f\x8b", "a gzip-compressed file"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!", "a RAR archive"),
+]
+_IMAGE_HELP = (
+    ". If it is a scan of a letter, run OCR (text recognition) on it and upload the text, "
+    "or ask the respondent for the original document"
+)
+
+_HTML_START = re.compile(
+    rb"^(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|p|div|h[1-6]|table|ul|ol)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+_HEADER_LINE = re.compile(rb"^([!-9;-~]+):")
+_EMAIL_HEADERS = {b"to", b"subject", b"date", b"message-id", b"mime-version", b"received", b"return-path",
+                  b"content-type", b"cc", b"reply-to", b"x-mailer", b"delivered-to"}
+
+
+def sniff(data: bytes) -> str:
+    """The kind of file ``data`` is: pdf, docx, xlsx, email, html or text.
+
+    Raises ``ReadError`` for anything recognisably not a written response, naming it.
+    """
+    head = data[:1024]
+    if head.lstrip()[:5] == b"%PDF-" or (b"%PDF-" in head and b"%%EOF" in data[-2048:]):
+        return "pdf"
+    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return _sniff_zip(data)
+    for signature, description in _REFUSED_SIGNATURES:
+        if data.startswith(signature):
+            raise _Refused(description + (_IMAGE_HELP if "image" in description else ""))
+    if data.startswith(b"MZ") and b"\x00" in data[:64]:
+        raise _Refused("a Windows program (executable file)")
+    if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        raise _Refused("a WebP image" + _IMAGE_HELP)
+    if not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and b"\x00" in data[:8192]:
+        raise _Refused("a binary file of a type that is not recognised")
+    if _looks_like_email(data):
+        return "email"
+    if _HTML_START.match(_ascii_head(data)):
+        return "html"
+    return "text"
+
+
+class _Refused(Exception):
+    """A sniffed description of a file we will not read (turned into a ReadError with its name)."""
+
+
+def _ascii_head(data: bytes) -> bytes:
+    """The first bytes, as ASCII-compatible bytes (UTF-16 transcoded), without BOM or leading space."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        data = data[:4096].decode("utf-16", errors="ignore").encode("utf-8", errors="ignore")
+    return data[:4096].removeprefix(codecs.BOM_UTF8).lstrip()
+
+
+def _looks_like_email(data: bytes) -> bool:
+    """An RFC 822 header block (optionally after an mbox ``From `` line) then a blank line,
+    with a From header and at least one other header only emails have."""
+    lines = data[:16384].splitlines()
+    if lines and lines[0].startswith(b"From "):
+        lines = lines[1:]
+    names: list[bytes] = []
+    for line in lines:
+        if not line.strip():
+            break
+        if line[:1] in (b" ", b"\t") and names:
+            continue  # a folded continuation of the previous header
+        match = _HEADER_LINE.match(line)
+        if not match:
+            return False
+        names.append(match.group(1).lower())
+    else:
+        return False  # no blank line ends the header block
+    return b"from" in names and any(name in _EMAIL_HEADERS for name in names)
+
+
+def _sniff_zip(data: bytes) -> str:
+    try:
+        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise _Refused("a damaged ZIP-based file (perhaps a Word document that was not copied completely). "
+                       "Open it and save it again, or save it as PDF") from None
+    if "word/document.xml" in names:
+        return "docx"
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if "ppt/presentation.xml" in names:
+        raise _Refused("a PowerPoint presentation (.pptx). Save it as PDF and try again")
+    if "mimetype" in names and "content.xml" in names:
+        raise _Refused("an OpenDocument file (.odt, .ods or .odp). Save it as .docx or PDF and try again")
+    if "[Content_Types].xml" in names:
+        raise _Refused("an Office file of a kind that is not a Word document. Save it as .docx or PDF and try again")
+    raise _Refused("a ZIP archive. Unzip it and upload the documents inside it")
+
+
+def ensure_safe_zip(filename: str, data: bytes) -> None:
+    """Refuse a ZIP-based file (.docx, .xlsx) that would expand to an unreasonable size.
+
+    Checks the member count, the declared uncompressed total and each large member's
+    compression ratio before anything is decompressed. Declared sizes cannot be used to
+    lie past these checks: ``zipfile`` stops at a member's declared size and the CRC check
+    then fails, which the readers report as a damaged file.
+    """
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise ReadError(f"{filename} is a damaged ZIP-based file. Open it and save it again.") from None
+    bomb = f"{filename} was refused as a possible decompression bomb:"
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise ReadError(f"{bomb} it holds {len(infos):,} parts (at most {MAX_ZIP_MEMBERS:,} are accepted).")
+    total = sum(info.file_size for info in infos)
+    if total > MAX_ZIP_UNCOMPRESSED:
+        raise ReadError(f"{bomb} it would expand to {_megabytes(total)} "
+                        f"(at most {_megabytes(MAX_ZIP_UNCOMPRESSED)} is accepted).")
+    for info in infos:
+        if info.file_size > ZIP_RATIO_FLOOR and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
+            raise ReadError(f"{bomb} its part {info.filename} expands from {_megabytes(info.compress_size)} "
+                            f"to {_megabytes(info.file_size)}, far more than any real document.")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):,.1f} MB"
+
+
+# --- reading --------------------------------------------------------------------------------
+
+KIND_MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "docx": DOCX_TYPE,
+    "email": "message/rfc822",
+    "html": "text/html",
+    "text": "text/plain",
+}
+#: File name extensions that match each media type (the first is used to correct a wrong one).
+MEDIA_TYPE_EXTENSIONS = {
+    "application/pdf": (".pdf",),
+    DOCX_TYPE: (".docx",),
+    "message/rfc822": (".eml",),
+    "text/html": (".html", ".htm"),
+    "text/plain": (".txt", ".text"),
+    "text/markdown": (".md", ".markdown"),
 }
 
-_TEXT_HELP = "Save the response as plain text (.txt) or Markdown (.md) in UTF-8 and try again."
 
-
-def read_document(filename: str, data: bytes) -> DocumentText:
-    """Decode a written response. Raises ``ReadError`` with a user-facing message."""
+def read_document(filename: str, data: bytes, *, _depth: int = 0) -> DocumentText:
+    """Read a written response of any accepted format. Raises ``ReadError`` with a user-facing message."""
     if not data.strip():
         raise ReadError(f"{filename} is empty: there is no text to read.")
-    for signature, description in _BINARY_SIGNATURES.items():
-        if data.startswith(signature):
-            raise ReadError(f"{filename} is {description}, which cannot be read yet. {_TEXT_HELP}")
-    text = _decode(filename, data)
-    if "\x00" in text:
+    try:
+        kind = sniff(data)
+    except _Refused as refused:
+        raise ReadError(f"{filename} is {refused}. {ACCEPTED}") from None
+    if kind == "xlsx":
+        raise ReadError(
+            f"{filename} is an Excel workbook (.xlsx), not a written response. Survey exports are imported "
+            f"with the survey import, not as a response. {ACCEPTED}"
+        )
+    if kind == "pdf":
+        result = _read_pdf(filename, data)
+    elif kind == "docx":
+        ensure_safe_zip(filename, data)
+        result = _read_docx(filename, data)
+    elif kind == "email":
+        result = _read_email(filename, data, _depth)
+    elif kind == "html":
+        result = DocumentText(html_to_text(_decode_html(filename, data)), "text/html")
+    else:
+        text = _decode(filename, data)
+        media_type = "text/markdown" if filename.lower().endswith((".md", ".markdown")) else "text/plain"
+        result = DocumentText(text, media_type)
+    if "\x00" in result.text:
         raise ReadError(f"{filename} looks like a binary file, not text. {_TEXT_HELP}")
-    if not text.strip():
+    if not result.text.strip():
         raise ReadError(f"{filename} is empty: there is no text to read.")
-    media_type = "text/markdown" if filename.lower().endswith((".md", ".markdown")) else "text/plain"
-    return DocumentText(text=text, media_type=media_type)
+    return result
 
 
 def _decode(filename: str, data: bytes) -> str:
@@ -56,3 +267,525 @@ def _decode(filename: str, data: bytes) -> str:
             f"cannot be decoded (the file may be in another encoding such as Windows-1252). "
             f"{_TEXT_HELP}"
         ) from None
+
+
+# --- Word -----------------------------------------------------------------------------------
+
+_HEADING_STYLE = re.compile(r"^(?:title|heading ([1-6]))$", re.IGNORECASE)
+
+
+def _read_docx(filename: str, data: bytes) -> DocumentText:
+    """Paragraphs and tables in document order; headings marked, list items numbered."""
+    import docx  # imported here: python-docx is only needed when a Word file arrives
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        blocks = list(_docx_blocks(document))
+    except ReadError:
+        raise
+    except Exception as error:  # python-docx raises many kinds on damaged or unusual files
+        raise ReadError(
+            f"{filename} looks like a Word document but could not be opened ({_reason(error)}). "
+            "It may be damaged, or a macro-enabled or template file. Open it in Word and save it as "
+            ".docx or PDF, then try again."
+        ) from None
+    return DocumentText("\n\n".join(blocks) + "\n" if blocks else "", DOCX_TYPE)
+
+
+def _reason(error: Exception) -> str:
+    text = " ".join(str(error).split())[:200]
+    return text or type(error).__name__
+
+
+def _docx_blocks(document):
+    from docx.table import Table
+
+    word = _WordParagraphs(document)
+    for item in document.iter_inner_content():
+        if isinstance(item, Table):
+            yield from _table_rows(item)
+            continue
+        text = item.text.replace("\t", " ").strip()
+        if not text:
+            continue
+        level = word.heading_level(item)
+        if level is not None:
+            yield "#" * level + " " + " ".join(text.split())
+            continue
+        marker = word.marker(item)
+        yield f"{marker} {' '.join(text.split())}" if marker else text
+
+
+def _table_rows(table):
+    for row in table.rows:
+        cells, seen = [], set()
+        for cell in row.cells:
+            if id(cell._tc) in seen:
+                continue  # a merged cell is returned once per grid column it spans
+            seen.add(id(cell._tc))
+            text = " ".join(cell.text.split())
+            if text:
+                cells.append(text)
+        if cells:
+            yield " | ".join(cells)
+
+
+class _WordParagraphs:
+    """What a paragraph's style makes it (a heading, a list item) and the number, letter or
+    bullet Word shows before a list item.
+
+    Word keeps list numbers out of the text: a paragraph names a list (``numId``) and a level
+    (``ilvl``), directly or through its style, and the list's definition gives each level's
+    format and start. Counters run per list; a level's next item resets the levels below it.
+    Styles are looked up once per style id: python-docx's lookup scans every style each time.
+    """
+
+    def __init__(self, document):
+        from docx.oxml.ns import qn
+
+        self.qn = qn
+        self.styles: dict[str | None, tuple[int | None, tuple[str | None, int] | None, str]] = {}
+        self.formats: dict[tuple[str, int], tuple[str, int]] = {}
+        self.counters: dict[str, dict[int, int]] = {}
+        try:
+            root = document.part.numbering_part.element
+        except (KeyError, NotImplementedError, AttributeError):
+            return
+        abstract = {}
+        for definition in root.findall(qn("w:abstractNum")):
+            levels = {}
+            for level in definition.findall(qn("w:lvl")):
+                fmt = level.find(qn("w:numFmt"))
+                start = level.find(qn("w:start"))
+                levels[_int(level.get(qn("w:ilvl")), 0)] = (
+                    fmt.get(qn("w:val")) if fmt is not None else "decimal",
+                    _int(start.get(qn("w:val")) if start is not None else None, 1),
+                )
+            abstract[definition.get(qn("w:abstractNumId"))] = levels
+        for num in root.findall(qn("w:num")):
+            ref = num.find(qn("w:abstractNumId"))
+            levels = abstract.get(ref.get(qn("w:val")) if ref is not None else None, {})
+            for ilvl, value in levels.items():
+                self.formats[(num.get(qn("w:numId")), ilvl)] = value
+
+    def _style(self, paragraph):
+        """(heading level, (numId, ilvl) from the style chain, style name) for the paragraph's style."""
+        style_id = paragraph._p.style
+        if style_id not in self.styles:
+            level, num_pr, style = None, None, paragraph.style
+            name = (style.name or "") if style is not None else ""
+            for _ in range(10):  # the chain of base styles; bounded in case a file loops
+                if style is None:
+                    break
+                match = _HEADING_STYLE.match(style.name or "")
+                if match and level is None:
+                    level = int(match.group(1) or 1)
+                num_pr = num_pr or self._num_pr(style.element)
+                style = style.base_style
+            self.styles[style_id] = (level, num_pr, name)
+        return self.styles[style_id]
+
+    def _num_pr(self, element) -> tuple[str | None, int] | None:
+        qn = self.qn
+        ppr = element.find(qn("w:pPr"))
+        num_pr = ppr.find(qn("w:numPr")) if ppr is not None else None
+        if num_pr is None:
+            return None
+        num_id = num_pr.find(qn("w:numId"))
+        ilvl = num_pr.find(qn("w:ilvl"))
+        return (num_id.get(qn("w:val")) if num_id is not None else None,
+                _int(ilvl.get(qn("w:val")) if ilvl is not None else None, 0))
+
+    def heading_level(self, paragraph) -> int | None:
+        """1-6 for Title and Heading N styles (or styles based on them), else None."""
+        return self._style(paragraph)[0]
+
+    def marker(self, paragraph) -> str:
+        _, from_style, name = self._style(paragraph)
+        own = self._num_pr(paragraph._p)
+        num_id = (own and own[0]) or (from_style and from_style[0])
+        ilvl = own[1] if own else from_style[1] if from_style else 0
+        if not num_id or num_id == "0":
+            return "-" if "list bullet" in name.lower() else ""
+        fmt, start = self.formats.get((num_id, ilvl), ("decimal", 1))
+        if fmt in ("bullet", "none"):
+            return "-" if fmt == "bullet" else ""
+        counters = self.counters.setdefault(num_id, {})
+        counters[ilvl] = counters.get(ilvl, start - 1) + 1
+        for deeper in [level for level in counters if level > ilvl]:
+            del counters[deeper]
+        return _list_label(counters[ilvl], fmt)
+
+
+def _int(value, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _list_label(n: int, fmt: str) -> str:
+    """``1.``, ``a)``, ``iv.`` ... in forms the cleaner and extractor read as list markers."""
+    fmt = fmt.lower()
+    if "letter" in fmt and 1 <= n <= 26:
+        letter = chr(ord("a") + n - 1)
+        return f"{letter.upper() if fmt.startswith('upper') else letter})"
+    if "roman" in fmt and 1 <= n <= 39:
+        numeral = _roman(n)
+        return f"{numeral.upper() if fmt.startswith('upper') else numeral}."
+    return f"{n}."
+
+
+def _roman(n: int) -> str:
+    out = ""
+    for value, numeral in ((10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+        while n >= value:
+            out, n = out + numeral, n - value
+    return out
+
+
+# --- PDF ------------------------------------------------------------------------------------
+
+
+def _read_pdf(filename: str, data: bytes) -> DocumentText:
+    """Text page by page. Pages without text are reported; a PDF with none is refused."""
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError
+
+    damaged = (f"{filename} looks like a PDF but could not be read: it may be damaged or incomplete. "
+               "Open it and save or print it to a new PDF, then try again.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pypdf warns about every oddity of real-world files
+        try:
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted:
+                try:
+                    opened = reader.decrypt("")  # restrictions-only PDFs open with an empty password
+                except (DependencyError, NotImplementedError):
+                    raise ReadError(
+                        f"{filename} is an encrypted PDF (AES) that cannot be opened here. Print it to a new PDF, "
+                        "or ask the respondent for a copy without encryption, then try again."
+                    ) from None
+                if not opened:
+                    raise ReadError(
+                        f"{filename} is a password-protected (encrypted) PDF, so its text cannot be read. "
+                        "Ask the respondent for a copy without a password, or save it without one, then try again."
+                    )
+            pages = list(reader.pages)
+        except ReadError:
+            raise
+        except Exception:  # pypdf raises many kinds on damaged files; all mean the same to the reader
+            raise ReadError(damaged) from None
+        if not pages:
+            raise ReadError(f"{filename} is a PDF with no pages. {ACCEPTED}")
+        texts, blank = [], []
+        for number, page in enumerate(pages, start=1):
+            text = _page_text(page)
+            if text.strip():
+                texts.append(text.strip())
+            else:
+                blank.append(number)
+    if not texts:
+        raise ReadError(f"{filename} is a PDF without any text: {_SCANNED}.")
+    found = []
+    if blank:
+        pages_named = _page_list(blank)
+        found.append(f"{filename}: {pages_named} of {len(pages)} {'has' if len(blank) == 1 else 'have'} "
+                     f"no text (scanned images?), so {'its' if len(blank) == 1 else 'their'} content is missing. "
+                     "Run OCR on the PDF, or check the original, if those pages matter.")
+    return DocumentText("\n\f\n".join(texts) + "\n", "application/pdf", tuple(found))
+
+
+_COLUMN_GAP = re.compile(r"\S {4,}\S")
+COLUMN_LINES = 0.4  # share of lines with a wide gap inside that marks a page set in columns
+
+
+def _page_text(page) -> str:
+    """A page's text in pypdf's layout mode, which leaves a blank line where the page has a gap
+    between paragraphs (the plain mode runs paragraphs together, and the extractor then reads
+    several as one). Layout mode puts columns side by side on each line, so a page where many
+    lines have a wide gap inside is read in the plain mode, which follows the text column by column."""
+    try:
+        text = page.extract_text(extraction_mode="layout") or ""
+    except Exception:  # layout mode is stricter about some damaged pages; the plain mode may still work
+        text = ""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if lines and sum(1 for line in lines if _COLUMN_GAP.search(line)) < COLUMN_LINES * len(lines):
+        return "\n".join(line.rstrip() for line in text.splitlines())
+    try:
+        return page.extract_text() or ""
+    except Exception:  # one damaged page should not lose the others
+        return ""
+
+
+def _page_list(numbers: list[int]) -> str:
+    if len(numbers) == 1:
+        return f"page {numbers[0]}"
+    shown = ", ".join(map(str, numbers[:10])) + (" ..." if len(numbers) > 10 else "")
+    return f"pages {shown}"
+
+
+# --- HTML -----------------------------------------------------------------------------------
+
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
+
+
+def _decode_html(filename: str, data: bytes) -> str:
+    """The declared charset if any, else UTF-8, else Windows-1252 (what browsers assume)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF8)):
+        return _decode(filename, data)
+    declared = _META_CHARSET.search(data[:4096])
+    if declared:
+        try:
+            return data.decode(codecs.lookup(declared.group(1).decode("ascii")).name)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+_SKIPPED_TAGS = {"script", "style", "head", "template", "noscript", "svg", "math", "nav", "iframe", "object", "select"}
+_BLOCK_TAGS = {
+    "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details", "dialog", "div",
+    "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "header", "hr", "html", "legend", "main",
+    "p", "pre", "section", "summary", "table", "tbody", "thead", "tfoot", "tr",
+}
+_VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+              "track", "wbr"}
+
+
+def html_to_text(markup: str) -> str:
+    """Blocks of text from HTML: headings marked with ``#``, list items with their marker,
+    table rows as cells separated by `` | ``; scripts, styles and navigation dropped."""
+    parser = _HTMLText()
+    parser.feed(markup)
+    parser.close()
+    parser.flush()
+    return "\n\n".join(parser.blocks) + "\n" if parser.blocks else ""
+
+
+class _HTMLText(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[str] = []
+        self.current: list[str] = []
+        self.prefix = ""
+        self.skipping: list[str] = []
+        self.lists: list[list] = []  # [tag, next number, type]
+        self.pre = 0
+        self.cells = 0  # cells so far in the current table row
+        self.in_cell = False
+
+    def flush(self) -> None:
+        raw = "".join(self.current)
+        self.current = []
+        if self.pre:
+            lines = [line.rstrip() for line in raw.split("\n")]
+        else:
+            lines = [" ".join(line.split()) for line in raw.split("\n")]
+        text = "\n".join(line for line in lines if line.strip()).strip("\n")
+        if text.strip():
+            self.blocks.append(self.prefix + text if self.prefix else text)
+            self.prefix = ""
+
+    def handle_starttag(self, tag, attrs):
+        if self.skipping:
+            if tag not in _VOID_TAGS:
+                self.skipping.append(tag)
+            return
+        if tag in _SKIPPED_TAGS:
+            self.skipping.append(tag)
+            return
+        attributes = dict(attrs)
+        if self.in_cell and tag not in ("td", "th", "tr", "table", "br"):
+            self.current.append(" ")  # paragraphs and lists inside a table cell stay in its row
+            return
+        if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            self.flush()
+            self.prefix = "#" * int(tag[1]) + " "
+        elif tag in ("ul", "ol", "menu"):
+            self.flush()
+            start = _int(attributes.get("start"), 1)
+            depth = sum(1 for entry in self.lists if entry[0] == "ol")
+            kind = attributes.get("type") or ("1", "a", "i")[min(depth, 2)]
+            self.lists.append([tag, start, kind])
+        elif tag == "li":
+            self.flush()
+            self.prefix = self._list_marker() + " "
+        elif tag == "br":
+            self.current.append("\n")
+        elif tag in ("td", "th"):
+            if self.cells:
+                self.current.append(" | ")
+            self.cells += 1
+            self.in_cell = True
+        elif tag in _BLOCK_TAGS:
+            self.flush()
+            if tag == "pre":
+                self.pre += 1
+            if tag == "tr":
+                self.cells = 0
+
+    def handle_endtag(self, tag):
+        if self.skipping:
+            if tag == self.skipping[-1]:
+                self.skipping.pop()
+            elif tag in self.skipping:  # unbalanced markup: close up to the matching tag
+                del self.skipping[self.skipping.index(tag):]
+            return
+        if tag in ("td", "th"):
+            self.in_cell = False
+            return
+        if self.in_cell and tag not in ("tr", "table"):
+            self.current.append(" ")
+            return
+        if tag in ("tr", "table"):
+            self.in_cell = False
+        if tag in ("h1", "h2", "h3", "h4", "h5", "h6", "li"):
+            self.flush()
+            self.prefix = ""
+        elif tag in ("ul", "ol", "menu"):
+            self.flush()
+            for i in range(len(self.lists) - 1, -1, -1):
+                if self.lists[i][0] == tag:
+                    del self.lists[i:]
+                    break
+        elif tag in _BLOCK_TAGS:
+            self.flush()
+            if tag == "pre" and self.pre:
+                self.pre -= 1
+            if tag == "tr":
+                self.cells = 0
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in _VOID_TAGS:
+            self.handle_endtag(tag)
+
+    def handle_data(self, data):
+        if self.skipping:
+            return
+        self.current.append(data if self.pre else re.sub(r"\s+", " ", data))
+
+    def _list_marker(self) -> str:
+        if not self.lists or self.lists[-1][0] != "ol":
+            return "-"
+        entry = self.lists[-1]
+        number, kind = entry[1], entry[2]
+        entry[1] += 1
+        fmt = {"a": "lowerLetter", "A": "upperLetter", "i": "lowerRoman", "I": "upperRoman"}.get(kind, "decimal")
+        return _list_label(number, fmt)
+
+
+# --- email ----------------------------------------------------------------------------------
+
+
+def _read_email(filename: str, data: bytes, depth: int) -> DocumentText:
+    try:
+        message = email.message_from_bytes(data, policy=email.policy.default)
+        return _email_text(filename, message, depth)
+    except ReadError:
+        raise
+    except (ValueError, LookupError, TypeError, AttributeError, IndexError, KeyError):
+        raise ReadError(f"{filename} looks like an email but could not be read: it may be damaged. "
+                        "Save the email again from your mail program as .eml, then try again.") from None
+
+
+def _sniff_quietly(data: bytes) -> str | None:
+    try:
+        return sniff(data)
+    except _Refused:
+        return None
+
+
+def _email_text(filename: str, message, depth: int) -> DocumentText:
+    """The subject as a heading, the body (plain text preferred), then each attachment read
+    with the same readers under its own heading. Unreadable attachments become warnings."""
+    found: list[str] = []
+    sections: list[str] = []
+    subject = " ".join(str(message.get("subject", "") or "").split())
+    body = message.get_body(preferencelist=("plain", "html"))
+    body_text = ""
+    if body is not None:
+        content = _part_text(body)
+        body_text = html_to_text(content) if body.get_content_type() == "text/html" else content
+    if body_text.strip():
+        sections.append(body_text.strip())
+
+    attachments_read = 0
+    for number, part in enumerate(message.iter_attachments(), start=1):
+        name = _attachment_name(part, number)
+        content_type = part.get_content_type()
+        if content_type.startswith("image/") and part.get("content-id") and not part.get_filename():
+            continue  # a logo or picture shown inside the message, not a document sent with it
+        try:
+            if content_type == "message/rfc822":
+                if depth >= MAX_EMAIL_NESTING:
+                    raise ReadError(f"{name} is an email nested more than {MAX_EMAIL_NESTING} deep; it was not read.")
+                child = _email_text(name, _attached_message(name, part), depth + 1)
+            else:
+                payload = part.get_payload(decode=True) or b""
+                if content_type == "text/plain" and _sniff_quietly(payload) == "text":
+                    payload = _part_text(part).encode("utf-8")  # decoded from its declared charset
+                child = read_document(name, payload, _depth=depth + 1)
+        except ReadError as error:
+            found.append(f"Attachment {name} was not read: {str(error).replace(' ' + ACCEPTED, '')}")
+            continue
+        attachments_read += 1
+        sections.append(f"# Attachment: {name}\n\n{child.text.strip()}")
+        found.extend(child.warnings)
+
+    if not sections:
+        reasons = " ".join(found)
+        raise ReadError(
+            f"{filename} is an email with no readable text: its body is empty and "
+            + ("none of its attachments could be read. " + reasons if found else "it has no attachments.")
+        )
+    if subject:
+        sections.insert(0, f"# {subject}")
+    return DocumentText("\n\n".join(sections) + "\n", "message/rfc822", tuple(found), _email_date(message))
+
+
+def _attached_message(name: str, part):
+    """An attached email. Some mail programs base64-encode it, which the standard parser
+    leaves as an encoded body without headers, so that is decoded and parsed here."""
+    inner = part.get_content()
+    encoding = str(part.get("content-transfer-encoding", "")).lower()
+    if encoding in ("base64", "quoted-printable") and not inner.is_multipart():
+        encoded = str(inner.get_payload())
+        try:
+            data = (base64.b64decode(encoded) if encoding == "base64"
+                    else quopri.decodestring(encoded.encode("ascii", errors="replace")))
+        except (binascii.Error, ValueError):
+            raise ReadError(f"{name} is an attached email that is damaged; it was not read.") from None
+        inner = email.message_from_bytes(data, policy=email.policy.default)
+    return inner
+
+
+def _part_text(part) -> str:
+    """A text part's content in its declared charset; unknown charsets are read as UTF-8."""
+    try:
+        content = part.get_content()
+    except (LookupError, UnicodeError, ValueError):
+        content = (part.get_payload(decode=True) or b"").decode("utf-8", errors="replace")
+    if isinstance(content, bytes):
+        content = content.decode("utf-8", errors="replace")
+    return content if isinstance(content, str) else ""
+
+
+def _attachment_name(part, number: int) -> str:
+    name = part.get_filename()
+    if name:
+        return " ".join(html.unescape(str(name)).replace("/", " ").replace("\\", " ").split())[:200]
+    return f"attachment {number} ({part.get_content_type()})"
+
+
+def _email_date(message) -> dt.date | None:
+    try:
+        header = message.get("date")
+        value = getattr(header, "datetime", None)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return value.date() if isinstance(value, dt.datetime) else None

@@ -10,7 +10,7 @@ from consultations.models import Consultation, FrameworkItem, Link, Question, Re
 from tracker.db import db
 from tracker.models import Action, AuditEvent, Decision
 
-STAFF_BLUEPRINTS = {"browse", "history", "triage", "mapping", "decisions", "implementation", "admin"}
+STAFF_BLUEPRINTS = {"browse", "history", "triage", "mapping", "decisions", "implementation", "admin", "upload"}
 ASSETS = {"static", "govuk_assets"}
 
 
@@ -51,6 +51,7 @@ MATRIX = {
     "triage.delete_recommendation": (None, POLICY), "triage.restore_recommendation": (None, POLICY),
     "triage.delete_response": (None, POLICY), "triage.restore_response": (None, POLICY),
     "triage.edit_consent": (POLICY, POLICY),
+    "upload.upload": (POLICY, POLICY),
     "mapping.links": (ALL, None), "mapping.item": (ALL, None), "mapping.coverage": (ALL, None),
     "mapping.confirm_link": (None, METHODOLOGY), "mapping.reject_link": (None, METHODOLOGY),
     "mapping.accept_suggestion": (None, METHODOLOGY), "mapping.add_link": (None, METHODOLOGY),

@@ -23,7 +23,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         SQLALCHEMY_DATABASE_URI="sqlite:///" + os.path.join(app.instance_path, "tracker.sqlite3"),
         GOVUK_FRONTEND_DIR=str(PROJECT_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"),
         SERVICE_NAME="Consultation response tracker",
-        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=100 * 1024 * 1024,  # one request: several uploaded files together
+        UPLOAD_MAX_FILE_BYTES=20 * 1024 * 1024,  # one uploaded response file (tracker/upload.py)
         DEVELOPMENT=False,  # `make run` sets TRACKER_DEVELOPMENT=1: cookies may travel over http
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -79,6 +80,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         search,
         search_views,
         triage,
+        upload,
     )
 
     db.init_app(app)
@@ -90,7 +92,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     search.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(browse.bp, url_prefix="/staff")
-    for staff_area in (history, triage, mapping, decisions, implementation, admin, search_views):
+    for staff_area in (history, triage, mapping, decisions, implementation, admin, search_views, upload):
         app.register_blueprint(staff_area.bp, url_prefix="/staff")
     app.register_blueprint(search_views.public_bp)
 

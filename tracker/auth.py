@@ -129,7 +129,7 @@ def load_user() -> None:
 # endpoint is not registered are left out, so each blueprint appears once it exists.
 STAFF_NAVIGATION = [
     ("browse.consultations", "Consultations", {"browse.consultations", "browse.consultation", "browse.response"}, READ_ROLES),
-    ("triage.queue", "Triage", {"triage"}, READ_ROLES),
+    ("triage.queue", "Triage", {"triage", "upload"}, READ_ROLES),
     ("mapping.coverage", "Standards coverage", {"mapping"}, READ_ROLES),
     ("implementation.dashboard", "Implementation", {"implementation", "decisions"}, READ_ROLES),
     ("browse.frameworks", "Frameworks", {"browse.frameworks", "browse.framework"}, READ_ROLES),

@@ -26,12 +26,15 @@ FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
 @click.option("--framework", "framework_key", help="Resolve references against this framework only.")
 @with_appcontext
 def extract_command(path: Path, as_json: bool, framework_key: str | None) -> None:
-    """Print the recommendations found in a written response. Writes nothing."""
+    """Print the recommendations found in a written response (.txt, .md, .docx, .pdf, .html or .eml).
+    Writes nothing."""
     try:
         document = read_document(path.name, path.read_bytes())
         items = current_items(db.session, framework_key)
     except (ReadError, UnknownFramework) as error:
         raise click.ClickException(str(error)) from None
+    for warning in document.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     text = clean_text(document.text)
     found = extract_recommendations(text, resolver=ReferenceResolver(items))
     if as_json:
@@ -74,10 +77,11 @@ def _describe(name: str, found, have_framework: bool) -> str:
 @click.option("--org-type", help='Organisation type, e.g. "voluntary sector".')
 @click.option("--consent", type=click.Choice(["named", "anonymous", "confidential"]),
               help="Publication consent for a new respondent (default: anonymous).")
-@click.option("--received", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date received, YYYY-MM-DD.")
+@click.option("--received", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date received, YYYY-MM-DD (default: an email's sending date).")
 @with_appcontext
 def ingest_command(path: Path, slug: str, respondent: str, org_type, consent, received) -> None:
-    """Store a written response with its recommendations and explicit standard links."""
+    """Store a written response (.txt, .md, .docx, .pdf, .html or .eml) with its recommendations
+    and explicit standard links. The type is read from the content, not the extension."""
     try:
         result = ingest_document(
             db.session,

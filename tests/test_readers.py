@@ -1,0 +1,476 @@
+"""Reading written responses in every accepted format, sniffing the type from the content,
+and refusing what cannot be read with a message that says why. Every file is generated here."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
+
+import docx
+import openpyxl
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls
+import pytest
+from conftest import DEMO_DATA
+from pypdf import PdfReader, PdfWriter
+from sqlalchemy import select
+from test_ingest import SLUG, row_counts
+
+from consultations.cleaning import clean_text
+from consultations.consultation_import import load_consultation_file, upsert_consultation
+from consultations.extract import extract_recommendations
+from consultations.ingest import IngestError, ingest_document
+from consultations.models import Document, Response
+from consultations.readers import DOCX_TYPE, ReadError, ensure_safe_zip, read_document
+
+# --- fixture builders (also used by tests/test_upload.py) ----------------------------------
+
+
+def make_docx(*, heading="Summary of recommendations", items=("The inspectorate should publish its schedule.",
+                                                             "Inspectors should meet service users."),
+              title="Example Trust response to the consultation", extra=None) -> bytes:
+    """A Word document with a title, a heading, a numbered list, a bullet, a paragraph and a table."""
+    document = docx.Document()
+    document.add_heading(title, 0)
+    document.add_paragraph("About us: we are a charity working with people on probation.")
+    document.add_paragraph("A point made in passing", style="List Bullet")
+    document.add_heading(heading, 1)
+    for item in items:
+        document.add_paragraph(item, style="List Number")
+    table = document.add_table(rows=2, cols=2)
+    for (row, col), text in {(0, 0): "Question", (0, 1): "Our answer", (1, 0): "4", (1, 1): "Yes, with care."}.items():
+        table.cell(row, col).text = text
+    if extra:
+        document.add_paragraph(extra)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def make_pdf(pages: list) -> bytes:
+    """A minimal valid PDF, written by hand: one page per list of lines (Helvetica; an empty line
+    leaves a gap), or per tuple of such lists set as side-by-side columns. A page with no lines
+    has no text at all, like a scanned image."""
+    objects: list[bytes | None] = [b"<< /Type /Catalog /Pages 2 0 R >>", None,
+                                   b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    kids = []
+    for page in pages:
+        ops = []
+        for column, lines in enumerate(page if isinstance(page, tuple) else (page,)):
+            ops += ["BT", "/F1 12 Tf", "14 TL", f"{72 + 250 * column} 720 Td"]
+            for line in lines:
+                ops.append("(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") Tj T*")
+            ops.append("ET")
+        stream = "\n".join(ops).encode("latin-1") if any(page) else b""
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+                       b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % len(objects))
+        kids.append(len(objects))
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def encrypted_pdf(user_password: str) -> bytes:
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf([["We recommend a protected thing."]]))))
+    writer.encrypt(user_password, "owner secret", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def make_eml(body: str | None = "Dear team,\n\nPlease find our response attached.\n", *, html: str | None = None,
+             attachments=(), subject="Response from the Example Trust",
+             date="Fri, 12 Apr 2019 10:30:00 +0100") -> bytes:
+    """An email with a text (and/or HTML) body and attachments given as (filename, bytes, mime type)."""
+    message = EmailMessage()
+    message["From"] = "Jo Bloggs <jo@example.org>"
+    message["To"] = "consultation@inspectorate.example"
+    message["Subject"] = subject
+    message["Date"] = date
+    if body is not None:
+        message.set_content(body)
+    if html is not None:
+        if body is None:
+            message.set_content(html, subtype="html")
+        else:
+            message.add_alternative(html, subtype="html")
+    for filename, data, mime in attachments:
+        maintype, subtype = mime.split("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return message.as_bytes()
+
+
+def zip_bytes(members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def zip_bomb() -> bytes:
+    """A docx-like ZIP whose document part expands from about 50 KB to 50 MB."""
+    return zip_bytes({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"\0" * (50 * 1024 * 1024)})
+
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 20
+DOCX = make_docx()
+
+
+# --- Word -----------------------------------------------------------------------------------
+
+
+def test_a_word_document_keeps_headings_lists_and_tables_in_order():
+    result = read_document("response.docx", DOCX)
+    assert result.media_type == DOCX_TYPE and result.warnings == ()
+    assert result.text.split("\n\n") == [
+        "# Example Trust response to the consultation",
+        "About us: we are a charity working with people on probation.",
+        "- A point made in passing",
+        "# Summary of recommendations",
+        "1. The inspectorate should publish its schedule.",
+        "2. Inspectors should meet service users.",
+        "Question | Our answer",
+        "4 | Yes, with care.\n",
+    ]
+
+
+def test_recommendations_are_found_in_a_word_document():
+    text = clean_text(read_document("response.docx", DOCX).text)
+    found = extract_recommendations(text)
+    assert [r.text for r in found] == ["The inspectorate should publish its schedule.",
+                                       "Inspectors should meet service users."]
+
+
+def test_word_numbering_is_written_out_so_lettered_items_become_sub_points():
+    document = docx.Document()
+    numbering = document.part.numbering_part.element
+    numbering.insert(0, parse_xml(
+        f'<w:abstractNum {nsdecls("w")} w:abstractNumId="90">'
+        '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/></w:lvl>'
+        '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="lowerLetter"/></w:lvl></w:abstractNum>'))
+    numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
+    document.add_heading("Summary of recommendations", 1)
+    for text, level in [("Inspections should be announced.", 0), ("By letter.", 1), ("By email.", 1),
+                        ("Reports should be shorter.", 0), ("Under twenty pages.", 1)]:
+        paragraph = document.add_paragraph(text)
+        paragraph._p.get_or_add_pPr().append(parse_xml(
+            f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{level}"/><w:numId w:val="90"/></w:numPr>'))
+    out = io.BytesIO()
+    document.save(out)
+
+    text = read_document("numbered.docx", out.getvalue()).text
+    assert text.split("\n\n")[1:] == ["1. Inspections should be announced.", "a) By letter.", "b) By email.",
+                                       "2. Reports should be shorter.", "a) Under twenty pages.\n"]
+    found = extract_recommendations(clean_text(text))
+    assert [(r.key, r.parent) for r in found] == [("R1", None), ("R1.1", "R1"), ("R1.2", "R1"),
+                                                  ("R2", None), ("R2.1", "R2")]
+
+
+def test_a_damaged_word_document_is_refused():
+    damaged = zip_bytes({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<not xml"})
+    with pytest.raises(ReadError, match="looks like a Word document but could not be opened"):
+        read_document("response.docx", damaged)
+
+
+# --- PDF ------------------------------------------------------------------------------------
+
+
+def test_a_text_pdf_is_read_page_by_page():
+    pdf = make_pdf([["Example Trust response", "We recommend that inspectors (always) meet users."],
+                    ["Second page text."]])
+    result = read_document("response.pdf", pdf)
+    assert result.media_type == "application/pdf" and result.warnings == ()
+    assert "We recommend that inspectors (always) meet users." in result.text
+    assert result.text.index("Example Trust") < result.text.index("Second page text.")
+
+
+def test_a_gap_between_paragraphs_keeps_them_apart():
+    pdf = make_pdf([["Our view", "", "Inspections work well and", "should continue.", "",
+                     "We recommend that reports", "are shorter."]])
+    assert clean_text(read_document("response.pdf", pdf).text).split("\n\n") == [
+        "Our view", "Inspections work well and should continue.", "We recommend that reports are shorter.\n"]
+
+
+def test_a_page_set_in_two_columns_is_read_column_by_column():
+    left = ["Left column line one", "left column line two", "left column line three"]
+    right = ["Right column line one", "right column line two", "right column line three"]
+    text = read_document("columns.pdf", make_pdf([(left, right)])).text
+    assert [line.strip() for line in text.splitlines() if line.strip()] == left + right
+
+
+def test_pages_without_text_are_reported_but_the_rest_is_read():
+    result = read_document("response.pdf", make_pdf([["First page."], [], ["Third page."]]))
+    assert "First page." in result.text and "Third page." in result.text
+    assert result.warnings == ("response.pdf: page 2 of 3 has no text (scanned images?), so its content is "
+                               "missing. Run OCR on the PDF, or check the original, if those pages matter.",)
+
+
+def test_a_scanned_pdf_without_a_text_layer_is_refused():
+    with pytest.raises(ReadError) as refused:
+        read_document("scan.pdf", make_pdf([[], []]))
+    assert str(refused.value) == ("scan.pdf is a PDF without any text: it looks like a scanned image with no text "
+                                  "layer; run OCR (text recognition) on it or send the original document.")
+
+
+def test_a_password_protected_pdf_is_refused_but_a_restrictions_only_one_is_read():
+    with pytest.raises(ReadError, match="is a password-protected \\(encrypted\\) PDF"):
+        read_document("locked.pdf", encrypted_pdf("open sesame"))
+    assert "We recommend a protected thing." in read_document("restricted.pdf", encrypted_pdf("")).text
+
+
+@pytest.mark.parametrize("data", [b"%PDF-1.7\n%garbage\n", make_pdf([["Cut short"]])[:200]])
+def test_a_damaged_pdf_is_refused(data):
+    with pytest.raises(ReadError, match="looks like a PDF but could not be read"):
+        read_document("broken.pdf", data)
+
+
+# --- HTML -----------------------------------------------------------------------------------
+
+PAGE = b"""<!DOCTYPE html>
+<html><head><title>Ignored title</title><style>p { color: red }</style>
+<script>document.write("<p>not text</p>")</script></head>
+<body><nav><a href="/">Home</a> <a href="/about">About</a></nav>
+<h1>Example Trust response</h1>
+<p>We recommend   that inspectors
+meet service users &amp; their families.<br>A second line.</p>
+<h2>Summary of recommendations</h2>
+<ol><li>Publish the schedule.</li><li>Meet users:<ol><li>in prison;</li><li><p>in the community.</p></li></ol></li></ol>
+<ul><li>A bullet</li></ul>
+<table><tr><th>Question</th><th>Answer</th></tr><tr><td><p>4</p></td><td><p>Yes,</p><p>with care</p></td></tr></table>
+</body></html>"""
+
+
+def test_a_web_page_keeps_structure_and_drops_scripts_styles_and_navigation():
+    result = read_document("response.html", PAGE)
+    assert result.media_type == "text/html"
+    assert result.text.split("\n\n") == [
+        "# Example Trust response",
+        "We recommend that inspectors meet service users & their families.\nA second line.",
+        "## Summary of recommendations",
+        "1. Publish the schedule.",
+        "2. Meet users:",
+        "a) in prison;",
+        "b) in the community.",
+        "- A bullet",
+        "Question | Answer",
+        "4 | Yes, with care\n",
+    ]
+
+
+def test_a_web_page_in_windows_1252_is_decoded_from_its_declared_charset():
+    page = '<html><head><meta charset="windows-1252"></head><body><p>Caf\u00e9 \u2013 we recommend it</p></body></html>'
+    assert read_document("page.htm", page.encode("cp1252")).text == "Caf\u00e9 \u2013 we recommend it\n"
+
+
+# --- email ----------------------------------------------------------------------------------
+
+
+def test_an_email_is_its_body_then_each_attachment_under_its_own_heading():
+    eml = make_eml(attachments=[("response.docx", DOCX, DOCX_TYPE),
+                                ("notes.txt", "We recommend more visits.".encode(), "text/plain")])
+    result = read_document("response.eml", eml)
+    assert result.media_type == "message/rfc822" and result.warnings == ()
+    assert result.sent_on == dt.date(2019, 4, 12)
+    sections = result.text.split("\n\n")
+    assert sections[:3] == ["# Response from the Example Trust", "Dear team,", "Please find our response attached."]
+    assert "# Attachment: response.docx" in sections and "# Attachment: notes.txt" in sections
+    assert sections.index("# Attachment: response.docx") < sections.index("1. The inspectorate should publish its schedule.")
+    assert sections[-1] == "We recommend more visits.\n"
+    assert "jo@example.org" not in result.text, "contact details stay out of the response text"
+
+
+def test_an_html_only_email_is_converted_and_a_scanned_attachment_is_a_warning_not_a_failure():
+    eml = make_eml(None, html="<p>We <b>recommend</b> that inspectors meet users.</p>",
+                   attachments=[("scan.png", PNG, "image/png")])
+    result = read_document("response.eml", eml)
+    assert "We recommend that inspectors meet users." in result.text
+    assert len(result.warnings) == 1
+    assert result.warnings[0].startswith("Attachment scan.png was not read: scan.png is a PNG image. If it is a scan")
+
+
+def test_an_email_with_nothing_readable_is_refused():
+    eml = make_eml("", attachments=[("scan.png", PNG, "image/png")])
+    with pytest.raises(ReadError, match="is an email with no readable text.*Attachment scan.png was not read"):
+        read_document("empty.eml", eml)
+
+
+def test_an_email_forwarded_as_an_attachment_is_read_too():
+    inner = make_eml("We recommend that the inspectorate visits every region.", subject="Original response")
+    inline = EmailMessage()
+    inline["From"], inline["Subject"], inline["Date"] = "a@example.org", "Fwd", "Mon, 15 Apr 2019 09:00:00 +0100"
+    inline.set_content("Forwarding the response below.")
+    inline.add_attachment(message_from_bytes(inner, policy=default))
+    base64_encoded = make_eml("Forwarding the response below.",  # as some mail programs send it
+                              attachments=[("original.eml", inner, "message/rfc822")])
+    for outer in (inline.as_bytes(), base64_encoded):
+        result = read_document("forwarded.eml", outer)
+        assert "Forwarding the response below." in result.text
+        assert "# Original response\n\nWe recommend that the inspectorate visits every region." in result.text
+
+
+# --- sniffing: the content decides, never the extension -------------------------------------
+
+
+@pytest.mark.parametrize("name, data, media_type", [
+    ("response.txt", make_pdf([["Really a PDF."]]), "application/pdf"),
+    ("response.pdf", DOCX, DOCX_TYPE),
+    ("response.docx", b"Really plain text: we recommend things.", "text/plain"),
+    ("response.txt", PAGE, "text/html"),
+    ("response.txt", make_eml("An email after all."), "message/rfc822"),
+    ("response", "Caf\u00e9 au lait".encode("utf-16"), "text/plain"),
+    ("response.md", b"# Heading\n\nWe recommend Markdown.", "text/markdown"),
+    ("letter.txt", b"From: Example Trust\n\nDear inspectorate, we recommend care.", "text/plain"),
+])
+def test_the_type_comes_from_the_content(name, data, media_type):
+    assert read_document(name, data).media_type == media_type
+
+
+# --- refusals -------------------------------------------------------------------------------
+
+
+def xlsx_bytes() -> bytes:
+    workbook = openpyxl.Workbook()
+    workbook.active["A1"] = "A survey export"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("empty.txt", b"", "empty.txt is empty: there is no text to read."),
+    ("blank.docx", b"  \n\t\n", "blank.docx is empty"),
+    ("photo.txt", PNG, "photo.txt is a PNG image. If it is a scan of a letter, run OCR"),
+    ("photo.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF", "photo.jpg is a JPEG image"),
+    ("setup.docx", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 60, "setup.docx is a Windows program"),
+    ("old.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "old.doc is an old-style Microsoft Office file"),
+    ("letter.rtf", b"{\\rtf1\\ansi We recommend}", "letter.rtf is a Rich Text Format"),
+    ("bundle.zip", zip_bytes({"a.txt": b"hello"}), "bundle.zip is a ZIP archive. Unzip it"),
+    ("survey.xlsx", xlsx_bytes(), "survey.xlsx is an Excel workbook"),
+    ("slides.pptx", zip_bytes({"[Content_Types].xml": b"<Types/>", "ppt/presentation.xml": b"<p/>"}),
+     "slides.pptx is a PowerPoint presentation"),
+    ("cut.docx", DOCX[:500], "cut.docx is a damaged ZIP-based file"),
+    ("mystery.bin", b"\x01\x02\x00\x03binary", "mystery.bin is a binary file of a type that is not recognised"),
+    ("latin.txt", "Caf\u00e9".encode("cp1252"), "latin.txt is not UTF-8 text"),
+])
+def test_what_cannot_be_read_is_refused_saying_what_it_is(name, data, message):
+    with pytest.raises(ReadError) as refused:
+        read_document(name, data)
+    assert str(refused.value).startswith(message)
+
+
+def test_refusals_of_other_formats_list_the_accepted_ones():
+    with pytest.raises(ReadError, match=r"Accepted formats: Word \(\.docx\), PDF with a text layer"):
+        read_document("photo.png", PNG)
+
+
+def test_a_zip_bomb_is_refused_before_it_is_expanded():
+    with pytest.raises(ReadError) as refused:
+        read_document("response.docx", zip_bomb())
+    assert str(refused.value).startswith("response.docx was refused as a possible decompression bomb: "
+                                         "its part word/document.xml expands from 0.0 MB to 50.0 MB")
+
+
+def test_zip_limits_on_total_size_and_number_of_parts(monkeypatch):
+    from consultations import readers
+
+    ensure_safe_zip("response.docx", DOCX)  # a real document passes
+    monkeypatch.setattr(readers, "MAX_ZIP_UNCOMPRESSED", 10_000)
+    with pytest.raises(ReadError, match=r"it would expand to 0\.\d MB \(at most 0\.0 MB is accepted\)"):
+        ensure_safe_zip("response.docx", DOCX)
+    monkeypatch.setattr(readers, "MAX_ZIP_MEMBERS", 5)
+    with pytest.raises(ReadError, match="it holds 1[0-9] parts \\(at most 5 are accepted\\)"):
+        read_document("response.docx", DOCX)
+
+
+# --- ingesting each format ------------------------------------------------------------------
+
+
+@pytest.fixture
+def consultation(session):
+    consultation, _ = upsert_consultation(
+        session, load_consultation_file(DEMO_DATA / "consultation-probation-inspection-2019.yaml"))
+    session.commit()
+    return consultation
+
+
+def ingest(session, filename, data, **overrides):
+    arguments = dict(consultation_slug=SLUG, filename=filename, data=data, respondent_name="Example Trust")
+    return ingest_document(session, **{**arguments, **overrides})
+
+
+def test_ingesting_stores_the_sniffed_type_and_a_name_with_the_right_extension(session, consultation):
+    result = ingest(session, "response.txt", make_pdf([["We recommend that inspectors meet users."]]))
+    session.commit()
+    document = session.get(Document, result.response.document_id)
+    assert (document.media_type, document.filename) == ("application/pdf", "response.txt.pdf")
+    assert result.recommendations == 1
+
+    docx_result = ingest(session, "response.docx", DOCX)
+    assert session.get(Document, docx_result.response.document_id).media_type == DOCX_TYPE
+    assert docx_result.recommendations == 2
+
+
+def test_an_emailed_response_is_one_response_with_its_attachments_and_the_original_email_kept(session, consultation):
+    eml = make_eml(attachments=[("response.docx", DOCX, DOCX_TYPE), ("logo.png", PNG, "image/png")])
+    result = ingest(session, "response.eml", eml)
+    session.commit()
+    response = session.get(Response, result.response.id)
+    assert response.document.content == eml and response.document.media_type == "message/rfc822"
+    assert response.received_on == dt.date(2019, 4, 12), "the email's date when none is given"
+    assert "Attachment: response.docx" in response.text
+    assert [r.text for r in response.recommendations] == ["The inspectorate should publish its schedule.",
+                                                          "Inspectors should meet service users."]
+    assert any(warning.startswith("Attachment logo.png was not read") for warning in result.warnings)
+    assert session.scalars(select(Document.filename)).all() == ["response.eml"], "one original: the email"
+
+    given = ingest(session, "again.eml", make_eml("We recommend a second thing.", subject="Another"),
+                   received_on=dt.date(2019, 4, 15))
+    assert given.response.received_on == dt.date(2019, 4, 15), "a given date wins over the email's"
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("scan.pdf", make_pdf([[]]), "it looks like a scanned image with no text layer"),
+    ("response.docx", zip_bomb(), "possible decompression bomb"),
+    ("photo.docx", PNG, "is a PNG image"),
+])
+def test_a_refused_file_leaves_the_database_as_it_was(session, consultation, name, data, message):
+    before = row_counts(session)
+    with pytest.raises(IngestError, match=message):
+        ingest(session, name, data)
+    session.rollback()
+    assert row_counts(session) == before
+
+
+def test_the_cli_ingests_and_extracts_any_format(runner, tmp_path, consultation):
+    path = tmp_path / "response.docx"
+    path.write_bytes(DOCX)
+    result = runner.invoke(args=["ingest", str(path), "--consultation", SLUG, "--respondent", "Example Trust"])
+    assert result.exit_code == 0, result.output
+    assert "Ingested response.docx as response #1 from Example Trust: 2 recommendations" in result.output
+    again = runner.invoke(args=["ingest", str(path), "--consultation", SLUG, "--respondent", "Example Trust"])
+    assert "was already ingested" in again.output
+
+    pdf = tmp_path / "partly-scanned.pdf"
+    pdf.write_bytes(make_pdf([["We recommend that inspectors meet users."], []]))
+    extracted = runner.invoke(args=["extract", str(pdf)])
+    assert extracted.exit_code == 0
+    assert "1 recommendation found in partly-scanned.pdf." in extracted.output
+    assert "Warning: partly-scanned.pdf: page 2 of 2 has no text" in extracted.stderr
+
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(make_pdf([[]]))
+    refused = runner.invoke(args=["ingest", str(scan), "--consultation", SLUG, "--respondent", "Example Trust"])
+    assert refused.exit_code == 1 and "scan.pdf was not ingested; nothing was changed." in refused.output
