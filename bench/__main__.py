@@ -1,5 +1,5 @@
 """Run every benchmark and print its figures: `make bench` or `python -m bench`."""
-from . import extraction, formats, outcome_page, search, search_page
+from . import extraction, formats, imports, outcome_page, search, search_page
 
 if __name__ == "__main__":
     extraction.main()
@@ -11,3 +11,5 @@ if __name__ == "__main__":
     search_page.main()
     print()
     outcome_page.main()
+    print()
+    imports.main()

@@ -175,7 +175,10 @@ class Document(Base):
 
 class Response(Base):
     __tablename__ = "response"
-    __table_args__ = (UniqueConstraint("consultation_id", "document_id"),)
+    __table_args__ = (
+        UniqueConstraint("consultation_id", "document_id"),
+        UniqueConstraint("consultation_id", "external_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"), index=True)
@@ -189,12 +192,22 @@ class Response(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     version_id: Mapped[int] = mapped_column(Integer, default=1)
+    # Bulk imports: the row's identity in its source (a survey reference), so a row is
+    # imported once however often the command runs, and the import run that stored it.
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_run.id"), index=True)
+    # Survey fields with no column of their own (language, country, ...), kept as given.
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     consultation: Mapped[Consultation] = relationship(back_populates="responses")
     respondent: Mapped[Respondent] = relationship(back_populates="responses")
     document: Mapped[Document | None] = relationship()
     recommendations: Mapped[list[Recommendation]] = relationship(
         back_populates="response", order_by="Recommendation.sequence"
+    )
+    sections: Mapped[list[ResponseSection]] = relationship(
+        back_populates="response", order_by="ResponseSection.position",
+        foreign_keys="ResponseSection.response_id",
     )
 
     __mapper_args__ = {"version_id_col": version_id}
@@ -204,7 +217,7 @@ class Recommendation(Base):
     """One recommendation, anchored to its source text by character spans."""
 
     __tablename__ = "recommendation"
-    __table_args__ = (UniqueConstraint("response_id", "key"),)
+    __table_args__ = (UniqueConstraint("response_id", "key"), UniqueConstraint("response_id", "external_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)
@@ -221,6 +234,11 @@ class Recommendation(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     version_id: Mapped[int] = mapped_column(Integer, default=1)
+    # Structured imports: the row's identity in its source, the import run that stored it,
+    # and the row's other columns (session, issue tags, ...), kept as given.
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_run.id"), index=True)
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     response: Mapped[Response] = relationship(back_populates="recommendations")
     parent: Mapped[Recommendation | None] = relationship(
@@ -262,16 +280,78 @@ class Link(Base):
     __mapper_args__ = {"version_id_col": version_id}
 
 
+SECTION_KINDS = ("text", "choice", "placeholder")
+
+
+class ResponseSection(Base):
+    """One survey answer, linked to the question it answers.
+
+    A free-text answer is part of ``Response.text``: ``start_offset``/``end_offset`` are its
+    characters there, so recommendations extracted from it are anchored like any other. A
+    choice or rating answer ("5 - Very important") is a value, kept here only (offsets
+    None), so it neither crowds the text people read nor matches every search. A
+    placeholder answer ("See written response") points at the respondent's written response
+    when there is one.
+    """
+
+    __tablename__ = "response_section"
+    __table_args__ = (UniqueConstraint("response_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("question.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20), default="text")
+    text: Mapped[str] = mapped_column(Text)
+    start_offset: Mapped[int | None] = mapped_column(Integer)
+    end_offset: Mapped[int | None] = mapped_column(Integer)
+    written_response_id: Mapped[int | None] = mapped_column(ForeignKey("response.id"), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    response: Mapped[Response] = relationship(back_populates="sections", foreign_keys=[response_id])
+    question: Mapped[Question | None] = relationship()
+    written_response: Mapped[Response | None] = relationship(foreign_keys=[written_response_id])
+
+
+IMPORT_STATUSES = ("running", "finished", "failed")
+
+
+class ImportRun(Base):
+    """One run of a bulk import command: what file, when, and what became of its rows.
+
+    A run left "running" was interrupted; running the same command again finishes the job,
+    skipping the rows already stored. Objects created by a run carry its id, so their audit
+    "created" events say they came from this import.
+    """
+
+    __tablename__ = "import_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))  # "survey" or "recommendations"
+    source: Mapped[str] = mapped_column(String(300))  # the file name
+    sha256: Mapped[str] = mapped_column(String(64))
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[list[Any]] = mapped_column(default=list)  # [[row number, reason], ...]
+
+
 __all__ = [
     "Base",
     "Consultation",
     "Document",
     "Framework",
     "FrameworkItem",
+    "ImportRun",
     "Link",
     "Question",
     "Recommendation",
     "Respondent",
     "Response",
+    "ResponseSection",
     "utcnow",
 ]

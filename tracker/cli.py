@@ -2,7 +2,7 @@
 from flask import Flask
 
 from .auth import users_cli
-from .commands import consultations, demo, frameworks, responses
+from .commands import consultations, demo, frameworks, imports, responses
 
 
 def init_app(app: Flask) -> None:
@@ -11,4 +11,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(responses.extract_command)
     app.cli.add_command(responses.ingest_command)
     app.cli.add_command(demo.demo_cli)
+    app.cli.add_command(imports.import_survey_command)
+    app.cli.add_command(imports.import_recommendations_command)
     app.cli.add_command(users_cli)

@@ -1,0 +1,370 @@
+"""Recommendations already listed one per row elsewhere (inquiry or review trackers, the UN
+Universal Periodic Review), with the decision on each when there is one.
+
+Columns are found by their header (see ``COLUMNS``; case and punctuation do not matter);
+any other column is kept with the recommendation as given. Each row becomes one
+recommendation in the response of the one who made it ("from") to its consultation; the
+response's text is its recommendations one per paragraph, each anchored by its span. The
+decision column becomes a decision: its value is mapped to one of the tracker's outcomes
+and kept word for word in the rationale.
+
+Consultations come from a ``consultation`` column, or from ``--consultation``: a slug, or a
+template such as ``upr-{session}-{to}`` giving one consultation per review. Consultations
+that do not exist are created. Rows are identified by their ``id`` column, or else by what
+they say (with a count for identical rows), so importing the same file again stores nothing
+twice.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import string
+from dataclasses import dataclass
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .bulk import ImportReport, Row, RowError, check_length, normalise, parse_date, row_key, slugify
+from .models import Consultation, Recommendation, Respondent, Response
+
+CHANNEL = "import"
+
+#: Canonical column -> the headers that name it (normalised: lower-case words).
+COLUMNS = {
+    "text": ("text", "recommendation", "recommendation text", "recommendations"),
+    "id": ("id", "reference", "ref", "recommendation id", "recommendation number", "recommendation no", "number",
+           "no"),
+    "consultation": ("consultation", "consultation slug", "slug"),
+    "from": ("from", "respondent", "made by", "recommended by", "recommending state", "author", "source"),
+    "to": ("to", "recipient", "addressed to", "state under review", "directed to"),
+    "org_type": ("org type", "organisation type", "organization type", "respondent type"),
+    "theme": ("theme", "themes", "issue", "issues", "topic", "topics", "tags"),
+    "session": ("session", "cycle", "round"),
+    "decision": ("decision", "response", "outcome", "government response", "accepted"),
+    "rationale": ("rationale", "reason", "reasons", "comment", "comments", "explanation", "response text",
+                  "decision rationale"),
+    "date": ("date", "decision date", "decided on", "response date"),
+    "question": ("question", "question number"),
+}
+_HEADER_TO_COLUMN = {alias: name for name, aliases in COLUMNS.items() for alias in aliases}
+
+#: Decision values (normalised) -> the tracker's outcomes. "Noted" is the UN's word for a
+#: recommendation the state under review did not accept (it "does not enjoy its support");
+#: the final answer, not a pending one, so "not accepted" rather than "under consideration".
+OUTCOME_WORDS = {
+    "accepted": "accepted", "accept": "accepted", "agreed": "accepted", "agree": "accepted",
+    "supported": "accepted", "support": "accepted", "yes": "accepted",
+    "accepted in part": "accepted in part", "partially accepted": "accepted in part",
+    "partly accepted": "accepted in part", "accepted in principle": "accepted in part",
+    "partially supported": "accepted in part", "agreed in part": "accepted in part", "partially agreed": "accepted in part",
+    "not accepted": "not accepted", "rejected": "not accepted", "reject": "not accepted", "declined": "not accepted",
+    "not agreed": "not accepted", "disagree": "not accepted", "not supported": "not accepted", "no": "not accepted",
+    "noted": "not accepted",
+    "under consideration": "under consideration", "pending": "under consideration", "considering": "under consideration",
+    "under review": "under consideration", "to be considered": "under consideration", "deferred": "under consideration",
+    "already in place": "already in place", "already implemented": "already in place", "in place": "already in place",
+    "already done": "already in place",
+}
+DECISION_STATES = ("draft", "approved", "published")
+MAX_TEXT = 100_000
+_CHAR_REF = re.compile(r"&#(\d{1,6});")
+
+
+class RecommendationFileError(ValueError):
+    """The file or the options cannot be used; the message says why and what to do."""
+
+
+def columns_of(headers: list[str]) -> dict[str, int]:
+    """Canonical column -> 0-based index, for the headers that name one (first wins)."""
+    found: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        name = _HEADER_TO_COLUMN.get(normalise(header))
+        if name and name not in found:
+            found[name] = index
+    return found
+
+
+def template_fields(template: str) -> list[str]:
+    try:
+        return [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError as error:
+        raise RecommendationFileError(f"The consultation template '{template}' is malformed: {error}.") from None
+
+
+def _decode(value: str) -> str:
+    """Numeric character references left by an HTML export (``&#40;Unknown&#41;``)."""
+    return _CHAR_REF.sub(lambda m: chr(int(m.group(1))) if int(m.group(1)) < 0x110000 else m.group(0), value) \
+        if "&#" in value else value
+
+
+@dataclass
+class Options:
+    source: str  # shown in the rationale: "Imported from <source>: Accepted"
+    filename: str
+    consultation: str | None = None  # slug or template
+    respondent: str | None = None  # when there is no "from" column
+    org_type: str | None = None
+    consent: str = "anonymous"
+    decision_state: str = "approved"
+    outcomes: dict[str, str] | None = None  # extra decision value -> outcome
+
+
+@dataclass
+class RecommendationRow:
+    number: int
+    external_id: str
+    slug: str
+    context: dict[str, str]  # canonical column -> value, for titles
+    respondent: str
+    org_type: str | None
+    text: str
+    question: str | None
+    outcome: str | None
+    decision_value: str
+    rationale: str | None
+    decided_on: dt.date | None
+    attributes: dict
+
+
+class RecommendationImporter:
+    """Rows to recommendations. ``prepare`` checks a row without touching the database;
+    ``store`` adds its recommendation to the session (the caller flushes and commits).
+    Decisions are workflow objects: ``tracker.imports`` adds them from ``row.outcome``."""
+
+    kind = "recommendations"
+
+    def __init__(self, session: Session, headers: list[str], options: Options, report: ImportReport,
+                 import_run_id: int | None = None):
+        self.session = session
+        self.headers = headers
+        self.options = options
+        self.report = report
+        self.import_run_id = import_run_id
+        self.columns = columns_of(headers)
+        if "text" not in self.columns:
+            raise RecommendationFileError(
+                f"{options.filename} has no column for the recommendation's text. Name it 'text' or "
+                f"'recommendation' (its columns are: {', '.join(h or '(blank)' for h in headers)}).")
+        if "from" not in self.columns and not options.respondent:
+            raise RecommendationFileError(
+                f"{options.filename} does not say who made the recommendations: add a 'from' column, "
+                "or give --respondent NAME.")
+        self.outcomes = dict(OUTCOME_WORDS)
+        self.outcomes.update({normalise(k): v for k, v in (options.outcomes or {}).items()})
+        self.template = self._template()
+        self.extra = [i for i in range(len(headers)) if i not in self.columns.values()]
+        self.occurrences: dict[str, int] = {}
+        self.seen_ids: dict[tuple[str, str], int] = {}
+        self.reset()
+
+    def _template(self) -> str:
+        if self.options.consultation:
+            template = self.options.consultation
+        elif "consultation" in self.columns:
+            template = "{consultation}"
+        else:
+            stem = slugify(self.options.filename.rsplit(".", 1)[0]) or "imported"
+            template = stem + "".join(f"-{{{name}}}" for name in ("session", "to") if name in self.columns)
+        unknown = [name for name in template_fields(template) if name not in self.columns]
+        if unknown:
+            raise RecommendationFileError(
+                f"The consultation template '{template}' names {', '.join(unknown)}, which "
+                f"{'is not a column' if len(unknown) == 1 else 'are not columns'} of {self.options.filename} "
+                f"(its recognised columns: {', '.join(sorted(self.columns))}).")
+        return template
+
+    def reset(self) -> None:
+        """Forget cached objects (after a rollback they may no longer exist)."""
+        self.consultations: dict[str, Consultation] = {}
+        self.absent: set[str] = set()
+        self.respondents: dict[str, Respondent] = {}
+        self.responses: dict[int, dict[str, _ResponseState]] = {}
+        self.existing: dict[int, set[str]] = {}
+
+    def release(self) -> None:
+        """After a commit: drop the collections the cached objects grew (a response's list of
+        recommendations, ...) so memory stays flat however long the file."""
+        for states in self.responses.values():
+            for state in states.values():
+                self.session.expire(state.response, ["recommendations"])
+        for obj in (*self.consultations.values(), *self.respondents.values()):
+            self.session.expire(obj, ["responses"])
+
+    # -- checking a row ------------------------------------------------------------------
+
+    def _get(self, values: list[str], name: str) -> str:
+        index = self.columns.get(name)
+        return _decode(values[index].strip()) if index is not None else ""
+
+    def prepare(self, row: Row) -> RecommendationRow:
+        values = row.values
+        text = self._get(values, "text")
+        if not text:
+            raise RowError(f"{self.headers[self.columns['text']]} is empty; every row needs the recommendation's text")
+        check_length(text, MAX_TEXT, self.headers[self.columns["text"]])
+        context = {name: self._get(values, name) for name in self.columns}
+        filled = self.template.format(**context) if "{" in self.template else self.template
+        slug = slugify(filled)
+        if not slug:
+            raise RowError(f"the consultation for this row would be '{filled}', which has no letters or digits")
+        respondent = " ".join((self._get(values, "from") or self.options.respondent or "").split())
+        if not respondent:
+            raise RowError(f"{self.headers[self.columns['from']]} is empty; say who made the recommendation")
+        check_length(respondent, 300, "The respondent's name")
+        org_type = self._get(values, "org_type") or self.options.org_type
+        check_length(org_type or "", 100, "The organisation type")
+
+        decision_value = self._get(values, "decision")
+        outcome = None
+        if decision_value:
+            outcome = self.outcomes.get(normalise(decision_value))
+            if outcome is None:
+                raise RowError(
+                    f"the decision '{decision_value}' is not one the tracker knows (accepted, accepted in part, "
+                    f"not accepted, already in place, under consideration); map it with "
+                    f"--outcome '{decision_value}=under consideration' or another outcome")
+        decided_on = parse_date(self._get(values, "date"), self.headers[self.columns["date"]]) \
+            if "date" in self.columns else None
+
+        given_id = self._get(values, "id")
+        if given_id:
+            check_length(given_id, 190, self.headers[self.columns["id"]])
+            external_id = "id:" + given_id
+            first = self.seen_ids.get((slug, external_id))
+            if first is not None:
+                raise RowError(f"{self.headers[self.columns['id']]} '{given_id}' is also used by row {first} "
+                               f"in the same consultation")
+            self.seen_ids[(slug, external_id)] = row.number
+        else:
+            key = row_key(slug, respondent, text)
+            self.occurrences[key] = self.occurrences.get(key, 0) + 1
+            external_id = f"row:{key}:{self.occurrences[key]}"
+        attributes = {self.headers[i] or f"column {i + 1}": _decode(values[i].strip())
+                      for i in self.extra if values[i].strip()}
+        for name in ("to", "theme", "session"):
+            if context.get(name):
+                attributes[self.headers[self.columns[name]]] = context[name]
+        return RecommendationRow(
+            number=row.number, external_id=external_id, slug=slug, context=context, respondent=respondent,
+            org_type=org_type or None, text=text, question=self._get(values, "question") or None, outcome=outcome,
+            decision_value=decision_value, rationale=self._get(values, "rationale") or None, decided_on=decided_on,
+            attributes=attributes,
+        )
+
+    # -- storing -------------------------------------------------------------------------
+
+    def is_stored(self, plan: RecommendationRow) -> bool:
+        consultation = self._consultation(plan, create=False)
+        return consultation is not None and plan.external_id in self._existing(consultation)
+
+    def _existing(self, consultation: Consultation) -> set[str]:
+        if consultation.id is None:
+            return self.existing.setdefault(-id(consultation), set())
+        if consultation.id not in self.existing:
+            self.existing[consultation.id] = set(self.session.scalars(
+                select(Recommendation.external_id).join(Response)
+                .where(Response.consultation_id == consultation.id, Recommendation.external_id.is_not(None))))
+        return self.existing[consultation.id]
+
+    def _consultation(self, plan: RecommendationRow, *, create: bool) -> Consultation | None:
+        consultation = self.consultations.get(plan.slug)
+        if consultation is None and plan.slug not in self.absent:
+            consultation = self.session.scalar(select(Consultation).where(Consultation.slug == plan.slug))
+            if consultation is None:
+                self.absent.add(plan.slug)  # until this run creates it: one query per slug, not per row
+        if consultation is None and create:
+            to, session = plan.context.get("to"), plan.context.get("session")
+            title = f"Recommendations to {to}" if to else f"Recommendations imported from {self.options.filename}"
+            if session:
+                title += f", session {session}"
+            consultation = Consultation(slug=plan.slug, title=title[:300], body=(to or self.options.source)[:300],
+                                        status="closed")
+            self.session.add(consultation)
+            self.report.count("consultations created")
+        if consultation is not None:
+            self.consultations[plan.slug] = consultation
+        return consultation
+
+    def _respondent(self, plan: RecommendationRow) -> Respondent:
+        key = plan.respondent.lower()
+        respondent = self.respondents.get(key)
+        if respondent is None:
+            respondent = self.session.scalar(
+                select(Respondent).where(func.lower(Respondent.name) == key).order_by(Respondent.id))
+            if respondent is None:
+                respondent = Respondent(name=plan.respondent, organisation_type=plan.org_type,
+                                        consent=self.options.consent)
+                self.session.add(respondent)
+                self.report.count("respondents created")
+            self.respondents[key] = respondent
+        return respondent
+
+    def _response(self, consultation: Consultation, plan: RecommendationRow) -> _ResponseState:
+        external_id = "from:" + plan.respondent.lower()[:190]
+        states = self._responses_of(consultation)
+        state = states.get(external_id)
+        if state is None:
+            response = Response(consultation=consultation, respondent=self._respondent(plan), channel=CHANNEL,
+                                external_id=external_id, import_run_id=self.import_run_id, text="",
+                                received_on=plan.decided_on)
+            self.session.add(response)
+            state = states[external_id] = _ResponseState(response, 0)
+        return state
+
+    def _responses_of(self, consultation: Consultation) -> dict[str, _ResponseState]:
+        """The consultation's imported responses by external id, loaded once (two queries)."""
+        key = id(consultation)
+        if key not in self.responses:
+            states = self.responses[key] = {}
+            if consultation.id is not None:
+                responses = self.session.scalars(select(Response).where(
+                    Response.consultation_id == consultation.id, Response.external_id.like("from:%"))).all()
+                last = dict(self.session.execute(
+                    select(Recommendation.response_id, func.max(Recommendation.sequence))
+                    .where(Recommendation.response_id.in_([r.id for r in responses]))
+                    .group_by(Recommendation.response_id)).all()) if responses else {}
+                for response in responses:
+                    states[response.external_id] = _ResponseState(response, last.get(response.id) or 0)
+        return self.responses[key]
+
+    def store(self, plan: RecommendationRow) -> Recommendation:
+        consultation = self._consultation(plan, create=True)
+        state = self._response(consultation, plan)
+        response = state.response
+        text = response.text or ""
+        start = len(text) + (2 if text else 0)
+        response.text = (text + "\n\n" if text else "") + plan.text
+        state.sequence += 1
+        question = None
+        if plan.question:
+            question = next((q for q in consultation.questions if q.number == plan.question), None)
+            if question is None:
+                self.report.note(f"Some rows name a question their consultation does not have (for example "
+                                 f"question {plan.question} in {consultation.slug}); they were imported without one.")
+        recommendation = Recommendation(
+            response=response, key=f"R{state.sequence}", sequence=state.sequence, text=plan.text,
+            spans=[[start, start + len(plan.text)]], origin="imported", external_id=plan.external_id,
+            import_run_id=self.import_run_id, attributes=plan.attributes or None, question=question,
+        )
+        self.session.add(recommendation)
+        self._existing(consultation).add(plan.external_id)
+        self.report.count("recommendations")
+        return recommendation
+
+    def flushed(self) -> None:
+        pass
+
+    def rationale(self, plan: RecommendationRow) -> str:
+        return plan.rationale or f"Imported from {self.options.source}: {plan.decision_value}"
+
+    def internal_note(self, plan: RecommendationRow) -> str:
+        return f"Imported from {self.options.filename}, row {plan.number} (import run #{self.import_run_id})."
+
+    def finish(self) -> None:
+        pass
+
+
+@dataclass
+class _ResponseState:
+    response: Response
+    sequence: int
+
