@@ -1,5 +1,5 @@
 """Run every benchmark and print its figures: `make bench` or `python -m bench`."""
-from . import extraction, formats, imports, outcome_page, search, search_page
+from . import duplicates, extraction, formats, imports, outcome_page, search, search_page
 
 if __name__ == "__main__":
     extraction.main()
@@ -13,3 +13,5 @@ if __name__ == "__main__":
     outcome_page.main()
     print()
     imports.main()
+    print()
+    duplicates.main()

@@ -340,8 +340,102 @@ class ImportRun(Base):
     failures: Mapped[list[Any]] = mapped_column(default=list)  # [[row number, reason], ...]
 
 
+GROUP_STATUSES = ("proposed", "confirmed", "rejected")
+
+
+class Campaign(Base):
+    """Responses written from one template (a charity's letter sent by many supporters),
+    found by ``duplicates find``. Proposed until policy staff confirm it; confirming marks each
+    member's recommendations as duplicates of the canonical response's, so the campaign is
+    decided once and every supporter is credited."""
+
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"), index=True)
+    canonical_response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="proposed")
+    threshold: Mapped[float] = mapped_column(Float)
+    method: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
+
+    consultation: Mapped[Consultation] = relationship()
+    canonical_response: Mapped[Response] = relationship()
+    members: Mapped[list[CampaignMember]] = relationship(back_populates="campaign", order_by="CampaignMember.id")
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+
+class CampaignMember(Base):
+    """One response of a campaign and how it differs from the template: the sentences it
+    adds (its own words) and how many template sentences it leaves out."""
+
+    __tablename__ = "campaign_member"
+    __table_args__ = (UniqueConstraint("campaign_id", "response_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)
+    similarity: Mapped[float] = mapped_column(Float)
+    added: Mapped[list[Any]] = mapped_column(default=list)
+    omitted: Mapped[int] = mapped_column(Integer, default=0)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="members")
+    response: Mapped[Response] = relationship()
+
+
+class Cluster(Base):
+    """Near-identical recommendations from different respondents, proposed by ``duplicates
+    find``. Confirming marks every member a duplicate of the chosen primary, so one decision
+    answers them all; rejecting changes nothing else and is remembered."""
+
+    __tablename__ = "cluster"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"), index=True)
+    # The proposed primary (the medoid) until confirmed, then the group's primary.
+    primary_id: Mapped[int | None] = mapped_column(ForeignKey("recommendation.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="proposed")
+    threshold: Mapped[float] = mapped_column(Float)
+    method: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
+
+    consultation: Mapped[Consultation] = relationship()
+    primary: Mapped[Recommendation | None] = relationship()
+    members: Mapped[list[ClusterMember]] = relationship(back_populates="cluster", order_by="ClusterMember.id")
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+
+class ClusterMember(Base):
+    """A recommendation in a cluster, with its similarity to the proposed primary. Staff can
+    remove a member; it is kept (``removed_at``) so a later run does not propose it again."""
+
+    __tablename__ = "cluster_member"
+    __table_args__ = (UniqueConstraint("cluster_id", "recommendation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("cluster.id"), index=True)
+    recommendation_id: Mapped[int] = mapped_column(ForeignKey("recommendation.id"), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    removed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    cluster: Mapped[Cluster] = relationship(back_populates="members")
+    recommendation: Mapped[Recommendation] = relationship()
+
 __all__ = [
     "Base",
+    "Campaign",
+    "CampaignMember",
+    "Cluster",
+    "ClusterMember",
     "Consultation",
     "Document",
     "Framework",

@@ -10,7 +10,7 @@ from consultations.models import Consultation, FrameworkItem, Link, Question, Re
 from tracker.db import db
 from tracker.models import Action, AuditEvent, Decision
 
-STAFF_BLUEPRINTS = {"browse", "history", "triage", "mapping", "decisions", "implementation", "admin", "upload"}
+STAFF_BLUEPRINTS = {"browse", "history", "triage", "mapping", "decisions", "implementation", "admin", "upload", "clusters"}
 ASSETS = {"static", "govuk_assets"}
 
 
@@ -67,6 +67,9 @@ MATRIX = {
         ("edit_consultation", ("edit_consultation",)), ("new_question", ("new_question",)),
         ("edit_question", ("edit_question",))]},
     "admin.reset_password": (None, ADMIN),
+    "clusters.overview": (ALL, None), "clusters.cluster": (ALL, None), "clusters.campaign": (ALL, None),
+    "clusters.confirm": (None, POLICY), "clusters.reject": (None, POLICY), "clusters.remove_member": (None, POLICY),
+    "clusters.confirm_campaign": (None, POLICY), "clusters.reject_campaign": (None, POLICY),
 }
 
 
@@ -85,7 +88,25 @@ def demo_ids(app, runner, users):
             "question_id": db.session.scalar(select(Question.id).where(Question.consultation_id == consultation.id)),
             "user_id": users["viewer"], "key": "hmip-probation-2019", "version": "2019",
             "entity": "recommendation", "entity_id": r4.id,
+            **_duplicate_groups(r4),
         }
+
+
+def _duplicate_groups(rec) -> dict:
+    """A proposed cluster holding ``rec`` and a campaign of its response, for the clusters routes."""
+    from consultations.models import Campaign, CampaignMember, Cluster, ClusterMember
+
+    other = db.session.scalar(select(Recommendation).where(Recommendation.response_id == rec.response_id,
+                                                           Recommendation.id != rec.id))
+    cluster = Cluster(consultation_id=rec.response.consultation_id, primary_id=rec.id, threshold=0.7, method="test",
+                      members=[ClusterMember(recommendation_id=rec.id, score=1.0),
+                               ClusterMember(recommendation_id=other.id, score=0.8)])
+    campaign = Campaign(consultation_id=rec.response.consultation_id, canonical_response_id=rec.response_id,
+                        threshold=0.5, method="test",
+                        members=[CampaignMember(response_id=rec.response_id, similarity=1.0, added=[], omitted=0)])
+    db.session.add_all([cluster, campaign])
+    db.session.commit()
+    return {"cluster_id": cluster.id, "campaign_id": campaign.id}
 
 
 def staff_rules(app):

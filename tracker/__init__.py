@@ -69,6 +69,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         auth,
         browse,
         cli,
+        clusters,
         db,
         decisions,
         errors,
@@ -92,7 +93,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     search.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(browse.bp, url_prefix="/staff")
-    for staff_area in (history, triage, mapping, decisions, implementation, admin, search_views, upload):
+    for staff_area in (history, triage, mapping, decisions, implementation, admin, search_views, upload, clusters):
         app.register_blueprint(staff_area.bp, url_prefix="/staff")
     app.register_blueprint(search_views.public_bp)
 

@@ -17,6 +17,8 @@ from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from consultations.models import (
+    Campaign,
+    Cluster,
     Consultation,
     Framework,
     FrameworkItem,
@@ -44,6 +46,8 @@ AUDITED = {
     "framework": Framework,
     "framework-item": FrameworkItem,
     "user": User,
+    "cluster": Cluster,
+    "campaign": Campaign,
 }
 ENTITY_NAMES = {cls: name for name, cls in AUDITED.items()}
 NOT_AUDITED_FIELDS = {"version_id", "created_at", "updated_at", "password_hash", "content"}

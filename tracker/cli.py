@@ -2,7 +2,7 @@
 from flask import Flask
 
 from .auth import users_cli
-from .commands import consultations, demo, frameworks, imports, responses
+from .commands import consultations, demo, duplicates, frameworks, imports, responses
 
 
 def init_app(app: Flask) -> None:
@@ -13,4 +13,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo.demo_cli)
     app.cli.add_command(imports.import_survey_command)
     app.cli.add_command(imports.import_recommendations_command)
+    app.cli.add_command(duplicates.duplicates_cli)
     app.cli.add_command(users_cli)
