@@ -73,7 +73,8 @@ INDIVIDUAL = re.compile(r"citizen|individual|private (person|capacity|individual
 _CONFIDENTIAL = re.compile(r"confidential|not (to )?be published|do not publish|don't publish|not for publication|"
                            r"no publication|private")
 _ANONYMOUS = re.compile(r"anonym")
-_NAMED = re.compile(r"public|personal information|with (my|your|our) (name|details)|named|be published|yes")
+_NAMED = re.compile(r"public|personal information|with (my|your|our) (organi[sz]ation'?s? )?(name|details)|named|"
+                    r"be published|yes")
 
 # "See written response", "Please refer to the attached position paper", "(Ver documento
 # adjunto)": a pointing word followed, within a few words, by a word for a document.

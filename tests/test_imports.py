@@ -164,6 +164,9 @@ def test_survey_consent_is_conservative(app, runner, session, consultation, tmp_
     ("Maybe later", "NGO", "Clinks", "anonymous"),
     ("Confidential: do not publish", "NGO", "Clinks", "confidential"),
     ("Public", "Trade Union", "Unison", "named"),
+    ("Publish with my organisation's name", "Charity", "Clinks", "named"),
+    ("Publish with my organisation's name", "Private individual", "", "anonymous"),
+    ("Publish anonymously", "Charity", "Clinks", "anonymous"),
 ])
 def test_consent_rules(privacy, respondent_type, organisation, expected):
     assert consent_for(privacy, respondent_type, organisation)[0] == expected

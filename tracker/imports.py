@@ -32,8 +32,11 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from consultations.bulk import ImportReport, RowError, Table
-from consultations.models import ImportRun, Recommendation, utcnow
+from consultations.frameworks import current_items
+from consultations.models import Consultation, ImportRun, Recommendation, utcnow
 from consultations.recommendation_import import RecommendationImporter, RecommendationRow
+from consultations.references import ReferenceResolver
+from consultations.survey_import import Mapping, SurveyImporter, create_missing_questions, link_placeholders
 from search_index import IndexBusy
 
 from . import search
@@ -86,6 +89,37 @@ def start_run(session: Session, kind: str, table: Table, options: dict) -> tuple
     session.add(run)
     session.flush()
     return run, earlier
+
+
+def import_survey(session: Session, table: Table, consultation: Consultation, mapping: Mapping, *,
+                  options: dict, strict: bool = False, batch_size: int = BATCH_SIZE,
+                  progress: bool = False) -> Outcome:
+    """Import a survey export with a confirmed mapping: questions the mapping creates, then
+    every row, then placeholders linked to written responses (see ``run_import``)."""
+    report = ImportReport()
+    created = create_missing_questions(session, consultation, mapping)
+    if created:
+        report.counts["questions created"] = created
+    if mapping.unmatched:
+        report.note(f"{len(mapping.unmatched)} column(s) matched no question and were not imported: "
+                    + "; ".join(f"column {c.column} '{_short(c.header)}'" for c in mapping.unmatched)
+                    + ". Use --create-questions or a mapping file to import them.")
+    run, earlier = start_run(session, "survey", table, options)
+    importer = SurveyImporter(session, consultation, mapping, ReferenceResolver(current_items(session)), report)
+
+    def finish():
+        linked = link_placeholders(session, consultation.id)
+        if linked:
+            report.count("placeholders linked to a written response", linked)
+
+    outcome = run_import(session, importer, table, run, strict=strict, batch_size=batch_size, progress=progress,
+                         finish=finish)
+    outcome.earlier_runs = earlier
+    return outcome
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def run_import(

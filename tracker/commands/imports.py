@@ -14,16 +14,11 @@ from sqlalchemy.orm import Session
 
 from consultations.bulk import ImportReport, TableError, open_table
 from consultations.consultation_import import SLUG
-from consultations.frameworks import current_items
 from consultations.models import CONSENT_LEVELS, Consultation
 from consultations.recommendation_import import DECISION_STATES, Options, RecommendationFileError
-from consultations.references import ReferenceResolver
 from consultations.survey_import import (
     SAMPLE_ROWS,
     SurveyError,
-    SurveyImporter,
-    create_missing_questions,
-    link_placeholders,
     load_mapping,
     propose_mapping,
     save_mapping,
@@ -134,27 +129,10 @@ def import_survey_command(path, slug, mapping_path, save_path, create_questions,
         if not mapping.answers:
             raise click.ClickException("Nothing was imported: no column matches a question of the consultation. "
                                        "Add --create-questions, or map columns with --mapping FILE.")
-        created = create_missing_questions(session, consultation, mapping)
-        report = ImportReport()
-        if created:
-            report.counts["questions created"] = created
-        if mapping.unmatched:
-            report.note(f"{len(mapping.unmatched)} column(s) matched no question and were not imported: "
-                        + "; ".join(f"column {c.column} '{_short(c.header)}'" for c in mapping.unmatched)
-                        + ". Use --create-questions or a mapping file to import them.")
-        run, earlier = imports.start_run(session, "survey", table, {
-            "consultation": slug, "mapping": str(mapping_path) if mapping_path else None,
-            "create_questions": create_questions, "strict": strict})
-        importer = SurveyImporter(session, consultation, mapping, ReferenceResolver(current_items(session)), report)
-
-        def finish():
-            linked = link_placeholders(session, consultation.id)
-            if linked:
-                report.count("placeholders linked to a written response", linked)
-
-        outcome = imports.run_import(session, importer, table, run, strict=strict, batch_size=batch_size,
-                                     progress=_progress_wanted(), finish=finish)
-        outcome.earlier_runs = earlier
+        outcome = imports.import_survey(session, table, consultation, mapping, strict=strict, batch_size=batch_size,
+                                        progress=_progress_wanted(), options={
+                                            "consultation": slug, "mapping": str(mapping_path) if mapping_path else None,
+                                            "create_questions": create_questions, "strict": strict})
         _print_report(outcome, table, f"responses into {consultation.slug}")
 
 
