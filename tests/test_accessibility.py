@@ -91,18 +91,22 @@ def staff_pages(app) -> dict[str, list[str]]:
     """The main staff pages, each checked as the role that works on it (so its forms show)."""
     from flask import url_for
 
-    from consultations.models import Consultation, Recommendation, Response
+    from consultations.models import Campaign, Cluster, Consultation, Recommendation, Respondent, Response
     from tracker.db import db
 
     with app.test_request_context():
         slug = db.session.scalar(select(Consultation.slug).order_by(Consultation.id))
         response_id = db.session.scalar(select(Response.id).order_by(Response.id))
-        recs = dict(db.session.execute(select(Recommendation.key, Recommendation.id)).all())
+        recs = dict(db.session.execute(select(Recommendation.key, Recommendation.id).join(Response).join(Respondent)
+                                       .where(Respondent.name == "Clinks")).all())
         pages = {
             "policy": [url_for("browse.home"), url_for("browse.consultations"),
                        url_for("browse.consultation", slug=slug), url_for("browse.response", response_id=response_id),
                        url_for("browse.recommendation", rec_id=recs["R4"]), url_for("triage.queue"),
-                       url_for("implementation.dashboard"), url_for("search.staff_search", q="women")],
+                       url_for("implementation.dashboard"), url_for("search.staff_search", q="women"),
+                       url_for("upload.upload"), url_for("clusters.overview", slug=slug),
+                       url_for("clusters.cluster", cluster_id=db.session.scalar(select(Cluster.id).limit(1))),
+                       url_for("clusters.campaign", campaign_id=db.session.scalar(select(Campaign.id).limit(1)))],
             "methodology": [url_for("mapping.links", rec_id=recs["R1"]), url_for("mapping.coverage")],
             "approver": [url_for("decisions.decision", rec_id=recs["R4"]),
                          url_for("decisions.decision", rec_id=recs["R3"])],

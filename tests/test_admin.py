@@ -345,7 +345,7 @@ def test_consultation_list(admin, demo):
     assert SLUG in html and "Analysing" in html and "25 March 2019" in html and "22 April 2019" in html
     row = re.search(r"<tr class=\"govuk-table__row\">\s*<th[^>]*>.*?</tr>", html.split("<tbody")[1], re.S).group(0)
     cells = [" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
-    assert cells[5:7] == ["4", "1"]  # questions, responses
+    assert cells[5:7] == ["4", "11"]  # questions, responses (Clinks and ten survey answers)
 
 
 def test_add_a_consultation(admin, session, users):

@@ -74,7 +74,8 @@ def leaky(demo):
     an unpublished revision of R4 and a draft consultation with a published decision."""
     session = demo
     consultation = session.scalar(select(Consultation).where(Consultation.slug == SLUG))
-    recs = {r.key: r for r in session.scalars(select(Recommendation))}
+    recs = {r.key: r for r in session.scalars(select(Recommendation).join(Response).join(Respondent)
+                                             .where(Respondent.name == "Clinks"))}
     secret = add_response(session, consultation, "Secret Sisters Trust", "confidential",
                           "CONFIDENTIALPOINT: inspect women's services.", organisation_type="charity",
                           contact_details="contact-me@example.org")

@@ -25,6 +25,7 @@ from consultations.models import (
     Response,
 )
 from consultations.triage import TriageError
+from tracker import demo_workflow
 from tracker.db import db
 from tracker.models import AuditEvent, User
 
@@ -39,7 +40,7 @@ SLUG = "probation-inspection-changes-2019"
 @pytest.fixture
 def demo(app, runner, users, session):
     """The demo consultation with the Clinks response (id 1, 18 recommendations), users per role."""
-    result = runner.invoke(args=["demo", "load"])
+    result = runner.invoke(args=["demo", "load", "--content-only"])
     assert result.exit_code == 0, result.output
     return session
 
@@ -1047,7 +1048,9 @@ def test_changes_need_a_csrf_token(app, demo, policy):
 def test_a_recommendation_with_its_own_decision_is_not_folded_into_another(demo, policy):
     """Decisions follow a duplicate to its primary, so folding in a decided one would hide its decision."""
     session = demo
-    decided, other = rec(session, "R4"), rec(session, "R6")  # the demo decided R4
+    demo_workflow.load(session, "probation-inspection-changes-2019", "Clinks")  # decides R4
+    session.commit()
+    decided, other = rec(session, "R4"), rec(session, "R6")
     before = snapshot(session)
     rv = policy.post(f"/staff/recommendations/{decided.id}/duplicate",
                      data={"duplicate-target_id": str(other.id), "duplicate-version": decided.version_id})

@@ -69,11 +69,13 @@ DEMO_DECISIONS = {
 DEMO_LINKS = [("R9", "SO2"), ("R9", "SO1")]
 
 
-def load(session: Session, consultation_slug: str) -> int:
-    """Create the demo decisions that do not exist yet; returns how many were created."""
+def load(session: Session, consultation_slug: str, respondent_name: str) -> int:
+    """Create the demo decisions on one respondent's recommendations (keys R1, R2, ... are
+    per response) that do not exist yet; returns how many were created."""
     recs = {r.key: r for r in session.scalars(
         select(Recommendation).join(Response).where(
-            Response.consultation.has(slug=consultation_slug), Recommendation.deleted_at.is_(None)))}
+            Response.consultation.has(slug=consultation_slug), Response.respondent.has(name=respondent_name),
+            Recommendation.deleted_at.is_(None)))}
     approver = session.scalar(select(User).where(User.role == "approver").order_by(User.id))
     approver_id = approver.id if approver else None
     created = 0

@@ -1,4 +1,5 @@
-"""``demo load``: the demo frameworks, consultation and the Clinks response. Safe to repeat."""
+"""``demo load``: the demo frameworks, consultation, the Clinks response, an illustrative
+survey export with a campaign in it, and the campaigns and clusters it holds. Safe to repeat."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,18 +8,27 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from consultations import clusters
+from consultations.bulk import open_table
 from consultations.consultation_import import load_consultation_file, upsert_consultation
 from consultations.frameworks import import_framework, load_framework_file
 from consultations.ingest import ingest_document
+from consultations.models import Consultation, ImportRun
+from consultations.survey_import import propose_mapping
 
-from sqlalchemy import select
-
-from .. import demo_workflow
+from .. import demo_workflow, imports
 from ..auth import create_user
 from ..db import db
 from ..models import User
 
 DEMO_DATA = Path(__file__).resolve().parent.parent / "demo_data"
+# Illustrative online-survey answers to the same consultation (invented respondents, marked
+# "(illustrative)"): a peer network's template letter sent by five supporters, near-identical
+# recommendations from different organisations, a confidential and a placeholder answer.
+DEMO_SURVEY = ("probation-inspection-changes-2019", "surveys/probation-inspection-survey-2019.csv")
 DEMO_RESPONSES = [
     # (consultation, file, respondent, organisation type, consent, received)
     ("probation-inspection-changes-2019", "clinks-2019.txt", "Clinks", "voluntary sector", "named",
@@ -52,7 +62,8 @@ def load_demo_users() -> list[str]:
 
 @demo_cli.command("load")
 @click.option("--content-only", is_flag=True,
-              help="Only frameworks, the consultation, the Clinks response and users: no decisions or actions.")
+              help="Only frameworks, the consultation, the Clinks response and users: no decisions, actions, "
+                   "survey answers or duplicate groups.")
 def load_command(content_only: bool) -> None:
     """Load the demo data; running it again changes nothing."""
     try:
@@ -78,12 +89,37 @@ def load_command(content_only: bool) -> None:
             click.echo(f"Response from {respondent} to {slug}: {state}.")
         sign_ins = load_demo_users()
         if not content_only:
-            decisions = demo_workflow.load(db.session, DEMO_RESPONSES[0][0])
+            decisions = demo_workflow.load(db.session, DEMO_RESPONSES[0][0], DEMO_RESPONSES[0][2])
             click.echo(f"Demo decisions and actions: {decisions} recommendations given decisions"
                        + ("." if decisions else " (already there)."))
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
+    if not content_only:
+        click.echo(load_demo_survey())
     click.echo("Demo sign-ins (local demonstration only):")
     click.echo("\n".join(sign_ins))
+
+
+def load_demo_survey() -> str:
+    """Import the illustrative survey once, then propose its campaigns and clusters (a
+    rerun keeps what staff decided)."""
+    slug, filename = DEMO_SURVEY
+    table = open_table(DEMO_DATA / filename)
+    with Session(db.engine, expire_on_commit=False) as session:
+        consultation = session.scalar(select(Consultation).where(Consultation.slug == slug))
+        imported = session.scalar(select(ImportRun.id).where(ImportRun.sha256 == table.sha256,
+                                                             ImportRun.status == "finished"))
+        if imported is None:
+            sample = [row.values for row in open_table(DEMO_DATA / filename).rows if row.values]
+            mapping = propose_mapping(table.headers, sample, list(consultation.questions))
+            outcome = imports.import_survey(session, table, consultation, mapping, options={"consultation": slug})
+            state = f"{outcome.report.imported} survey responses imported"
+        else:
+            state = "survey responses already imported"
+        report = clusters.find_campaigns(session, consultation)
+        clusters.find_clusters(session, consultation, report=report)
+        session.commit()
+    return (f"Demo survey: {state}; {report.campaigns_found} campaign(s) ({report.campaigns_new} new) and "
+            f"{report.clusters_found} cluster(s) of near-identical recommendations ({report.clusters_new} new) found.")
