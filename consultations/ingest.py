@@ -28,6 +28,7 @@ from .models import (
 )
 from .readers import MEDIA_TYPE_EXTENSIONS, ReadError, read_document
 from .references import ReferenceResolver
+from .survey_import import link_placeholders
 
 
 RESPONDENT_NAME_MAX = 300  # Respondent.name
@@ -45,6 +46,7 @@ class IngestResult:
     recommendations: int = 0
     links: int = 0
     warnings: list[str] = field(default_factory=list)
+    placeholders_linked: int = 0  # survey answers ("See written response") now pointing here
 
 
 def sha256_hex(data: bytes) -> str:
@@ -135,8 +137,10 @@ def ingest_document(
     session.add(response)
     links = _add_recommendations(session, response, extracted, list(consultation.questions))
     session.flush()
+    linked = link_placeholders(session, consultation.id, respondent.id)
     return IngestResult(
-        response=response, created=True, recommendations=len(extracted), links=links, warnings=warnings
+        response=response, created=True, recommendations=len(extracted), links=links, warnings=warnings,
+        placeholders_linked=linked,
     )
 
 

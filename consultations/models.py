@@ -209,6 +209,7 @@ class Response(Base):
         back_populates="response", order_by="ResponseSection.position",
         foreign_keys="ResponseSection.response_id",
     )
+    import_run: Mapped[ImportRun | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version_id}
 

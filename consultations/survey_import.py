@@ -578,15 +578,19 @@ def written_response_of(session: Session, consultation_id: int, respondent_id: i
         ).order_by(Response.id).limit(1))
 
 
-def link_placeholders(session: Session, consultation_id: int) -> int:
-    """Point placeholder answers at written responses that arrived after the survey was
-    imported. Returns how many were linked. A fixed number of queries."""
-    rows = session.execute(
+def link_placeholders(session: Session, consultation_id: int, respondent_id: int | None = None) -> int:
+    """Point placeholder answers (of one respondent, or of all) at written responses that
+    arrived after the survey was imported. Returns how many were linked. A fixed number of
+    queries."""
+    waiting = (
         select(ResponseSection, Response.respondent_id)
         .join(Response, ResponseSection.response_id == Response.id)
         .where(Response.consultation_id == consultation_id, ResponseSection.kind == "placeholder",
                ResponseSection.written_response_id.is_(None))
-    ).all()
+    )
+    if respondent_id is not None:
+        waiting = waiting.where(Response.respondent_id == respondent_id)
+    rows = session.execute(waiting).all()
     if not rows:
         return 0
     written = {}

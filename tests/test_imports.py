@@ -322,12 +322,31 @@ def test_placeholder_without_a_written_response_is_noted_then_linked_when_it_arr
     assert placeholder.written_response_id is None
     assert "none from this respondent" in placeholder.note and "clinks.pdf" in placeholder.note
 
-    ingest_written(session)
-    result = survey(runner, path)  # running the import again links what has arrived since
-    assert "placeholders linked to a written response 1" in result.output
+    ingest_written(session)  # ingesting the written response links the answer that points to it
     session.expire_all()
     placeholder = session.get(ResponseSection, placeholder.id)
     assert placeholder.written_response is not None and placeholder.note is None
+    result = survey(runner, path)
+    assert "placeholders linked" not in result.output  # nothing left to link
+
+
+def test_response_pages_show_placeholders_both_ways_and_where_a_row_came_from(app, runner, session, consultation,
+                                                                             tmp_path, sign_in):
+    survey(runner, write_csv(tmp_path / "survey.csv", HEADERS, ROWS))
+    client = sign_in("viewer")
+    clinks_survey = responses_by_reference(session)["F1"]
+    page = client.get(f"/staff/responses/{clinks_survey.id}").get_data(as_text=True)
+    assert "One row of survey.csv, reference F1 (import run 1," in page
+    assert "Answers that refer to a written response" in page and "“See written response”" in page
+    assert "It is linked as soon as one is ingested." in page
+
+    ingest_written(session)
+    written = session.scalar(select(Response).where(Response.channel == "document"))
+    page = client.get(f"/staff/responses/{clinks_survey.id}").get_data(as_text=True)
+    assert f'href="/staff/responses/{written.id}">Read the written response</a>' in page
+    page = client.get(f"/staff/responses/{written.id}").get_data(as_text=True)
+    assert "Online-survey answers that refer to this response" in page
+    assert f'href="/staff/responses/{clinks_survey.id}#placeholders">Survey response from Clinks</a>' in page
 
 
 # --- malformed rows, strict, report ---------------------------------------------------------

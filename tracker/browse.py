@@ -26,6 +26,7 @@ from consultations.models import (
     Recommendation,
     Respondent,
     Response,
+    ResponseSection,
 )
 
 from .auth import login_required
@@ -288,6 +289,7 @@ def response(response_id: int):
         selectinload(Response.consultation),
         selectinload(Response.respondent),
         selectinload(Response.document),
+        selectinload(Response.import_run),
         selectinload(Response.recommendations).selectinload(Recommendation.question),
         selectinload(Response.recommendations)
         .selectinload(Recommendation.links)
@@ -302,12 +304,25 @@ def response(response_id: int):
     return render_template(
         "browse/response.html",
         response=item,
+        placeholders=_placeholder_answers(ResponseSection.response_id == item.id),
+        referring=_placeholder_answers(ResponseSection.written_response_id == item.id),
         tree=tree,
         recommendation_count=len(recommendations),
         paragraphs=paragraphs,
         located=located,
         size=human_size(item.document.size) if item.document else None,
     )
+
+
+def _placeholder_answers(condition) -> list[ResponseSection]:
+    """Survey answers such as "See written response" (of this response, or pointing at it),
+    with their questions and the responses at both ends: one query each."""
+    return list(db.session.scalars(
+        select(ResponseSection).where(condition, ResponseSection.kind == "placeholder")
+        .options(selectinload(ResponseSection.question),
+                 selectinload(ResponseSection.response).selectinload(Response.respondent),
+                 selectinload(ResponseSection.written_response))
+        .order_by(ResponseSection.response_id, ResponseSection.position)))
 
 
 @bp.route("/responses/<int:response_id>/original")

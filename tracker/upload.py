@@ -211,7 +211,8 @@ def _ingest_one(storage, form: UploadForm, consultation: Consultation) -> dict:
     if not result.created:
         return {**outcome, "kind": "already", "response": result.response}
     return {**outcome, "kind": "ingested", "response": result.response,
-            "recommendations": result.recommendations, "links": result.links, "warnings": result.warnings}
+            "recommendations": result.recommendations, "links": result.links, "warnings": result.warnings,
+            "placeholders_linked": result.placeholders_linked}
 
 
 def _existing_response(consultation: Consultation, data: bytes) -> Response | None:
