@@ -18,9 +18,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .readers import ReadError, ensure_safe_zip
+
 csv.field_size_limit(10 * 1024 * 1024)  # a long free-text answer is one field
 
 DELIMITERS = (",", ";", "\t", "|")
+MAX_WORKBOOK_UNCOMPRESSED = 2 * 1024**3  # a big survey export; still refuses a bomb (see ensure_safe_zip)
 SNIFF_RECORDS = 50
 
 
@@ -193,6 +196,10 @@ def _open_workbook(path: Path, sheet: str | None) -> Table:
 
     from openpyxl import load_workbook
 
+    try:
+        ensure_safe_zip(path.name, path, max_uncompressed=MAX_WORKBOOK_UNCOMPRESSED)
+    except ReadError as error:
+        raise TableError(f"{error} Nothing was read.") from None
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:

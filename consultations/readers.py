@@ -26,6 +26,7 @@ import quopri
 import re
 import warnings
 import zipfile
+from pathlib import Path
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -173,25 +174,28 @@ def _sniff_zip(data: bytes) -> str:
     raise _Refused("a ZIP archive. Unzip it and upload the documents inside it")
 
 
-def ensure_safe_zip(filename: str, data: bytes) -> None:
+def ensure_safe_zip(filename: str, data: bytes | Path, max_uncompressed: int | None = None) -> None:
     """Refuse a ZIP-based file (.docx, .xlsx) that would expand to an unreasonable size.
 
-    Checks the member count, the declared uncompressed total and each large member's
-    compression ratio before anything is decompressed. Declared sizes cannot be used to
-    lie past these checks: ``zipfile`` stops at a member's declared size and the CRC check
-    then fails, which the readers report as a damaged file.
+    Checks the member count, the declared uncompressed total (``MAX_ZIP_UNCOMPRESSED`` unless
+    given: a survey workbook may rightly be larger than any document) and each large
+    member's compression ratio before anything is decompressed. Declared sizes cannot be
+    used to lie past these checks: ``zipfile`` stops at a member's declared size and the CRC
+    check then fails, which the readers report as a damaged file.
     """
+    limit = MAX_ZIP_UNCOMPRESSED if max_uncompressed is None else max_uncompressed
     try:
-        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+        with zipfile.ZipFile(data if isinstance(data, Path) else io.BytesIO(data)) as archive:
+            infos = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
         raise ReadError(f"{filename} is a damaged ZIP-based file. Open it and save it again.") from None
     bomb = f"{filename} was refused as a possible decompression bomb:"
     if len(infos) > MAX_ZIP_MEMBERS:
         raise ReadError(f"{bomb} it holds {len(infos):,} parts (at most {MAX_ZIP_MEMBERS:,} are accepted).")
     total = sum(info.file_size for info in infos)
-    if total > MAX_ZIP_UNCOMPRESSED:
+    if total > limit:
         raise ReadError(f"{bomb} it would expand to {_megabytes(total)} "
-                        f"(at most {_megabytes(MAX_ZIP_UNCOMPRESSED)} is accepted).")
+                        f"(at most {_megabytes(limit)} is accepted).")
     for info in infos:
         if info.file_size > ZIP_RATIO_FLOOR and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
             raise ReadError(f"{bomb} its part {info.filename} expands from {_megabytes(info.compress_size)} "

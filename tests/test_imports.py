@@ -419,6 +419,21 @@ def test_unreadable_files_are_refused_plainly(app, runner, session, consultation
     assert result.exit_code != 0 and "old-style Excel" in result.output
 
 
+def test_a_workbook_that_is_a_decompression_bomb_is_refused_before_it_is_read(app, runner, session, consultation,
+                                                                             tmp_path):
+    import zipfile
+
+    path = write_xlsx(tmp_path / "bomb.xlsx", HEADERS, ROWS)
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet2.xml", b"<row/>" * 3_000_000)  # 18 MB from a few KB
+    before = counts(session)
+    result = survey(runner, path)
+    assert result.exit_code != 0
+    assert "bomb.xlsx was refused as a possible decompression bomb: its part xl/worksheets/sheet2.xml" in result.output
+    assert "Nothing was imported" in result.output
+    assert counts(session) == before
+
+
 # --- idempotency ------------------------------------------------------------------------------
 
 
