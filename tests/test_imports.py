@@ -622,8 +622,10 @@ def snapshot(session) -> dict:
 
 
 def start_afresh(app):
+    # The test's own session (its app context's) may hold read locks in an open transaction;
+    # on PostgreSQL, DROP TABLE would wait for it for ever.
+    db.session.remove()
     with app.app_context():
-        db.session.remove()
         db.drop_all()
         db.create_all()
         for index in search.indexes().values():
