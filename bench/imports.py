@@ -35,11 +35,15 @@ TARGETS = {"upr": (120.0, 500.0), "survey": (30.0, None)}  # seconds, MB
 
 def parse_only(kind: str, path: Path) -> int:
     """Read and check every row as the import does, writing nothing; returns rows planned."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
     from consultations.bulk import ImportReport, RowError, open_table
-    from consultations.models import Consultation
+    from consultations.models import Base, Consultation
     from consultations.recommendation_import import Options, RecommendationImporter
     from consultations.references import ReferenceResolver
     from consultations.survey_import import SurveyImporter, propose_mapping
+    from tracker import models  # noqa: F401 (the user table that responses refer to)
 
     table = open_table(path)
     report = ImportReport()
@@ -48,7 +52,9 @@ def parse_only(kind: str, path: Path) -> int:
     else:
         sample = [row.values for _, row in zip(range(1000), open_table(path).rows) if row.values]
         mapping = propose_mapping(table.headers, sample, [], create_questions=True)
-        importer = SurveyImporter(_NoDatabase(), Consultation(slug=EU_SLUG, questions=[]), mapping,
+        engine = create_engine("sqlite://")  # empty: the importer finds nothing stored yet
+        Base.metadata.create_all(engine)
+        importer = SurveyImporter(Session(engine), Consultation(slug=EU_SLUG, questions=[]), mapping,
                                   ReferenceResolver([]), report)
     planned = 0
     for row in table.rows:
@@ -60,13 +66,6 @@ def parse_only(kind: str, path: Path) -> int:
         except RowError:
             pass
     return planned
-
-
-class _NoDatabase:
-    """Stands in for the session in parse-only runs: there is nothing stored to look up."""
-
-    def scalars(self, statement):
-        return []
 
 
 def _measure(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
