@@ -334,12 +334,15 @@ class _Reader:
     @staticmethod
     def _advises(sentence: str) -> bool:
         stripped = sentence.strip()
+        modal = _WEAK.search(stripped)
         return bool(
-            _WEAK.search(stripped)
+            modal
             and not stripped.endswith("?")
             and not _NOT_ADVICE.search(stripped)
             and not _WEAK_SELF.search(stripped)
-            and not _REPORTED.search(stripped)  # someone else's recommendation, reported
+            # Someone else's recommendation, reported ("the review found that X should ...");
+            # a reporting verb after the advice is part of it ("... and report what they said").
+            and not _REPORTED.search(stripped[:modal.start()])
         )
 
     def _sentence_texts(self, block: Block) -> list[str]:

@@ -114,6 +114,13 @@ def test_explicit_references_resolve_to_framework_codes(clinks, opening, codes):
     assert rec.unresolved_references == []
 
 
+def test_a_reporting_verb_marks_reported_advice_only_before_it():
+    reported = "The 2018 review found that probation officers should have smaller caseloads."
+    own = "The inspectorate should speak to people on probation during every inspection and report what they said."
+    assert extract_recommendations(reported) == []
+    assert [rec.text for rec in extract_recommendations(own)] == [own]
+
+
 @pytest.mark.parametrize(
     "not_a_recommendation",
     [
