@@ -14,7 +14,7 @@ recommendations that already have a decision (``decided``): decisions live there
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -69,6 +69,7 @@ class FindReport:
     campaigns_new: int = 0
     campaign_members_added: int = 0
     campaigns_previously_rejected: int = 0
+    answered_by_campaigns: int = 0  # recommendations repeating a campaign's template: not clustered
     stats: duplicates.ClusteringStats = field(default_factory=duplicates.ClusteringStats)
 
 
@@ -103,9 +104,11 @@ def find_clusters(
     """
     _check_threshold(threshold)
     report = report or FindReport(consultation.slug)
-    recs = _live_recommendations(session, consultation)
+    answered = _answered_by_campaigns(session, consultation)
+    recs = [rec for rec in _live_recommendations(session, consultation) if rec.id not in answered]
     by_id = {rec.id: rec for rec in recs}
     report.recommendations = len(recs)
+    report.answered_by_campaigns = len(answered)
     found = duplicates.find_clusters(((rec.id, rec.text) for rec in recs), threshold,
                                      progress=progress, stats=report.stats)
     report.clusters_found = len(found)
@@ -393,6 +396,52 @@ class CampaignOutcome:
     own: list[Recommendation] = field(default_factory=list)
 
 
+def _match_template(
+    templates: Sequence[Recommendation], responses: Iterable[Response], threshold: float
+) -> tuple[list[tuple[Recommendation, Recommendation]], list[Recommendation]]:
+    """Pair each live recommendation of the campaign's other responses with the template
+    recommendation it repeats; the rest are the supporters' own points."""
+    template_sets = [(rec, duplicates.WORD_SHINGLES.shingles(rec.text)) for rec in templates]
+    plans: list[tuple[Recommendation, Recommendation]] = []
+    own: list[Recommendation] = []
+    for response in responses:
+        if response.deleted_at is not None:
+            continue
+        for rec in response.recommendations:
+            if rec.deleted_at is not None:
+                continue
+            shingles = duplicates.WORD_SHINGLES.shingles(rec.text)
+            best, score = None, 0.0
+            for template, template_shingles in template_sets:
+                value = duplicates.jaccard(shingles, template_shingles)
+                if value > score:
+                    best, score = template, value
+            if best is not None and score >= threshold:
+                plans.append((rec, best))
+            else:
+                own.append(rec)
+    return plans, own
+
+
+def _answered_by_campaigns(session: Session, consultation: Consultation) -> set[int]:
+    """Recommendations that repeat their campaign's template (campaigns not rejected): the
+    campaign decides them, so clusters need only the template's own recommendations."""
+    campaigns = session.scalars(
+        select(Campaign).where(Campaign.consultation_id == consultation.id, Campaign.status != "rejected")
+        .options(selectinload(Campaign.canonical_response).selectinload(Response.recommendations),
+                 selectinload(Campaign.members).selectinload(CampaignMember.response)
+                 .selectinload(Response.recommendations))
+    )
+    answered: set[int] = set()
+    for campaign in campaigns:
+        canonical = campaign.canonical_response
+        templates = [rec for rec in canonical.recommendations if rec.deleted_at is None]
+        others = [m.response for m in campaign.members if m.response_id != canonical.id]
+        plans, _ = _match_template(templates, others, CAMPAIGN_MATCH_THRESHOLD)
+        answered.update(rec.id for rec, _ in plans)
+    return answered
+
+
 def confirm_campaign(
     session: Session,
     campaign: Campaign,
@@ -413,31 +462,14 @@ def confirm_campaign(
             "The canonical response has no recommendations yet, so there is nothing the members' recommendations "
             "could be duplicates of. Add its recommendations on its recommendations page first.")
     outcome = CampaignOutcome()
-    plans: list[tuple[Recommendation, Recommendation]] = []
-    template_sets = [(rec, duplicates.WORD_SHINGLES.shingles(rec.text)) for rec in templates]
     members = session.scalars(
         select(CampaignMember).where(CampaignMember.campaign_id == campaign.id)
         .options(selectinload(CampaignMember.response).selectinload(Response.recommendations)
                  .selectinload(Recommendation.duplicate_of))
         .order_by(CampaignMember.id)
     )
-    for member in members:
-        response = member.response
-        if response.id == canonical.id or response.deleted_at is not None:
-            continue
-        for rec in response.recommendations:
-            if rec.deleted_at is not None:
-                continue
-            shingles = duplicates.WORD_SHINGLES.shingles(rec.text)
-            best, score = None, 0.0
-            for template, template_shingles in template_sets:
-                value = duplicates.jaccard(shingles, template_shingles)
-                if value > score:
-                    best, score = template, value
-            if best is not None and score >= match_threshold:
-                plans.append((rec, best))
-            else:
-                outcome.own.append(rec)
+    plans, outcome.own = _match_template(templates, [m.response for m in members if m.response.id != canonical.id],
+                                         match_threshold)
     _refuse_decided([rec for rec, _ in plans], decided, None,
                     "they cannot become duplicates of the campaign's recommendations")
     outcome.marked = _mark_duplicates(session, plans)

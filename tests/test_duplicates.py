@@ -557,6 +557,34 @@ def test_campaign_is_found_shown_with_its_variations_and_analysed_once(campaign_
     assert "Campaigns: 1 found, 0 new." in find(runner)
 
 
+def test_a_campaign_decides_its_repeated_recommendations_so_they_are_not_proposed_again_as_clusters(
+        campaign_scenario, runner):
+    session = campaign_scenario
+    consultation = session.scalar(select(Consultation).where(Consultation.slug == "dup-test"))
+    add_response(session, consultation, "Howard League",
+                 ["Inspections should always include the voices of people on probation in them."],
+                 text=OWN_RESPONSES["howard"])
+    session.commit()
+    output = find(runner)
+    assert "Campaigns: 1 found, 1 new." in output
+    assert "16 recommendations repeating a campaign's template are left to the campaign" in output
+    # The only cluster: the template's recommendation and another respondent's near-identical one.
+    cluster = only_cluster(session)
+    assert {m.recommendation.response.respondent.name for m in cluster.members} == {"Supporter-0", "Howard League"}
+
+    # Once the campaign is rejected its letters are ordinary responses again, and cluster.
+    session.scalars(select(Campaign)).one().status = "rejected"
+    session.commit()
+    output = find(runner)
+    assert "left to the campaign" not in output
+    session.expire_all()
+    first, second = session.scalars(select(Cluster).order_by(Cluster.id)).all()
+    supporters = {f"Supporter-{i}" for i in range(9)}
+    assert {m.recommendation.response.respondent.name for m in first.members} == supporters | {"Howard League"}
+    assert {m.recommendation.text for m in second.members} == {TEMPLATE_RECS[1]}
+    assert {m.recommendation.response.respondent.name for m in second.members} == supporters
+
+
 def test_reject_campaign_changes_nothing_else(campaign_scenario, runner, sign_in):
     session = campaign_scenario
     find(runner)

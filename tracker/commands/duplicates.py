@@ -58,6 +58,8 @@ def _describe(report: service.FindReport, seconds: float) -> str:
         + (f", {report.members_added} recommendations joined earlier clusters" if report.members_added else "")
         + (f", {report.already_duplicates} already marked as duplicates" if report.already_duplicates else "")
         + (f", {report.previously_rejected} rejected before (not proposed again)" if report.previously_rejected else "")
+        + (f"; {report.answered_by_campaigns} recommendations repeating a campaign's template are left to the "
+           "campaign" if report.answered_by_campaigns else "")
         + ".",
     ]
     if stats.sizes:
