@@ -177,6 +177,34 @@ def test_a_signed_in_user_who_is_deactivated_is_signed_out_on_the_next_request(c
     assert client.post("/staff/admin/users/new", data={}).status_code == 302
 
 
+def test_a_password_reset_ends_the_users_other_sessions(app, client, users, session):
+    from tracker.users import set_password
+
+    sign_in(client, "policy@example.org")
+    other_device = app.test_client()
+    sign_in(other_device, "policy@example.org")
+    assert other_device.get("/staff/").status_code == 200
+    set_password(session, session.get(User, users["policy"]), "a brand new password")
+    session.commit()
+    for signed_in in (client, other_device):
+        response = signed_in.get("/staff/consultations/")
+        assert response.status_code == 302 and response.location.startswith("/sign-in?next=")
+        assert signed_in_user(signed_in) is None
+    assert sign_in(client, "policy@example.org", "a brand new password").status_code == 302
+    assert client.get("/staff/").status_code == 200
+
+
+def test_an_admin_resetting_their_own_password_stays_signed_in(app, client, users):
+    sign_in(client)
+    elsewhere = app.test_client()
+    sign_in(elsewhere)
+    response = client.post(f"/staff/admin/users/{users['admin']}/password", data={
+        "reset-password": "a brand new password", "reset-confirm_password": "a brand new password"})
+    assert response.status_code == 302
+    assert client.get("/staff/").status_code == 200
+    assert elsewhere.get("/staff/").status_code == 302
+
+
 # --- apps built with other settings ------------------------------------------------------
 
 

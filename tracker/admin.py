@@ -39,7 +39,7 @@ from consultations.frameworks import FrameworkFileError, ImportReport, import_fr
 from consultations.models import CONSULTATION_STATUSES, Consultation, Framework, FrameworkItem, Question, Response
 
 from .audit import entity_name
-from .auth import MIN_PASSWORD_LENGTH, role_required
+from .auth import MIN_PASSWORD_LENGTH, role_required, start_session
 from .db import db
 from .editing import StaleEdit
 from .forms import Form
@@ -470,6 +470,8 @@ def reset_password(user_id: int):
         try:
             set_password(db.session, user, reset_form.password.data)
             db.session.commit()
+            if user.id == g.user.id:
+                start_session(user)  # resetting one's own password keeps this session, ends the others
         except UserFieldError as error:
             db.session.rollback()
             _add_errors(reset_form, {error.field: str(error)})

@@ -8,6 +8,7 @@ staff pages; each change is allowed only to the roles named on its route.
 from __future__ import annotations
 
 import functools
+import hashlib
 from urllib.parse import urlsplit
 
 import click
@@ -118,10 +119,25 @@ def can(*roles: str) -> bool:
     return g.get("user") is not None and g.user.role in roles
 
 
+def password_stamp(user: User) -> str:
+    """Changes whenever the user's password does: kept in the session at sign-in, so a
+    password reset signs the user out everywhere else (a stolen session ends with it)."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def start_session(user: User) -> None:
+    session.clear()  # a fresh session on sign-in prevents session fixation
+    session["user_id"] = user.id
+    session["password_stamp"] = password_stamp(user)
+
+
 @bp.before_app_request
 def load_user() -> None:
     user_id = session.get("user_id")
     user = db.session.get(User, user_id) if user_id else None
+    if user is not None and session.get("password_stamp") != password_stamp(user):
+        session.clear()  # signed in before the password changed
+        user = None
     g.user = user if user is not None and user.active else None
 
 
@@ -171,8 +187,7 @@ def sign_in():
         if user is None:
             form.email.errors.append("The email address or password is not right")
         else:
-            session.clear()  # a fresh session on sign-in prevents session fixation
-            session["user_id"] = user.id
+            start_session(user)
             return redirect(next_url if is_safe_next(next_url) else url_for("browse.home"))
     return render_template("auth/sign_in.html", form=form), 200 if not form.errors else 400
 
