@@ -91,7 +91,7 @@ def staff_pages(app) -> dict[str, list[str]]:
     """The main staff pages, each checked as the role that works on it (so its forms show)."""
     from flask import url_for
 
-    from consultations.models import Campaign, Cluster, Consultation, Recommendation, Respondent, Response
+    from consultations.models import Campaign, Cluster, Consultation, Recommendation, Respondent, Response, ResponseSection
     from tracker.db import db
 
     with app.test_request_context():
@@ -106,7 +106,9 @@ def staff_pages(app) -> dict[str, list[str]]:
                        url_for("implementation.dashboard"), url_for("search.staff_search", q="women"),
                        url_for("upload.upload"), url_for("clusters.overview", slug=slug),
                        url_for("clusters.cluster", cluster_id=db.session.scalar(select(Cluster.id).limit(1))),
-                       url_for("clusters.campaign", campaign_id=db.session.scalar(select(Campaign.id).limit(1)))],
+                       url_for("clusters.campaign", campaign_id=db.session.scalar(select(Campaign.id).limit(1))),
+                       url_for("browse.response", response_id=db.session.scalar(  # a survey answer with placeholders
+                           select(ResponseSection.response_id).where(ResponseSection.kind == "placeholder").limit(1)))],
             "methodology": [url_for("mapping.links", rec_id=recs["R1"]), url_for("mapping.coverage")],
             "approver": [url_for("decisions.decision", rec_id=recs["R4"]),
                          url_for("decisions.decision", rec_id=recs["R3"])],
