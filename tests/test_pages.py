@@ -389,7 +389,27 @@ def test_consultation_pages_do_not_query_per_row(app, client, session):
     session.commit()
     with count_statements(app) as many_detail:
         assert client.get("/staff/consultations/c0").status_code == 200
-    assert len(many_detail) == len(few_detail) <= 4
+    assert len(many_detail) == len(few_detail) <= 5  # user, consultation, questions, response count, a page
+
+
+def test_consultation_page_lists_responses_a_page_at_a_time(app, client, session):
+    from tracker.browse import RESPONSES_PER_PAGE
+
+    consultation = Consultation(slug="survey", title="A big survey", body="Body")
+    session.add_all([Response(consultation=consultation, respondent=Respondent(name=f"Respondent {n:04}"), text="t")
+                     for n in range(RESPONSES_PER_PAGE + 5)])
+    session.commit()
+    html = client.get("/staff/consultations/survey").get_data(as_text=True)
+    assert f"Responses ({RESPONSES_PER_PAGE + 5})" in html
+    assert html.count('href="/staff/responses/') == RESPONSES_PER_PAGE
+    assert "Respondent 0000" in html and f"Respondent {RESPONSES_PER_PAGE:04}" not in html
+    assert f"Showing 1 to {RESPONSES_PER_PAGE} of {RESPONSES_PER_PAGE + 5} responses" in text_of(html)
+    assert 'href="/staff/consultations/survey?page=2#responses"' in html
+    html = client.get("/staff/consultations/survey?page=2").get_data(as_text=True)
+    assert html.count('href="/staff/responses/') == 5 and f"Respondent {RESPONSES_PER_PAGE + 4:04}" in html
+    # A page past the end shows the last page; a page that is not a number, the first.
+    assert "Respondent 0000" not in client.get("/staff/consultations/survey?page=99").get_data(as_text=True)
+    assert "Respondent 0000" in client.get("/staff/consultations/survey?page=x").get_data(as_text=True)
 
 
 def test_framework_pages_do_not_query_per_item(app, client, session):

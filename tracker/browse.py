@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, abort, render_template, send_file
+from flask import Blueprint, abort, render_template, request, send_file
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -30,6 +30,7 @@ from consultations.models import (
 )
 
 from .auth import login_required
+from .paging import page_number, pagination
 from .db import db
 from .models import Decision
 from .search_views import similar_recommendations
@@ -250,25 +251,38 @@ def consultations():
     return render_template("browse/consultations.html", rows=rows)
 
 
+RESPONSES_PER_PAGE = 100
+
+
 @bp.route("/consultations/<slug>")
 @login_required
 def consultation(slug: str):
-    """One consultation: its questions and its (non-deleted) responses."""
+    """One consultation: its questions and a page of its (non-deleted) responses; a survey
+    brings thousands."""
     item = db.one_or_404(
         select(Consultation)
         .where(Consultation.slug == slug)
         .options(selectinload(Consultation.questions))
     )
+    live = (Response.consultation_id == item.id, Response.deleted_at.is_(None))
+    total = db.session.scalar(select(func.count()).select_from(Response).where(*live))
+    pages = max(1, -(-total // RESPONSES_PER_PAGE))
+    page = min(page_number(request.args.get("page")), pages)
     counts = _live_recommendation_counts()
     responses = db.session.execute(
         select(Response, func.coalesce(counts.c.n, 0))
         .join(Response.respondent)
         .outerjoin(counts, counts.c.response_id == Response.id)
-        .where(Response.consultation_id == item.id, Response.deleted_at.is_(None))
+        .where(*live)
         .options(contains_eager(Response.respondent))
         .order_by(Respondent.name, Response.id)
+        .limit(RESPONSES_PER_PAGE).offset((page - 1) * RESPONSES_PER_PAGE)
     ).all()
-    return render_template("browse/consultation.html", consultation=item, responses=responses)
+    return render_template(
+        "browse/consultation.html", consultation=item, responses=responses, total=total,
+        first=(page - 1) * RESPONSES_PER_PAGE + 1,
+        pagination=pagination("browse.consultation", page, pages, slug=slug, _anchor="responses"),
+    )
 
 
 def _live_response(response_id: int, *options) -> Response:

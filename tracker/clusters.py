@@ -38,7 +38,7 @@ from .db import db
 from .editing import StaleEdit, ensure_current
 from .forms import VersionedForm, options
 from .models import Decision
-from .paging import page_numbers
+from .paging import page_number, pagination
 
 bp = Blueprint("clusters", __name__)
 
@@ -61,28 +61,6 @@ class ConfirmForm(DecisionForm):
                          description="The others become its duplicates: one decision answers them all, and "
                                      "every respondent is credited on the published page.",
                          validators=[InputRequired("Choose the recommendation that carries the decision")])
-
-
-def _page_number(raw) -> int:
-    try:
-        return max(1, int(raw))
-    except (TypeError, ValueError):
-        return 1
-
-
-def _pagination(endpoint: str, page: int, pages: int, **params) -> dict | None:
-    if pages <= 1:
-        return None
-
-    def href(number: int) -> str:
-        return url_for(endpoint, **params, page=number)
-
-    return {
-        "previous": {"href": href(page - 1)} if page > 1 else None,
-        "next": {"href": href(page + 1)} if page < pages else None,
-        "items": [{"ellipsis": True} if n is None else {"number": n, "href": href(n), "current": n == page}
-                  for n in page_numbers(page, pages)],
-    }
 
 
 # ---------------------------------------------------------------------------
@@ -127,7 +105,7 @@ def overview(slug: str):
     ).all())
     total = sum(counts.values()) if status == "all" else counts.get(status, 0)
     pages = max(1, math.ceil(total / PER_PAGE))
-    page = min(_page_number(request.args.get("page")), pages)
+    page = min(page_number(request.args.get("page")), pages)
 
     sizes = _cluster_sizes()
     primary = aliased(Recommendation)
@@ -166,7 +144,7 @@ def overview(slug: str):
     return render_template(
         "clusters/overview.html", consultation=consultation, campaigns=campaigns, rows=rows, names=names,
         names_shown=NAMES_SHOWN, tabs=tabs, status=status, total=total, page=page, per_page=PER_PAGE,
-        pagination=_pagination("clusters.overview", page, pages, slug=slug, status=status),
+        pagination=pagination("clusters.overview", page, pages, slug=slug, status=status),
     )
 
 
@@ -344,7 +322,7 @@ def _campaign_page(campaign: Campaign, errors: list[dict] | None = None, conflic
         .where(CampaignMember.campaign_id == campaign.id)
     ).one()
     pages = max(1, math.ceil(size / CAMPAIGN_MEMBERS_PER_PAGE))
-    page = min(_page_number(request.args.get("page")), pages)
+    page = min(page_number(request.args.get("page")), pages)
     members = db.session.scalars(
         base.options(contains_eager(CampaignMember.response).contains_eager(Response.respondent))
         .order_by(CampaignMember.response_id != campaign.canonical_response_id,
@@ -355,7 +333,7 @@ def _campaign_page(campaign: Campaign, errors: list[dict] | None = None, conflic
     return render_template(
         "clusters/campaign.html", campaign=campaign, members=members, size=size, identical=identical, live=live,
         form=form, errors=errors or [], conflict=conflict, page=page, per_page=CAMPAIGN_MEMBERS_PER_PAGE,
-        pagination=_pagination("clusters.campaign", page, pages, campaign_id=campaign.id),
+        pagination=pagination("clusters.campaign", page, pages, campaign_id=campaign.id),
     ), code
 
 
