@@ -289,6 +289,11 @@ def row_key(*parts: str) -> str:
     return hashlib.sha1(joined.encode("utf-8")).hexdigest()[:24]
 
 
+def shorten(text: str, limit: int = 70) -> str:
+    """A long header or value cut to fit a message or a report line."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def check_length(value: str, limit: int, column: str) -> str:
     if len(value) > limit:
         raise RowError(f"{column} is {len(value):,} characters long; at most {limit:,} are accepted")

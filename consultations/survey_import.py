@@ -26,7 +26,18 @@ import yaml
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from .bulk import ImportReport, Row, RowError, TableError, check_length, normalise, parse_date, read_text, row_key
+from .bulk import (
+    ImportReport,
+    Row,
+    RowError,
+    TableError,
+    check_length,
+    normalise,
+    parse_date,
+    read_text,
+    row_key,
+    shorten,
+)
 from .extract import content_words, extract_recommendations
 from .models import Consultation, Link, Question, Recommendation, Respondent, Response, ResponseSection
 from .references import ReferenceResolver
@@ -257,8 +268,8 @@ def load_mapping(path: Path, headers: list[str], questions: list[Question], *, c
         seen.add(index)
         header = headers[index - 1]
         if "header" in entry and normalise(str(entry["header"] or "")) != normalise(header):
-            problems.append(f"column {index} is headed '{_short(header)}' in the file but "
-                            f"'{_short(str(entry['header']))}' in the mapping: was it saved for another file?")
+            problems.append(f"column {index} is headed '{shorten(header)}' in the file but "
+                            f"'{shorten(str(entry['header']))}' in the mapping: was it saved for another file?")
             continue
         column = ColumnMap(index, header)
         if entry.get("field") is not None:
@@ -290,10 +301,6 @@ def load_mapping(path: Path, headers: list[str], questions: list[Question], *, c
     if problems:
         raise SurveyError(f"The mapping {path} cannot be used:\n" + "\n".join(f"- {p}" for p in problems))
     return mapping
-
-
-def _short(text: str, limit: int = 70) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def create_missing_questions(session: Session, consultation: Consultation, mapping: Mapping) -> int:

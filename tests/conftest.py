@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask import has_app_context
 from jinja2 import BytecodeCache
+from sqlalchemy import event
 
 from tracker import create_app
 from tracker.db import db
@@ -15,6 +18,26 @@ CLINKS_RESPONSE = DEMO_DATA / "responses" / "clinks-2019.txt"
 PROBATION_FRAMEWORK = DEMO_DATA / "frameworks" / "hmip-probation-standards-2019.yaml"
 SUER_FRAMEWORK = DEMO_DATA / "frameworks" / "hmip-service-user-engagement-2019.yaml"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@contextmanager
+def count_statements(app):
+    """SQL statements sent to the database while the block runs, for the query-count tests.
+    Requests share the test's session, so it starts cold, as a real request does."""
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    if has_app_context():
+        db.session.expire_all()
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
 
 
 class SharedTemplateCache(BytecodeCache):

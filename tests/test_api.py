@@ -8,12 +8,12 @@ from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
+from conftest import count_statements
 from test_feeds import (  # noqa: F401 (fixtures)
     SECRETS,
     SLUG,
     add_published,
     assert_nothing_leaks,
-    count_statements,
     demo,
     leaky,
 )

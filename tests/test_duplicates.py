@@ -9,13 +9,11 @@ from html import unescape
 import itertools
 import random
 import re
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import SHARED_DATA
-from flask import has_app_context
-from sqlalchemy import event, func, select
+from conftest import SHARED_DATA, count_statements
+from sqlalchemy import func, select
 
 from consultations import duplicates
 from consultations.clusters import confirm_cluster
@@ -38,7 +36,6 @@ from consultations.models import (
     Response,
 )
 from tracker import outcomes
-from tracker.db import db
 from tracker.models import AuditEvent
 
 UPR = SHARED_DATA / "upr-recommendations.csv"
@@ -645,24 +642,6 @@ def test_viewers_cannot_decide(scenario, runner, sign_in):
                            ).status_code == 403
         assert client.post(f"/staff/clusters/{cluster.id}/reject", data={"version": cluster.version_id}).status_code == 403
     assert snapshot(scenario) == before
-
-
-@contextmanager
-def count_statements(app):
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    if has_app_context():
-        db.session.expire_all()
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def test_list_and_campaign_pages_run_a_fixed_number_of_queries(app, session, users, runner, sign_in):

@@ -6,12 +6,11 @@ import datetime as dt
 import io
 import json
 import xml.etree.ElementTree as ET
-from contextlib import contextmanager
 
 import pytest
-from flask import has_app_context
-from sqlalchemy import event, select
+from sqlalchemy import select
 
+from conftest import count_statements
 from consultations.models import Consultation, Framework, FrameworkItem, Link, Recommendation, Respondent, Response
 from tracker import feeds, outcomes
 from tracker.db import db
@@ -297,25 +296,6 @@ def test_json_download_round_trips(client, leaky):
 
 
 # --- a fixed number of queries ---------------------------------------------------------------
-
-
-@contextmanager
-def count_statements(app):
-    """Count SQL statements sent to the database while the block runs (as in test_pages)."""
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    if has_app_context():
-        db.session.expire_all()
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def add_published(session, count: int, start: int = 0) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from contextlib import contextmanager
 
 import pytest
 from jinja2 import BytecodeCache
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
+from conftest import count_statements
 from consultations.models import Recommendation
 from tracker import implementation, outcomes
 from tracker.db import db
@@ -515,23 +515,6 @@ def test_dashboard_counts_overdue_list_filters_and_pages(app, sign_in, decision_
     monkeypatch.setattr(implementation, "PAGE_SIZE", 2)
     filtered = client.get("/staff/implementation?status=not+started").get_data(as_text=True)
     assert "showing 1 to 2" in filtered and "status=not+started&amp;page=2" in filtered
-
-
-@contextmanager
-def count_statements(app):
-    """SQL statements sent to the database while the block runs."""
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def test_dashboard_runs_a_fixed_number_of_queries(app, sign_in, decision_id, users):

@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from contextlib import contextmanager
 from html.parser import HTMLParser
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
+from conftest import count_statements
 from consultations.models import (
     Consultation,
     Framework,
@@ -88,23 +88,6 @@ def pair(cell: str) -> tuple[int, int]:
     """(linked, accepted) from a coverage cell such as "3 / 1 (3 linked, 1 accepted)"."""
     linked, accepted = re.match(r"(\d+) / (\d+)", cell).groups()
     return int(linked), int(accepted)
-
-
-@contextmanager
-def count_statements(app):
-    """SQL statements sent while the block runs (requests start with a cold session)."""
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def rec_id(app, key: str, slug: str = DEMO_SLUG) -> int:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from contextlib import contextmanager
 from html.parser import HTMLParser
 
 import pytest
-from flask import has_app_context
-from conftest import PASSWORD
-from sqlalchemy import event, select
+from conftest import PASSWORD, count_statements
+from sqlalchemy import select
 
 from consultations.models import (
     Consultation,
@@ -25,7 +23,6 @@ from consultations.models import (
     Response,
 )
 from tracker.browse import Segment, build_tree, clean_spans, highlight_paragraphs, human_size
-from tracker.db import db
 
 TEXT = (
     "About us\n\n"
@@ -332,26 +329,6 @@ def test_empty_lists_say_so(client):
 
 
 # --- query counts ------------------------------------------------------------
-
-
-@contextmanager
-def count_statements(app):
-    """Count SQL statements sent to the database while the block runs."""
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    if has_app_context():
-        # Requests share the test's app context and session: start cold, as a real request does.
-        db.session.expire_all()
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def add_consultations(session, start: int, stop: int) -> None:

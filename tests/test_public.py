@@ -4,16 +4,15 @@ from __future__ import annotations
 import datetime as dt
 import html as html_lib
 import re
-from contextlib import contextmanager
 
 import pytest
-from flask import has_app_context, render_template
-from sqlalchemy import event, insert, select
+from flask import render_template
+from sqlalchemy import insert, select
 
+from conftest import count_statements
 from consultations.models import (
     Consultation, Framework, FrameworkItem, Link, Question, Recommendation, Respondent, Response,
 )
-from tracker.db import db
 from tracker.models import Action, ActionUpdate, Decision
 from tracker.public import bar_chart, group_by_question, outcome_counts, page_of_groups
 from tracker.published import public_outline, public_recommendations
@@ -34,25 +33,6 @@ SECRETS = [
     "Legal advice on a separate standard",  # R5's internal note
     "Waiting for the unpaid work lead to sign off the draft",  # an internal update on R5's action
 ]
-
-
-@contextmanager
-def count_statements(app):
-    """Count SQL statements sent to the database while the block runs."""
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    if has_app_context():
-        db.session.expire_all()  # requests share the test's session: start cold, as a real request does
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def publish(session, rec, outcome="accepted", rationale="Yes.", note="an internal note"):

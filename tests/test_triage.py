@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from contextlib import contextmanager
 
 import pytest
-from flask import has_app_context
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
+from conftest import count_statements
 from consultations import triage
 from consultations.models import (
     Consultation,
@@ -26,7 +25,6 @@ from consultations.models import (
 )
 from consultations.triage import TriageError
 from tracker import demo_workflow
-from tracker.db import db
 from tracker.models import AuditEvent, User
 
 SLUG = "probation-inspection-changes-2019"
@@ -117,25 +115,6 @@ def add_responses(session, n: int, start: int = 0, consultation: Consultation | 
         made.append(response)
     session.commit()
     return made
-
-
-@contextmanager
-def count_statements(app):
-    """Count SQL statements sent to the database while the block runs (as in test_pages)."""
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    if has_app_context():
-        db.session.expire_all()  # requests share the test's session: start cold, as a real one does
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 # ---------------------------------------------------------------------------

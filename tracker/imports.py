@@ -31,7 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from consultations.bulk import ImportReport, RowError, Table
+from consultations.bulk import ImportReport, RowError, Table, shorten
 from consultations.frameworks import current_items
 from consultations.models import Consultation, ImportRun, Recommendation, utcnow
 from consultations.recommendation_import import RecommendationImporter, RecommendationRow
@@ -102,7 +102,7 @@ def import_survey(session: Session, table: Table, consultation: Consultation, ma
         report.counts["questions created"] = created
     if mapping.unmatched:
         report.note(f"{len(mapping.unmatched)} column(s) matched no question and were not imported: "
-                    + "; ".join(f"column {c.column} '{_short(c.header)}'" for c in mapping.unmatched)
+                    + "; ".join(f"column {c.column} '{shorten(c.header, 60)}'" for c in mapping.unmatched)
                     + ". Use --create-questions or a mapping file to import them.")
     run, earlier = start_run(session, "survey", table, options)
     importer = SurveyImporter(session, consultation, mapping, ReferenceResolver(current_items(session)), report)
@@ -116,10 +116,6 @@ def import_survey(session: Session, table: Table, consultation: Consultation, ma
                          finish=finish)
     outcome.earlier_runs = earlier
     return outcome
-
-
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def run_import(

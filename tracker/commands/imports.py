@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consultations.bulk import ImportReport, TableError, open_table
+from consultations.bulk import ImportReport, TableError, open_table, shorten
 from consultations.consultation_import import SLUG
 from consultations.models import CONSENT_LEVELS, Consultation
 from consultations.recommendation_import import DECISION_STATES, Options, RecommendationFileError
@@ -141,14 +141,10 @@ def _title_from(path: Path) -> str:
     return (words[:1].upper() + words[1:])[:300] or "Imported survey"
 
 
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _describe_mapping(mapping, name: str, slug: str) -> str:
     lines = [f"Proposed mapping of {name}'s {len(mapping.columns)} columns for {slug}:"]
     for column in mapping.columns:
-        lines.append(f"  {column.column:>3}. {_short(column.header or '(blank header)', 70):<70}  -> {column.describe()}")
+        lines.append(f"  {column.column:>3}. {shorten(column.header or '(blank header)', 70):<70}  -> {column.describe()}")
     return "\n".join(lines)
 
 
