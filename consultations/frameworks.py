@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import Framework, FrameworkItem, utcnow
+from .yamlfile import LineList, LineMapping, YamlFileError, load_yaml
 
 CHILD_SEPARATORS = (".", "-", "/")
 ITEM_FIELDS = ("code", "title", "text", "aliases", "verified", "children")
@@ -233,80 +233,26 @@ def extends(code: str, parent_code: str) -> bool:
 # ------------------------------------------------------------------------------------------ YAML
 
 
-class _Mapping(dict):
-    """A YAML mapping that remembers its line, the source text of its scalars and repeated keys."""
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.line = 0
-        self.raw: dict[Any, str] = {}
-        self.key_lines: dict[Any, int] = {}
-        self.repeated: list[str] = []
-
-
-class _Sequence(list):
-    """A YAML list that remembers the line of each entry."""
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.lines: list[int] = []
-
-
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that records line numbers, so problems can say where they are."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Mapping:
-    mapping = _Mapping(loader.construct_mapping(node, deep=True))
-    mapping.line = node.start_mark.line + 1
-    keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
-    mapping.repeated = sorted({k for k in keys if keys.count(k) > 1})
-    mapping.key_lines = {
-        k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)
-    }
-    mapping.raw = {
-        k.value: v.value
-        for k, v in node.value
-        if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)
-    }
-    return mapping
-
-
-def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> _Sequence:
-    sequence = _Sequence(loader.construct_sequence(node, deep=True))
-    sequence.lines = [child.start_mark.line + 1 for child in node.value]
-    return sequence
-
-
-_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-_LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
-
-
 def _parse_yaml(text: str, overrides: dict, problems: _Problems) -> FrameworkSpec | None:
     try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 (a SafeLoader subclass)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        detail = "; ".join(
-            str(part) for part in (getattr(exc, "context", None), getattr(exc, "problem", None))
-            if part
-        ) or str(exc)
-        problems.add(mark.line + 1 if mark else None, f"YAML syntax error: {detail}")
+        data = load_yaml(text)
+    except YamlFileError as exc:
+        problems.add(exc.line, exc.reason)
         return None
     if data is None:
         problems.add(None, "the file is empty")
         return None
-    if not isinstance(data, _Mapping):
+    if not isinstance(data, LineMapping):
         problems.add(1, "the file must be a mapping with a 'framework' header and 'items'")
         return None
 
     header = data.get("framework")
     if header is None:
-        header = _Mapping()
+        header = LineMapping()
         if not all(overrides[name] for name in ("key", "name", "version")):
             problems.add(None, "no 'framework' header: add one with key, name and version")
             header = None
-    elif not isinstance(header, _Mapping):
+    elif not isinstance(header, LineMapping):
         problems.add(data.line, "'framework' must be a mapping with key, name and version")
         header = None
     values: dict[str, str | None] = {}
@@ -325,7 +271,7 @@ def _parse_yaml(text: str, overrides: dict, problems: _Problems) -> FrameworkSpe
     top = data.get("items")
     if top is None:
         problems.add(None, "no 'items' list: add the framework's items under 'items:'")
-    elif not isinstance(top, _Sequence):
+    elif not isinstance(top, LineList):
         problems.add(data.line, "'items' must be a list of items")
     else:
         _read_yaml_items(top, None, items, problems)
@@ -343,11 +289,11 @@ def _parse_yaml(text: str, overrides: dict, problems: _Problems) -> FrameworkSpe
 
 
 def _read_yaml_items(
-    entries: _Sequence, parent: ItemSpec | None, items: list[ItemSpec], problems: _Problems
+    entries: LineList, parent: ItemSpec | None, items: list[ItemSpec], problems: _Problems
 ) -> None:
     """Walk the tree depth first so positions follow the file and parents precede children."""
     for entry, line in zip(entries, entries.lines):
-        if not isinstance(entry, _Mapping):
+        if not isinstance(entry, LineMapping):
             under = f" under '{parent.code}'" if parent else ""
             problems.add(line, f"an item{under} is not a mapping (found {entry!r}); "
                                "each item needs at least 'code' and 'title'")
@@ -377,7 +323,7 @@ def _read_yaml_items(
         children = entry.get("children")
         if children is None:
             continue
-        if not isinstance(children, _Sequence):
+        if not isinstance(children, LineList):
             problems.add(line, f"{label}: 'children' must be a list of items")
             continue
         _read_yaml_items(children, item, items, problems)
@@ -387,7 +333,7 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _label(entry: _Mapping) -> str:
+def _label(entry: LineMapping) -> str:
     code, title = entry.get("code"), entry.get("title")
     if code not in (None, ""):
         return f"item '{entry.raw.get('code', code)}'"
@@ -397,7 +343,7 @@ def _label(entry: _Mapping) -> str:
 
 
 def _scalar_text(
-    mapping: _Mapping, name: str, line: int | None, label: str, problems: _Problems,
+    mapping: LineMapping, name: str, line: int | None, label: str, problems: _Problems,
     *, exact: bool = False,
 ) -> str | None:
     """The text of a scalar field, or None when absent or empty.
@@ -453,7 +399,8 @@ def _verified(value: Any, line: int | None, label: str, problems: _Problems) -> 
 
 def _parse_csv(text: str, path: Path, overrides: dict, problems: _Problems) -> FrameworkSpec | None:
     """One row per item with code, title, text and parent code; rows may come in any order."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a quote left open must not swallow the rest of the file into one cell
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
     header_line = 0
     rows: list[tuple[int, list[str]]] = []
@@ -467,8 +414,18 @@ def _parse_csv(text: str, path: Path, overrides: dict, problems: _Problems) -> F
                 header, header_line = row, start
             else:
                 rows.append((start, row))
+            for index in _runaway_cells(row, header):
+                name = header[index].strip() if index < len(header) else f"column {index + 1}"
+                problems.add(start, f"the {name} runs on over lines {start} to {reader.line_num}: "
+                                    "is a closing quote (\") missing?")
     except csv.Error as exc:
-        problems.add(reader.line_num, f"CSV error: {exc}")
+        start = previous_end + 1
+        if "end of data" in str(exc):
+            swallowed = f", so lines {start} to {reader.line_num} would become one value" if reader.line_num > start else ""
+            why = f"a quote (\") opened in this row is never closed{swallowed}; add the closing quote"
+        else:
+            why = f"the quotes in this row cannot be read ({exc}); check them"
+        problems.add(start, why)
         return None
     if header is None:
         problems.add(None, "the file is empty: it needs a header row (code, title, text, parent)")
@@ -476,8 +433,7 @@ def _parse_csv(text: str, path: Path, overrides: dict, problems: _Problems) -> F
 
     columns: dict[str, int] = {}
     for index, heading in enumerate(header):
-        normal = " ".join(heading.strip().lower().replace("_", " ").split())
-        column = CSV_COLUMNS.get(normal)
+        column = CSV_COLUMNS.get(_column_name(heading))
         if column is None:
             expected = "code, title, text, parent code, aliases, verified"
             problems.add(header_line, f"unknown column '{heading}' (expected {expected})")
@@ -533,6 +489,17 @@ def _parse_csv(text: str, path: Path, overrides: dict, problems: _Problems) -> F
         source=overrides["source"],
         items=_tree_order(by_line),
     )
+
+
+def _column_name(heading: str) -> str:
+    return " ".join(heading.strip().lower().replace("_", " ").split())
+
+
+def _runaway_cells(row: list[str], header: list[str]) -> list[int]:
+    """Cells that run over several lines where a value is one line (all but ``text``): the
+    sign of a quote left open that has swallowed the rows after it."""
+    multi_line = {index for index, heading in enumerate(header) if CSV_COLUMNS.get(_column_name(heading)) == "text"}
+    return [index for index, cell in enumerate(row) if "\n" in cell.strip() and index not in multi_line]
 
 
 def _tree_order(items: list[ItemSpec]) -> list[ItemSpec]:

@@ -41,6 +41,7 @@ from .bulk import (
 from .extract import content_words, extract_recommendations
 from .models import Consultation, Link, Question, Recommendation, Respondent, Response, ResponseSection
 from .references import ReferenceResolver
+from .yamlfile import LineList, YamlFileError, line_of, load_yaml
 
 CHANNEL = "online survey"
 WRITTEN_CHANNELS_EXCLUDED = (CHANNEL, "import")
@@ -103,6 +104,7 @@ CHOICE_WORDS = {"yes", "no", "other", "no opinion", "don t know", "dont know", "
 CHOICE_MAX_DISTINCT = 12
 CHOICE_MAX_LENGTH = 300
 SAMPLE_ROWS = 1000
+QUESTION_NUMBER_MAX = 20  # Question.number's column size
 
 
 class SurveyError(ValueError):
@@ -244,49 +246,51 @@ def save_mapping(mapping: Mapping, path: Path, source: str) -> None:
 
 def load_mapping(path: Path, headers: list[str], questions: list[Question], *, create_questions: bool) -> Mapping:
     """A saved mapping, checked against the file's headers and the consultation's questions."""
-    text = read_text(path)
-    try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as error:
-        raise SurveyError(f"The mapping {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {error}") from None
+    data = _read_mapping_file(path)
     entries = data.get("columns") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         raise SurveyError(f"The mapping {path} needs a `columns` list (save one with --save-mapping to start from).")
     known = {q.number: q for q in questions}
     problems, columns, seen = [], [], set()
     for n, entry in enumerate(entries, start=1):
-        if not isinstance(entry, dict) or not isinstance(entry.get("column"), int):
-            problems.append(f"entry {n} needs a `column` number")
+        line = line_of(entry) or (entries.lines[n - 1] if isinstance(entries, LineList) else None)
+        where = f"line {line}: " if line else ""
+        if not isinstance(entry, dict) or isinstance(entry.get("column"), bool) or not isinstance(entry.get("column"), int):
+            problems.append(f"{where}entry {n} needs a `column` number")
             continue
         index = entry["column"]
         if not 1 <= index <= len(headers):
-            problems.append(f"column {index} does not exist: the file has {len(headers)} columns")
+            problems.append(f"{where}column {index} does not exist: the file has {len(headers)} columns")
             continue
         if index in seen:
-            problems.append(f"column {index} is mapped twice")
+            problems.append(f"{where}column {index} is mapped twice")
             continue
         seen.add(index)
         header = headers[index - 1]
         if "header" in entry and normalise(str(entry["header"] or "")) != normalise(header):
-            problems.append(f"column {index} is headed '{shorten(header)}' in the file but "
+            problems.append(f"{where}column {index} is headed '{shorten(header)}' in the file but "
                             f"'{shorten(str(entry['header']))}' in the mapping: was it saved for another file?")
             continue
         column = ColumnMap(index, header)
         if entry.get("field") is not None:
-            if entry["field"] not in FIELDS:
-                problems.append(f"column {index}: field '{entry['field']}' is not one of {', '.join(FIELDS)}")
+            if not isinstance(entry["field"], str) or entry["field"] not in FIELDS:
+                problems.append(f"{where}column {index}: field '{entry['field']}' is not one of {', '.join(FIELDS)}")
                 continue
             column.field = entry["field"]
         elif entry.get("question") is not None:
             number = str(entry["question"])
+            if isinstance(entry["question"], (bool, list, dict)) or len(number) > QUESTION_NUMBER_MAX:
+                problems.append(f"{where}column {index}: question must be a question number "
+                                f"(at most {QUESTION_NUMBER_MAX} characters), not {shorten(number)!r}")
+                continue
             if number not in known and not create_questions:
-                problems.append(f"column {index}: question {number} does not exist in the consultation "
+                problems.append(f"{where}column {index}: question {number} does not exist in the consultation "
                                 "(add --create-questions to create it from the header)")
                 continue
             column.question, column.create = number, number not in known
             column.kind = entry.get("kind", "text")
             if column.kind not in KINDS:
-                problems.append(f"column {index}: kind must be text or choice, not '{column.kind}'")
+                problems.append(f"{where}column {index}: kind must be text or choice, not '{column.kind}'")
                 continue
         columns.append(column)
     for index, header in enumerate(headers, start=1):
@@ -301,6 +305,22 @@ def load_mapping(path: Path, headers: list[str], questions: list[Question], *, c
     if problems:
         raise SurveyError(f"The mapping {path} cannot be used:\n" + "\n".join(f"- {p}" for p in problems))
     return mapping
+
+
+def _read_mapping_file(path: Path):
+    """The parsed mapping file; SurveyError naming the file, the line and the reason if it cannot be read."""
+    text = read_text(path)
+    if path.suffix.lower() == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise SurveyError(f"The mapping {path} is not valid JSON: line {error.lineno}: {error.msg}.") from None
+        except RecursionError:
+            raise SurveyError(f"The mapping {path} is nested too deeply to be a mapping file.") from None
+    try:
+        return load_yaml(text)
+    except YamlFileError as error:
+        raise SurveyError(f"The mapping {path} cannot be read: {error}. Nothing was imported.") from None
 
 
 def create_missing_questions(session: Session, consultation: Consultation, mapping: Mapping) -> int:
