@@ -67,7 +67,7 @@ class Framework(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     items: Mapped[list[FrameworkItem]] = relationship(
-        back_populates="framework", order_by="FrameworkItem.position"
+        back_populates="framework", order_by="[FrameworkItem.position, FrameworkItem.id]"
     )
 
     @property
@@ -96,7 +96,7 @@ class FrameworkItem(Base):
     framework: Mapped[Framework] = relationship(back_populates="items")
     parent: Mapped[FrameworkItem | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[FrameworkItem]] = relationship(
-        back_populates="parent", order_by="FrameworkItem.position"
+        back_populates="parent", order_by="[FrameworkItem.position, FrameworkItem.id]"
     )
 
     @property
@@ -122,7 +122,7 @@ class Consultation(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     questions: Mapped[list[Question]] = relationship(
-        back_populates="consultation", order_by="Question.position"
+        back_populates="consultation", order_by="[Question.position, Question.id]"
     )
     responses: Mapped[list[Response]] = relationship(back_populates="consultation")
 
@@ -203,10 +203,10 @@ class Response(Base):
     respondent: Mapped[Respondent] = relationship(back_populates="responses")
     document: Mapped[Document | None] = relationship()
     recommendations: Mapped[list[Recommendation]] = relationship(
-        back_populates="response", order_by="Recommendation.sequence"
+        back_populates="response", order_by="[Recommendation.sequence, Recommendation.id]"
     )
     sections: Mapped[list[ResponseSection]] = relationship(
-        back_populates="response", order_by="ResponseSection.position",
+        back_populates="response", order_by="[ResponseSection.position, ResponseSection.id]",
         foreign_keys="ResponseSection.response_id",
     )
     import_run: Mapped[ImportRun | None] = relationship()
@@ -246,7 +246,7 @@ class Recommendation(Base):
         remote_side=[id], foreign_keys=[parent_id], back_populates="children"
     )
     children: Mapped[list[Recommendation]] = relationship(
-        foreign_keys=[parent_id], back_populates="parent", order_by="Recommendation.sequence"
+        foreign_keys=[parent_id], back_populates="parent", order_by="[Recommendation.sequence, Recommendation.id]"
     )
     duplicate_of: Mapped[Recommendation | None] = relationship(
         remote_side=[id], foreign_keys=[duplicate_of_id]

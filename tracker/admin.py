@@ -501,7 +501,7 @@ def consultations():
         select(Consultation, func.coalesce(questions.c.n, 0), func.coalesce(responses.c.n, 0))
         .outerjoin(questions, questions.c.consultation_id == Consultation.id)
         .outerjoin(responses, responses.c.consultation_id == Consultation.id)
-        .order_by(Consultation.opens_on.is_(None), Consultation.opens_on.desc(), Consultation.title)
+        .order_by(Consultation.opens_on.is_(None), Consultation.opens_on.desc(), Consultation.title, Consultation.id)
     ).all()
     return render_template("admin/consultations.html", rows=rows)
 

@@ -245,7 +245,7 @@ def consultations():
         select(Consultation, func.coalesce(responses.c.n, 0))
         .outerjoin(responses, responses.c.consultation_id == Consultation.id)
         .order_by(
-            Consultation.opens_on.is_(None), Consultation.opens_on.desc(), Consultation.title
+            Consultation.opens_on.is_(None), Consultation.opens_on.desc(), Consultation.title, Consultation.id
         )
     ).all()
     return render_template("browse/consultations.html", rows=rows)
@@ -336,7 +336,7 @@ def _placeholder_answers(condition) -> list[ResponseSection]:
         .options(selectinload(ResponseSection.question),
                  selectinload(ResponseSection.response).selectinload(Response.respondent),
                  selectinload(ResponseSection.written_response))
-        .order_by(ResponseSection.response_id, ResponseSection.position)))
+        .order_by(ResponseSection.response_id, ResponseSection.position, ResponseSection.id)))
 
 
 @bp.route("/responses/<int:response_id>/original")
@@ -392,7 +392,7 @@ def framework(key: str, version: str):
     items = db.session.scalars(
         select(FrameworkItem)
         .where(FrameworkItem.framework_id == item.id)
-        .order_by(FrameworkItem.position, FrameworkItem.code)
+        .order_by(FrameworkItem.position, FrameworkItem.code, FrameworkItem.id)
     ).all()
     counts = item_link_counts(item.id)
     return render_template(

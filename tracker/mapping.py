@@ -395,7 +395,7 @@ def item(item_id: int):
     siblings = db.session.scalars(
         select(FrameworkItem)
         .where(FrameworkItem.framework_id == found.framework_id)
-        .order_by(FrameworkItem.position, FrameworkItem.code)
+        .order_by(FrameworkItem.position, FrameworkItem.code, FrameworkItem.id)
     ).all()
     by_id = {i.id: i for i in siblings}
     path = []
@@ -419,7 +419,7 @@ def item(item_id: int):
         )
         .order_by(
             Consultation.opens_on.is_(None), Consultation.opens_on.desc(), Consultation.title,
-            Respondent.name, Response.id, Recommendation.sequence,
+            Respondent.name, Response.id, Recommendation.sequence, Recommendation.id,
         )
     ).all()
     decisions = decisions_for([row.Recommendation for row in rows])
@@ -538,11 +538,11 @@ def coverage():
     items = db.session.scalars(
         select(FrameworkItem)
         .where(FrameworkItem.framework_id == framework.id, FrameworkItem.retired_at.is_(None))
-        .order_by(FrameworkItem.position, FrameworkItem.code)
+        .order_by(FrameworkItem.position, FrameworkItem.code, FrameworkItem.id)
     ).all()
     consultations = db.session.scalars(
         select(Consultation).order_by(
-            Consultation.opens_on.is_(None), Consultation.opens_on.desc(), Consultation.title
+            Consultation.opens_on.is_(None), Consultation.opens_on.desc(), Consultation.title, Consultation.id
         )
     ).all()
     counts = coverage_counts(framework.id)

@@ -82,7 +82,7 @@ class Action(Base):
 
     decision: Mapped[Decision] = relationship(back_populates="actions")
     updates: Mapped[list[ActionUpdate]] = relationship(
-        back_populates="action", order_by="ActionUpdate.on"
+        back_populates="action", order_by="[ActionUpdate.on, ActionUpdate.id]"
     )
 
     __mapper_args__ = {"version_id_col": version_id}

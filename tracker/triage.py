@@ -657,7 +657,7 @@ def _edit_page(rec: Recommendation, edit=None, split=None, merge=None, duplicate
         select(Recommendation)
         .where(Recommendation.response_id == response.id, Recommendation.deleted_at.is_(None),
                Recommendation.id != rec.id)
-        .order_by(Recommendation.sequence)
+        .order_by(Recommendation.sequence, Recommendation.id)
     ).all()
     if merge is None:
         merge = MergeForm(formdata=None, prefix="merge", data={"version": version})
