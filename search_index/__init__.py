@@ -55,12 +55,13 @@ never searched, filtered on or shown, so an internal note cannot be probed.
 
 Writing across processes: one writer at a time through Whoosh's file lock, waited for
 ``write_timeout`` seconds (``rebuild_timeout`` for a rebuild); then IndexBusy, and the
-caller records the ids as dirty for ``sync``. A rebuild holds the lock throughout, so
+caller records the ids as dirty for ``sync``; IndexUnwritable (a kind of IndexBusy)
+when the folder itself cannot be written (permissions, read-only or full disk). A rebuild holds the lock throughout, so
 run ``sync`` after it. Readers never wait: each call uses a pooled searcher that is
 replaced whenever a commit has happened. Bump SCHEMA_VERSION when the schema changes;
 until the next ``rebuild`` (which writes the new schema), ``update`` raises IndexBusy.
 """
-from .index import IndexBusy, SearchIndex, SearchResults
+from .index import IndexBusy, IndexUnwritable, SearchIndex, SearchResults
 from .schema import DEFAULT_PUBLIC_FIELDS, FACET_FIELDS, SCHEMA_VERSION
 
-__all__ = ["SearchIndex", "SearchResults", "IndexBusy", "SCHEMA_VERSION", "FACET_FIELDS", "DEFAULT_PUBLIC_FIELDS"]
+__all__ = ["SearchIndex", "SearchResults", "IndexBusy", "IndexUnwritable", "SCHEMA_VERSION", "FACET_FIELDS", "DEFAULT_PUBLIC_FIELDS"]

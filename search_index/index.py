@@ -52,6 +52,11 @@ class IndexBusy(Exception):
     ``sync`` (or ``rebuild``) catch up."""
 
 
+class IndexUnwritable(IndexBusy):
+    """The index folder cannot be written at all (no permission, read-only or full disk):
+    unlike a held lock, waiting will not help; someone must fix the folder."""
+
+
 @dataclass
 class SearchResults:
     ids: list[str]  # this page, best first
@@ -141,13 +146,16 @@ class SearchIndex:
         self.write_timeout = write_timeout
         self.rebuild_timeout = rebuild_timeout
         self.public_fields = frozenset(public_fields)
-        self.path.mkdir(parents=True, exist_ok=True)
-        storage = FileStorage(str(self.path))
-        if not index.exists_in(str(self.path)):
-            with self._locked(storage.lock(f"{index._DEF_INDEX_NAME}_{LOCK_NAME}"), self.write_timeout):
-                if not index.exists_in(str(self.path)):  # another process may have won the race
-                    index.create_in(str(self.path), build_schema())
-                    self._write_version()
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            storage = FileStorage(str(self.path))
+            if not index.exists_in(str(self.path)):
+                with self._locked(storage.lock(f"{index._DEF_INDEX_NAME}_{LOCK_NAME}"), self.write_timeout):
+                    if not index.exists_in(str(self.path)):  # another process may have won the race
+                        index.create_in(str(self.path), build_schema())
+                        self._write_version()
+        except OSError as error:
+            raise IndexUnwritable(f"The search index folder {self.path} could not be created: {error}") from error
         self._ix = index.open_dir(str(self.path))
         self._idle: list = []  # searchers not in use, newest last
         self._idle_lock = threading.Lock()
@@ -269,7 +277,7 @@ class SearchIndex:
                 yield writer
             except OSError as error:
                 self._cancel(writer)
-                raise IndexBusy(f"The search index could not be written: {error}") from error
+                raise IndexUnwritable(f"The search index could not be written: {error}") from error
             except BaseException:
                 self._cancel(writer)
                 raise
@@ -280,7 +288,7 @@ class SearchIndex:
         try:
             acquired = try_for(lock.acquire, timeout=timeout, delay=0.05)
         except OSError as error:
-            raise IndexBusy(f"The search index lock could not be taken: {error}") from error
+            raise IndexUnwritable(f"The search index lock could not be taken: {error}") from error
         if not acquired:
             raise IndexBusy(f"Another process has been writing the search index for over {timeout:g} s.")
         try:

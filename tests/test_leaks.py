@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select
 
-from browser import client_fetcher, crawl, normalise, page_text, public_seeds
-from consultations.models import Consultation, FrameworkItem, Question, Recommendation, Respondent, Response
+from browser import client_fetcher, crawl, links_in, normalise, page_text, public_seeds
+from consultations.models import Consultation, FrameworkItem, Recommendation, Respondent, Response
 from tracker import outcomes
-from tracker.models import ActionUpdate, Decision
-from tracker.published import public_recommendations
+from tracker.editing import soft_delete
+from tracker.models import Action, ActionUpdate, Decision
+from tracker.published import public_consultations, public_recommendations
 
 WINDOW = 7  # words: a snippet this long of a secret counts as a leak
 CONFIDENTIAL_NAME = "Harrowgate Confidential Survivors Network"
@@ -29,10 +31,18 @@ ANONYMOUS_NAME = "Quillfeather Anonymous Advocacy Trust"
 CONFIDENTIAL_TEXT = ("The inspectorate should interview every woman held in the Harrowgate approved premises "
                      "about night-time staffing levels.")
 ANONYMOUS_TEXT = "Inspectors should publish how many faith-based mentoring schemes each probation region funds."
+DRAFT_TITLE = "Kestrel hostels consultation still in draft"
+DRAFT_SLUG = "kestrel-hostels-draft"
+DRAFT_NAME = "Kestrel Draft Respondents Alliance"
+DELETED_REC_NAME = "Ptarmigan Deleted Voices"
+WITHDRAWN_NAME = "Wagtail Withdrawn Decision Trust"
 CONTACTS = {
     "Clinks": "Jo Bloggs, jo.bloggs.private@clinks.example, 020 7946 0123",
     CONFIDENTIAL_NAME: "Sam Hidden, sam.hidden@harrowgate.example, 0161 496 0999",
     ANONYMOUS_NAME: "Lee Unseen, lee.unseen@quillfeather.example, 0113 496 0777",
+    DRAFT_NAME: "Kit Drafted, kit@kestrel.example, 0117 496 0555",
+    DELETED_REC_NAME: "Pip Deleted, pip@ptarmigan.example, 0118 496 0444",
+    WITHDRAWN_NAME: "Wren Withdrawn, wren@wagtail.example, 0119 496 0333",
 }
 REVISION_RATIONALE = "Revised wording under discussion: the partner contract may be renegotiated in 2027."
 DELETED_RATIONALE = "We published this by mistake and withdrew it: pilot sites were not yet agreed."
@@ -48,6 +58,9 @@ def add_respondent_with_published_decision(session, consultation, name, consent,
     decision = outcomes.save_decision(session, rec, "accepted", rationale, f"Internal: {name} asked for care.", None)
     outcomes.approve(decision, None)
     outcomes.publish(decision, None)
+    action = outcomes.add_action(session, decision, f"Act on this: {text[:70]}", "Head of policy",
+                                 dt.date.today() + dt.timedelta(days=60))
+    outcomes.add_update(session, action, dt.date.today(), f"Public progress on: {text[:70]}", None, None, True, None)
     return rec
 
 
@@ -63,6 +76,25 @@ def private_demo(app, runner, session):
                                            "survivors' network", CONFIDENTIAL_TEXT, "We agree to ask about staffing.")
     add_respondent_with_published_decision(session, consultation, ANONYMOUS_NAME, "anonymous", "faith group",
                                            ANONYMOUS_TEXT, "We will ask providers for these figures.")
+    # A draft consultation whose named respondent has a published decision: nothing of it is public.
+    draft = Consultation(slug=DRAFT_SLUG, title=DRAFT_TITLE, body="Kestrel Inspectorate", status="draft")
+    session.add(draft)
+    add_respondent_with_published_decision(
+        session, draft, DRAFT_NAME, "named", "housing provider",
+        "Inspectors should count the empty beds in every Kestrel hostel each quarter.",
+        "We will count Kestrel hostel beds quarterly.")
+    # Published, then the recommendation is deleted: its decision and action go with it.
+    gone = add_respondent_with_published_decision(
+        session, consultation, DELETED_REC_NAME, "named", "user-led group",
+        "Inspectors should audit the ptarmigan transport vouchers given to people on licence.",
+        "We will audit ptarmigan transport vouchers.")
+    soft_delete(gone)
+    # Published with an action, then the decision is deleted: the action goes with it.
+    withdrawn = add_respondent_with_published_decision(
+        session, consultation, WITHDRAWN_NAME, "named", "mentoring charity",
+        "Inspectors should review wagtail mentoring contracts before renewal.",
+        "We will review wagtail mentoring contracts.")
+    outcomes.delete_decision(outcomes.decision_for(session, withdrawn))
     recs = {r.key: r for r in session.scalars(select(Recommendation).join(Response).join(Respondent)
                                              .where(Respondent.name == "Clinks"))}
     # R9 is published; saving a change makes a revision whose working text must stay private.
@@ -82,6 +114,9 @@ def secrets_in_database(session) -> dict[str, list[str]]:
     public = public_recommendations(session)
     public_ids = {p.id for p in public}
     public_decisions = {p.decision.id for p in public}
+    public_actions = {a.id for p in public for a in p.decision.actions}
+    public_respondents = {p.made_by for p in public}
+    public_slugs = {c.slug for c in public_consultations(session)}
     decisions = session.scalars(select(Decision)).all()
     respondents = session.scalars(select(Respondent)).all()
     secrets = {
@@ -99,6 +134,14 @@ def secrets_in_database(session) -> dict[str, list[str]]:
         "anonymous respondent's name": [r.name for r in respondents if r.consent == "anonymous"],
         "unpublished recommendation": [
             r.text for r in session.scalars(select(Recommendation)) if r.id not in public_ids],
+        "action nobody may see": [a.description for a in session.scalars(select(Action))
+                                  if a.id not in public_actions],
+        "update of an action nobody may see": [
+            u.text for u in session.scalars(select(ActionUpdate)) if u.action_id not in public_actions],
+        "draft consultation": [value for c in session.scalars(select(Consultation)) if c.slug not in public_slugs
+                               for value in (c.title, c.slug)],
+        "name of a respondent with nothing published": [
+            r.name for r in respondents if r.consent == "named" and r.name not in public_respondents],
     }
     return secrets
 
@@ -109,8 +152,9 @@ def public_corpus(session) -> str:
     parts = [p.text for p in public] + [p.decision.rationale for p in public]
     parts += [a.description for p in public for a in p.decision.actions]
     parts += [u.text for p in public for a in p.decision.actions for u in a.updates]
-    parts += [f"{c.title} {c.body} {c.summary or ''}" for c in session.scalars(select(Consultation))]
-    parts += [q.text for q in session.scalars(select(Question))]
+    consultations = public_consultations(session)
+    parts += [f"{c.title} {c.body} {c.summary or ''}" for c in consultations]
+    parts += [q.text for c in consultations for q in c.questions]
     parts += [f"{i.title or ''} {i.text or ''}" for i in session.scalars(select(FrameworkItem))]
     return " | ".join(normalise(p) for p in parts)
 
@@ -135,19 +179,39 @@ def probe_terms(secrets: dict[str, list[str]]) -> list[str]:
     return terms[:20]
 
 
+def search_every_marker(fetch, secrets: dict[str, list[str]]) -> dict:
+    """Public search for a distinctive word of every secret (the crawl's search box gets a
+    sample only), for each kind of document with no words (its facets then count everything),
+    and every facet link those pages offer."""
+    words = {max(re.findall(r"[A-Za-z]{5,}", value) or [""], key=len)
+             for values in secrets.values() for value in values}
+    urls = [f"/search?{urlencode({'q': word})}" for word in sorted(words - {""})]
+    urls += [f"/search?kind={kind}" for kind in ("recommendation", "decision", "action", "item")]
+    pages = {url: fetch(url) for url in urls}
+    facet_links = {href for page in pages.values() if page.status == 200 for href in links_in(page)[0]
+                   if href.startswith("?") or href.startswith("/search?")}
+    for href in sorted(facet_links):
+        url = href if href.startswith("/") else "/search" + href
+        pages.setdefault(url, fetch(url))
+    return pages
+
+
 def test_no_private_text_reaches_an_anonymous_visitor(app, client, session, private_demo):
     secrets = secrets_in_database(session)
-    for kind in ("internal note", "unpublished rationale", "internal update", "contact details",
-                 "confidential respondent's name", "anonymous respondent's name", "unpublished recommendation"):
-        assert secrets[kind], f"the test data has no {kind}: the check would prove nothing"
+    for kind, values in secrets.items():
+        assert values, f"the test data has no {kind}: the check would prove nothing"
     assert CONFIDENTIAL_TEXT in secrets["unpublished recommendation"]
+    assert {DRAFT_TITLE, DRAFT_SLUG} <= set(secrets["draft consultation"])
+    assert {DRAFT_NAME, DELETED_REC_NAME, WITHDRAWN_NAME} <= set(secrets["name of a respondent with nothing published"])
     allowed = public_corpus(session)
     needles = {(kind, value, run) for kind, values in secrets.items() for value in values
                for run in windows(value, allowed)}
     assert {kind for kind, _, _ in needles} == set(secrets), "each kind of secret is checked"
     session.expire_all()
 
-    pages = crawl(client_fetcher(client), public_seeds(app), terms=probe_terms(secrets))
+    fetch = client_fetcher(client)
+    pages = crawl(fetch, public_seeds(app), terms=probe_terms(secrets))
+    pages.update(search_every_marker(fetch, secrets))
     print(f"\ncrawled {len(pages)} URLs as an anonymous visitor")
     for url, page in sorted(pages.items()):
         print(f"  {page.status} {url}")

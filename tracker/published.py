@@ -34,6 +34,7 @@ from consultations.models import (
     Response,
 )
 
+from .db import ids_in_batches
 from .models import Action, ActionUpdate, Decision
 
 PUBLIC_CONSULTATION_STATUSES = ("open", "closed", "analysing", "outcome published")
@@ -108,7 +109,7 @@ def public_consultations(session: Session) -> list[Consultation]:
     return list(session.scalars(
         select(Consultation).where(Consultation.status.in_(PUBLIC_CONSULTATION_STATUSES))
         .options(selectinload(Consultation.questions))
-        .order_by(Consultation.opens_on.desc().nulls_last(), Consultation.title)))
+        .order_by(Consultation.opens_on.desc().nulls_last(), Consultation.title, Consultation.id)))
 
 
 def _actions(decision: Decision, today: dt.date) -> list[PublicAction]:
@@ -149,6 +150,37 @@ def _visible(query, consultation_id: int | None = None):
     return query
 
 
+def public_recommendation_ids(session: Session, ids) -> set[int]:
+    """Which of these recommendations the public may see (for the public search documents)."""
+    return ids_in_batches(session, lambda batch: _visible(select(Recommendation.id)).where(Recommendation.id.in_(batch)),
+                       ids)
+
+
+def _public_decisions():
+    """Published, live decisions that answer at least one public recommendation."""
+    primary = func.coalesce(Recommendation.duplicate_of_id, Recommendation.id)
+    return (_visible(select(Decision.id))
+            .join(Decision, (Decision.recommendation_id == primary) & Decision.deleted_at.is_(None)
+                  & Decision.published_at.is_not(None)))
+
+
+def public_decision_ids(session: Session, ids) -> set[int]:
+    """Which of these decisions the public may see: the ones public pages show."""
+    return ids_in_batches(session, lambda batch: _public_decisions().where(Decision.id.in_(batch)), ids)
+
+
+def public_action_ids(session: Session, ids) -> set[int]:
+    """Which of these actions the public may see: live actions under a public decision."""
+    return ids_in_batches(session, lambda batch: select(Action.id).where(
+        Action.id.in_(batch), Action.deleted_at.is_(None), Action.decision_id.in_(_public_decisions())), ids)
+
+
+def current_item_ids(session: Session, ids) -> set[int]:
+    """Which of these framework items are current (not retired): frameworks are public information."""
+    return ids_in_batches(session, lambda batch: select(FrameworkItem.id).where(
+        FrameworkItem.id.in_(batch), FrameworkItem.retired_at.is_(None)), ids)
+
+
 def _published_at():
     """When the decision of a recommendation's group was published (correlated)."""
     decision = aliased(Decision)
@@ -175,7 +207,7 @@ def public_outline(session: Session, consultation_id: int) -> list[OutlineRow]:
         _visible(select(Recommendation.id, Recommendation.question_id, Decision.published_outcome), consultation_id)
         .join(Decision, (Decision.recommendation_id == primary) & Decision.deleted_at.is_(None)
               & Decision.published_at.is_not(None))
-        .order_by(Response.id, Recommendation.sequence, Decision.id)
+        .order_by(Response.id, Recommendation.sequence, Recommendation.id, Decision.id)
     ).all()
     outline: dict[int, OutlineRow] = {}  # the latest decision wins, as in public_recommendations
     for rec_id, question_id, outcome in rows:
@@ -191,7 +223,7 @@ def public_standard_links(session: Session, consultation_id: int) -> list[tuple[
         .join(FrameworkItem, Link.item_id == FrameworkItem.id)
         .join(Framework, FrameworkItem.framework_id == Framework.id)
         .where(Link.status != "rejected", FrameworkItem.retired_at.is_(None))
-        .order_by(Response.id, Recommendation.sequence, FrameworkItem.position)
+        .order_by(Response.id, Recommendation.sequence, Recommendation.id, FrameworkItem.position, FrameworkItem.id)
     ).all()
     return [(rec_id, PublicStandard(item.id, framework.key, framework.name, item.code, item.title))
             for rec_id, item, framework in rows]

@@ -22,11 +22,12 @@ import json
 import logging
 import os
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 import click
 from flask import Flask, current_app, has_app_context
 from flask.cli import AppGroup
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, event, func, inspect, select
 from sqlalchemy.orm import Session, selectinload
 
 from consultations.models import (
@@ -38,9 +39,10 @@ from consultations.models import (
     Respondent,
     Response,
 )
-from search_index import IndexBusy, SearchIndex
+from search_index import IndexBusy, IndexUnwritable, SearchIndex
 
-from .db import db
+from . import published
+from .db import db, ids_in_batches
 from .models import Action, ActionUpdate, Decision, SearchDirty
 from .published import public_name
 
@@ -93,6 +95,12 @@ def is_overdue(action: Action, today: dt.date) -> bool:
     return action.due_on is not None and action.due_on < today and action.status not in FINISHED_ACTIONS
 
 
+def _standards(rec: Recommendation, public: bool = False) -> list[str]:
+    """Codes of the recommendation's live links; the public sees current (not retired) items only."""
+    return sorted({link.item.code for link in rec.links
+                   if link.status != "rejected" and not (public and link.item.retired_at)})
+
+
 class _Loader:
     """Builds documents for batches of ids with a fixed number of queries per batch."""
 
@@ -111,6 +119,14 @@ class _Loader:
         )
         return {decision.recommendation_id: decision for decision in rows}
 
+    def _live_groups(self, primaries: set[int]) -> set[int]:
+        """The primaries among these whose group still has a live member: a decision stays
+        searchable while it answers a live duplicate, even when its own recommendation is deleted."""
+        member = func.coalesce(Recommendation.duplicate_of_id, Recommendation.id)
+        return ids_in_batches(self.session, lambda batch: (
+            select(member).join(Response, Recommendation.response_id == Response.id)
+            .where(member.in_(batch), Recommendation.deleted_at.is_(None), Response.deleted_at.is_(None))), primaries)
+
     def recommendations(self, ids: list[int]) -> dict[int, tuple[dict | None, dict | None]]:
         recs = self.session.scalars(
             select(Recommendation)
@@ -122,15 +138,17 @@ class _Loader:
             )
         ).all()
         decisions = self._decisions_for({rec.duplicate_of_id or rec.id for rec in recs})
-        found = {rec.id: self._recommendation(rec, decisions.get(rec.duplicate_of_id or rec.id)) for rec in recs}
+        public = published.public_recommendation_ids(self.session, [rec.id for rec in recs])
+        found = {rec.id: self._recommendation(rec, decisions.get(rec.duplicate_of_id or rec.id), rec.id in public)
+                 for rec in recs}
         return {i: found.get(i, (None, None)) for i in ids}
 
-    def _recommendation(self, rec: Recommendation, decision: Decision | None):
+    def _recommendation(self, rec: Recommendation, decision: Decision | None, is_public: bool):
         response = rec.response
         if rec.deleted_at or response.deleted_at:
             return None, None
         respondent, consultation = response.respondent, response.consultation
-        standards = sorted({link.item.code for link in rec.links if link.status != "rejected"})
+        standards = _standards(rec)
         live_actions = [a for a in (decision.actions if decision else []) if a.deleted_at is None]
         statuses = sorted({a.status for a in live_actions} | ({"overdue"} if any(is_overdue(a, self.today) for a in live_actions) else set()))
         staff = _with_version({
@@ -142,12 +160,11 @@ class _Loader:
             "date": _when(response.received_on) or rec.created_at, "public": False,
         })
         public = None
-        name = public_name(respondent)
-        if decision is not None and decision.published_at and name:
+        if is_public and decision is not None and decision.published_at:
             public = _with_version({
                 "id": f"recommendation:{rec.id}", "kind": "recommendation",
-                "title": name, "body": rec.text, "consultation": consultation.slug,
-                "org_type": respondent.organisation_type or "", "standards": standards,
+                "title": public_name(respondent), "body": rec.text, "consultation": consultation.slug,
+                "org_type": respondent.organisation_type or "", "standards": _standards(rec, public=True),
                 "outcome": decision.published_outcome or "", "status": statuses,
                 "date": decision.published_at, "public": True,
             })
@@ -183,14 +200,17 @@ class _Loader:
                 selectinload(Decision.recommendation).selectinload(Recommendation.links).selectinload(Link.item),
             )
         ).all()
+        public_ids = published.public_decision_ids(self.session, ids)
+        public_recs = published.public_recommendation_ids(self.session, [d.recommendation_id for d in rows])
+        live = self._live_groups({d.recommendation_id for d in rows})
         found = {}
         for decision in rows:
             rec = decision.recommendation
-            if decision.deleted_at or rec.deleted_at or rec.response.deleted_at:
+            if decision.deleted_at or rec.id not in live:
                 found[decision.id] = (None, None)
                 continue
             respondent, consultation = rec.response.respondent, rec.response.consultation
-            standards = sorted({link.item.code for link in rec.links if link.status != "rejected"})
+            standards = _standards(rec)
             staff = _with_version({
                 "id": f"decision:{decision.id}", "kind": "decision",
                 "title": f"Decision on {respondent.name} {rec.key}", "body": decision.public_rationale or "",
@@ -200,12 +220,16 @@ class _Loader:
                 "date": decision.updated_at, "public": False,
             })
             public = None
-            if decision.published_at and public_name(respondent):
+            if decision.id in public_ids:
+                # Public through a duplicate when its own recommendation is not: then it names no one.
+                own = rec.id in public_recs
                 public = _with_version({
                     "id": f"decision:{decision.id}", "kind": "decision",
-                    "title": f"Decision on a recommendation from {public_name(respondent)}",
+                    "title": (f"Decision on a recommendation from {public_name(respondent)}" if own
+                              else "Decision on a published recommendation"),
                     "body": decision.published_rationale or "", "consultation": consultation.slug,
-                    "org_type": respondent.organisation_type or "", "standards": standards,
+                    "org_type": (respondent.organisation_type or "") if own else "",
+                    "standards": _standards(rec, public=True),
                     "outcome": decision.published_outcome or "", "date": decision.published_at, "public": True,
                 })
             found[decision.id] = (staff, public)
@@ -221,11 +245,14 @@ class _Loader:
                 .selectinload(Recommendation.response).selectinload(Response.consultation),
             )
         ).all()
+        public_ids = published.public_action_ids(self.session, ids)
+        public_recs = published.public_recommendation_ids(self.session, [a.decision.recommendation_id for a in rows])
+        live = self._live_groups({a.decision.recommendation_id for a in rows})
         found = {}
         for action in rows:
             decision = action.decision
             rec = decision.recommendation
-            if action.deleted_at or decision.deleted_at or rec.deleted_at or rec.response.deleted_at:
+            if action.deleted_at or decision.deleted_at or rec.id not in live:
                 found[action.id] = (None, None)
                 continue
             respondent, consultation = rec.response.respondent, rec.response.consultation
@@ -239,11 +266,13 @@ class _Loader:
                 "status": statuses, "date": _when(action.due_on) or action.created_at, "public": False,
             })
             public = None
-            if decision.published_at and public_name(respondent):
+            if action.id in public_ids:
+                own = rec.id in public_recs
                 public = _with_version({
                     "id": f"action:{action.id}", "kind": "action", "title": action.description[:200],
                     "body": "\n".join([action.description, *(u.text for u in updates if u.is_public)]),
-                    "consultation": consultation.slug, "org_type": respondent.organisation_type or "",
+                    "consultation": consultation.slug,
+                    "org_type": (respondent.organisation_type or "") if own else "",
                     "outcome": decision.published_outcome or "", "status": statuses,
                     "date": _when(action.due_on) or action.created_at, "public": True,
                 })
@@ -275,9 +304,19 @@ class _Loader:
 
 
 def _keys_for(obj) -> set[tuple[str, int]]:
-    """The (kind, id) pairs whose documents may change when ``obj`` changes."""
+    """The (kind, id) pairs whose documents may change when ``obj`` changes.
+
+    Besides the object's own documents: a recommendation decides whether its group's decision
+    and actions are public ("group-decisions", also for the group it left), a decision decides
+    its whole group ("recommendation-group"), an action's status shows on its group's
+    recommendations ("decision-of-action"), and a response, respondent (consent) or
+    consultation (status) decides everything under it.
+    """
     if isinstance(obj, Recommendation):
-        return {("recommendation", obj.id)}
+        keys = {("recommendation", obj.id)}
+        left = inspect(obj).attrs.duplicate_of_id.history.deleted
+        keys |= {("group-decisions", primary) for primary in left if primary is not None}
+        return keys
     if isinstance(obj, Link):
         return {("recommendation", obj.recommendation_id)}
     if isinstance(obj, Decision):
@@ -293,43 +332,53 @@ def _keys_for(obj) -> set[tuple[str, int]]:
     if isinstance(obj, Consultation):
         return {("consultation", obj.id)}
     if isinstance(obj, FrameworkItem):
-        return {("item", obj.id)}
+        return {("item", obj.id), ("recommendations-of-item", obj.id)}
     return set()
 
 
 def expand(session: Session, keys: Iterable[tuple[str, int]]) -> dict[str, set[int]]:
-    """Resolve pending keys to the concrete documents to rebuild, by kind."""
-    wanted: dict[str, set[int]] = {kind: set() for kind in KINDS}
+    """Resolve pending keys to the concrete documents to rebuild, by kind: every document
+    whose content or visibility depends on what changed (see ``_keys_for``)."""
     by_kind: dict[str, set[int]] = {}
     for kind, entity_id in keys:
         by_kind.setdefault(kind, set()).add(entity_id)
-    for kind in KINDS:
-        wanted[kind] |= by_kind.get(kind, set())
-    if ids := by_kind.get("recommendation-group"):
-        wanted["recommendation"] |= ids | set(session.scalars(
-            select(Recommendation.id).where(Recommendation.duplicate_of_id.in_(ids))))
-    if ids := by_kind.get("decision-of-action"):
-        recs = set(session.scalars(select(Decision.recommendation_id).join(Action).where(Action.id.in_(ids))))
-        wanted["recommendation"] |= recs | set(session.scalars(
-            select(Recommendation.id).where(Recommendation.duplicate_of_id.in_(recs))))
-    response_ids = set(by_kind.get("recommendations-of-response", set()))
-    if ids := by_kind.get("respondent"):
-        response_ids |= set(session.scalars(select(Response.id).where(Response.respondent_id.in_(ids))))
-    if ids := by_kind.get("consultation"):
-        response_ids |= set(session.scalars(select(Response.id).where(Response.consultation_id.in_(ids))))
-    if response_ids:
-        wanted["response"] |= response_ids
-        rec_ids = set(session.scalars(select(Recommendation.id).where(Recommendation.response_id.in_(response_ids))))
-        wanted["recommendation"] |= rec_ids
-        wanted["decision"] |= set(session.scalars(select(Decision.id).where(Decision.recommendation_id.in_(rec_ids))))
-        wanted["action"] |= set(session.scalars(
-            select(Action.id).join(Decision).where(Decision.recommendation_id.in_(rec_ids))))
+    wanted: dict[str, set[int]] = {kind: set(by_kind.get(kind, ())) for kind in KINDS}
+
+    def ids(query_for, among) -> set[int]:
+        return ids_in_batches(session, query_for, among) if among else set()
+
+    # Everything under a response, a respondent or a consultation.
+    responses = by_kind.get("recommendations-of-response", set())
+    responses |= ids(lambda b: select(Response.id).where(Response.respondent_id.in_(b)), by_kind.get("respondent"))
+    responses |= ids(lambda b: select(Response.id).where(Response.consultation_id.in_(b)), by_kind.get("consultation"))
+    wanted["response"] |= responses
+    recs = wanted["recommendation"]
+    recs |= ids(lambda b: select(Recommendation.id).where(Recommendation.response_id.in_(b)), responses)
+    recs |= ids(lambda b: select(Link.recommendation_id).where(Link.item_id.in_(b)), by_kind.get("recommendations-of-item"))
+
+    # A changed decision (or one of its actions) changes every member of its group.
+    groups = set(by_kind.get("recommendation-group", set()))
+    groups |= ids(lambda b: select(Decision.recommendation_id).where(Decision.id.in_(b)), wanted["decision"])
+    groups |= ids(lambda b: select(Decision.recommendation_id).join(Action).where(Action.id.in_(b)),
+                  by_kind.get("decision-of-action"))
+    recs |= groups | ids(lambda b: select(Recommendation.id).where(Recommendation.duplicate_of_id.in_(b)), groups)
+
+    # Whether a group's decision and actions are public depends on each member's visibility.
+    primaries = groups | by_kind.get("group-decisions", set())
+    primaries |= ids(lambda b: select(func.coalesce(Recommendation.duplicate_of_id, Recommendation.id))
+                     .where(Recommendation.id.in_(b)), recs)
+    wanted["decision"] |= ids(lambda b: select(Decision.id).where(Decision.recommendation_id.in_(b)), primaries)
+    wanted["action"] |= ids(lambda b: select(Action.id).where(Action.decision_id.in_(b)), wanted["decision"])
     return wanted
 
 
 def write(session: Session, keys: Iterable[tuple[str, int]], today: dt.date | None = None) -> int:
     """Rebuild the documents behind ``keys`` in both indexes. Raises IndexBusy."""
-    wanted = expand(session, keys)
+    return _write_documents(session, expand(session, keys), today)
+
+
+def _write_documents(session: Session, wanted: dict[str, set[int]], today: dt.date | None = None) -> int:
+    """Write the staff and public documents of these objects, removing those that should not exist."""
     loader = _Loader(session, today)
     staff_docs, staff_gone, public_docs, public_gone = [], [], [], []
     for kind, ids in wanted.items():
@@ -406,20 +455,51 @@ def all_documents(session: Session, audience: str, today: dt.date | None = None)
             session.expunge_all()
 
 
+@dataclass(frozen=True)
+class Difference:
+    audience: str  # "staff" or "public"
+    doc_id: str  # "recommendation:12"
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.audience}: {self.doc_id} {self.problem}"
+
+
+def find_differences(session: Session) -> list[Difference]:
+    """Every document that differs between an index and what the database says it should hold.
+    The public index is held to ``published.py``'s rules, so a document the public may not see
+    is reported even while its object exists."""
+    found = []
+    expected = {audience: {doc["id"]: doc["version"] for doc in all_documents(session, audience)}
+                for audience in ("staff", "public")}
+    for audience, index in indexes().items():
+        indexed, wanted = index.all_versions(), expected[audience]
+        for doc_id in sorted(wanted.keys() - indexed.keys()):
+            found.append(Difference(audience, doc_id, "is missing from the index"))
+        for doc_id in sorted(indexed.keys() - wanted.keys()):
+            live = audience == "public" and doc_id in expected["staff"]
+            found.append(Difference(audience, doc_id, "is in the index but should not be public" if live
+                                    else "is in the index but not (or no longer) in the database"))
+        for doc_id in sorted(wanted.keys() & indexed.keys()):
+            if str(indexed[doc_id]) != wanted[doc_id]:
+                found.append(Difference(audience, doc_id, "is out of date"))
+    return found
+
+
 def differences(session: Session) -> list[str]:
     """What differs between the indexes and the database, one line each."""
-    lines = []
-    for audience, index in indexes().items():
-        indexed = index.all_versions()
-        expected = {doc["id"]: doc["version"] for doc in all_documents(session, audience)}
-        for doc_id in sorted(expected.keys() - indexed.keys()):
-            lines.append(f"{audience}: {doc_id} is missing from the index")
-        for doc_id in sorted(indexed.keys() - expected.keys()):
-            lines.append(f"{audience}: {doc_id} is in the index but not (or no longer) in the database")
-        for doc_id in sorted(expected.keys() & indexed.keys()):
-            if str(indexed[doc_id]) != expected[doc_id]:
-                lines.append(f"{audience}: {doc_id} is out of date")
-    return lines
+    return [str(difference) for difference in find_differences(session)]
+
+
+def repair_differences(session: Session, found: Iterable[Difference]) -> int:
+    """Rewrite (or remove) exactly the documents that differ; returns how many objects."""
+    wanted: dict[str, set[int]] = {kind: set() for kind in KINDS}
+    for difference in found:
+        kind, _, entity_id = difference.doc_id.partition(":")
+        if kind in wanted and entity_id.isdigit():
+            wanted[kind].add(int(entity_id))
+    _write_documents(session, wanted)
+    return sum(len(ids) for ids in wanted.values())
 
 
 search_cli = AppGroup("search", help="Keep the search indexes in step with the database.")
@@ -456,12 +536,26 @@ def sync(session: Session) -> str:
     return f"Search index in step: {len(dirty)} queued changes and {count} documents written."
 
 
+def _index_error(error: IndexBusy) -> click.ClickException:
+    """What to tell someone at the command line when an index cannot be written."""
+    if isinstance(error, IndexUnwritable):
+        folder = current_app.config["SEARCH_INDEX_DIR"]
+        return click.ClickException(
+            f"The search index cannot be written ({error}). Check that {folder} exists, that this user may "
+            "write to it and that the disk is not full or read-only, then run the command again.")
+    return click.ClickException(f"The index is busy ({error}); try again in a moment.")
+
+
 @search_cli.command("rebuild")
 def rebuild_command() -> None:
     """Write both indexes afresh from the database; searches keep working meanwhile."""
-    rebuild(db.session, echo=click.echo)
-    db.session.commit()
-    click.echo(sync(db.session))
+    try:
+        rebuild(db.session, echo=click.echo)
+        db.session.commit()
+        click.echo(sync(db.session))
+    except IndexBusy as error:
+        db.session.rollback()
+        raise _index_error(error) from None
     db.session.commit()
 
 
@@ -472,17 +566,27 @@ def sync_command() -> None:
         message = sync(db.session)
     except IndexBusy as error:
         db.session.rollback()
-        raise click.ClickException(f"The index is busy ({error}); try again in a moment.") from None
+        raise _index_error(error) from None
     db.session.commit()
     click.echo(message)
 
 
 @search_cli.command("check")
-def check_command() -> None:
-    """Compare the indexes with the database; exit 1 and list every difference."""
-    lines = differences(db.session)
-    for line in lines:
-        click.echo(line)
-    if lines:
-        raise click.ClickException(f"{len(lines)} differences; run `flask --app tracker search sync` or `search rebuild`.")
+@click.option("--repair", is_flag=True, help="Rewrite or remove exactly the documents that differ.")
+def check_command(repair: bool) -> None:
+    """Compare the indexes with the database (the public index with what the public may see);
+    exit 1 and list every difference, or repair them with --repair."""
+    found = find_differences(db.session)
+    for difference in found:
+        click.echo(str(difference))
+    if found and repair:
+        try:
+            count = repair_differences(db.session, found)
+        except IndexBusy as error:
+            raise _index_error(error) from None
+        click.echo(f"{count} document{'s' if count != 1 else ''} repaired.")
+        found = find_differences(db.session)
+    if found:
+        raise click.ClickException(f"{len(found)} differences; run `flask --app tracker search check --repair` "
+                                   "or `search rebuild`.")
     click.echo("The search indexes match the database.")

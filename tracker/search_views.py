@@ -22,6 +22,7 @@ from .db import db
 from .forms import QueryForm
 from .models import Action, Decision
 from .paging import page_numbers
+from . import published
 from .published import public_name
 from .search import indexes
 
@@ -51,6 +52,24 @@ class Hit:
     obj: object
     snippet: Markup | None
     decision: Decision | None = None
+
+
+def public_only(doc_ids: list[str]) -> list[str]:
+    """Index ids the public may see now, by the rules of ``published.py``, in the same order: a
+    public index that has drifted from the database (before `search check --repair`) can then
+    show nothing it should not."""
+    by_kind: dict[str, list[int]] = {}
+    for doc_id in doc_ids:
+        kind, _, number = doc_id.partition(":")
+        by_kind.setdefault(kind, []).append(int(number))
+    allowed = {
+        "recommendation": published.public_recommendation_ids(db.session, by_kind.get("recommendation", [])),
+        "decision": published.public_decision_ids(db.session, by_kind.get("decision", [])),
+        "action": published.public_action_ids(db.session, by_kind.get("action", [])),
+        "item": published.current_item_ids(db.session, by_kind.get("item", [])),
+    }
+    return [doc_id for doc_id in doc_ids
+            if int(doc_id.partition(":")[2]) in allowed.get(doc_id.partition(":")[0], ())]
 
 
 def load_hits(ids: list[str], highlights: dict[str, str]) -> list[Hit]:
@@ -122,7 +141,8 @@ def _run(audience: str, facets, template: str):
             sort=form.sort.data if form.sort.data in ("relevance", "date") else "relevance",
             public_only=audience == "public",
         )
-        hits = load_hits(results.ids, results.highlights)
+        ids = public_only(results.ids) if audience == "public" else results.ids
+        hits = load_hits(ids, results.highlights)
     clear_filters = _url_with(page=None, **{field: None for field, _ in facets})
     return render_template(template, form=form, text=text, filters=filters, facets=facets, results=results,
                            hits=hits, url_with=_url_with, clear_filters=clear_filters, public_name=public_name,
