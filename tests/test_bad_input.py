@@ -6,13 +6,18 @@ database answer 404 (pages) or a JSON 400 (API lists).
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import DEMO_DATA, SUER_FRAMEWORK
 from sqlalchemy import select
+from werkzeug.routing import IntegerConverter
 
 from consultations.models import Base
 from consultations.yamlfile import YamlFileError, load_yaml
 from tracker.db import db
+from tracker.ids import MAX_ID, IdConverter
+from tracker.paging import MAX_PAGE
 
 IMPOSSIBLE_DATES = ["2019-13-45", "2019-02-30"]
 
@@ -192,3 +197,116 @@ def test_admin_framework_upload_with_a_broken_file_names_the_line(app, sign_in, 
     assert response.status_code == 400
     assert reason in response.get_data(as_text=True)
     assert database_rows(app) == before
+
+
+# --- ids and page numbers too large for the database ---------------------------------------------
+
+# Past SQLite's 64-bit integers; past PostgreSQL's bigint; past PostgreSQL's integer (the id columns).
+TOO_LARGE = ["99999999999999999999", str(2**63), str(2**31)]
+
+
+def id_routes(app) -> list[tuple[str, str, list[str]]]:
+    """(endpoint, rule, methods) of every route with an id in its path."""
+    return sorted((rule.endpoint, rule.rule, sorted(rule.methods - {"HEAD", "OPTIONS"}))
+                  for rule in app.url_map.iter_rules()
+                  if any(isinstance(c, IntegerConverter) for c in rule._converters.values()))
+
+
+def test_every_integer_in_a_route_is_a_bounded_database_id(app):
+    routes = id_routes(app)
+    assert len(routes) > 40, "every staff, public and API route with an id"
+    for rule in app.url_map.iter_rules():
+        for name, converter in rule._converters.items():
+            if isinstance(converter, IntegerConverter):
+                assert isinstance(converter, IdConverter) and converter.max == MAX_ID, (
+                    f"{rule.rule}: declare <id:{name}>, not <int:{name}>")
+
+
+def clients_by_role(app, users) -> dict[str, object]:
+    from conftest import PASSWORD
+
+    clients = {"anyone": app.test_client()}
+    for role in users:
+        clients[role] = app.test_client()
+        response = clients[role].post("/sign-in", data={"email": f"{role}@example.org", "password": PASSWORD})
+        assert response.status_code == 302
+    return clients
+
+
+def test_an_id_too_large_for_the_database_is_a_404_on_every_route(app, users):
+    clients = clients_by_role(app, users)
+    wrong = []
+    for endpoint, rule, methods in id_routes(app):
+        role = app.view_functions[endpoint].allowed_roles[0]  # a role that may use the route
+        for number in TOO_LARGE:
+            url = re.sub(r"<id:[a-z_]+>", number, rule)
+            for method in methods:
+                response = clients[role].open(url, method=method)
+                if response.status_code != 404 or (url.startswith("/api/") and "error" not in response.get_json()):
+                    wrong.append((method, url, role, response.status_code))
+    assert wrong == []
+
+
+@pytest.mark.parametrize("url", [
+    "/consultations/probation-inspection-changes-2019?page={n}",
+    "/standards/hmip-probation-2019/1?page={n}",
+    "/search?q=probation&page={n}",
+    "/staff/search?q=probation&page={n}",
+    "/staff/triage/?page={n}",
+    "/staff/implementation?page={n}",
+    "/staff/consultations/probation-inspection-changes-2019?page={n}",
+    "/staff/consultations/probation-inspection-changes-2019/duplicates?page={n}",
+    "/staff/coverage?framework={n}",
+])
+def test_a_page_number_or_id_too_large_in_a_query_is_a_404(app, runner, sign_in, url):
+    assert runner.invoke(args=["demo", "load", "--content-only"]).exit_code == 0
+    client = sign_in("viewer")
+    for number in TOO_LARGE[:2]:
+        assert client.get(url.format(n=number)).status_code == 404, url.format(n=number)
+    if "page=" in url:
+        assert client.get(url.format(n=MAX_PAGE)).status_code == 200, "the largest page number: the last page"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/recommendations", "/api/v1/decisions", "/api/v1/frameworks",
+                                  "/api/v1/consultations"])
+def test_an_api_page_number_too_large_is_a_json_400(client, path):
+    for number in TOO_LARGE[:2]:
+        response = client.get(f"{path}?page={number}")
+        assert response.status_code == 400
+        assert response.get_json() == {"error": f"page must be at most {MAX_PAGE}, not '{number}'."}
+    assert client.get(f"{path}?page={MAX_PAGE}").get_json()["data"] == []
+    assert client.get(f"{path}?page=%C2%B2").status_code == 400, "a superscript two is a digit to isdigit()"
+
+
+def test_ids_too_large_in_forms_are_refused_not_a_500(app, runner, sign_in, session):
+    from consultations.models import Recommendation
+
+    assert runner.invoke(args=["demo", "load", "--content-only"]).exit_code == 0
+    rec = session.scalars(select(Recommendation).order_by(Recommendation.id).limit(1)).one()
+    policy = sign_in("policy")
+    huge = TOO_LARGE[0]
+    assign = policy.post("/staff/triage/assign", data={"response_ids": [huge], "assign-assignee": "unassigned"})
+    assert assign.status_code < 500
+    duplicate = policy.post(f"/staff/recommendations/{rec.id}/duplicate",
+                            data={"duplicate-target_id": huge, "duplicate-version": rec.version_id})
+    assert duplicate.status_code == 400
+    assert "The reference number must be a number" in duplicate.get_data(as_text=True)
+    links = sign_in("methodology").post(f"/staff/recommendations/{rec.id}/links", data={"framework": huge, "code": "1"})
+    assert links.status_code < 500
+
+
+@pytest.mark.parametrize("limit", [1, 9, 10, 205, 1000])
+def test_the_id_pattern_matches_exactly_one_to_the_limit(limit):
+    from tracker.ids import numbers_up_to
+
+    pattern = re.compile(numbers_up_to(limit))
+    assert [n for n in range(3 * limit + 20) if pattern.fullmatch(str(n))] == list(range(1, limit + 1))
+    assert not pattern.fullmatch(f"0{limit}"), "no leading zeros"
+
+
+def test_the_id_pattern_stops_at_the_largest_id():
+    from tracker.ids import numbers_up_to
+
+    pattern = re.compile(numbers_up_to(MAX_ID))
+    assert all(pattern.fullmatch(str(n)) for n in (1, 1999999999, 2099999999, 2147483599, MAX_ID - 1, MAX_ID))
+    assert not any(pattern.fullmatch(str(n)) for n in (0, MAX_ID + 1, 2147483650, 2200000000, 10**10, 10**20))

@@ -75,6 +75,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         errors,
         feeds,
         history,
+        ids,
         implementation,
         mapping,
         public as public_site,
@@ -85,6 +86,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
 
     db.init_app(app)
+    ids.init_app(app)  # the <id:...> URL converter, before any blueprint's routes
     CSRFProtect(app)
     WTFormsHelpers(app)
     assets.init_app(app)

@@ -435,7 +435,7 @@ def _render_edit_user(user: User, form: EditUserForm, reset_form: ResetPasswordF
                            conflict=conflict, role_descriptions=ROLE_DESCRIPTIONS), status
 
 
-@bp.route("/admin/users/<int:user_id>/edit", methods=["GET", "POST"])
+@bp.route("/admin/users/<id:user_id>/edit", methods=["GET", "POST"])
 @role_required("admin")
 def edit_user(user_id: int):
     """Name, role and whether they can sign in; an admin cannot lock themselves out."""
@@ -460,7 +460,7 @@ def edit_user(user_id: int):
     return _render_edit_user(user, form, ResetPasswordForm(prefix="reset"), conflict)
 
 
-@bp.route("/admin/users/<int:user_id>/password", methods=["POST"])
+@bp.route("/admin/users/<id:user_id>/password", methods=["POST"])
 @role_required("admin")
 def reset_password(user_id: int):
     """Give a user a new password (for example when they have forgotten theirs)."""
@@ -528,7 +528,7 @@ def new_consultation():
         400 if form.errors else 200
 
 
-@bp.route("/admin/consultations/<int:consultation_id>/edit", methods=["GET", "POST"])
+@bp.route("/admin/consultations/<id:consultation_id>/edit", methods=["GET", "POST"])
 @role_required("admin")
 def edit_consultation(consultation_id: int):
     """The consultation's details, and its questions with links to change or add them."""
@@ -559,7 +559,7 @@ def edit_consultation(consultation_id: int):
                            conflict=conflict), status
 
 
-@bp.route("/admin/consultations/<int:consultation_id>/questions/new", methods=["GET", "POST"])
+@bp.route("/admin/consultations/<id:consultation_id>/questions/new", methods=["GET", "POST"])
 @role_required("admin")
 def new_question(consultation_id: int):
     consultation = db.get_or_404(Consultation, consultation_id)
@@ -578,7 +578,7 @@ def new_question(consultation_id: int):
         400 if form.errors else 200
 
 
-@bp.route("/admin/consultations/<int:consultation_id>/questions/<int:question_id>/edit", methods=["GET", "POST"])
+@bp.route("/admin/consultations/<id:consultation_id>/questions/<id:question_id>/edit", methods=["GET", "POST"])
 @role_required("admin")
 def edit_question(consultation_id: int, question_id: int):
     question = db.get_or_404(Question, question_id)

@@ -16,12 +16,14 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from consultations.bulk import shorten
 from consultations.models import Consultation, Framework, FrameworkItem
 
 from . import openapi
 from .auth import public
 from .db import db
 from .feeds import absolute, recommendation_url
+from .paging import MAX_PAGE, whole_number
 from .published import (
     PUBLIC_CONSULTATION_STATUSES,
     PublicDecision,
@@ -59,16 +61,15 @@ def check_parameters(*allowed: str) -> None:
                            + (", ".join(repr(name) for name in allowed) if allowed else "no parameters") + ".")
 
 
-def positive_int(name: str, default: int, maximum: int | None = None) -> int:
+def positive_int(name: str, default: int, maximum: int = MAX_PAGE) -> int:
+    """A query parameter read by the page-number parser every list uses (``tracker.paging``)."""
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise BadParameter(f"{name} must be a whole number of 1 or more, not {raw!r}.")
-    value = int(raw)
-    if maximum is not None and value > maximum:
-        raise BadParameter(f"{name} must be at most {maximum}, not {value}.")
-    return value
+    try:
+        return whole_number(raw, maximum)
+    except ValueError as rule:
+        raise BadParameter(f"{name} must be {rule}, not {shorten(raw, 40)!r}.") from None
 
 
 def paging() -> tuple[int, int]:
@@ -267,7 +268,7 @@ def recommendations():
     return page_of([recommendation_json(rec) for rec in recs], total, page, per_page)
 
 
-@bp.route("/recommendations/<int:rec_id>")
+@bp.route("/recommendations/<id:rec_id>")
 @public
 def recommendation(rec_id: int):
     check_parameters()
@@ -284,7 +285,7 @@ def decisions():
     return page_of([decision_json(*pair) for pair in pairs], total, page, per_page)
 
 
-@bp.route("/decisions/<int:decision_id>")
+@bp.route("/decisions/<id:decision_id>")
 @public
 def decision(decision_id: int):
     check_parameters()

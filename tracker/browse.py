@@ -267,7 +267,7 @@ def consultation(slug: str):
     live = (Response.consultation_id == item.id, Response.deleted_at.is_(None))
     total = db.session.scalar(select(func.count()).select_from(Response).where(*live))
     pages = max(1, -(-total // RESPONSES_PER_PAGE))
-    page = min(page_number(request.args.get("page")), pages)
+    page = page_number(request.args.get("page"), pages)
     counts = _live_recommendation_counts()
     responses = db.session.execute(
         select(Response, func.coalesce(counts.c.n, 0))
@@ -294,7 +294,7 @@ def _live_response(response_id: int, *options) -> Response:
     )
 
 
-@bp.route("/responses/<int:response_id>")
+@bp.route("/responses/<id:response_id>")
 @login_required
 def response(response_id: int):
     """A response with its recommendations and the text they were found in."""
@@ -339,7 +339,7 @@ def _placeholder_answers(condition) -> list[ResponseSection]:
         .order_by(ResponseSection.response_id, ResponseSection.position, ResponseSection.id)))
 
 
-@bp.route("/responses/<int:response_id>/original")
+@bp.route("/responses/<id:response_id>/original")
 @login_required
 def response_original(response_id: int):
     """The original file exactly as received, as an attachment (never rendered inline)."""
@@ -405,7 +405,7 @@ def framework(key: str, version: str):
     )
 
 
-@bp.route("/recommendations/<int:rec_id>")
+@bp.route("/recommendations/<id:rec_id>")
 @login_required
 def recommendation(rec_id: int):
     """One recommendation: where it came from, its links, duplicates, decision and actions."""

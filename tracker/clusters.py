@@ -38,6 +38,7 @@ from .db import db
 from .editing import StaleEdit, ensure_current
 from .forms import VersionedForm, options
 from .models import Decision
+from .ids import parse_id
 from .paging import page_number, pagination
 
 bp = Blueprint("clusters", __name__)
@@ -105,7 +106,7 @@ def overview(slug: str):
     ).all())
     total = sum(counts.values()) if status == "all" else counts.get(status, 0)
     pages = max(1, math.ceil(total / PER_PAGE))
-    page = min(page_number(request.args.get("page")), pages)
+    page = page_number(request.args.get("page"), pages)
 
     sizes = _cluster_sizes()
     primary = aliased(Recommendation)
@@ -200,7 +201,7 @@ def _cluster_page(cluster: Cluster, confirm: ConfirmForm | None = None, errors: 
     ), code
 
 
-@bp.route("/clusters/<int:cluster_id>")
+@bp.route("/clusters/<id:cluster_id>")
 @login_required
 def cluster(cluster_id: int):
     """A cluster's recommendations side by side, with who made each and how similar it is."""
@@ -229,7 +230,7 @@ def _check_version(obj, form):
     return None
 
 
-@bp.route("/clusters/<int:cluster_id>/confirm", methods=["POST"])
+@bp.route("/clusters/<id:cluster_id>/confirm", methods=["POST"])
 @policy_required
 def confirm(cluster_id: int):
     cluster = _load_cluster(cluster_id)
@@ -242,7 +243,8 @@ def confirm(cluster_id: int):
         return _refuse_cluster(cluster_id, message, anchor or "confirm-primary", confirm=form, conflict=conflict,
                                code=409 if conflict else 400)
     raw = form.primary.data or ""
-    primary = db.session.get(Recommendation, int(raw)) if raw.isdigit() else None
+    primary_id = parse_id(raw)
+    primary = db.session.get(Recommendation, primary_id) if primary_id else None
     try:
         group_primary, changed = service.confirm_cluster(
             db.session, cluster, primary, g.user.id, decided=_decided(m.recommendation_id for m in cluster.members))
@@ -256,7 +258,7 @@ def confirm(cluster_id: int):
     return redirect(url_for("clusters.cluster", cluster_id=cluster_id))
 
 
-@bp.route("/clusters/<int:cluster_id>/reject", methods=["POST"])
+@bp.route("/clusters/<id:cluster_id>/reject", methods=["POST"])
 @policy_required
 def reject(cluster_id: int):
     cluster = _load_cluster(cluster_id)
@@ -274,7 +276,7 @@ def reject(cluster_id: int):
     return redirect(url_for("clusters.overview", slug=cluster.consultation.slug))
 
 
-@bp.route("/clusters/<int:cluster_id>/members/<int:rec_id>/remove", methods=["POST"])
+@bp.route("/clusters/<id:cluster_id>/members/<id:rec_id>/remove", methods=["POST"])
 @policy_required
 def remove_member(cluster_id: int, rec_id: int):
     cluster = _load_cluster(cluster_id)
@@ -322,7 +324,7 @@ def _campaign_page(campaign: Campaign, errors: list[dict] | None = None, conflic
         .where(CampaignMember.campaign_id == campaign.id)
     ).one()
     pages = max(1, math.ceil(size / CAMPAIGN_MEMBERS_PER_PAGE))
-    page = min(page_number(request.args.get("page")), pages)
+    page = page_number(request.args.get("page"), pages)
     members = db.session.scalars(
         base.options(contains_eager(CampaignMember.response).contains_eager(Response.respondent))
         .order_by(CampaignMember.response_id != campaign.canonical_response_id,
@@ -337,7 +339,7 @@ def _campaign_page(campaign: Campaign, errors: list[dict] | None = None, conflic
     ), code
 
 
-@bp.route("/campaigns/<int:campaign_id>")
+@bp.route("/campaigns/<id:campaign_id>")
 @login_required
 def campaign(campaign_id: int):
     return _campaign_page(_load_campaign(campaign_id))
@@ -356,7 +358,7 @@ def _campaign_rec_ids(campaign: Campaign) -> list[int]:
     ))
 
 
-@bp.route("/campaigns/<int:campaign_id>/confirm", methods=["POST"])
+@bp.route("/campaigns/<id:campaign_id>/confirm", methods=["POST"])
 @policy_required
 def confirm_campaign(campaign_id: int):
     campaign = _load_campaign(campaign_id)
@@ -378,7 +380,7 @@ def confirm_campaign(campaign_id: int):
     return redirect(url_for("clusters.campaign", campaign_id=campaign_id))
 
 
-@bp.route("/campaigns/<int:campaign_id>/reject", methods=["POST"])
+@bp.route("/campaigns/<id:campaign_id>/reject", methods=["POST"])
 @policy_required
 def reject_campaign(campaign_id: int):
     campaign = _load_campaign(campaign_id)

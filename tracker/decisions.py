@@ -169,7 +169,7 @@ def render_decision_page(
 # ---------------------------------------------------------------------------
 
 
-@bp.route("/recommendations/<int:rec_id>/decision", methods=["GET", "POST"])
+@bp.route("/recommendations/<id:rec_id>/decision", methods=["GET", "POST"])
 @login_required
 def decision(rec_id: int):
     """Read (every role) or record and edit (approvers) the decision of a recommendation's group."""
@@ -240,7 +240,7 @@ def _change_state(decision_id: int, change, done: str):
     return redirect(url_for(".decision", rec_id=primary.id))
 
 
-@bp.route("/decisions/<int:decision_id>/approve", methods=["POST"])
+@bp.route("/decisions/<id:decision_id>/approve", methods=["POST"])
 @role_required(*DECIDERS)
 def approve(decision_id: int):
     return _change_state(
@@ -249,7 +249,7 @@ def approve(decision_id: int):
     )
 
 
-@bp.route("/decisions/<int:decision_id>/publish", methods=["POST"])
+@bp.route("/decisions/<id:decision_id>/publish", methods=["POST"])
 @role_required(*DECIDERS)
 def publish(decision_id: int):
     return _change_state(
@@ -258,7 +258,7 @@ def publish(decision_id: int):
     )
 
 
-@bp.route("/decisions/<int:decision_id>/delete", methods=["POST"])
+@bp.route("/decisions/<id:decision_id>/delete", methods=["POST"])
 @role_required(*DECIDERS)
 def delete(decision_id: int):
     return _change_state(
@@ -267,7 +267,7 @@ def delete(decision_id: int):
     )
 
 
-@bp.route("/decisions/<int:decision_id>/restore", methods=["POST"])
+@bp.route("/decisions/<id:decision_id>/restore", methods=["POST"])
 @role_required(*DECIDERS)
 def restore(decision_id: int):
     return _change_state(

@@ -1,5 +1,5 @@
 """Error pages in the GOV.UK pattern: say what went wrong and what to do next."""
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -14,6 +14,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(404)
     def not_found(error):
+        if request.path.startswith("/api/"):
+            # A URL that matches no API route, such as an id too large to be one (tracker.ids):
+            # the API answers in JSON, as its own 404s do.
+            return jsonify(error=f"There is no {request.path}; see /api/v1/ for what there is."), 404
         return render_template("errors/404.html"), 404
 
     @app.errorhandler(CSRFError)

@@ -12,7 +12,7 @@ from .db import db
 bp = Blueprint("history", __name__)
 
 
-@bp.route("/history/<entity>/<int:entity_id>")
+@bp.route("/history/<entity>/<id:entity_id>")
 @login_required
 def show(entity: str, entity_id: int):
     model = AUDITED.get(entity)

@@ -28,7 +28,7 @@ from consultations.models import Recommendation, Response
 from . import outcomes
 from .auth import login_required, role_required
 from .db import db
-from .paging import page_numbers
+from .paging import page_number, page_numbers
 from .editing import StaleEdit, ensure_current
 from .forms import Form, QueryForm, VersionedForm, options
 from .models import ACTION_STATUSES, Action, ActionUpdate, Decision, User
@@ -239,7 +239,7 @@ def _render_action_form(action: Action | None, decision: Decision, form, *, conf
 # ---------------------------------------------------------------------------
 
 
-@bp.route("/decisions/<int:decision_id>/actions/new", methods=["GET", "POST"])
+@bp.route("/decisions/<id:decision_id>/actions/new", methods=["GET", "POST"])
 @role_required(*IMPLEMENTERS)
 def new_action(decision_id: int):
     decision = db.one_or_404(
@@ -267,13 +267,13 @@ def new_action(decision_id: int):
     return redirect(url_for(".action", action_id=action.id))
 
 
-@bp.route("/actions/<int:action_id>")
+@bp.route("/actions/<id:action_id>")
 @login_required
 def action(action_id: int):
     return render_action_page(_action_or_404(action_id))
 
 
-@bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
+@bp.route("/actions/<id:action_id>/edit", methods=["GET", "POST"])
 @role_required(*IMPLEMENTERS)
 def edit_action(action_id: int):
     item = _action_or_404(action_id)
@@ -313,7 +313,7 @@ def _render_update_form(item: Action, form: UpdateForm, *, conflict=None, proble
     )
 
 
-@bp.route("/actions/<int:action_id>/updates", methods=["GET", "POST"])
+@bp.route("/actions/<id:action_id>/updates", methods=["GET", "POST"])
 @role_required(*IMPLEMENTERS)
 def add_update(action_id: int):
     """A dated progress update; a new status chosen here is applied to the action."""
@@ -360,14 +360,14 @@ def _change_action(action_id: int, change, done: str):
     return redirect(url_for(".action", action_id=item.id))
 
 
-@bp.route("/actions/<int:action_id>/delete", methods=["POST"])
+@bp.route("/actions/<id:action_id>/delete", methods=["POST"])
 @role_required(*IMPLEMENTERS)
 def delete_action(action_id: int):
     return _change_action(action_id, outcomes.delete_action,
                           "Action deleted. It no longer counts anywhere; you can restore it from this page.")
 
 
-@bp.route("/actions/<int:action_id>/restore", methods=["POST"])
+@bp.route("/actions/<id:action_id>/restore", methods=["POST"])
 @role_required(*IMPLEMENTERS)
 def restore_action(action_id: int):
     return _change_action(action_id, outcomes.restore_action, "Action restored.")
@@ -411,7 +411,7 @@ def dashboard():
         listed = listed.where(outcomes.overdue_clause(now))
     total = db.session.scalar(select(func.count()).select_from(listed.subquery()))
     pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    page = page_number(request.args.get("page"), pages)
     rows = db.session.scalars(
         _with_context(listed)
         .order_by(Action.due_on.is_(None), Action.due_on, Action.id)

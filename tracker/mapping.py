@@ -53,6 +53,7 @@ from .browse import build_tree
 from .db import db
 from .editing import StaleEdit, ensure_current
 from .forms import Form, VersionedForm
+from .ids import parse_id
 from .models import Decision, User
 
 bp = Blueprint("mapping", __name__)
@@ -101,7 +102,7 @@ class AddLinkForm(Form):
 
     def framework_id(self) -> int | None:
         value = (self.framework.data or "").strip()
-        return int(value) if value.isdigit() else None
+        return parse_id(value)
 
 
 # ---------------------------------------------------------------------------
@@ -244,7 +245,7 @@ def _render_links(
     )
 
 
-@bp.route("/recommendations/<int:rec_id>/links")
+@bp.route("/recommendations/<id:rec_id>/links")
 @login_required
 def links(rec_id: int):
     """A recommendation's links, unresolved references and suggestions."""
@@ -290,13 +291,13 @@ def _change_status(link_id: int, new_status: str):
     return _back_to_links(rec)
 
 
-@bp.route("/links/<int:link_id>/confirm", methods=["POST"])
+@bp.route("/links/<id:link_id>/confirm", methods=["POST"])
 @role_required(*EDIT_ROLES)
 def confirm_link(link_id: int):
     return _change_status(link_id, "confirmed")
 
 
-@bp.route("/links/<int:link_id>/reject", methods=["POST"])
+@bp.route("/links/<id:link_id>/reject", methods=["POST"])
 @role_required(*EDIT_ROLES)
 def reject_link(link_id: int):
     return _change_status(link_id, "rejected")
@@ -312,7 +313,7 @@ def _linked_at_the_same_moment(rec_id: int):
     )
 
 
-@bp.route("/recommendations/<int:rec_id>/suggestions", methods=["POST"])
+@bp.route("/recommendations/<id:rec_id>/suggestions", methods=["POST"])
 @role_required(*EDIT_ROLES)
 def accept_suggestion(rec_id: int):
     """Accept a suggested item as a confirmed link (or, with action=reject, dismiss it).
@@ -351,7 +352,7 @@ def accept_suggestion(rec_id: int):
     return _back_to_links(rec)
 
 
-@bp.route("/recommendations/<int:rec_id>/links", methods=["POST"])
+@bp.route("/recommendations/<id:rec_id>/links", methods=["POST"])
 @role_required(*EDIT_ROLES)
 def add_link(rec_id: int):
     """Link an item by its code, confirmed; a rejected link to it is confirmed again."""
@@ -384,7 +385,7 @@ def add_link(rec_id: int):
 # ---------------------------------------------------------------------------
 
 
-@bp.route("/items/<int:item_id>")
+@bp.route("/items/<id:item_id>")
 @login_required
 def item(item_id: int):
     """A framework item with every recommendation linked to it, by consultation (5 queries)."""
@@ -525,7 +526,7 @@ def _default_framework(frameworks: list[Framework]) -> Framework | None:
 def coverage():
     """Items x consultations, "linked / accepted" per cell: six queries whatever the size."""
     frameworks = sorted(frameworks_for(db.session), key=lambda f: (f.name, f.version, f.id))
-    chosen_id = request.args.get("framework", type=int)
+    chosen_id = parse_id(request.args.get("framework"))
     if "framework" in request.args and chosen_id is None:
         abort(404)
     if chosen_id is not None:

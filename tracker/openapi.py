@@ -7,6 +7,9 @@ that should never be public) fails the tests.
 """
 from __future__ import annotations
 
+from .ids import MAX_ID
+from .paging import MAX_PAGE
+
 
 def _nullable(type_: str, **more) -> dict:
     return {"type": [type_, "null"], **more}
@@ -112,14 +115,15 @@ for _name in ("Consultation", "Recommendation", "Decision", "Framework"):
 
 PARAMETERS = {
     "page": {"name": "page", "in": "query", "required": False, "description": "Page number, from 1.",
-             "schema": {"type": "integer", "minimum": 1, "default": 1}},
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}},
     "per_page": {"name": "per_page", "in": "query", "required": False, "description": "Rows per page.",
                  "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
 }
 
 
 def _path_parameter(name: str, type_: str, description: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "description": description, "schema": {"type": type_}}
+    schema = {"type": type_, **({"minimum": 1, "maximum": MAX_ID} if type_ == "integer" else {})}
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": schema}
 
 
 def _json(schema_name: str, description: str) -> dict:

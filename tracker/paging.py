@@ -1,15 +1,46 @@
-"""Page numbers for the GOV.UK pagination component on paginated list pages."""
+"""Page numbers: reading ``?page=`` for every list (pages and API), and the GOV.UK pagination
+component on paginated list pages."""
 from __future__ import annotations
 
-from flask import url_for
+import re
+
+from flask import abort, url_for
+
+from .ids import MAX_ID
+
+# The largest page number any list accepts: (page - 1) * page size must stay an offset both
+# databases take (PostgreSQL's OFFSET is a bigint; SQLite's a 64-bit integer).
+MAX_PAGE = MAX_ID
+_NUMBER = re.compile(r"[0-9]+")  # ASCII digits: "²".isdigit() is True, but int("²") fails
 
 
-def page_number(raw) -> int:
-    """The page asked for in the query string; 1 when it is missing or not a number."""
+class TooLarge(ValueError):
+    """A whole number beyond the maximum."""
+
+
+def whole_number(raw: str, maximum: int = MAX_PAGE) -> int:
+    """``raw`` as a whole number from 1 to ``maximum``; ValueError saying which rule it breaks
+    (the API's parameters answer 400 with it)."""
+    text = raw.strip()
+    if not _NUMBER.fullmatch(text) or int(text) < 1:
+        raise ValueError("a whole number of 1 or more")
+    value = int(text)
+    if value > maximum:
+        raise TooLarge(f"at most {maximum}")
+    return value
+
+
+def page_number(raw, pages: int | None = None) -> int:
+    """The page a list page shows for ``?page=``: 1 when missing or not a number, the last page
+    when past the end (a bookmark after rows were removed); a number no list could ever reach
+    (beyond ``MAX_PAGE``) is a broken link: 404."""
     try:
-        return max(1, int(raw))
-    except (TypeError, ValueError):
-        return 1
+        page = whole_number(str(raw)) if raw is not None else 1
+    except TooLarge:
+        abort(404)
+    except ValueError:
+        page = 1
+    return min(page, pages) if pages is not None else page
 
 
 def pagination(endpoint: str, page: int, pages: int, **params) -> dict | None:

@@ -22,7 +22,7 @@ from .auth import public
 from .db import db
 from .models import ACTION_STATUSES, DECISION_OUTCOMES
 from .feeds import OUTCOME_COLUMNS
-from .paging import page_numbers
+from .paging import page_number, page_numbers
 from .published import (
     PUBLIC_CONSULTATION_STATUSES,
     OutlineRow,
@@ -204,7 +204,7 @@ def consultation(slug: str):
     by = "standard" if request.args.get("by") == "standard" else "question"
     groups = (group_by_standard(outline, public_standard_links(db.session, item.id)) if by == "standard"
               else group_by_question(outline, item.questions))
-    requested = request.args.get("page", 1, type=int) or 1
+    requested = page_number(request.args.get("page"))
     shown, pages = page_of_groups(groups, requested, PER_PAGE)
     page = min(max(requested, 1), pages)
     wanted = [rec_id for group in shown for rec_id in group.rec_ids]
@@ -226,7 +226,7 @@ def consultation(slug: str):
     )
 
 
-@bp.route("/recommendations/<int:rec_id>")
+@bp.route("/recommendations/<id:rec_id>")
 @public
 def recommendation(rec_id: int):
     found = public_recommendations(db.session, recommendation_id=rec_id)
@@ -250,7 +250,7 @@ def standard(framework_key: str, code: str):
         abort(404)
     total = count_public_recommendations(db.session, item_id=item.id)
     pages = max(1, -(-total // PER_PAGE))
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    page = page_number(request.args.get("page"), pages)
     recs = public_recommendations(db.session, item_id=item.id, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     by_consultation: dict[str, list[PublicRecommendation]] = {}
     for rec in recs:
@@ -267,7 +267,7 @@ def data():
     return render_template("public/data.html", columns=OUTCOME_COLUMNS, consultations=public_consultations(db.session))
 
 
-@bp.route("/respondents/<int:respondent_id>")
+@bp.route("/respondents/<id:respondent_id>")
 @public
 def respondent(respondent_id: int):
     """A named respondent's outcome letter. Anyone else, or nothing published yet: 404."""

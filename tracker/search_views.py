@@ -21,7 +21,7 @@ from .auth import login_required, public
 from .db import db
 from .forms import QueryForm
 from .models import Action, Decision
-from .paging import page_numbers
+from .paging import page_number, page_numbers
 from . import published
 from .published import public_name
 from .search import indexes
@@ -132,7 +132,7 @@ def _run(audience: str, facets, template: str):
     form = SearchForm(request.args)
     text = (form.q.data or "").strip()
     filters = _filters(facets)
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_number(request.args.get("page"))
     results = None
     hits: list[Hit] = []
     if text or filters:

@@ -55,7 +55,8 @@ from consultations.triage import STATUS_FLOW, TriageError
 from .auth import is_safe_next, login_required, role_required
 from .browse import build_tree
 from .db import db
-from .paging import page_numbers
+from .ids import parse_id
+from .paging import page_number, page_numbers
 from .editing import StaleEdit, ensure_current
 from .forms import Form, QueryForm, VersionedForm, options
 from .models import Decision, User
@@ -371,7 +372,7 @@ def render_queue(args: MultiDict, assign_form: AssignForm | None = None, code: i
     total = counted.get(status, 0) if status else sum(counted.values())
     per_page = _positive_int(args.get("per_page"), PER_PAGE, MAX_PER_PAGE)
     pages = max(1, math.ceil(total / per_page))
-    page = min(_positive_int(args.get("page"), 1), pages)
+    page = page_number(args.get("page"), pages)
 
     recommendations = (
         select(Recommendation.response_id, func.count().label("n"))
@@ -462,7 +463,7 @@ def assign():
     users = {u.id: u for u in db.session.scalars(select(User).where(User.active.is_(True)))}
     form.assignee.choices = options([("", ""), (UNASSIGNED, ""), *((i, "") for i in users)])
     valid = form.validate()
-    ids = {int(raw) for raw in request.form.getlist("response_ids") if raw.isdigit()}
+    ids = {parse_id(raw) for raw in request.form.getlist("response_ids")} - {None}
     responses = db.session.scalars(
         select(Response).where(Response.id.in_(ids), Response.deleted_at.is_(None)).order_by(Response.id)
     ).all() if ids else []
@@ -533,7 +534,7 @@ def render_manage(response: Response, errors: list[dict] | None = None, conflict
     ), code
 
 
-@bp.route("/responses/<int:response_id>/recommendations")
+@bp.route("/responses/<id:response_id>/recommendations")
 @login_required
 def manage(response_id: int):
     """Manage a response's recommendations (read by everyone, changed by policy staff)."""
@@ -546,7 +547,7 @@ def _refuse_on_manage(response_id: int, message: str, anchor: str = "recommendat
     return render_manage(_manage_response(response_id), errors=[{"text": message, "href": f"#{anchor}"}], code=code)
 
 
-@bp.route("/responses/<int:response_id>/status", methods=["POST"])
+@bp.route("/responses/<id:response_id>/status", methods=["POST"])
 @policy_required
 def set_status(response_id: int):
     """Move a response one step on (or back) in triage, if nobody changed it meanwhile."""
@@ -569,7 +570,7 @@ def set_status(response_id: int):
     return redirect(return_to(url_for("triage.manage", response_id=response_id)))
 
 
-@bp.route("/responses/<int:response_id>/delete", methods=["POST"])
+@bp.route("/responses/<id:response_id>/delete", methods=["POST"])
 @policy_required
 def delete_response(response_id: int):
     response = live_response(response_id)
@@ -581,7 +582,7 @@ def delete_response(response_id: int):
     return redirect(url_for("triage.queue"))
 
 
-@bp.route("/responses/<int:response_id>/restore", methods=["POST"])
+@bp.route("/responses/<id:response_id>/restore", methods=["POST"])
 @policy_required
 def restore_response(response_id: int):
     response = db.get_or_404(Response, response_id)
@@ -610,7 +611,7 @@ def _question(field) -> Question | None:
     return db.session.get(Question, int(field.data)) if field.data else None
 
 
-@bp.route("/responses/<int:response_id>/recommendations/new", methods=["GET", "POST"])
+@bp.route("/responses/<id:response_id>/recommendations/new", methods=["GET", "POST"])
 @policy_required
 def add_recommendation(response_id: int):
     """Add a recommendation (or a sub-point) that extraction missed."""
@@ -708,7 +709,7 @@ def _edit_page(rec: Recommendation, edit=None, split=None, merge=None, duplicate
     ), code
 
 
-@bp.route("/recommendations/<int:rec_id>/edit", methods=["GET", "POST"])
+@bp.route("/recommendations/<id:rec_id>/edit", methods=["GET", "POST"])
 @policy_required
 def edit_recommendation(rec_id: int):
     """Correct a recommendation's text and question; the hub for every other change to it."""
@@ -756,7 +757,7 @@ def _versioned_change(rec: Recommendation, form, name: str, change, error_field)
     return result, None
 
 
-@bp.route("/recommendations/<int:rec_id>/split", methods=["POST"])
+@bp.route("/recommendations/<id:rec_id>/split", methods=["POST"])
 @policy_required
 def split_recommendation(rec_id: int):
     rec = live_recommendation(rec_id)
@@ -788,7 +789,7 @@ def refuse_if_decided(recs: list[Recommendation]) -> None:
         )
 
 
-@bp.route("/recommendations/<int:rec_id>/merge", methods=["POST"])
+@bp.route("/recommendations/<id:rec_id>/merge", methods=["POST"])
 @policy_required
 def merge_recommendations(rec_id: int):
     rec = live_recommendation(rec_id)
@@ -815,7 +816,7 @@ def merge_recommendations(rec_id: int):
     return redirect(url_for("triage.edit_recommendation", rec_id=keep.id))
 
 
-@bp.route("/recommendations/<int:rec_id>/duplicate", methods=["POST"])
+@bp.route("/recommendations/<id:rec_id>/duplicate", methods=["POST"])
 @policy_required
 def mark_duplicate(rec_id: int):
     rec = live_recommendation(rec_id)
@@ -826,10 +827,11 @@ def mark_duplicate(rec_id: int):
         raw = (form.target_id.data or "").strip().lstrip("#") or (form.target.data or "")
         if not raw:
             raise TriageError("Choose the recommendation this one duplicates, or enter its reference number.")
-        if not raw.isdigit():
+        target_id = parse_id(raw)
+        if target_id is None:
             raise TriageError("The reference number must be a number, for example 42.")
         refuse_if_decided([rec])
-        return service.mark_duplicate(db.session, rec, db.session.get(Recommendation, int(raw)))
+        return service.mark_duplicate(db.session, rec, db.session.get(Recommendation, target_id))
 
     primary, refusal = _versioned_change(rec, form, "duplicate", mark, form.target)
     if refusal:
@@ -851,7 +853,7 @@ def _simple_change(rec_id: int, change, message):
     return redirect(return_to(url_for("triage.manage", response_id=response_id)))
 
 
-@bp.route("/recommendations/<int:rec_id>/move", methods=["POST"])
+@bp.route("/recommendations/<id:rec_id>/move", methods=["POST"])
 @policy_required
 def move_recommendation(rec_id: int):
     direction = request.form.get("direction", "")
@@ -862,7 +864,7 @@ def move_recommendation(rec_id: int):
     )
 
 
-@bp.route("/recommendations/<int:rec_id>/duplicate/clear", methods=["POST"])
+@bp.route("/recommendations/<id:rec_id>/duplicate/clear", methods=["POST"])
 @policy_required
 def clear_duplicate(rec_id: int):
     return _simple_change(
@@ -872,7 +874,7 @@ def clear_duplicate(rec_id: int):
     )
 
 
-@bp.route("/recommendations/<int:rec_id>/delete", methods=["POST"])
+@bp.route("/recommendations/<id:rec_id>/delete", methods=["POST"])
 @policy_required
 def delete_recommendation(rec_id: int):
     def message(rec, deleted):
@@ -882,7 +884,7 @@ def delete_recommendation(rec_id: int):
     return _simple_change(rec_id, lambda rec: service.delete_recommendation(db.session, rec), message)
 
 
-@bp.route("/recommendations/<int:rec_id>/restore", methods=["POST"])
+@bp.route("/recommendations/<id:rec_id>/restore", methods=["POST"])
 @policy_required
 def restore_recommendation(rec_id: int):
     def message(rec, restored):
@@ -897,7 +899,7 @@ def restore_recommendation(rec_id: int):
 # ---------------------------------------------------------------------------
 
 
-@bp.route("/respondents/<int:respondent_id>/consent", methods=["GET", "POST"])
+@bp.route("/respondents/<id:respondent_id>/consent", methods=["GET", "POST"])
 @policy_required
 def edit_consent(respondent_id: int):
     """What may be published about a respondent, with stale-edit detection."""
