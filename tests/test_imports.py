@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -691,14 +692,75 @@ def test_a_killed_import_leaves_a_consistent_database_and_a_rerun_finishes_it(ap
     recs = session.scalar(select(func.count()).select_from(Recommendation))
     assert recs % 20 == 0, "whole batches only"
     assert session.scalar(select(func.count()).select_from(Decision)) == recs
-    assert session.scalar(select(ImportRun.status)) == "running", "a killed run stays on record as unfinished"
+    killed = session.scalar(select(ImportRun))
+    assert killed.status == "running", "a killed run cannot say it stopped"
+    assert killed.options["_process"]["pid"] == process.pid
+    killed_id = killed.id
 
     result = recommendations(runner, path, "--batch-size", "500")
     assert result.exit_code == 0, result.output
     assert f"skipped   {recs:>8,}" in result.output
+    assert (f"Import run #{killed_id} (process {process.pid} on {socket.gethostname()}) stopped without "
+            "finishing: it is now marked interrupted.") in result.output, "the next run sees the process is gone"
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Recommendation)) == len(rows)
     assert search.differences(session) == []
+    assert session.get(ImportRun, killed_id).status == "interrupted"
+
+    again = recommendations(runner, path)
+    assert "did not finish" not in again.output and "still running" not in again.output, (
+        "once the file is imported in full, the interrupted run is history, not a warning for ever")
+
+
+def earlier_run(session, path, **process) -> int:
+    """An unfinished run of ``path`` as another process (perhaps on another host) left it."""
+    run = ImportRun(kind="recommendations", source=path.name, sha256=open_table(path).sha256, status="running",
+                    options={"_process": process}, started_at=dt.datetime(2024, 1, 1))
+    session.add(run)
+    session.commit()
+    return run.id
+
+
+def test_a_run_on_another_host_is_interrupted_once_its_heartbeat_is_old(app, runner, session, tmp_path):
+    path = write_csv(tmp_path / "inquiry.csv", REC_HEADERS, REC_ROWS, ",")
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    silent = earlier_run(session, path, pid=4242, host="worker-2.example", heartbeat=(now - dt.timedelta(minutes=11))
+                         .isoformat())
+    result = recommendations(runner, path)
+    assert result.exit_code == 0, result.output
+    assert (f"Import run #{silent} (process 4242 on worker-2.example) stopped without finishing: it is now "
+            "marked interrupted.") in result.output
+    session.expire_all()
+    assert session.get(ImportRun, silent).status == "interrupted"
+
+
+def test_a_run_still_beating_is_left_running_with_a_warning(app, runner, session, tmp_path):
+    path = write_csv(tmp_path / "inquiry.csv", REC_HEADERS, REC_ROWS, ",")
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    busy = earlier_run(session, path, pid=4242, host="worker-2.example", heartbeat=(now - dt.timedelta(minutes=2))
+                       .isoformat())
+    result = recommendations(runner, path)
+    assert f"Warning: import run #{busy} of this file is still running (process 4242 on worker-2.example)" in (
+        result.output)
+    session.expire_all()
+    assert session.get(ImportRun, busy).status == "running"
+
+
+def test_process_alive_on_this_host_asks_the_process_table(app):
+    import datetime as dt_
+
+    from tracker.imports import process_alive, this_process
+
+    now, timeout = dt_.datetime(2030, 1, 1), dt_.timedelta(minutes=10)
+    me = this_process()
+    assert process_alive(me, now, timeout), "this process, whatever its heartbeat says"
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    gone = {**me, "pid": child.pid, "started": None}
+    assert not process_alive(gone, now, timeout)
+    if me["started"]:
+        assert not process_alive({**me, "started": str(int(me["started"]) + 1)}, now, timeout), (
+            "a pid now used by another process is not the run's process")
 
 
 def test_imported_recommendations_are_searchable(app, runner, session, tmp_path):

@@ -28,6 +28,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         DEVELOPMENT=False,  # `make run` sets TRACKER_DEVELOPMENT=1: cookies may travel over http
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # A running import whose heartbeat is older than this, on another host, is taken as gone
+        # (tracker.imports); on the same host the process table answers at once.
+        IMPORT_HEARTBEAT_TIMEOUT_MINUTES=10,
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("TRACKER")

@@ -20,10 +20,13 @@ options and with what result, so the trail says the rows came from an import.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import delete, func, insert, select, tuple_
@@ -53,7 +56,7 @@ class Outcome:
     seconds: float
     index_message: str = ""
     strict_failed: bool = False
-    earlier_runs: int = 0  # unfinished earlier runs of the same file, now being finished
+    earlier_runs: list[EarlierRun] = field(default_factory=list)  # unfinished earlier runs of the same file
     store_seconds: float = 0.0
     index_seconds: float = 0.0
 
@@ -81,14 +84,122 @@ class DecidingImporter(RecommendationImporter):
         return recommendation
 
 
-def start_run(session: Session, kind: str, table: Table, options: dict) -> tuple[ImportRun, int]:
-    """A new import run, and how many earlier runs of the same file never finished."""
-    earlier = len(session.scalars(select(ImportRun.id).where(
-        ImportRun.kind == kind, ImportRun.sha256 == table.sha256, ImportRun.status != "finished")).all())
-    run = ImportRun(kind=kind, source=table.name, sha256=table.sha256, options=options, status="running")
+def start_run(session: Session, kind: str, table: Table, options: dict) -> tuple[ImportRun, list[EarlierRun]]:
+    """A new import run, recording this process; and the earlier runs of the same file that
+    did not finish since it was last imported in full (see ``settle_earlier_runs``)."""
+    earlier = settle_earlier_runs(session, kind, table.sha256)
+    run = ImportRun(kind=kind, source=table.name, sha256=table.sha256,
+                    options={**options, PROCESS_KEY: this_process()}, status="running")
     session.add(run)
     session.flush()
     return run, earlier
+
+
+# --- runs whose process is gone -----------------------------------------------------------
+#
+# A killed import (kill -9, a lost container) cannot mark its own run, which would otherwise
+# say "running" for ever. Each run records the process doing it: its id, host, start time
+# and a heartbeat renewed at every committed batch. A later run of the same file asks whether
+# that process is still there: on the same host the process table answers (os.kill(pid, 0),
+# and /proc tells a reused pid from the original); from another host only the heartbeat can,
+# so a run is taken as gone once its heartbeat is older than IMPORT_HEARTBEAT_TIMEOUT_MINUTES.
+# Until import_run has columns of its own for them (pid, host, heartbeat_at), these are kept
+# in the run's ``options`` under PROCESS_KEY.
+
+PROCESS_KEY = "_process"
+HEARTBEAT_TIMEOUT_MINUTES = 10
+
+
+@dataclass
+class EarlierRun:
+    id: int
+    status: str  # "interrupted" (found gone now, or before), "failed", or "running" (still alive)
+    pid: int | None = None
+    host: str | None = None
+    marked_now: bool = False  # this run found the process gone and marked the run interrupted
+
+    def describe(self) -> str:
+        where = f" (process {self.pid} on {self.host})" if self.pid else ""
+        if self.status == "running":
+            return f"import run #{self.id} of this file is still running{where}"
+        if self.marked_now:
+            return f"import run #{self.id}{where} stopped without finishing: it is now marked interrupted"
+        if self.status == "failed":
+            return f"import run #{self.id} stopped with an error"
+        return f"import run #{self.id} was {self.status}"
+
+
+def this_process() -> dict:
+    return {"pid": os.getpid(), "host": socket.gethostname(), "started": _process_start(os.getpid()),
+            "heartbeat": utcnow().isoformat()}
+
+
+def _process_start(pid: int) -> str | None:
+    """When the process started (Linux: clock ticks after boot, field 22 of /proc/PID/stat), to
+    tell a reused pid from the process that recorded it; None where /proc is not available."""
+    fields = _proc_stat(pid)
+    return fields[19] if fields else None
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    try:
+        stat = Path(f"/proc/{int(pid)}/stat").read_text()
+    except (OSError, ValueError):
+        return None
+    return stat.rsplit(")", 1)[1].split()  # after the command name: field 3 (state) onwards
+
+
+def process_alive(process: dict, now: dt.datetime, timeout: dt.timedelta) -> bool:
+    """Whether the process that recorded ``process`` (see ``this_process``) may still be running."""
+    if process.get("host") == socket.gethostname():
+        pid = process.get("pid")
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass  # someone else's process: it exists
+        except (OverflowError, TypeError, ValueError):
+            return False
+        fields = _proc_stat(pid)
+        if fields and (fields[0] == "Z" or (process.get("started") and fields[19] != process["started"])):
+            return False  # a zombie (killed, not yet reaped), or the pid now belongs to another process
+        return True
+    try:
+        heartbeat = dt.datetime.fromisoformat(process["heartbeat"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return now - heartbeat < timeout
+
+
+def heartbeat_timeout() -> dt.timedelta:
+    minutes = current_app.config.get("IMPORT_HEARTBEAT_TIMEOUT_MINUTES", HEARTBEAT_TIMEOUT_MINUTES)
+    return dt.timedelta(minutes=float(minutes))
+
+
+def settle_earlier_runs(session: Session, kind: str, sha256: str) -> list[EarlierRun]:
+    """Earlier runs of this file that did not finish, since the last one that did; any still
+    marked "running" whose process is gone is marked "interrupted" (in ``session``: it is
+    committed with the new run)."""
+    last_finished = session.scalar(select(func.max(ImportRun.id)).where(
+        ImportRun.kind == kind, ImportRun.sha256 == sha256, ImportRun.status == "finished")) or 0
+    unfinished = session.scalars(select(ImportRun).where(
+        ImportRun.kind == kind, ImportRun.sha256 == sha256, ImportRun.status != "finished",
+        ImportRun.id > last_finished).order_by(ImportRun.id)).all()
+    now, timeout = utcnow(), heartbeat_timeout()
+    earlier = []
+    for run in unfinished:
+        process = (run.options or {}).get(PROCESS_KEY) or {}
+        found = EarlierRun(run.id, run.status, process.get("pid"), process.get("host"))
+        if run.status == "running":
+            alive = process_alive(process, now, timeout) if process else now - run.started_at < timeout
+            if not alive:
+                run.status = found.status = "interrupted"
+                run.finished_at = now
+                found.marked_now = True
+        earlier.append(found)
+    session.flush()
+    return earlier
 
 
 def import_survey(session: Session, table: Table, consultation: Consultation, mapping: Mapping, *,
@@ -245,8 +356,12 @@ def _store_one_by_one(session: Session, importer, plans: list, run: ImportRun) -
 
 
 def _record(run: ImportRun, report: ImportReport) -> None:
+    """The run's counts and heartbeat, committed with each batch."""
     run.imported, run.skipped, run.failed = report.imported, report.skipped, report.failed
     run.failures = [list(f) for f in report.failures]
+    process = (run.options or {}).get(PROCESS_KEY)
+    if process:
+        run.options = {**run.options, PROCESS_KEY: {**process, "heartbeat": utcnow().isoformat()}}
 
 
 def _mark_failed(session: Session, run: ImportRun, report: ImportReport) -> None:

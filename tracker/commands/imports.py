@@ -218,8 +218,15 @@ def _print_report(outcome: imports.Outcome, table, what: str) -> None:
         _print_failures(report)
         click.get_current_context().exit(1)
     run = outcome.run
-    if outcome.earlier_runs:
-        click.echo("An earlier import of this file did not finish; rows it stored were skipped.")
+    stopped = [earlier for earlier in outcome.earlier_runs if earlier.status != "running"]
+    if stopped:
+        click.echo("An earlier import of this file did not finish; rows it stored were skipped:")
+        for earlier in stopped:
+            click.echo(f"  {earlier.describe()[:1].upper()}{earlier.describe()[1:]}.")
+    for earlier in outcome.earlier_runs:
+        if earlier.status == "running":
+            click.echo(f"Warning: {earlier.describe()}. Two imports of one file at the same time may store a row "
+                       "twice: let one finish before starting another.")
     timing = f"{outcome.seconds:,.1f} s"
     if outcome.index_seconds >= 0.1:
         timing += f" (storing {outcome.store_seconds:,.1f} s, search indexing {outcome.index_seconds:,.1f} s)"
