@@ -721,29 +721,20 @@ def earlier_run(session, path, **process) -> int:
     return run.id
 
 
-def test_a_run_on_another_host_is_interrupted_once_its_heartbeat_is_old(app, runner, session, tmp_path):
+@pytest.mark.parametrize(("minutes_ago", "said", "status"), [
+    (11, "Import run #{id} (process 4242 on worker-2.example) stopped without finishing: it is now marked "
+         "interrupted.", "interrupted"),
+    (2, "Warning: import run #{id} of this file is still running (process 4242 on worker-2.example)", "running"),
+])
+def test_a_run_on_another_host_is_judged_by_its_heartbeat(app, runner, session, tmp_path, minutes_ago, said, status):
     path = write_csv(tmp_path / "inquiry.csv", REC_HEADERS, REC_ROWS, ",")
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    silent = earlier_run(session, path, pid=4242, host="worker-2.example", heartbeat=(now - dt.timedelta(minutes=11))
-                         .isoformat())
+    beat = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(minutes=minutes_ago)
+    run_id = earlier_run(session, path, pid=4242, host="worker-2.example", heartbeat=beat.isoformat())
     result = recommendations(runner, path)
     assert result.exit_code == 0, result.output
-    assert (f"Import run #{silent} (process 4242 on worker-2.example) stopped without finishing: it is now "
-            "marked interrupted.") in result.output
+    assert said.format(id=run_id) in result.output
     session.expire_all()
-    assert session.get(ImportRun, silent).status == "interrupted"
-
-
-def test_a_run_still_beating_is_left_running_with_a_warning(app, runner, session, tmp_path):
-    path = write_csv(tmp_path / "inquiry.csv", REC_HEADERS, REC_ROWS, ",")
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    busy = earlier_run(session, path, pid=4242, host="worker-2.example", heartbeat=(now - dt.timedelta(minutes=2))
-                       .isoformat())
-    result = recommendations(runner, path)
-    assert f"Warning: import run #{busy} of this file is still running (process 4242 on worker-2.example)" in (
-        result.output)
-    session.expire_all()
-    assert session.get(ImportRun, busy).status == "running"
+    assert session.get(ImportRun, run_id).status == status
 
 
 def test_process_alive_on_this_host_asks_the_process_table(app):
