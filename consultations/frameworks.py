@@ -421,7 +421,8 @@ def _parse_csv(text: str, path: Path, overrides: dict, problems: _Problems) -> F
     except csv.Error as exc:
         start = previous_end + 1
         if "end of data" in str(exc):
-            swallowed = f", so lines {start} to {reader.line_num} would become one value" if reader.line_num > start else ""
+            swallowed = (f", so lines {start} to {reader.line_num} would become one value"
+                         if reader.line_num > start else "")
             why = f"a quote (\") opened in this row is never closed{swallowed}; add the closing quote"
         else:
             why = f"the quotes in this row cannot be read ({exc}); check them"

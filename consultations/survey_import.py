@@ -255,7 +255,8 @@ def load_mapping(path: Path, headers: list[str], questions: list[Question], *, c
     for n, entry in enumerate(entries, start=1):
         line = line_of(entry) or (entries.lines[n - 1] if isinstance(entries, LineList) else None)
         where = f"line {line}: " if line else ""
-        if not isinstance(entry, dict) or isinstance(entry.get("column"), bool) or not isinstance(entry.get("column"), int):
+        column_number = entry.get("column") if isinstance(entry, dict) else None
+        if isinstance(column_number, bool) or not isinstance(column_number, int):
             problems.append(f"{where}entry {n} needs a `column` number")
             continue
         index = entry["column"]

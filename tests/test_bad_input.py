@@ -107,7 +107,8 @@ def test_framework_yaml_with_an_impossible_date_is_refused_and_nothing_changes(a
     assert runner.invoke(args=["frameworks", "import", str(SUER_FRAMEWORK)]).exit_code == 0
     before = database_rows(app)
     path = tmp_path / "framework.yaml"
-    path.write_text(f'framework:\n  key: dated\n  name: Dated\n  version: {date}\nitems:\n  - {{code: "1", title: One}}\n')
+    path.write_text(f'framework:\n  key: dated\n  name: Dated\n  version: {date}\n'
+                    'items:\n  - {code: "1", title: One}\n')
     result = runner.invoke(args=["frameworks", "import", str(path)])
     refused(result, path, 4, f"{date} is not a real date")
     assert database_rows(app) == before
@@ -184,7 +185,8 @@ def test_survey_mapping_json_mistake_says_its_line(app, runner, tmp_path):
 
 
 @pytest.mark.parametrize(("filename", "content", "reason"), [
-    ("standards.csv", b'code,title\n1,"Unclosed\n2,Two\n', "line 2: a quote (&#34;) opened in this row is never closed"),
+    ("standards.csv", b'code,title\n1,"Unclosed\n2,Two\n',
+     "line 2: a quote (&#34;) opened in this row is never closed"),
     ("standards.yaml", b'framework: {key: k, name: K, version: 2019-02-30}\nitems: []\n',
      "line 1: 2019-02-30 is not a real date"),
 ])

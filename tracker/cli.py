@@ -2,7 +2,7 @@
 from flask import Flask
 
 from .auth import users_cli
-from .commands import consultations, demo, duplicates, frameworks, imports, responses
+from .commands import backup, consultations, demo, duplicates, frameworks, imports, responses
 
 
 def init_app(app: Flask) -> None:
@@ -15,3 +15,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(imports.import_recommendations_command)
     app.cli.add_command(duplicates.duplicates_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(backup.backup_command)
+    app.cli.add_command(backup.restore_command)
