@@ -63,9 +63,11 @@ def database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch):
+def app(tmp_path, monkeypatch, request):
+    """The app on a fresh database; ``@pytest.mark.app_config(NAME=value)`` adds settings."""
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path / "instance"))
+    marker = request.node.get_closest_marker("app_config")
     app = create_app(
         {
             "TESTING": True,
@@ -73,6 +75,7 @@ def app(tmp_path, monkeypatch):
             "WTF_CSRF_ENABLED": False,  # tests/test_auth.py checks CSRF with it on
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashes; production uses scrypt
             "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
+            **(marker.kwargs if marker else {}),
         }
     )
     app.jinja_env.bytecode_cache = TEMPLATE_CACHE

@@ -112,7 +112,7 @@ def staff_pages(app) -> dict[str, list[str]]:
             "methodology": [url_for("mapping.links", rec_id=recs["R1"]), url_for("mapping.coverage")],
             "approver": [url_for("decisions.decision", rec_id=recs["R4"]),
                          url_for("decisions.decision", rec_id=recs["R3"])],
-            "admin": [url_for("admin.home")],
+            "admin": [url_for("admin.home"), url_for("admin.edit_user", user_id=1), url_for("account.sessions_page")],
         }
         db.session.remove()
     return pages

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from conftest import count_statements
+from test_auth import make_app  # noqa: F401 (a fixture)
 from consultations.models import Consultation, Framework, FrameworkItem, Link, Recommendation, Respondent, Response
 from tracker import feeds, outcomes
 from tracker.db import db
@@ -361,3 +362,65 @@ def test_nothing_leaks_from_feeds_or_downloads(client, leaky):
     body = client.get(f"/consultations/{SLUG}/outcomes.csv").get_data(as_text=True)
     assert "A charity organisation" in body and "Handbook section drafted." in client.get(
         "/feeds/decisions.atom").get_data(as_text=True)
+
+
+# --- absolute URLs come from the configured public address, never from the Host header ------
+
+PUBLIC_URL = "https://consult.example.org"
+FORGED = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+
+
+def absolute_urls(client, demo) -> dict[str, str]:
+    """Every public response that carries absolute URLs, fetched with a forged Host header."""
+    rec_id = public_recommendations(demo)[0].id
+    urls = public_urls_of_feeds(demo) + [
+        "/api/v1/", "/api/v1/openapi.json", "/api/v1/consultations", f"/api/v1/consultations/{SLUG}",
+        "/api/v1/recommendations?per_page=1", "/api/v1/decisions?per_page=1", f"/recommendations/{rec_id}"]
+    return {url: client.get(url, headers=FORGED).get_data(as_text=True) for url in urls}
+
+
+@pytest.mark.app_config(PUBLIC_URL=PUBLIC_URL)
+def test_absolute_urls_never_follow_a_forged_host_header(client, demo):
+    bodies = absolute_urls(client, demo)
+    for url, body in bodies.items():
+        assert "evil.example" not in body, url
+        assert f"{PUBLIC_URL}/" in body, url
+    feed = ET.fromstring(client.get("/feeds/decisions.atom", headers=FORGED).data)
+    assert feed.findtext(f"{A}id") == "tag:consult.example.org,2019:feed/decisions"
+    assert {link.get("href") for link in feed.findall(f"{A}link")} == {
+        f"{PUBLIC_URL}/feeds/decisions.atom", f"{PUBLIC_URL}/consultations/"}
+    page = client.get("/api/v1/recommendations?per_page=1&consultation=" + SLUG, headers=FORGED).get_json()
+    assert page["next"] == f"{PUBLIC_URL}/api/v1/recommendations?consultation={SLUG}&page=2&per_page=1"
+    assert client.get("/api/v1/openapi.json", headers=FORGED).get_json()["servers"] == [{"url": f"{PUBLIC_URL}/api/v1"}]
+    rows = list(csv.DictReader(io.StringIO(bodies[f"/consultations/{SLUG}/outcomes.csv"])))
+    assert rows and all(row["url"].startswith(f"{PUBLIC_URL}/recommendations/") for row in rows)
+
+
+@pytest.mark.app_config(PUBLIC_URL="https://example.org/consult/")
+def test_a_public_url_with_a_path_puts_every_link_under_it(client, demo):
+    feed = ET.fromstring(client.get("/feeds/decisions.atom").data)
+    entry_links = [e.find(f"{A}link[@rel='alternate']").get("href") for e in feed.findall(f"{A}entry")]
+    assert entry_links and all(link.startswith("https://example.org/consult/recommendations/") for link in entry_links)
+    assert client.get("/api/v1/").get_json()["openapi"] == "https://example.org/consult/api/v1/openapi.json"
+    assert 'href="/consult/consultations/"' in client.get("/").get_data(as_text=True)  # pages link under it too
+
+
+def test_without_a_public_url_tests_and_development_use_the_request_host(client, demo):
+    assert "http://other.example/" in client.get("/api/v1/", headers={"Host": "other.example"}).get_data(as_text=True)
+
+
+def test_production_without_a_public_url_refuses_to_serve_and_says_what_to_set(make_app, caplog):
+    app = make_app()  # neither TESTING nor DEVELOPMENT
+    assert "Set TRACKER_PUBLIC_URL" in caplog.text
+    for url in ("/", "/feeds/decisions.atom", "/sign-in"):
+        response = app.test_client().get(url, headers=FORGED)
+        assert response.status_code == 503 and "Set TRACKER_PUBLIC_URL" in response.get_data(as_text=True)
+    result = app.test_cli_runner().invoke(args=["users", "list"])
+    assert result.exit_code == 0 and "admin@example.org" in result.output  # commands still work
+
+
+def test_server_name_and_scheme_serve_as_the_public_address(make_app):
+    app = make_app(SERVER_NAME="consult.example.org", PREFERRED_URL_SCHEME="https")
+    response = app.test_client().get("/api/v1/", headers=FORGED)
+    assert response.status_code == 200
+    assert response.get_json()["openapi"] == "https://consult.example.org/api/v1/openapi.json"

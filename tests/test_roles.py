@@ -10,7 +10,8 @@ from consultations.models import Consultation, FrameworkItem, Link, Question, Re
 from tracker.db import db
 from tracker.models import Action, AuditEvent, Decision
 
-STAFF_BLUEPRINTS = {"browse", "history", "triage", "mapping", "decisions", "implementation", "admin", "upload", "clusters"}
+STAFF_BLUEPRINTS = {"browse", "history", "triage", "mapping", "decisions", "implementation", "admin", "upload", "clusters",
+                    "account"}
 ASSETS = {"static", "govuk_assets"}
 
 
@@ -66,7 +67,8 @@ MATRIX = {
         ("new_user", ("new_user",)), ("edit_user", ("edit_user",)), ("new_consultation", ("new_consultation",)),
         ("edit_consultation", ("edit_consultation",)), ("new_question", ("new_question",)),
         ("edit_question", ("edit_question",))]},
-    "admin.reset_password": (None, ADMIN),
+    "admin.reset_password": (None, ADMIN), "admin.end_user_sessions": (None, ADMIN), "admin.unlock_user": (None, ADMIN),
+    "account.sessions_page": (ALL, None), "account.end_other_sessions": (None, ALL),
     "clusters.overview": (ALL, None), "clusters.cluster": (ALL, None), "clusters.campaign": (ALL, None),
     "clusters.confirm": (None, POLICY), "clusters.reject": (None, POLICY), "clusters.remove_member": (None, POLICY),
     "clusters.confirm_campaign": (None, POLICY), "clusters.reject_campaign": (None, POLICY),

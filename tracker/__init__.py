@@ -14,7 +14,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def create_app(test_config: dict | None = None) -> Flask:
     """Config comes from defaults, then ``instance/config.py``, then ``TRACKER_*`` variables,
     then ``DATABASE_URL``, then ``test_config`` (as in the Flask tutorial)."""
-    app = Flask(
+    from .site_url import TrackerFlask  # builds URLs for the configured public address
+
+    app = TrackerFlask(
         __name__,
         instance_path=os.environ.get("TRACKER_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
         static_folder="static",
@@ -31,6 +33,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         # A running import whose heartbeat is older than this, on another host, is taken as gone
         # (tracker.imports); on the same host the process table answers at once.
         IMPORT_HEARTBEAT_TIMEOUT_MINUTES=10,
+        # Sessions, sign-in throttling and the public address: see "Security model" in the README.
+        SESSION_IDLE_MINUTES=30,
+        SESSION_LIFETIME_HOURS=12,
+        SIGN_IN_ACCOUNT_LIMIT=5,  # failed sign-ins for one account within SIGN_IN_LOCKOUT_MINUTES
+        SIGN_IN_ADDRESS_LIMIT=20,  # failed sign-ins from one client address within that time
+        SIGN_IN_LOCKOUT_MINUTES=15,
+        PUBLIC_URL=None,  # such as https://consult.example.org: every absolute URL is built from it
+        TRUSTED_PROXIES=0,  # reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("TRACKER")
@@ -77,6 +87,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         decisions,
         errors,
         feeds,
+        headers,
         history,
         ids,
         implementation,
@@ -84,19 +95,22 @@ def create_app(test_config: dict | None = None) -> Flask:
         public as public_site,
         search,
         search_views,
+        site_url,
         triage,
         upload,
     )
 
+    site_url.init_app(app)  # first: a production app without a public address refuses requests
     db.init_app(app)
     ids.init_app(app)  # the <id:...> URL converter, before any blueprint's routes
     CSRFProtect(app)
     WTFormsHelpers(app)
     assets.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
     cli.init_app(app)
     search.init_app(app)
-    app.register_blueprint(auth.bp)
+    auth.init_app(app)
     app.register_blueprint(browse.bp, url_prefix="/staff")
     for staff_area in (history, triage, mapping, decisions, implementation, admin, search_views, upload, clusters):
         app.register_blueprint(staff_area.bp, url_prefix="/staff")

@@ -38,8 +38,9 @@ from consultations.consultation_import import check_consultation
 from consultations.frameworks import FrameworkFileError, ImportReport, import_framework, load_framework_file
 from consultations.models import CONSULTATION_STATUSES, Consultation, Framework, FrameworkItem, Question, Response
 
+from . import sessions, throttle
 from .audit import entity_name
-from .auth import MIN_PASSWORD_LENGTH, role_required, start_session
+from .auth import MIN_PASSWORD_LENGTH, role_required, session_limits, throttle_rules
 from .db import db
 from .editing import StaleEdit
 from .forms import Form
@@ -57,24 +58,22 @@ FRAMEWORK_SUFFIXES = (".yaml", ".yml", ".csv")
 # ---------------------------------------------------------------------------
 
 
+def _edits_of(obj):
+    """Audit events that change ``obj`` (signing in and out are recorded on a user, but edit nothing)."""
+    return (AuditEvent.entity_type == entity_name(obj), AuditEvent.entity_id == obj.id,
+            AuditEvent.field.not_in(sessions.SIGN_IN_EVENTS))
+
+
 def latest_event_id(session: Session, obj) -> int:
     """The id of the newest audit event of ``obj`` (0 if none): what an edit form remembers."""
-    return session.scalar(
-        select(func.max(AuditEvent.id)).where(
-            AuditEvent.entity_type == entity_name(obj), AuditEvent.entity_id == obj.id
-        )
-    ) or 0
+    return session.scalar(select(func.max(AuditEvent.id)).where(*_edits_of(obj))) or 0
 
 
 def ensure_unchanged_since(session: Session, obj, seen_event_id: int | None) -> None:
     """Raise ``StaleEdit`` listing what changed if ``obj`` has audit events newer than the form's."""
     changes = session.scalars(
         select(AuditEvent)
-        .where(
-            AuditEvent.entity_type == entity_name(obj),
-            AuditEvent.entity_id == obj.id,
-            AuditEvent.id > (seen_event_id or 0),
-        )
+        .where(*_edits_of(obj), AuditEvent.id > (seen_event_id or 0))
         .options(selectinload(AuditEvent.user))
         .order_by(AuditEvent.id)
     ).all()
@@ -432,7 +431,10 @@ def _edit_user_form(user: User) -> EditUserForm:
 def _render_edit_user(user: User, form: EditUserForm, reset_form: ResetPasswordForm, conflict=None):
     status = 409 if conflict else 400 if (form.errors or reset_form.errors) else 200
     return render_template("admin/edit_user.html", user=user, form=form, reset_form=reset_form,
-                           conflict=conflict, role_descriptions=ROLE_DESCRIPTIONS), status
+                           conflict=conflict, role_descriptions=ROLE_DESCRIPTIONS,
+                           live_sessions=sessions.live_sessions(db.session, user, session_limits()),
+                           lock=throttle.account_lock(db.session, throttle.account_key(user.email), throttle_rules())
+                           ), status
 
 
 @bp.route("/admin/users/<id:user_id>/edit", methods=["GET", "POST"])
@@ -468,10 +470,10 @@ def reset_password(user_id: int):
     reset_form = ResetPasswordForm(prefix="reset")
     if reset_form.validate_on_submit():
         try:
-            set_password(db.session, user, reset_form.password.data)
+            # Resetting one's own password keeps this session and ends the others.
+            set_password(db.session, user, reset_form.password.data,
+                         keep=g.user_session if user.id == g.user.id else None, actor=g.user)
             db.session.commit()
-            if user.id == g.user.id:
-                start_session(user)  # resetting one's own password keeps this session, ends the others
         except UserFieldError as error:
             db.session.rollback()
             _add_errors(reset_form, {error.field: str(error)})
@@ -479,6 +481,30 @@ def reset_password(user_id: int):
             flash(f"The password of {user.name} ({user.email}) has been reset. Give them the new password in a secure way.")
             return redirect(url_for("admin.users"))
     return _render_edit_user(user, _edit_user_form(user), reset_form)
+
+
+@bp.route("/admin/users/<id:user_id>/sessions/end", methods=["POST"])
+@role_required("admin")
+def end_user_sessions(user_id: int):
+    """Sign a user out everywhere (an admin doing it to themselves keeps this session)."""
+    user = db.get_or_404(User, user_id)
+    count = sessions.end_sessions(db.session, user, sessions.BY_ADMIN, actor=g.user,
+                                  keep=g.user_session if user.id == g.user.id else None)
+    db.session.commit()
+    flash(f"{user.name} ({user.email}) has been signed out of {count} session{'s' if count != 1 else ''}.")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/admin/users/<id:user_id>/unlock", methods=["POST"])
+@role_required("admin")
+def unlock_user(user_id: int):
+    """Let a user whose account was locked by failed sign-ins try again at once."""
+    user = db.get_or_404(User, user_id)
+    if throttle.clear_account(db.session, throttle.account_key(user.email)):
+        sessions.record_event(db.session, user.id, "account unlocked", "by an admin", actor_id=g.user.id)
+    db.session.commit()
+    flash(f"The account of {user.name} ({user.email}) has been unlocked. They can sign in again now.")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 # --- consultations and questions ---------------------------------------------

@@ -10,8 +10,6 @@ document describing all of it is at ``/api/v1/openapi.json`` (see ``tracker.open
 """
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from flask import Blueprint, jsonify, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -22,7 +20,7 @@ from consultations.models import Consultation, Framework, FrameworkItem
 from . import openapi
 from .auth import public
 from .db import db
-from .feeds import absolute, recommendation_url
+from .feeds import recommendation_url
 from .paging import MAX_PAGE, whole_number
 from .published import (
     PUBLIC_CONSULTATION_STATUSES,
@@ -33,6 +31,7 @@ from .published import (
     public_decision_groups,
     public_recommendations,
 )
+from .site_url import external_url
 
 bp = Blueprint("api", __name__)
 
@@ -83,7 +82,7 @@ def page_of(data: list, total: int, page: int, per_page: int):
         args = request.args.to_dict()
         args["page"] = str(page + 1)
         args["per_page"] = str(per_page)
-        next_url = f"{request.base_url}?{urlencode(sorted(args.items()))}"
+        next_url = external_url(request.endpoint, **request.view_args, **dict(sorted(args.items())))
     return jsonify(data=data, page=page, per_page=per_page, total=total, next=next_url)
 
 
@@ -115,12 +114,12 @@ def consultation_json(consultation: Consultation) -> dict:
         "opens_on": iso(consultation.opens_on), "closes_on": iso(consultation.closes_on),
         "questions": [{"id": q.id, "number": q.number, "text": q.text, "topic": q.topic}
                       for q in consultation.questions],
-        "url": absolute(f"/consultations/{slug}"),
-        "api_url": absolute(f"/api/v1/consultations/{slug}"),
-        "recommendations_url": absolute(f"/api/v1/recommendations?consultation={slug}"),
-        "feed_url": absolute(f"/consultations/{slug}/feed.atom"),
-        "csv_url": absolute(f"/consultations/{slug}/outcomes.csv"),
-        "json_url": absolute(f"/consultations/{slug}/outcomes.json"),
+        "url": external_url("public.consultation", slug=slug),
+        "api_url": external_url("api.consultation", slug=slug),
+        "recommendations_url": external_url("api.recommendations", consultation=slug),
+        "feed_url": external_url("feeds.consultation_feed", slug=slug),
+        "csv_url": external_url("feeds.outcomes_csv", slug=slug),
+        "json_url": external_url("feeds.outcomes_json", slug=slug),
     }
 
 
@@ -138,19 +137,20 @@ def recommendation_json(rec: PublicRecommendation) -> dict:
     return {
         "id": rec.id, "key": rec.key, "text": rec.text, "made_by": rec.made_by,
         "also_made_by": list(rec.also_made_by), "organisation_type": rec.organisation_type,
-        "respondent_url": absolute(f"/respondents/{rec.respondent_id}") if rec.respondent_id else None,
+        "respondent_url": (external_url("public.respondent", respondent_id=rec.respondent_id)
+                           if rec.respondent_id else None),
         "consultation": {"id": rec.consultation_id, "slug": rec.consultation_slug, "title": rec.consultation_title,
-                         "api_url": absolute(f"/api/v1/consultations/{rec.consultation_slug}")},
+                         "api_url": external_url("api.consultation", slug=rec.consultation_slug)},
         "question": ({"number": rec.question_number, "text": rec.question_text}
                      if rec.question_number is not None else None),
         "standards": [{"id": s.id, "framework_key": s.framework_key, "framework_name": s.framework_name,
                        "code": s.code, "title": s.title} for s in rec.standards],
         "decision": {"id": decision.id, "outcome": decision.outcome, "rationale": decision.rationale,
                      "published_at": utc(decision.published_at),
-                     "api_url": absolute(f"/api/v1/decisions/{decision.id}")},
+                     "api_url": external_url("api.decision", decision_id=decision.id)},
         "actions": actions_json(decision),
         "url": recommendation_url(rec.id),
-        "api_url": absolute(f"/api/v1/recommendations/{rec.id}"),
+        "api_url": external_url("api.recommendation", rec_id=rec.id),
     }
 
 
@@ -159,16 +159,16 @@ def decision_json(decision: PublicDecision, recs: list[PublicRecommendation]) ->
         "id": decision.id, "outcome": decision.outcome, "rationale": decision.rationale,
         "published_at": utc(decision.published_at),
         "recommendations": [{"id": r.id, "key": r.key, "made_by": r.made_by,
-                             "api_url": absolute(f"/api/v1/recommendations/{r.id}"), "url": recommendation_url(r.id)}
+                             "api_url": external_url("api.recommendation", rec_id=r.id), "url": recommendation_url(r.id)}
                             for r in recs],
         "actions": actions_json(decision),
-        "api_url": absolute(f"/api/v1/decisions/{decision.id}"),
+        "api_url": external_url("api.decision", decision_id=decision.id),
     }
 
 
 def framework_json(framework: Framework) -> dict:
     return {"id": framework.id, "key": framework.key, "name": framework.name, "version": framework.version,
-            "kind": framework.kind, "api_url": absolute(f"/api/v1/frameworks/{framework.key}")}
+            "kind": framework.kind, "api_url": external_url("api.framework", key=framework.key)}
 
 
 # ---------------------------------------------------------------------------
@@ -206,12 +206,12 @@ def index():
     return jsonify(
         name="Consultation response tracker API", version="1",
         resources={
-            "consultations": absolute("/api/v1/consultations"),
-            "recommendations": absolute("/api/v1/recommendations"),
-            "decisions": absolute("/api/v1/decisions"),
-            "frameworks": absolute("/api/v1/frameworks"),
+            "consultations": external_url("api.consultations"),
+            "recommendations": external_url("api.recommendations"),
+            "decisions": external_url("api.decisions"),
+            "frameworks": external_url("api.frameworks"),
         },
-        openapi=absolute("/api/v1/openapi.json"),
+        openapi=external_url("api.openapi_document"),
     )
 
 
@@ -219,7 +219,7 @@ def index():
 @public
 def openapi_document():
     check_parameters()
-    return jsonify(openapi.document(absolute("/api/v1")))
+    return jsonify(openapi.document(external_url("api.index").rstrip("/")))
 
 
 @bp.route("/consultations")

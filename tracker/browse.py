@@ -32,6 +32,7 @@ from consultations.models import (
 from .auth import login_required
 from .paging import page_number, pagination
 from .db import db
+from .headers import download_name, download_type
 from .models import Decision
 from .search_views import similar_recommendations
 
@@ -342,16 +343,18 @@ def _placeholder_answers(condition) -> list[ResponseSection]:
 @bp.route("/responses/<id:response_id>/original")
 @login_required
 def response_original(response_id: int):
-    """The original file exactly as received, as an attachment (never rendered inline)."""
+    """The original file exactly as received, as an attachment that never renders as a page of this
+    site: a type a browser could run (HTML, SVG, ...) goes as application/octet-stream, and every
+    download gets a sandboxing Content-Security-Policy (``tracker.headers``)."""
     item = _live_response(response_id)
     if item.document_id is None:
         abort(404)
     document = db.get_or_404(Document, item.document_id)
     reply = send_file(
         io.BytesIO(document.content or b""),
-        mimetype=document.media_type or "application/octet-stream",
+        mimetype=download_type(document.media_type),
         as_attachment=True,
-        download_name=document.filename or f"response-{item.id}",
+        download_name=download_name(document.filename, f"response-{item.id}"),
         etag=document.sha256,
         max_age=0,
     )

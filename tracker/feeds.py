@@ -26,6 +26,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, request
 from sqlalchemy import select
@@ -43,6 +44,7 @@ from .published import (
     public_recommendations,
     public_updates,
 )
+from .site_url import external_url
 
 bp = Blueprint("feeds", __name__)
 
@@ -85,13 +87,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # ---------------------------------------------------------------------------
 
 
-def absolute(path: str) -> str:
-    """An absolute URL on this site for a plain path (public pages of other blueprints too)."""
-    return request.url_root.rstrip("/") + path
-
-
 def recommendation_url(rec_id: int) -> str:
-    return absolute(f"/recommendations/{rec_id}")
+    return external_url("public.recommendation", rec_id=rec_id)
 
 
 def public_consultation_or_404(slug: str) -> Consultation:
@@ -142,8 +139,8 @@ def atom_time(moment: dt.datetime | dt.date) -> str:
 
 
 def tag(specific: str) -> str:
-    """A stable tag: URI (RFC 4151) on this site's host name, without any port."""
-    return f"tag:{request.host.split(':')[0]},{TAG_YEAR}:{specific}"
+    """A stable tag: URI (RFC 4151) on this site's configured host name, without any port."""
+    return f"tag:{urlsplit(external_url('public.home')).hostname},{TAG_YEAR}:{specific}"
 
 
 def feed_entries(recs: list[PublicRecommendation], updates: list[PublicUpdateEntry],
@@ -209,7 +206,7 @@ def atom_feed(*, feed_id: str, title: str, alternate: str, entries: list[Entry],
     add(feed, "id", feed_id)
     add(feed, "title", title)
     add(feed, "updated", atom_time(max((e.updated for e in entries), default=empty_updated)))
-    add(feed, "link", rel="self", type="application/atom+xml", href=request.base_url)
+    add(feed, "link", rel="self", type="application/atom+xml", href=external_url(request.endpoint, **request.view_args))
     add(feed, "link", rel="alternate", type="text/html", href=alternate)
     add(add(feed, "author"), "name", author)
     for item in entries:
@@ -233,7 +230,7 @@ def atom_feed(*, feed_id: str, title: str, alternate: str, entries: list[Entry],
 def decisions_feed():
     return atom_feed(
         feed_id=tag("feed/decisions"), title="Published decisions and progress on recommendations",
-        alternate=absolute("/consultations/"), entries=newest_entries(),
+        alternate=external_url("public.consultations"), entries=newest_entries(),
         empty_updated=dt.datetime(2019, 1, 1), author="Published decisions",
     )
 
@@ -244,7 +241,8 @@ def consultation_feed(slug: str):
     consultation = public_consultation_or_404(slug)
     return atom_feed(
         feed_id=tag(f"feed/consultation/{consultation.id}"), title=f"{consultation.title}: decisions and progress",
-        alternate=absolute(f"/consultations/{consultation.slug}"), entries=newest_entries(consultation_id=consultation.id),
+        alternate=external_url("public.consultation", slug=consultation.slug),
+        entries=newest_entries(consultation_id=consultation.id),
         empty_updated=consultation.created_at, author=consultation.body,
     )
 
@@ -258,7 +256,8 @@ def standard_feed(framework_key: str, code: str):
     return atom_feed(
         feed_id=tag(f"feed/standard/{framework_key}/{code}"),
         title=f"Standard {item.label}: decisions and progress",
-        alternate=absolute(f"/standards/{framework_key}/{code}"), entries=newest_entries(item_id=item.id),
+        alternate=external_url("public.standard", framework_key=framework_key, code=code),
+        entries=newest_entries(item_id=item.id),
         empty_updated=item.framework.updated_at, author=item.framework.name,
     )
 
@@ -344,7 +343,7 @@ def outcomes_json(slug: str):
     document = {
         "consultation": {
             "slug": consultation.slug, "title": consultation.title, "body": consultation.body,
-            "url": absolute(f"/consultations/{consultation.slug}"),
+            "url": external_url("public.consultation", slug=consultation.slug),
         },
         "recommendations": rows,
     }

@@ -35,6 +35,45 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class UserSession(Base):
+    """One signed-in browser. The cookie holds a random token and this row its SHA-256, so the
+    server decides whether a cookie still signs anyone in: signing out, a password reset,
+    deactivation, an admin and the idle and absolute timeouts end the row, not just a cookie."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+    address: Mapped[str] = mapped_column(String(50), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+
+    user: Mapped[User] = relationship()
+
+
+class FailedSignIn(Base):
+    """A sign-in refused for a wrong email or password: recent ones throttle further attempts for
+    that account (the email as typed, known or not) and that client address (an IPv6 address as its
+    /64). Kept in the database so every web process sees them; ``cleared_at`` marks ones that no
+    longer count (a successful sign-in or an admin unlocking the account)."""
+
+    __tablename__ = "failed_sign_in"
+    __table_args__ = (
+        Index("ix_failed_sign_in_account_at", "account", "at"),
+        Index("ix_failed_sign_in_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    account: Mapped[str] = mapped_column(String(254))
+    address: Mapped[str] = mapped_column(String(50))
+    cleared_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
 class Decision(Base):
     """The inspectorate's decision on a recommendation (and its duplicates)."""
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from . import sessions
 from .auth import MIN_PASSWORD_LENGTH, UserError, create_user, hash_password
-from .models import ROLES, User
+from .models import ROLES, User, UserSession
 
 # What each role can change, in plain words; everyone can read every staff page.
 ROLE_DESCRIPTIONS = {
@@ -64,7 +65,8 @@ def add_user(session: Session, *, email: str, name: str, role: str, password: st
 
 
 def update_user(session: Session, user: User, *, name: str, role: str, active: bool, acting_user: User) -> User:
-    """Change a user's name, role and status; the acting admin cannot lock themselves out."""
+    """Change a user's name, role and status; the acting admin cannot lock themselves out, and
+    deactivating a user ends their sessions at once."""
     name = (name or "").strip()
     if not name:
         raise UserFieldError("name", "Enter the person's name")
@@ -74,6 +76,8 @@ def update_user(session: Session, user: User, *, name: str, role: str, active: b
             raise UserFieldError("active", "You cannot deactivate your own account. Ask another admin to do it")
         if role != "admin" and user.role == "admin":
             raise UserFieldError("role", "You cannot remove your own admin role. Ask another admin to do it")
+    if user.active and not active:
+        sessions.end_sessions(session, user, sessions.DEACTIVATED, actor=acting_user)
     user.name = name
     user.role = role
     user.active = active
@@ -81,10 +85,13 @@ def update_user(session: Session, user: User, *, name: str, role: str, active: b
     return user
 
 
-def set_password(session: Session, user: User, password: str) -> None:
-    """Replace a user's password with a hash of ``password`` (the audit log never records it)."""
+def set_password(session: Session, user: User, password: str, *, keep: UserSession | None = None,
+                 actor: User | None = None) -> None:
+    """Replace a user's password with a hash of ``password`` (the audit log never records it), and
+    end every session of theirs but ``keep``: whoever had the old password is signed out."""
     check_password(password)
     user.password_hash = hash_password(password)
+    sessions.end_sessions(session, user, sessions.PASSWORD_RESET, keep=keep, actor=actor)
     session.flush()
 
 
