@@ -12,8 +12,8 @@ absolute ones) from configuration:
 * Flask's ``SERVER_NAME`` with ``PREFERRED_URL_SCHEME`` (and ``APPLICATION_ROOT``).
 
 Without either, development (``DEVELOPMENT``) and tests (``TESTING``) use the request's host.
-A production app without it fails closed: it logs an error when it starts and answers every
-request with 503 saying what to set; commands (migrations, users, imports) still work. Links to
+A production app without it fails closed: it answers every request with 503 saying what to set
+(and logs that once); commands (migrations, users, imports) still work. Links to
 a forged host are worse than a site that says it is not set up yet.
 
 ``TRUSTED_PROXIES`` (``TRACKER_TRUSTED_PROXIES``, default 0): how many reverse proxies in
@@ -93,8 +93,11 @@ def init_app(app: Flask) -> None:
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     if app.extensions["public_url"] is None and not (app.config["DEVELOPMENT"] or app.config.get("TESTING")):
-        app.logger.error(NOT_CONFIGURED)
+        logged = []
 
         @app.before_request
         def refuse_without_public_url():
+            if not logged:  # once per process, in the server's log; commands never get here
+                app.logger.error(NOT_CONFIGURED)
+                logged.append(True)
             return Response(NOT_CONFIGURED, 503, mimetype="text/plain")
