@@ -320,8 +320,8 @@ IMPORT_STATUSES = ("running", "finished", "failed")
 class ImportRun(Base):
     """One run of a bulk import command: what file, when, and what became of its rows.
 
-    A run left "running" was interrupted; running the same command again finishes the job,
-    skipping the rows already stored. Objects created by a run carry its id, so their audit
+    A run left "running" whose process is gone was interrupted (the next run marks it so);
+    running the same command again finishes the job, skipping the rows already stored. Objects created by a run carry its id, so their audit
     "created" events say they came from this import.
     """
 
@@ -339,6 +339,11 @@ class ImportRun(Base):
     skipped: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     failures: Mapped[list[Any]] = mapped_column(default=list)  # [[row number, reason], ...]
+    # The process doing the run, so a later run can tell a killed one from one still going.
+    pid: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(255))
+    process_started: Mapped[str | None] = mapped_column(String(30))  # Linux: ticks after boot
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # renewed at every batch
 
 
 GROUP_STATUSES = ("proposed", "confirmed", "rejected")

@@ -694,7 +694,7 @@ def test_a_killed_import_leaves_a_consistent_database_and_a_rerun_finishes_it(ap
     assert session.scalar(select(func.count()).select_from(Decision)) == recs
     killed = session.scalar(select(ImportRun))
     assert killed.status == "running", "a killed run cannot say it stopped"
-    assert killed.options["_process"]["pid"] == process.pid
+    assert killed.pid == process.pid
     killed_id = killed.id
 
     result = recommendations(runner, path, "--batch-size", "500")
@@ -715,7 +715,7 @@ def test_a_killed_import_leaves_a_consistent_database_and_a_rerun_finishes_it(ap
 def earlier_run(session, path, **process) -> int:
     """An unfinished run of ``path`` as another process (perhaps on another host) left it."""
     run = ImportRun(kind="recommendations", source=path.name, sha256=open_table(path).sha256, status="running",
-                    options={"_process": process}, started_at=dt.datetime(2024, 1, 1))
+                    options={}, started_at=dt.datetime(2024, 1, 1), **process)
     session.add(run)
     session.commit()
     return run.id
@@ -729,7 +729,7 @@ def earlier_run(session, path, **process) -> int:
 def test_a_run_on_another_host_is_judged_by_its_heartbeat(app, runner, session, tmp_path, minutes_ago, said, status):
     path = write_csv(tmp_path / "inquiry.csv", REC_HEADERS, REC_ROWS, ",")
     beat = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(minutes=minutes_ago)
-    run_id = earlier_run(session, path, pid=4242, host="worker-2.example", heartbeat=beat.isoformat())
+    run_id = earlier_run(session, path, pid=4242, host="worker-2.example", heartbeat_at=beat)
     result = recommendations(runner, path)
     assert result.exit_code == 0, result.output
     assert said.format(id=run_id) in result.output
@@ -740,17 +740,20 @@ def test_a_run_on_another_host_is_judged_by_its_heartbeat(app, runner, session, 
 def test_process_alive_on_this_host_asks_the_process_table(app):
     import datetime as dt_
 
-    from tracker.imports import process_alive, this_process
+    from tracker.imports import process_alive, record_process
 
     now, timeout = dt_.datetime(2030, 1, 1), dt_.timedelta(minutes=10)
-    me = this_process()
+    me = record_process(ImportRun())
     assert process_alive(me, now, timeout), "this process, whatever its heartbeat says"
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
-    gone = {**me, "pid": child.pid, "started": None}
+    gone = record_process(ImportRun())
+    gone.pid, gone.process_started = child.pid, None
     assert not process_alive(gone, now, timeout)
-    if me["started"]:
-        assert not process_alive({**me, "started": str(int(me["started"]) + 1)}, now, timeout), (
+    if me.process_started:
+        reused = record_process(ImportRun())
+        reused.process_started = str(int(me.process_started) + 1)
+        assert not process_alive(reused, now, timeout), (
             "a pid now used by another process is not the run's process")
 
 

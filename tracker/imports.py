@@ -88,8 +88,8 @@ def start_run(session: Session, kind: str, table: Table, options: dict) -> tuple
     """A new import run, recording this process; and the earlier runs of the same file that
     did not finish since it was last imported in full (see ``settle_earlier_runs``)."""
     earlier = settle_earlier_runs(session, kind, table.sha256)
-    run = ImportRun(kind=kind, source=table.name, sha256=table.sha256,
-                    options={**options, PROCESS_KEY: this_process()}, status="running")
+    run = record_process(ImportRun(kind=kind, source=table.name, sha256=table.sha256, options=options,
+                                   status="running"))
     session.add(run)
     session.flush()
     return run, earlier
@@ -103,10 +103,7 @@ def start_run(session: Session, kind: str, table: Table, options: dict) -> tuple
 # that process is still there: on the same host the process table answers (os.kill(pid, 0),
 # and /proc tells a reused pid from the original); from another host only the heartbeat can,
 # so a run is taken as gone once its heartbeat is older than IMPORT_HEARTBEAT_TIMEOUT_MINUTES.
-# Until import_run has columns of its own for them (pid, host, heartbeat_at), these are kept
-# in the run's ``options`` under PROCESS_KEY.
 
-PROCESS_KEY = "_process"
 HEARTBEAT_TIMEOUT_MINUTES = 10
 
 
@@ -129,9 +126,11 @@ class EarlierRun:
         return f"import run #{self.id} was {self.status}"
 
 
-def this_process() -> dict:
-    return {"pid": os.getpid(), "host": socket.gethostname(), "started": _process_start(os.getpid()),
-            "heartbeat": utcnow().isoformat()}
+def record_process(run: ImportRun) -> ImportRun:
+    """Put this process on the run's record, with a first heartbeat."""
+    run.pid, run.host = os.getpid(), socket.gethostname()
+    run.process_started, run.heartbeat_at = _process_start(os.getpid()), utcnow()
+    return run
 
 
 def _process_start(pid: int) -> str | None:
@@ -149,10 +148,12 @@ def _proc_stat(pid: int) -> list[str] | None:
     return stat.rsplit(")", 1)[1].split()  # after the command name: field 3 (state) onwards
 
 
-def process_alive(process: dict, now: dt.datetime, timeout: dt.timedelta) -> bool:
-    """Whether the process that recorded ``process`` (see ``this_process``) may still be running."""
-    if process.get("host") == socket.gethostname():
-        pid = process.get("pid")
+def process_alive(run: ImportRun, now: dt.datetime, timeout: dt.timedelta) -> bool:
+    """Whether the process doing ``run`` (see ``record_process``) may still be running."""
+    if run.pid is None:  # recorded before runs had a process: only its age can tell
+        return now - run.started_at < timeout
+    if run.host == socket.gethostname():
+        pid = run.pid
         try:
             os.kill(int(pid), 0)
         except ProcessLookupError:
@@ -162,14 +163,10 @@ def process_alive(process: dict, now: dt.datetime, timeout: dt.timedelta) -> boo
         except (OverflowError, TypeError, ValueError):
             return False
         fields = _proc_stat(pid)
-        if fields and (fields[0] == "Z" or (process.get("started") and fields[19] != process["started"])):
+        if fields and (fields[0] == "Z" or (run.process_started and fields[19] != run.process_started)):
             return False  # a zombie (killed, not yet reaped), or the pid now belongs to another process
         return True
-    try:
-        heartbeat = dt.datetime.fromisoformat(process["heartbeat"])
-    except (KeyError, TypeError, ValueError):
-        return False
-    return now - heartbeat < timeout
+    return run.heartbeat_at is not None and now - run.heartbeat_at < timeout
 
 
 def heartbeat_timeout() -> dt.timedelta:
@@ -189,11 +186,9 @@ def settle_earlier_runs(session: Session, kind: str, sha256: str) -> list[Earlie
     now, timeout = utcnow(), heartbeat_timeout()
     earlier = []
     for run in unfinished:
-        process = (run.options or {}).get(PROCESS_KEY) or {}
-        found = EarlierRun(run.id, run.status, process.get("pid"), process.get("host"))
+        found = EarlierRun(run.id, run.status, run.pid, run.host)
         if run.status == "running":
-            alive = process_alive(process, now, timeout) if process else now - run.started_at < timeout
-            if not alive:
+            if not process_alive(run, now, timeout):
                 run.status = found.status = "interrupted"
                 run.finished_at = now
                 found.marked_now = True
@@ -359,9 +354,7 @@ def _record(run: ImportRun, report: ImportReport) -> None:
     """The run's counts and heartbeat, committed with each batch."""
     run.imported, run.skipped, run.failed = report.imported, report.skipped, report.failed
     run.failures = [list(f) for f in report.failures]
-    process = (run.options or {}).get(PROCESS_KEY)
-    if process:
-        run.options = {**run.options, PROCESS_KEY: {**process, "heartbeat": utcnow().isoformat()}}
+    run.heartbeat_at = utcnow()
 
 
 def _mark_failed(session: Session, run: ImportRun, report: ImportReport) -> None:
