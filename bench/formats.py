@@ -13,19 +13,15 @@ from __future__ import annotations
 import io
 import statistics
 import tempfile
-import textwrap
 import time
 import tracemalloc
 import zipfile
-from email.message import EmailMessage
-from html import escape
 from pathlib import Path
-
-import docx
 
 from consultations.cleaning import clean_text
 from consultations.extract import extract_recommendations
-from consultations.readers import DOCX_TYPE, ReadError, read_document
+from consultations.readers import ReadError, read_document
+from tests.documents import as_docx, as_eml, as_html, as_pdf
 
 from .extraction import CLINKS, DEMO, percentile
 
@@ -36,59 +32,6 @@ UPLOAD_FILES = 20
 
 def blocks(text: str) -> list[str]:
     return [block for block in clean_text(text).split("\n\n") if block.strip()]
-
-
-def as_docx(paragraphs: list[str]) -> bytes:
-    document = docx.Document()
-    for paragraph in paragraphs:
-        document.add_paragraph(paragraph)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
-
-
-def as_pdf(paragraphs: list[str], lines_per_page: int = 50) -> bytes:
-    """A plain PDF, Helvetica in WinAnsi encoding, 90 characters a line (hand-written as in the tests)."""
-    lines = [line for paragraph in paragraphs for line in [*textwrap.wrap(paragraph, 90), ""]]
-    pages = [lines[i:i + lines_per_page] for i in range(0, len(lines), lines_per_page)]
-    objects: list[bytes | None] = [b"<< /Type /Catalog /Pages 2 0 R >>", None,
-                                   b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"]
-    kids = []
-    for page in pages:
-        ops = ["BT", "/F1 10 Tf", "14 TL", "60 760 Td"]
-        for line in page:
-            ops.append("(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") Tj T*")
-        stream = "\n".join([*ops, "ET"]).encode("cp1252", "replace")  # WinAnsi: curly quotes and dashes too
-        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-                       b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % len(objects))
-        kids.append(len(objects))
-    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
-
-
-def as_html(paragraphs: list[str]) -> bytes:
-    body = "\n".join(f"<p>{escape(paragraph)}</p>" for paragraph in paragraphs)
-    return f"<!DOCTYPE html><html><head><title>Response</title></head><body>{body}</body></html>".encode()
-
-
-def as_eml(attachment: bytes, note: str = "") -> bytes:
-    message = EmailMessage()
-    message["From"], message["To"] = "Jo Bloggs <jo@example.org>", "consultation@inspectorate.example"
-    message["Subject"], message["Date"] = "Clinks response", "Fri, 12 Apr 2019 10:30:00 +0100"
-    message.set_content(f"Please find our response attached.{note}")
-    message.add_attachment(attachment, maintype="application", subtype=DOCX_TYPE.split("/")[1],
-                           filename="clinks-response.docx")
-    return message.as_bytes()
 
 
 def timed(name: str, data: bytes) -> tuple[list[float], int]:

@@ -8,6 +8,7 @@ line; hard-wrapped lines are joined and emphasis markers are dropped.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 
@@ -31,7 +32,7 @@ _IMAGE = re.compile(
     re.I,
 )
 _BULLET_ONLY = re.compile(r"^[-•●▪◦‣∙·*–]$")
-_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")  # what _strip_emphasis removes, in one pass
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff\u00ad"), None)
 
 RUNNING_TITLE_MAX = 150
@@ -45,8 +46,32 @@ def clean_text(raw: str) -> str:
     lines = [line.rstrip() for line in text.split("\n")]
     keep = _furniture_mask(lines)
     blocks = _reflow([line if keep[i] else "" for i, line in enumerate(lines)])
-    blocks = [_EMPHASIS.sub(r"\2", block) for block in blocks]
+    blocks = [_strip_emphasis(block) for block in blocks]
     return "\n\n".join(blocks) + "\n" if blocks else ""
+
+
+def _strip_emphasis(block: str) -> str:
+    """``_EMPHASIS.sub(r"\\2", block)`` for a block (one line): **bold** and __bold__ lose their
+    markers. The regex looks for a closing marker to the end of the line from every opening one,
+    so a line of many unclosed ``**`` takes quadratic time; here each opening marker finds the
+    first closing one after it by bisection."""
+    if "**" not in block and "__" not in block:
+        return block
+    markers = [m.start() for m in re.finditer(r"(?=\*\*|__)", block)]  # overlapping: '***' holds two
+    closers = {marker: [j for j in markers if block.startswith(marker, j) and j and not block[j - 1].isspace()]
+               for marker in ("**", "__")}
+    out, done = [], 0
+    for i in markers:
+        if i < done or i + 2 >= len(block) or block[i + 2].isspace():
+            continue
+        candidates = closers[block[i : i + 2]]
+        k = bisect.bisect_left(candidates, i + 3)  # at least one character inside
+        if k < len(candidates):
+            j = candidates[k]
+            out += [block[done:i], block[i + 2 : j]]
+            done = j + 2
+    out.append(block[done:])
+    return "".join(out)
 
 
 def is_page_furniture(line: str) -> bool:

@@ -25,7 +25,9 @@ does not.
 """
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from .cleaning import LIST_MARKER
@@ -94,8 +96,7 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
-        word = re.search(r"([\w.]+)[.!?]['\"’”)]*$", text[start : match.end()])
-        if word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
+        if _word_before(text, start, match.start()).lower().rstrip(".") in _ABBREVIATIONS:
             continue
         spans.append((offset + start, offset + match.end()))
         start = match.end()
@@ -106,15 +107,28 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
     return spans
 
 
+def _word_before(text: str, start: int, end: int) -> str:
+    """The letters, digits and dots that end just before ``end`` (not before ``start``): the
+    word a full stop may abbreviate. It looks back no further than the word, so a paragraph full
+    of abbreviations ("e.g.", "No.") is read in one pass."""
+    begin = end
+    while begin > start and (text[begin - 1].isalnum() or text[begin - 1] in "._"):  # the regex \w, and '.'
+        begin -= 1
+    return text[begin:end]
+
+
 # --- what counts as a recommendation ------------------------------------------------
 
 _VERBS = (
     r"recommends?|urges?|calls?\s+(?:on|upon|for)|proposes?|suggests?|requests?|encourages?"
     r"|advises?|asks?\s+(?:that|for)|invites?|(?:would|want|wants)\s+(?:like\s+)?to\s+see"
 )
+# Words between the subject and the verb, any number of them. No alternative may be a sequence of
+# others ("would also" is "would" then "also"): each such choice doubles the ways the regex
+# tries a long run of them, and "we would also would also ..." then takes minutes.
 _ADVERBS = (
     r"(?:\s+(?:also|would|therefore|further|again|strongly|firmly|respectfully|urgently|"
-    r"continue\s+to|wish\s+to|want\s+to|would\s+also|would\s+strongly))*"
+    r"continue\s+to|wish\s+to|want\s+to))*"
 )
 _IMPERSONAL = re.compile(
     r"\bit\s+is\s+(?:\w+ly\s+)?recommended\s+that\b|\bour\s+(?:\w+\s+)?recommendation\s+(?:is|would\s+be)\b",
@@ -358,6 +372,10 @@ _STOPWORDS = set(
 MERGE_CONTAINMENT = 0.8
 MERGE_JACCARD = 0.5
 MERGE_MIN_WORDS = 4
+# Work allowed for finding repeats: index entries looked at and comparisons made, per passage on
+# average (generated responses of 1 MB and 4 MB use about 30 and 110), plus a floor for short texts.
+MERGE_WORK = 200
+MERGE_WORK_FLOOR = 20_000
 
 
 def content_words(text: str) -> set[str]:
@@ -374,26 +392,95 @@ def _stem(word: str) -> str:
 
 def same_point(a: str, b: str) -> bool:
     """True when two passages make the same recommendation in (nearly) the same words."""
-    words_a, words_b = content_words(a), content_words(b)
+    return _same_words(content_words(a), content_words(b))
+
+
+def _same_words(words_a: set[str], words_b: set[str]) -> bool:
     smaller = min(len(words_a), len(words_b))
     if smaller < MERGE_MIN_WORDS:
         return False
     shared = len(words_a & words_b)
-    return shared / smaller >= MERGE_CONTAINMENT and shared / len(words_a | words_b) >= MERGE_JACCARD
+    union = len(words_a) + len(words_b) - shared
+    return shared / smaller >= MERGE_CONTAINMENT and shared / union >= MERGE_JACCARD
 
 
 def _merge_repeats(text: str, candidates: list[_Candidate]) -> list[_Candidate]:
+    """Each candidate joins the first earlier kept one that makes the same point, else is kept.
+
+    Comparing every pair is quadratic (a 256 KB response with 600 recommendations made 190,000
+    comparisons), so a candidate is only compared with kept passages that share one of the
+    rarest words of both (prefix filtering), which finds every pair ``_same_words`` accepts:
+
+    - two passages of s <= l words making the same point share at least MERGE_CONTAINMENT * s
+      words, and at least MERGE_JACCARD * l (a Jaccard similarity J means sharing
+      J * (s + l) / (1 + J) words, which needs s >= J * l);
+    - with the words of every passage in one order (rarest in the document first), two sets
+      sharing at least k words have their first shared word among the first n - k + 1 of each.
+
+    So each kept passage is indexed by its few rarest words, for when it is the smaller of a pair,
+    and by more of them, for when it is the larger (``_prefix``). The passages found are tried in
+    the order kept, so the result is the same as trying every kept passage in turn.
+
+    A text can still be written so that every passage shares its rarest words with most others
+    (thousands of different recommendations in the same hundred words), and comparing them would
+    be quadratic again. So the work is held to ``MERGE_WORK`` per passage; once that is spent,
+    only word-for-word repeats (the same words) are merged. Real and generated responses use a
+    fraction of it.
+    """
+    words = [content_words(text[slice(*candidate.spans[0])]) for candidate in candidates]
+    frequency = Counter(word for found in words for word in found)
     kept: list[_Candidate] = []
-    for candidate in candidates:
-        passage = text[slice(*candidate.spans[0])]
-        twin = next((k for k in kept if same_point(text[slice(*k.spans[0])], passage)), None)
+    kept_words: list[set[str]] = []
+    kept_size: list[int] = []
+    kept_spans: list[set[tuple[int, int]]] = []
+    as_smaller: dict[str, list[int]] = defaultdict(list)  # rare word -> kept passages, by index
+    as_larger: dict[str, list[int]] = defaultdict(list)
+    same_words: dict[frozenset[str], int] = {}  # the first kept passage with these words
+    work = MERGE_WORK * len(candidates) + MERGE_WORK_FLOOR
+    for candidate, found in zip(candidates, words):
+        size = len(found)
+        rarest = []  # fewer than MERGE_MIN_WORDS words are never the same point as anything
+        if size >= MERGE_MIN_WORDS:
+            rarest = sorted(found, key=lambda word: (frequency[word], word))
+        few, more = rarest[: _prefix(size, MERGE_CONTAINMENT)], rarest[: _prefix(size, MERGE_JACCARD)]
+        entries = sum(len(as_larger.get(word, ())) for word in few) + sum(len(as_smaller.get(word, ())) for word in more)
+        if entries <= work:
+            # Sizes too far apart cannot reach MERGE_JACCARD: the smaller has J * the larger's words
+            # or more (a word of slack against rounding).
+            sharing = {k for word in few for k in as_larger.get(word, ())
+                       if size <= kept_size[k] <= size / MERGE_JACCARD + 1}
+            sharing.update(k for word in more for k in as_smaller.get(word, ())
+                           if size * MERGE_JACCARD - 1 <= kept_size[k] <= size)
+            work -= entries + len(sharing)
+            twin = next((k for k in sorted(sharing) if _same_words(kept_words[k], found)), None)
+        else:
+            twin = same_words.get(frozenset(found)) if rarest else None
         if twin is None:
+            for word in few:
+                as_smaller[word].append(len(kept))
+            for word in more:
+                as_larger[word].append(len(kept))
             kept.append(candidate)
+            kept_words.append(found)
+            kept_size.append(size)
+            kept_spans.append(set(candidate.spans))
+            same_words.setdefault(frozenset(found), len(kept) - 1)
             continue
-        twin.spans.extend(span for span in candidate.spans if span not in twin.spans)
-        twin.children.extend(candidate.children)
-        twin.heading = twin.heading or candidate.heading
+        first, spans = kept[twin], kept_spans[twin]
+        for span in candidate.spans:
+            if span not in spans:
+                spans.add(span)
+                first.spans.append(span)
+        first.children.extend(candidate.children)
+        first.heading = first.heading or candidate.heading
     return kept
+
+
+def _prefix(size: int, share: float) -> int:
+    """How many of a passage's ``size`` rarest words hold the first word it shares with any
+    passage it has at least ``share * size`` words in common with (see ``_merge_repeats``)."""
+    shared = max(math.ceil(share * size) - 1, 1)  # one less than the bound, against rounding
+    return size - shared + 1
 
 
 # --- numbering and references -------------------------------------------------------

@@ -15,6 +15,7 @@ three") only qualifies it, so the broader item is dropped in favour of the narro
 """
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -35,11 +36,14 @@ _STRUCTURAL = re.compile(
     re.IGNORECASE,
 )
 _BARE_CODE = re.compile(r"(?<![\w.£$€/-])(?P<code>\d{1,2}(?:\.\d{1,2}){1,3})(?![\w%]|\.\d)")
-_NOT_A_CODE_AFTER = re.compile(r"^\s*(?:%|per\s*cent|million|billion|bn\b|m\b|times|hours|years|km|miles)", re.I)
+# Both are tried at a code's position (match at its end; search ending at its start) rather than on
+# the text sliced there: slicing the rest of the text for every code is quadratic in long texts.
+_NOT_A_CODE_AFTER = re.compile(r"\s*(?:%|per\s*cent|million|billion|bn\b|m\b|times|hours|years|km|miles)", re.I)
 _NOT_A_CODE_BEFORE = re.compile(
     r"(?:version|v|act|section|paragraph|para|page|p|pp|chapter|figure|fig|table|annex|appendix|clause|rule)\.?\s*$",
     re.I,
 )
+_LONGEST_NOT_A_CODE_WORD = len("paragraph.")
 QUALIFIER_DISTANCE = 30
 # Keywords whose number *is* the item's code ("standard 1.3" is item 1.3). Others, such as
 # "objective 2", name items only through the framework's aliases.
@@ -93,15 +97,26 @@ def find_mentions(text: str) -> list[Mention]:
             end = numbers_start + number_match.end()
             mentions.append(Mention(f"{keyword} {raw}", start, end, keyword, number))
         taken.append(match.span())
+    taken_starts = [start for start, _ in taken]  # in order and not overlapping, as finditer gives them
     for match in _BARE_CODE.finditer(text):
-        if any(start <= match.start() < end for start, end in taken):
+        before = bisect.bisect_right(taken_starts, match.start()) - 1
+        if before >= 0 and match.start() < taken[before][1]:
             continue
-        if _NOT_A_CODE_AFTER.match(text[match.end() :]) or _NOT_A_CODE_BEFORE.search(text[: match.start()]):
+        if _NOT_A_CODE_AFTER.match(text, match.end()) or _not_a_code_before(text, match.start()):
             continue
         code = match.group("code")
         mentions.append(Mention(code, match.start(), match.end(), None, code))
     mentions.sort(key=lambda mention: mention.start)
     return mentions
+
+
+def _not_a_code_before(text: str, end: int) -> bool:
+    """``_NOT_A_CODE_BEFORE.search(text[:end])``, looking back only past the spaces before ``end``
+    and the longest word it names (with its full stop)."""
+    start = end
+    while start > 0 and text[start - 1].isspace():
+        start -= 1
+    return _NOT_A_CODE_BEFORE.search(text, max(0, start - _LONGEST_NOT_A_CODE_WORD), end) is not None
 
 
 def _singular(keyword: str) -> str:
@@ -124,18 +139,24 @@ class ReferenceResolver:
                 self.by_alias.setdefault(_alias_key(alias), []).append(item)
 
     def resolve(self, text: str) -> Resolution:
+        """Linear in the number of mentions, however many a long text holds (each list membership
+        below is tested once per distinct item or text, not once per mention)."""
         resolution = Resolution()
         found: list[tuple[Mention, object]] = []
+        unresolved: set[str] = set()
         for mention in find_mentions(text):
             items = self._lookup(mention)
             if items:
                 found.extend((mention, item) for item in items)
-            elif mention.keyword is not None and mention.text not in resolution.unresolved:
+            elif mention.keyword is not None and mention.text not in unresolved:
+                unresolved.add(mention.text)
                 resolution.unresolved.append(mention.text)
-        for mention, item in found:
-            if self._only_qualifies(mention, item, found):
+        present: set[int] = set()  # ids of the items known to be (equal to one) in resolution.items
+        for index, (mention, item) in enumerate(found):
+            if id(item) in present or self._only_qualifies(index, found):
                 continue
-            if item not in resolution.items:
+            present.add(id(item))
+            if item not in resolution.items:  # items may compare equal without being the same object
                 resolution.items.append(item)
                 resolution.evidence[id(item)] = mention.text
         return resolution
@@ -151,16 +172,24 @@ class ReferenceResolver:
         return []
 
     @staticmethod
-    def _only_qualifies(mention: Mention, item, found) -> bool:
-        """True when a narrower item is mentioned right beside this broader one."""
-        for other_mention, other in found:
-            if other is item or other_mention is mention:
-                continue
-            if not _is_ancestor(item.code, other.code):
-                continue
-            gap = max(other_mention.start - mention.end, mention.start - other_mention.end)
-            if gap <= QUALIFIER_DISTANCE:
-                return True
+    def _only_qualifies(index: int, found: list) -> bool:
+        """True when a narrower item is mentioned right beside this broader one (``found[index]``).
+
+        Mentions never overlap and are in order, so only the neighbours within
+        ``QUALIFIER_DISTANCE`` characters on either side are looked at."""
+        mention, item = found[index]
+        for step in (-1, 1):
+            j = index + step
+            while 0 <= j < len(found):
+                other_mention, other = found[j]
+                j += step
+                if other_mention is mention:
+                    continue
+                gap = max(other_mention.start - mention.end, mention.start - other_mention.end)
+                if gap > QUALIFIER_DISTANCE:
+                    break
+                if other is not item and _is_ancestor(item.code, other.code):
+                    return True
         return False
 
 

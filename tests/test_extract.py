@@ -1,17 +1,21 @@
 """Extraction on the real Clinks response and on responses written in other styles."""
 from __future__ import annotations
 
+import random
 import re
+import time
 from pathlib import Path
 
 import pytest
 
+from consultations import extract
 from consultations.cleaning import clean_text
 from consultations.extract import extract_recommendations, same_point, split_sentences
 from consultations.frameworks import load_framework_file
 from consultations.references import ReferenceResolver
 
 from conftest import CLINKS_RESPONSE, PROBATION_FRAMEWORK, SUER_FRAMEWORK
+from documents import RESPONDENT, generated_response
 
 FIXTURES = Path(__file__).parent / "fixtures" / "responses"
 
@@ -230,3 +234,81 @@ def test_json_shape(clinks):
     assert set(data) == {"key", "text", "parent", "spans", "references", "unresolved_references"}
     assert all(isinstance(span, list) and len(span) == 2 for span in data["spans"])
     assert re.fullmatch(r"R\d+", data["key"])
+
+
+# --- long responses: near-linear time, the same results ------------------------------------------
+
+
+def merge_every_pair(text, candidates):
+    """The definition of merging repeats: each candidate joins the first kept one that makes the
+    same point. Comparing every pair, as extraction did before it indexed rare words."""
+    kept = []
+    for candidate in candidates:
+        passage = text[slice(*candidate.spans[0])]
+        twin = next((k for k in kept if same_point(text[slice(*k.spans[0])], passage)), None)
+        if twin is None:
+            kept.append(candidate)
+            continue
+        twin.spans.extend(span for span in candidate.spans if span not in twin.spans)
+        twin.children.extend(candidate.children)
+        twin.heading = twin.heading or candidate.heading
+    return kept
+
+
+def few_words_text(seed: int, recommendations: int = 150, vocabulary: int = 40) -> str:
+    """Recommendations written with a few dozen words: most pairs share words, many nearly repeat."""
+    rng = random.Random(seed)
+    words = [f"word{n}" for n in range(vocabulary)]
+    said = []
+    for _ in range(recommendations):
+        if said and rng.random() < 0.4:
+            repeat = rng.choice(said).split()
+            repeat[rng.randrange(len(repeat))] = rng.choice(words)
+            said.append(" ".join(repeat))
+        else:
+            said.append("We recommend that " + " ".join(rng.choices(words, k=rng.randint(3, 14))) + ".")
+    return "\n\n".join(said) + "\n"
+
+
+@pytest.mark.parametrize("text", [
+    *(generated_response(60_000, seed, summary=seed % 2 == 0) for seed in range(4)),
+    *(few_words_text(seed) for seed in range(4)),
+], ids=[*(f"generated-{seed}" for seed in range(4)), *(f"few-words-{seed}" for seed in range(4))])
+def test_indexed_merging_finds_exactly_the_repeats_comparing_every_pair_finds(text, resolver, monkeypatch):
+    cleaned = clean_text(text)
+    found = [r.as_json() for r in extract_recommendations(cleaned, resolver=resolver, self_names=[RESPONDENT])]
+    monkeypatch.setattr(extract, "_merge_repeats", merge_every_pair)
+    expected = [r.as_json() for r in extract_recommendations(cleaned, resolver=resolver, self_names=[RESPONDENT])]
+    assert found == expected
+    assert any(len(r["spans"]) > 1 for r in found), "the text has repeats to merge"
+
+
+def test_a_long_response_is_extracted_in_near_linear_time(resolver):
+    """1 MB with 2,000 recommendations said again and again, long paragraphs without a full stop,
+    a huge line, deep lists. Comparing every pair took minutes (256 KB: 42 s); the target is under
+    2 s on the development machine, and the bound leaves room for a busy one."""
+    raw = generated_response(1024 * 1024, summary=False)
+    start = time.perf_counter()
+    found = extract_recommendations(clean_text(raw), resolver=resolver, self_names=[RESPONDENT])
+    seconds = time.perf_counter() - start
+    assert len(found) > 2000 and sum(len(r.spans) > 1 for r in found) > 100
+    assert seconds < 6, f"1 MB took {seconds:.1f} s"
+
+
+SLOW_BEFORE = {  # each took from 10 s to hours before; each is well under a second now
+    "a paragraph full of abbreviations": "We note, e.g. Leeds, i.e. Mr. Smith, etc. No. 5, " * 5_000 + "and more.",
+    "unclosed bold markers on one line": "We recommend **bold " * 20_000,
+    "a long run of 'would also'": "We" + " would also" * 30 + " note this. " + "We recommend that x happens. " * 10,
+    "thousands of codes in one recommendation": "We recommend that " + ", ".join(
+        f"{n % 9 + 1}.{n % 3 + 1} (standard {n % 4 + 1}.{n % 3 + 1}.{n % 5 + 1})" for n in range(10_000)) + ".",
+    "one recommendation said 10,000 times": "We recommend that inspectors meet people on probation often.\n\n" * 10_000,
+    "thousands of recommendations in forty words": few_words_text(0, recommendations=6_000),
+}
+
+
+@pytest.mark.parametrize("text", SLOW_BEFORE.values(), ids=SLOW_BEFORE)
+def test_texts_built_to_be_slow_are_read_quickly(text, resolver):
+    start = time.perf_counter()
+    extract_recommendations(clean_text(text), resolver=resolver, self_names=[RESPONDENT])
+    seconds = time.perf_counter() - start
+    assert seconds < 3, f"{len(text):,} characters took {seconds:.1f} s"

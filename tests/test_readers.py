@@ -25,6 +25,7 @@ from consultations.extract import extract_recommendations
 from consultations.ingest import IngestError, ingest_document
 from consultations.models import Document, Response
 from consultations.readers import DOCX_TYPE, ReadError, ensure_safe_zip, read_document
+from documents import pdf_string, pdf_with_pages
 
 # --- fixture builders (also used by tests/test_upload.py) ----------------------------------
 
@@ -54,32 +55,15 @@ def make_pdf(pages: list) -> bytes:
     """A minimal valid PDF, written by hand: one page per list of lines (Helvetica; an empty line
     leaves a gap), or per tuple of such lists set as side-by-side columns. A page with no lines
     has no text at all, like a scanned image."""
-    objects: list[bytes | None] = [b"<< /Type /Catalog /Pages 2 0 R >>", None,
-                                   b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    kids = []
+    streams = []
     for page in pages:
         ops = []
         for column, lines in enumerate(page if isinstance(page, tuple) else (page,)):
             ops += ["BT", "/F1 12 Tf", "14 TL", f"{72 + 250 * column} 720 Td"]
-            for line in lines:
-                ops.append("(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") Tj T*")
+            ops += [f"({pdf_string(line)}) Tj T*" for line in lines]
             ops.append("ET")
-        stream = "\n".join(ops).encode("latin-1") if any(page) else b""
-        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-                       b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % len(objects))
-        kids.append(len(objects))
-    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+        streams.append("\n".join(ops).encode("latin-1") if any(page) else b"")
+    return pdf_with_pages(streams)
 
 
 def encrypted_pdf(user_password: str) -> bytes:
