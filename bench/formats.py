@@ -5,8 +5,9 @@ attached (all generated here), and each is read repeatedly: the figure is the re
 (``read_document``), and the count of recommendations found after cleaning shows the formats
 agree. A long response (the Clinks text 20 times, about 120 PDF pages) shows how reading
 scales, with the peak Python heap (tracemalloc: pypdf is pure Python, but
-the memory lxml uses for Word files is not counted). Then a decompression bomb's refusal time (it must not be expanded)
-and a 20-file upload through the web form into SQLite, from request to result page.
+the memory lxml uses for Word files is not counted). Then a decompression bomb's refusal time (it must
+not be expanded), the largest file of each format the default limits allow and the refusal of files
+beyond them, and a 20-file upload through the web form into SQLite, from request to result page.
 """
 from __future__ import annotations
 
@@ -20,8 +21,17 @@ from pathlib import Path
 
 from consultations.cleaning import clean_text
 from consultations.extract import extract_recommendations
-from consultations.readers import ReadError, read_document
-from tests.documents import as_docx, as_eml, as_html, as_pdf
+from consultations.readers import DocumentLimits, ReadError, TooLarge, read_document
+from tests.documents import (
+    RESPONDENT,
+    as_docx,
+    as_eml,
+    as_html,
+    as_pdf,
+    generated_response,
+    padded_docx,
+    pdf_with_pages,
+)
 
 from .extraction import CLINKS, DEMO, percentile
 
@@ -137,11 +147,50 @@ def bench_upload() -> None:
             db.engine.dispose()
 
 
+def bench_limits() -> None:
+    """At the default limits: the largest file of each format allowed (1,000,000 characters of a
+    generated response built to be slow, read in the child process as the web app does, then
+    cleaned and extracted), and how quickly files beyond a limit are refused."""
+    limits = DocumentLimits(max_seconds=10)
+    text = generated_response(limits.max_characters - 5_000, summary=False)
+    paragraphs = [block for block in text.split("\n\n") if block.strip()]
+    half = len(paragraphs) // 2
+    largest = {
+        "largest.txt": text.encode(),
+        "largest.html": as_html(paragraphs),
+        "largest.docx": as_docx(paragraphs),
+        "largest.pdf": as_pdf(paragraphs, pages=limits.max_pages),
+        "largest.eml": as_eml(as_docx(paragraphs[:half]), note="\n\n" + "\n\n".join(paragraphs[half:])),
+    }
+    for name, data in largest.items():
+        start = time.perf_counter()
+        document = read_document(name, data, limits=limits)
+        read = time.perf_counter() - start
+        found = extract_recommendations(clean_text(document.text), self_names=[RESPONDENT])
+        print(f"largest {name:<13} {len(data) / 1024:8,.0f} KB   read {read:5.2f} s, with extraction "
+              f"{time.perf_counter() - start:5.2f} s   {len(document.text):,} chars, {len(found):,} recs")
+    beyond = {
+        "60,000-page PDF": ("pages.pdf", pdf_with_pages([b"BT /F1 1 Tf (x) Tj ET"] * 60_000)),
+        "Word document, 11 MB of XML": ("large.docx", padded_docx(as_docx(["We recommend."]), 11 * 1024 * 1024,
+                                                                  zipfile.ZIP_STORED)),
+        "PDF slow to draw, stopped at 2 s": ("drawing.pdf", pdf_with_pages(
+            [b"BT /F1 12 Tf (We recommend.) Tj ET\n" + b"0 0 m 1 1 l S\n" * 100_000] * 20, compress=True)),
+    }
+    for label, (name, data) in beyond.items():
+        start = time.perf_counter()
+        try:
+            read_document(name, data, limits=DocumentLimits(max_seconds=2))
+        except TooLarge:
+            pass
+        print(f"refuse {label:<32} {len(data) / 1024:8,.0f} KB   {time.perf_counter() - start:5.2f} s")
+
+
 def main() -> None:
     print("Reading each format (the Clinks response) and the staff upload")
     bench_formats()
     bench_long()
     bench_bomb()
+    bench_limits()
     bench_upload()
 
 

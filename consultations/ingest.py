@@ -26,7 +26,7 @@ from .models import (
     Respondent,
     Response,
 )
-from .readers import MEDIA_TYPE_EXTENSIONS, ReadError, read_document
+from .readers import DEFAULT_LIMITS, MEDIA_TYPE_EXTENSIONS, DocumentLimits, ReadError, read_document
 from .references import ReferenceResolver
 from .survey_import import link_placeholders
 
@@ -74,11 +74,12 @@ def ingest_document(
     received_on: dt.date | None = None,
     framework_items: list[FrameworkItem] | None = None,
     default_received_on: dt.date | None = None,
+    limits: DocumentLimits = DEFAULT_LIMITS,
 ) -> IngestResult:
     """Ingest one written response. The same file twice for a consultation creates nothing.
 
     The received date is ``received_on``, else the date an email says it was sent, else
-    ``default_received_on``."""
+    ``default_received_on``. A file that would expand beyond ``limits`` is refused."""
     respondent_name = " ".join((respondent_name or "").split())
     if not respondent_name:
         raise IngestError("The respondent's name is missing. Give the organisation or person's name.")
@@ -101,7 +102,7 @@ def ingest_document(
         return IngestResult(response=existing, created=False)
 
     try:
-        document_text = read_document(filename, data)
+        document_text = read_document(filename, data, limits=limits)
     except ReadError as error:
         raise IngestError(str(error)) from None
     text = clean_text(document_text.text)

@@ -11,24 +11,36 @@ length, and list items carry their number, letter or bullet, because the extract
 lettered items as sub-points.
 
 Every refusal is a ``ReadError`` whose message says what the file is and what to do.
+
+What an accepted file may expand to is limited (``DocumentLimits``: characters of text, pages of
+a PDF, XML inside a Word document), and a file over a limit is refused with ``TooLarge``, naming
+the limit. With ``max_seconds`` set, everything but plain text is read in a child process that is
+stopped after that long: PDF, HTML and email parsers have inputs of a few kilobytes that take
+minutes (a page drawing the same line a million times), which no size limit catches.
 """
 from __future__ import annotations
 
 import base64
 import binascii
 import codecs
+import dataclasses
 import datetime as dt
 import email
 import email.policy
+import functools
 import html
 import io
+import json
+import os
 import quopri
 import re
+import subprocess
+import sys
 import warnings
 import zipfile
-from pathlib import Path
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from pathlib import Path
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -49,10 +61,35 @@ MAX_ZIP_UNCOMPRESSED = 250 * 1024 * 1024
 MAX_ZIP_RATIO = 200  # expanded size / compressed size of one member; XML is typically 5-30
 ZIP_RATIO_FLOOR = 5 * 1024 * 1024  # members smaller than this expand harmlessly whatever the ratio
 MAX_EMAIL_NESTING = 3  # an email attached to an email attached to an email
+CHILD_MEMORY = 2 * 1024 * 1024 * 1024  # address space of the child process that reads a file
 
 
 class ReadError(ValueError):
     """The file cannot be read as a response; the message says why and what to do."""
+
+
+class TooLarge(ReadError):
+    """The file is readable but expands beyond a limit of ``DocumentLimits``; the message names it."""
+
+
+@dataclass(frozen=True)
+class DocumentLimits:
+    """How far an accepted file may expand when read. The defaults suit a response of a few
+    hundred pages and keep the slowest file within them to seconds; the web app and the commands
+    take theirs from the configuration (``TRACKER_DOCUMENT_MAX_*``)."""
+
+    #: Characters of text, all formats (an email: its body and attachments together).
+    max_characters: int = 1_000_000
+    #: Pages of a PDF.
+    max_pages: int = 1_000
+    #: Uncompressed XML inside a Word document (python-docx holds all of it in memory, about
+    #: ten times over, and reads it at about a megabyte a second when built to be slow).
+    max_xml_bytes: int = 10 * 1024 * 1024
+    #: Read in a child process stopped after this many seconds; None reads in this process.
+    max_seconds: float | None = None
+
+
+DEFAULT_LIMITS = DocumentLimits()
 
 
 @dataclass(frozen=True)
@@ -88,8 +125,10 @@ _IMAGE_HELP = (
     "or ask the respondent for the original document"
 )
 
+# Leading comments as one optional group: "(?:<!--.*?-->\s*)*" matches the same (a comment may hold
+# "--><!--"), but tries every way of splitting a run of comments when no tag follows: 2**n of them.
 _HTML_START = re.compile(
-    rb"^(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|p|div|h[1-6]|table|ul|ol)\b",
+    rb"^(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)?<(?:!doctype\s+html|html|head|body|meta|title|p|div|h[1-6]|table|ul|ol)\b",
     re.IGNORECASE | re.DOTALL,
 )
 _HEADER_LINE = re.compile(rb"^([!-9;-~]+):")
@@ -206,6 +245,32 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):,.1f} MB"
 
 
+_BINARY_PARTS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf", ".wdp", ".jfif",
+                 ".bin", ".odttf", ".ttf", ".otf", ".fntdata", ".mp3", ".mp4", ".wav", ".avi", ".mov", ".svg")
+
+
+def xml_bytes(data: bytes) -> int:
+    """How many bytes of XML a Word document (a ZIP) expands to, from its table of contents.
+
+    Pictures and other binary parts do not count (they are held as they are, not parsed), unless
+    they compress like text: XML named as a picture would still be parsed if the package says so."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        infos = archive.infolist()
+    return sum(info.file_size for info in infos
+               if not (info.filename.lower().endswith(_BINARY_PARTS) and info.file_size < 2 * max(info.compress_size, 1)))
+
+
+def ensure_xml_within(filename: str, data: bytes, limit: int) -> None:
+    """Refuse a Word document whose XML parts expand beyond ``limit`` bytes, before any is parsed."""
+    xml = xml_bytes(data)
+    if xml > limit:
+        raise TooLarge(
+            f"{filename} is a Word document too large to read: it expands to {_megabytes(xml)} of text and "
+            f"formatting (XML), more than the {_megabytes(limit)} a document may have. Save it as PDF, or split "
+            "it into smaller documents, then try again."
+        )
+
+
 # --- reading --------------------------------------------------------------------------------
 
 KIND_MEDIA_TYPES = {
@@ -226,8 +291,10 @@ MEDIA_TYPE_EXTENSIONS = {
 }
 
 
-def read_document(filename: str, data: bytes, *, _depth: int = 0) -> DocumentText:
-    """Read a written response of any accepted format. Raises ``ReadError`` with a user-facing message."""
+def read_document(filename: str, data: bytes, *, limits: DocumentLimits = DEFAULT_LIMITS,
+                  _depth: int = 0) -> DocumentText:
+    """Read a written response of any accepted format. Raises ``ReadError`` with a user-facing
+    message (``TooLarge`` when the file is beyond ``limits``)."""
     if not data.strip():
         raise ReadError(f"{filename} is empty: there is no text to read.")
     try:
@@ -239,29 +306,106 @@ def read_document(filename: str, data: bytes, *, _depth: int = 0) -> DocumentTex
             f"{filename} is an Excel workbook (.xlsx), not a written response. Survey exports are imported "
             f"with the survey import, not as a response. {ACCEPTED}"
         )
-    if kind == "pdf":
-        result = _read_pdf(filename, data)
-    elif kind == "docx":
-        ensure_safe_zip(filename, data)
-        result = _read_docx(filename, data)
-    elif kind == "email":
-        result = _read_email(filename, data, _depth)
-    elif kind == "html":
-        result = DocumentText(html_to_text(_decode_html(filename, data)), "text/html")
-    else:
+    if kind == "text":
         text = _decode(filename, data)
         media_type = "text/markdown" if filename.lower().endswith((".md", ".markdown")) else "text/plain"
         result = DocumentText(text, media_type)
+    elif limits.max_seconds is not None:
+        result = _read_in_child(filename, data, limits)
+    elif kind == "pdf":
+        result = _read_pdf(filename, data, limits)
+    elif kind == "docx":
+        ensure_safe_zip(filename, data)
+        ensure_xml_within(filename, data, limits.max_xml_bytes)
+        result = _read_docx(filename, data, limits)
+    elif kind == "email":
+        result = _read_email(filename, data, _depth, limits)
+    else:
+        result = DocumentText(_html_text(filename, _decode_html(filename, data)), "text/html")
     if "\x00" in result.text:
         raise ReadError(f"{filename} looks like a binary file, not text. {_TEXT_HELP}")
     if not result.text.strip():
         raise ReadError(f"{filename} is empty: there is no text to read.")
+    ensure_characters_within(filename, len(result.text), limits.max_characters)
     return result
+
+
+def ensure_characters_within(filename: str, characters: int, limit: int) -> None:
+    """Refuse a file whose text (so far) runs past ``limit`` characters."""
+    if characters > limit:
+        raise TooLarge(
+            f"{filename} is too long to read: its text runs to more than {limit:,} characters, the most one "
+            f"response may have (about {limit // 3_000:,} pages). Split it into smaller files, each under the limit, "
+            "or ask the respondent for a shorter version, then try again."
+        )
+
+
+# --- reading in a child process ---------------------------------------------------------------
+
+
+def _read_in_child(filename: str, data: bytes, limits: DocumentLimits) -> DocumentText:
+    """``read_document`` in a child process, stopped after ``limits.max_seconds`` and held to
+    ``CHILD_MEMORY``: whatever a parser does with a file, this process and its memory are safe."""
+    job = json.dumps({"filename": filename, "limits": dataclasses.asdict(dataclasses.replace(limits, max_seconds=None))})
+    path = os.pathsep.join(entry for entry in sys.path if entry)  # the child imports what this process does
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", "from consultations.readers import _child; _child()", job], input=data,
+            capture_output=True, timeout=limits.max_seconds, env={**os.environ, "PYTHONPATH": path},
+        )
+    except subprocess.TimeoutExpired:
+        raise TooLarge(
+            f"{filename} took more than {seconds(limits.max_seconds)} to read, so reading it was stopped. "
+            "A file that is not very long can still be slow to read when it is built oddly (for example, "
+            "pages of complex drawings). Save or print it as a new PDF, or copy its text into a .txt file, "
+            "then try again."
+        ) from None
+    except OSError as error:
+        raise ReadError(f"{filename} could not be read just now ({error.strerror or error}). Try again.") from None
+    try:
+        answer = json.loads(done.stdout)
+    except ValueError:
+        answer = {"error": f"{filename} could not be read: reading it needed more memory than is allowed "
+                           f"({CHILD_MEMORY // 1024 // 1024:,} MB), or failed. It may be damaged. Save it "
+                           "again as PDF or .docx, or copy its text into a .txt file, then try again."}
+    if "error" in answer:
+        raise (TooLarge if answer.get("too_large") else ReadError)(answer["error"])
+    sent_on = dt.date.fromisoformat(answer["sent_on"]) if answer["sent_on"] else None
+    return DocumentText(answer["text"], answer["media_type"], tuple(answer["warnings"]), sent_on)
+
+
+def seconds(value: float) -> str:
+    """1 second, 2.5 seconds."""
+    return "1 second" if value == 1 else f"{value:g} seconds"
+
+
+def _child() -> None:
+    """The child's side of ``_read_in_child``: the file on standard input, the result as JSON."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY, CHILD_MEMORY))
+    except (ImportError, ValueError, OSError):  # not on this system, or a lower limit is already set
+        pass
+    job = json.loads(sys.argv[1])
+    try:
+        found = read_document(job["filename"], sys.stdin.buffer.read(), limits=DocumentLimits(**job["limits"]))
+        answer = {"text": found.text, "media_type": found.media_type, "warnings": list(found.warnings),
+                  "sent_on": found.sent_on.isoformat() if found.sent_on else None}
+    except ReadError as error:
+        answer = {"error": str(error), "too_large": isinstance(error, TooLarge)}
+    sys.stdout.write(json.dumps(answer))
 
 
 def _decode(filename: str, data: bytes) -> str:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise ReadError(
+                f"{filename} starts as UTF-16 text but bytes {error.start} to {error.end} cannot be decoded: it may be "
+                f"damaged, or not text at all. {_TEXT_HELP}"
+            ) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -278,13 +422,17 @@ def _decode(filename: str, data: bytes) -> str:
 _HEADING_STYLE = re.compile(r"^(?:title|heading ([1-6]))$", re.IGNORECASE)
 
 
-def _read_docx(filename: str, data: bytes) -> DocumentText:
+def _read_docx(filename: str, data: bytes, limits: DocumentLimits = DEFAULT_LIMITS) -> DocumentText:
     """Paragraphs and tables in document order; headings marked, list items numbered."""
     import docx  # imported here: python-docx is only needed when a Word file arrives
 
     try:
         document = docx.Document(io.BytesIO(data))
-        blocks = list(_docx_blocks(document))
+        blocks, characters = [], -1  # the length of "\n\n".join(blocks) + "\n", as it grows
+        for block in _docx_blocks(document):
+            blocks.append(block)
+            characters += len(block) + 2
+            ensure_characters_within(filename, characters, limits.max_characters)  # before reading the rest
     except ReadError:
         raise
     except Exception as error:  # python-docx raises many kinds on damaged or unusual files
@@ -302,22 +450,51 @@ def _reason(error: Exception) -> str:
 
 
 def _docx_blocks(document):
+    """``document.iter_inner_content()``, making a python-docx paragraph only for those with text:
+    a document of a million empty paragraphs takes a second, not ten."""
+    from docx.oxml.text.paragraph import CT_P
     from docx.table import Table
+    from docx.text.paragraph import Paragraph
 
     word = _WordParagraphs(document)
-    for item in document.iter_inner_content():
-        if isinstance(item, Table):
-            yield from _table_rows(item)
+    body = document._body
+    for element in body._element.inner_content_elements:
+        if not isinstance(element, CT_P):
+            yield from _table_rows(Table(element, body))
             continue
-        text = item.text.replace("\t", " ").strip()
+        text = _paragraph_text(element).replace("\t", " ").strip()
         if not text:
             continue
+        item = Paragraph(element, body)
         level = word.heading_level(item)
         if level is not None:
             yield "#" * level + " " + " ".join(text.split())
             continue
         marker = word.marker(item)
         yield f"{marker} {' '.join(text.split())}" if marker else text
+
+
+@functools.cache
+def _text_paths():
+    from docx.oxml.ns import nsmap, qn
+    from lxml import etree
+
+    def path(expression):
+        return etree.XPath(expression, namespaces=nsmap)
+
+    return qn("w:r"), qn("w:hyperlink"), path("w:r | w:hyperlink"), path("w:br | w:cr | w:noBreakHyphen | w:ptab | w:t | w:tab")
+
+
+def _paragraph_text(paragraph) -> str:
+    """``Paragraph.text`` as python-docx 1.2 works it out (runs and hyperlinks; in a run, its text,
+    tabs, breaks and hyphens), with the XPath expressions compiled once instead of for every run:
+    a paragraph of 400,000 runs takes a second instead of five."""
+    run, hyperlink, content, run_content = _text_paths()
+    parts = []
+    for element in content(paragraph):
+        runs = element.iterchildren(run) if element.tag == hyperlink else (element,)
+        parts.extend(str(child) for each in runs for child in run_content(each))
+    return "".join(parts)
 
 
 def _table_rows(table):
@@ -451,8 +628,10 @@ def _roman(n: int) -> str:
 # --- PDF ------------------------------------------------------------------------------------
 
 
-def _read_pdf(filename: str, data: bytes) -> DocumentText:
-    """Text page by page. Pages without text are reported; a PDF with none is refused."""
+def _read_pdf(filename: str, data: bytes, limits: DocumentLimits = DEFAULT_LIMITS) -> DocumentText:
+    """Text page by page. Pages without text are reported; a PDF with none is refused. The page
+    count is checked before any page is read (from the count the PDF declares, then from its page
+    tree), and the characters after each page."""
     from pypdf import PdfReader
     from pypdf.errors import DependencyError
 
@@ -475,18 +654,22 @@ def _read_pdf(filename: str, data: bytes) -> DocumentText:
                         f"{filename} is a password-protected (encrypted) PDF, so its text cannot be read. "
                         "Ask the respondent for a copy without a password, or save it without one, then try again."
                     )
-            pages = list(reader.pages)
+            _ensure_pages_within(filename, _declared_pages(reader), limits.max_pages)
+            pages = list(reader.pages)  # pypdf walks the whole page tree for this
         except ReadError:
             raise
         except Exception:  # pypdf raises many kinds on damaged files; all mean the same to the reader
             raise ReadError(damaged) from None
         if not pages:
             raise ReadError(f"{filename} is a PDF with no pages. {ACCEPTED}")
-        texts, blank = [], []
+        _ensure_pages_within(filename, len(pages), limits.max_pages)
+        texts, blank, characters = [], [], -2  # the length of "\n\f\n".join(texts) + "\n", as it grows
         for number, page in enumerate(pages, start=1):
             text = _page_text(page)
             if text.strip():
                 texts.append(text.strip())
+                characters += len(texts[-1]) + 3
+                ensure_characters_within(filename, characters, limits.max_characters)
             else:
                 blank.append(number)
     if not texts:
@@ -498,6 +681,22 @@ def _read_pdf(filename: str, data: bytes) -> DocumentText:
                      f"no text (scanned images?), so {'its' if len(blank) == 1 else 'their'} content is missing. "
                      "Run OCR on the PDF, or check the original, if those pages matter.")
     return DocumentText("\n\f\n".join(texts) + "\n", "application/pdf", tuple(found))
+
+
+def _declared_pages(reader) -> int:
+    """The page count the PDF states, read without walking its page tree (60,000 pages take pypdf
+    five seconds to walk). A PDF that understates it is caught once the tree is walked."""
+    count = reader.root_object["/Pages"].get_object().get("/Count", 0)
+    return count if isinstance(count, int) else 0
+
+
+def _ensure_pages_within(filename: str, pages: int, limit: int) -> None:
+    if pages > limit:
+        raise TooLarge(
+            f"{filename} has {pages:,} pages, more than the {limit:,} a PDF may have. Split it into smaller PDFs, "
+            "or leave out pages that are not part of the response (such as appendices already published), "
+            "then try again."
+        )
 
 
 _COLUMN_GAP = re.compile(r"\S {4,}\S")
@@ -558,6 +757,18 @@ _BLOCK_TAGS = {
 }
 _VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
               "track", "wbr"}
+
+
+def _html_text(filename: str, markup: str) -> str:
+    """``html_to_text``, with the parser's own failures on broken markup (it asserts on a stray
+    ``<![``) turned into a refusal."""
+    try:
+        return html_to_text(markup)
+    except (ReadError, MemoryError):
+        raise
+    except Exception as error:
+        raise ReadError(f"{filename} looks like a web page but could not be read ({_reason(error)}). Open it "
+                        "in a web browser and save it again, or copy its text into a .txt file, then try again.") from None
 
 
 def html_to_text(markup: str) -> str:
@@ -686,13 +897,13 @@ class _HTMLText(HTMLParser):
 # --- email ----------------------------------------------------------------------------------
 
 
-def _read_email(filename: str, data: bytes, depth: int) -> DocumentText:
+def _read_email(filename: str, data: bytes, depth: int, limits: DocumentLimits = DEFAULT_LIMITS) -> DocumentText:
     try:
         message = email.message_from_bytes(data, policy=email.policy.default)
-        return _email_text(filename, message, depth)
-    except ReadError:
+        return _email_text(filename, message, depth, limits)
+    except (ReadError, MemoryError):
         raise
-    except (ValueError, LookupError, TypeError, AttributeError, IndexError, KeyError):
+    except Exception:  # the email package fails in many ways on damaged messages (a RecursionError too)
         raise ReadError(f"{filename} looks like an email but could not be read: it may be damaged. "
                         "Save the email again from your mail program as .eml, then try again.") from None
 
@@ -704,9 +915,11 @@ def _sniff_quietly(data: bytes) -> str | None:
         return None
 
 
-def _email_text(filename: str, message, depth: int) -> DocumentText:
+def _email_text(filename: str, message, depth: int, limits: DocumentLimits = DEFAULT_LIMITS) -> DocumentText:
     """The subject as a heading, the body (plain text preferred), then each attachment read
-    with the same readers under its own heading. Unreadable attachments become warnings."""
+    with the same readers under its own heading. Unreadable attachments become warnings; an
+    attachment beyond a limit refuses the email, and so does the text of all of them together
+    going past ``limits.max_characters``."""
     found: list[str] = []
     sections: list[str] = []
     subject = " ".join(str(message.get("subject", "") or "").split())
@@ -714,9 +927,11 @@ def _email_text(filename: str, message, depth: int) -> DocumentText:
     body_text = ""
     if body is not None:
         content = _part_text(body)
-        body_text = html_to_text(content) if body.get_content_type() == "text/html" else content
+        body_text = _html_text(filename, content) if body.get_content_type() == "text/html" else content
     if body_text.strip():
         sections.append(body_text.strip())
+    characters = len(subject) + len(body_text)
+    ensure_characters_within(filename, characters, limits.max_characters)
 
     attachments_read = 0
     for number, part in enumerate(message.iter_attachments(), start=1):
@@ -728,18 +943,22 @@ def _email_text(filename: str, message, depth: int) -> DocumentText:
             if content_type == "message/rfc822":
                 if depth >= MAX_EMAIL_NESTING:
                     raise ReadError(f"{name} is an email nested more than {MAX_EMAIL_NESTING} deep; it was not read.")
-                child = _email_text(name, _attached_message(name, part), depth + 1)
+                child = _email_text(name, _attached_message(name, part), depth + 1, limits)
             else:
                 payload = part.get_payload(decode=True) or b""
                 if content_type == "text/plain" and _sniff_quietly(payload) == "text":
                     payload = _part_text(part).encode("utf-8")  # decoded from its declared charset
-                child = read_document(name, payload, _depth=depth + 1)
+                child = read_document(name, payload, limits=limits, _depth=depth + 1)
+        except TooLarge as error:
+            raise TooLarge(f"{filename} could not be read because of an attachment: {error}") from None
         except ReadError as error:
             found.append(f"Attachment {name} was not read: {str(error).replace(' ' + ACCEPTED, '')}")
             continue
         attachments_read += 1
         sections.append(f"# Attachment: {name}\n\n{child.text.strip()}")
         found.extend(child.warnings)
+        characters += len(child.text)
+        ensure_characters_within(filename, characters, limits.max_characters)
 
     if not sections:
         reasons = " ".join(found)

@@ -9,13 +9,15 @@ import itertools
 import random
 import re
 import textwrap
+import zipfile
+import zlib
 from email.message import EmailMessage
 from html import escape
 from pathlib import Path
 
 import docx
 
-from consultations.readers import DOCX_TYPE
+from consultations.readers import DOCX_TYPE, xml_bytes
 
 DEMO = Path(__file__).resolve().parent.parent / "tracker" / "demo_data"
 
@@ -193,13 +195,15 @@ def as_docx(paragraphs: list[str]) -> bytes:
     return out.getvalue()
 
 
-def as_pdf(paragraphs: list[str], lines_per_page: int = 50) -> bytes:
-    """A plain PDF written by hand: Helvetica in WinAnsi encoding, 90 characters a line."""
+def as_pdf(paragraphs: list[str], lines_per_page: int = 50, pages: int | None = None) -> bytes:
+    """A plain PDF written by hand: Helvetica in WinAnsi encoding, 90 characters a line, on
+    ``pages`` pages if given."""
     lines = [line for paragraph in paragraphs for line in [*textwrap.wrap(paragraph, 90), ""]]
+    pages = pages or -(-len(lines) // lines_per_page)
     streams = []
-    for first in range(0, len(lines), lines_per_page):
+    for page in range(pages):
         ops = ["BT", "/F1 10 Tf", "14 TL", "60 760 Td"]
-        ops += [f"({pdf_string(line)}) Tj T*" for line in lines[first:first + lines_per_page]]
+        ops += [f"({pdf_string(line)}) Tj T*" for line in lines[page * len(lines) // pages:(page + 1) * len(lines) // pages]]
         streams.append("\n".join([*ops, "ET"]).encode("cp1252", "replace"))  # WinAnsi: curly quotes and dashes too
     return pdf_with_pages(streams, b"/Encoding /WinAnsiEncoding")
 
@@ -208,14 +212,17 @@ def pdf_string(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def pdf_with_pages(streams: list[bytes], font: bytes = b"") -> bytes:
+def pdf_with_pages(streams: list[bytes], font: bytes = b"", compress: bool = False) -> bytes:
     """A minimal valid PDF with one page for each content stream, in Helvetica (``font`` adds to
     its dictionary); an empty stream makes a page without text, like a scanned image."""
     objects: list[bytes | None] = [b"<< /Type /Catalog /Pages 2 0 R >>", None,
                                    b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica %s>>" % (font + b" " if font else b"")]
     kids = []
     for stream in streams:
-        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+        if compress:
+            stream = zlib.compress(stream, 9)
+        flate = b" /Filter /FlateDecode" if compress else b""
+        objects.append(b"<< /Length %d%s >>\nstream\n" % (len(stream), flate) + stream + b"\nendstream")
         objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
                        b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % len(objects))
         kids.append(len(objects))
@@ -230,6 +237,22 @@ def pdf_with_pages(streams: list[bytes], font: bytes = b"") -> bytes:
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+def padded_docx(data: bytes, xml: int, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A Word document with empty paragraphs added at its end until its XML parts come to
+    ``xml`` bytes: the slowest kind of XML to read, to the last byte allowed. Stored without
+    compression (``zipfile.ZIP_STORED``), it passes the decompression-bomb checks at any size."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    body = parts["word/document.xml"]
+    end = body.rindex(b"<w:sectPr")
+    parts["word/document.xml"] = body[:end] + b"<w:p/>" * ((xml - xml_bytes(data)) // 6) + body[end:]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)
+    return out.getvalue()
 
 
 def as_html(paragraphs: list[str]) -> bytes:

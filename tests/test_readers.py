@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import random
+import time
 import zipfile
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -24,8 +26,16 @@ from consultations.consultation_import import load_consultation_file, upsert_con
 from consultations.extract import extract_recommendations
 from consultations.ingest import IngestError, ingest_document
 from consultations.models import Document, Response
-from consultations.readers import DOCX_TYPE, ReadError, ensure_safe_zip, read_document
-from documents import pdf_string, pdf_with_pages
+from consultations.readers import (
+    DOCX_TYPE,
+    DocumentLimits,
+    ReadError,
+    TooLarge,
+    ensure_safe_zip,
+    read_document,
+    xml_bytes,
+)
+from documents import padded_docx, pdf_string, pdf_with_pages
 
 # --- fixture builders (also used by tests/test_upload.py) ----------------------------------
 
@@ -66,6 +76,13 @@ def make_pdf(pages: list) -> bytes:
     return pdf_with_pages(streams)
 
 
+def drawing_pdf(pages: int, lines: int) -> bytes:
+    """A small PDF that is slow to read: one sentence a page, and the same line drawn ``lines``
+    times (compressed to a few kilobytes; pypdf reads about 100,000 drawing operations a second)."""
+    stream = b"BT /F1 12 Tf 72 720 Td (We recommend that inspectors draw less.) Tj ET\n" + b"0 0 m 1 1 l S\n" * lines
+    return pdf_with_pages([stream] * pages, compress=True)
+
+
 def encrypted_pdf(user_password: str) -> bytes:
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf([["We recommend a protected thing."]]))))
     writer.encrypt(user_password, "owner secret", algorithm="RC4-128")
@@ -102,6 +119,11 @@ def zip_bytes(members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> by
         for name, data in members.items():
             archive.writestr(name, data)
     return out.getvalue()
+
+
+def docx_members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
 
 
 def zip_bomb() -> bytes:
@@ -348,6 +370,7 @@ def xlsx_bytes() -> bytes:
     ("cut.docx", DOCX[:500], "cut.docx is a damaged ZIP-based file"),
     ("mystery.bin", b"\x01\x02\x00\x03binary", "mystery.bin is a binary file of a type that is not recognised"),
     ("latin.txt", "Caf\u00e9".encode("cp1252"), "latin.txt is not UTF-8 text"),
+    ("half.txt", b"\xff\xfeW\x00e\x00\x00\xd8", "half.txt starts as UTF-16 text but bytes 6 to 8 cannot be decoded"),
 ])
 def test_what_cannot_be_read_is_refused_saying_what_it_is(name, data, message):
     with pytest.raises(ReadError) as refused:
@@ -377,6 +400,113 @@ def test_zip_limits_on_total_size_and_number_of_parts(monkeypatch):
     monkeypatch.setattr(readers, "MAX_ZIP_MEMBERS", 5)
     with pytest.raises(ReadError, match="it holds 1[0-9] parts \\(at most 5 are accepted\\)"):
         read_document("response.docx", DOCX)
+
+
+# --- limits on what a file may expand to ----------------------------------------------------
+
+SMALL = DocumentLimits(max_characters=2_000, max_pages=3, max_xml_bytes=2_000_000)
+LONG_TEXT = "We recommend that inspectors read every page of every response. " * 40  # 2,600 characters
+
+
+@pytest.mark.parametrize("name, data", [
+    ("long.txt", LONG_TEXT.encode()),
+    ("long.html", f"<html><body><p>{LONG_TEXT}</p></body></html>".encode()),
+    ("long.docx", make_docx(extra=LONG_TEXT)),
+    ("long.pdf", make_pdf([[LONG_TEXT[i:i + 90] for i in range(0, len(LONG_TEXT), 90)]])),
+    ("long.eml", make_eml(LONG_TEXT[:1500], attachments=[("more.txt", LONG_TEXT[:1500].encode(), "text/plain")])),
+])
+def test_text_beyond_the_character_limit_is_refused_in_every_format(name, data):
+    """The email's body and its attachment are each under the limit; together they are over it."""
+    with pytest.raises(TooLarge) as refused:
+        read_document(name, data, limits=SMALL)
+    assert str(refused.value).startswith(f"{name} is too long to read: its text runs to more than 2,000 characters")
+    assert "Split it into smaller files" in str(refused.value)
+    assert read_document(name, data).text, "within the default limits it is read"
+
+
+def test_a_pdf_with_more_pages_than_allowed_is_refused_before_its_pages_are_read():
+    with pytest.raises(TooLarge, match="four.pdf has 4 pages, more than the 3 a PDF may have. Split it"):
+        read_document("four.pdf", make_pdf([["We recommend a page."]] * 4), limits=SMALL)
+
+
+def test_sixty_thousand_pages_in_a_few_megabytes_are_refused_at_once():
+    """The attack: 60,000 near-empty pages sharing one content stream read for more than 30 s."""
+    data = pdf_with_pages([b"BT /F1 1 Tf (x) Tj ET"] * 60_000)
+    start = time.perf_counter()
+    with pytest.raises(TooLarge, match="pages.pdf has 60,000 pages, more than the 1,000 a PDF may have"):
+        read_document("pages.pdf", data)
+    assert time.perf_counter() - start < 5
+
+
+def test_a_word_document_expanding_to_more_xml_than_allowed_is_refused_before_it_is_parsed():
+    """The attack: a 6.9 MB .docx expanding to 240 MB of XML passed the bomb checks (its parts
+    compress less than 200 to 1) and took a worker to 2 GB. Here, 11 MB of XML that does not
+    compress at all (stored), over the default 10 MB."""
+    stored = padded_docx(make_docx(), 11 * 1024 * 1024, zipfile.ZIP_STORED)
+    ensure_safe_zip("large.docx", stored)  # no decompression bomb
+    start = time.perf_counter()
+    with pytest.raises(TooLarge) as refused:
+        read_document("large.docx", stored)
+    assert time.perf_counter() - start < 1
+    assert str(refused.value) == (
+        "large.docx is a Word document too large to read: it expands to 11.0 MB of text and formatting (XML), "
+        "more than the 10.0 MB a document may have. Save it as PDF, or split it into smaller documents, then try again.")
+
+
+def test_pictures_in_a_word_document_do_not_count_as_xml_but_xml_named_as_a_picture_does():
+    picture = random.Random(0).randbytes(2_000_000)  # does not compress, as a photograph
+    with_picture = zip_bytes({**docx_members(DOCX), "word/media/image1.png": picture})
+    assert xml_bytes(with_picture) == xml_bytes(DOCX)
+    disguised = zip_bytes({**docx_members(DOCX), "word/media/image1.png": b"<w:p/>" * 400_000})
+    assert xml_bytes(disguised) == xml_bytes(DOCX) + 2_400_000
+    with pytest.raises(TooLarge, match="more than the 1.9 MB a document may have"):
+        read_document("disguised.docx", disguised, limits=SMALL)
+
+
+def test_a_file_that_is_slow_to_read_is_stopped_after_the_time_allowed():
+    """Eight pages drawing a line 100,000 times each: a few kilobytes that pypdf reads for 15 s.
+    No size limit catches it, so it is read in a child process that is stopped."""
+    start = time.perf_counter()
+    with pytest.raises(TooLarge) as refused:
+        read_document("drawing.pdf", drawing_pdf(pages=8, lines=100_000),
+                      limits=DocumentLimits(max_seconds=1))
+    assert time.perf_counter() - start < 4
+    assert str(refused.value).startswith("drawing.pdf took more than 1 second to read, so reading it was stopped.")
+
+
+@pytest.mark.parametrize("name, data", [
+    ("response.docx", DOCX),
+    ("annex.pdf", make_pdf([["We recommend that inspectors meet users."], []])),
+    ("response.eml", make_eml(attachments=[("response.docx", DOCX, DOCX_TYPE), ("logo.png", PNG, "image/png")])),
+    ("scan.pdf", make_pdf([[]])),
+])
+def test_a_file_read_in_a_child_process_reads_as_it_does_here(name, data):
+    def outcome(limits):
+        try:
+            return read_document(name, data, limits=limits)
+        except ReadError as error:
+            return type(error), str(error)
+
+    assert outcome(DocumentLimits(max_seconds=20)) == outcome(DocumentLimits())
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("stray.html", b"<html><body><p>We recommend x.</p><![ x", "stray.html looks like a web page but could not be read"),
+    ("nested.eml", b"From: a@example.org\r\nTo: b@example.org\r\nMIME-Version: 1.0\r\n"
+                   b"Content-Type: multipart/mixed; boundary=b0\r\n\r\n"
+                   + b"".join(b"--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n" % (n, n + 1)
+                              for n in range(3_000)),
+     "nested.eml looks like an email but could not be read: it may be damaged"),
+])
+def test_markup_that_breaks_the_parsers_is_refused_not_a_crash(name, data, message):
+    with pytest.raises(ReadError, match=message):
+        read_document(name, data)
+
+
+def test_a_page_opening_with_many_comments_is_recognised_at_once():
+    start = time.perf_counter()
+    assert read_document("notes.txt", b"<!---->" * 580 + b"We recommend that x.").media_type == "text/plain"
+    assert time.perf_counter() - start < 1, "the old pattern tried 2**580 ways of splitting the comments"
 
 
 # --- ingesting each format ------------------------------------------------------------------
@@ -458,3 +588,29 @@ def test_the_cli_ingests_and_extracts_any_format(runner, tmp_path, consultation)
     scan.write_bytes(make_pdf([[]]))
     refused = runner.invoke(args=["ingest", str(scan), "--consultation", SLUG, "--respondent", "Example Trust"])
     assert refused.exit_code == 1 and "scan.pdf was not ingested; nothing was changed." in refused.output
+
+
+def test_the_cli_refuses_a_file_too_large_to_read_in_one_line_before_reading_it(runner, tmp_path, consultation):
+    huge = tmp_path / "huge.txt"
+    with huge.open("wb") as file:
+        file.truncate(50 * 1024 * 1024)  # 50 MB, never read
+    for command in (["extract", str(huge)], ["ingest", str(huge), "--consultation", SLUG, "--respondent", "X"]):
+        start = time.perf_counter()
+        result = runner.invoke(args=command)
+        assert time.perf_counter() - start < 2
+        assert result.exit_code == 1
+        assert result.output == ("Error: huge.txt is 50 MB, larger than 20 MB, the most one response file may be "
+                                 "(UPLOAD_MAX_FILE_BYTES). Split it into smaller files, or ask the respondent for a "
+                                 "smaller version.\n")
+
+
+def test_the_cli_uses_the_configured_limits(app, runner, tmp_path, consultation):
+    app.config["DOCUMENT_MAX_CHARACTERS"] = 1_000
+    long = tmp_path / "long.txt"
+    long.write_text(LONG_TEXT)
+    result = runner.invoke(args=["extract", str(long)])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: long.txt is too long to read: its text runs to more than 1,000 characters")
+    assert result.output.count("\n") == 1
+    ingested = runner.invoke(args=["ingest", str(long), "--consultation", SLUG, "--respondent", "X"])
+    assert ingested.exit_code == 1 and "long.txt was not ingested; nothing was changed." in ingested.output

@@ -3,21 +3,24 @@ nothing left behind by a refused file, the same file never twice, size limits, s
 and CSRF."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import io
 import re
+import time
 
 import pytest
 from conftest import DEMO_DATA
+from documents import RESPONDENT, as_docx, as_eml, as_html, as_pdf, generated_response, padded_docx
 from sqlalchemy import event, func, select
 from test_auth import csrf_token
 from test_ingest import SLUG, row_counts
-from test_readers import DOCX, PNG, make_eml, make_pdf, zip_bomb
+from test_readers import DOCX, PNG, drawing_pdf, make_eml, make_pdf, zip_bomb
 
 from consultations.consultation_import import load_consultation_file, upsert_consultation
 from consultations.models import Document, Recommendation, Respondent, Response
-from consultations.readers import DOCX_TYPE
+from consultations.readers import DOCX_TYPE, DocumentLimits, read_document
 from tracker.db import db
 from tracker.models import AuditEvent
 
@@ -269,6 +272,108 @@ def test_stored_names_are_safe_and_never_the_clients_path(app, policy, client_na
         assert re.fullmatch(stored, db.session.scalar(select(Document.filename)))
 
 
+# --- no upload outlasts the worker timeout ---------------------------------------------------
+
+# A quarter of the default limits, so that the test is quick; SECONDS_PER_MILLION is the bound on
+# the rate, which at the default 1,000,000 characters gives 20 s, under gunicorn's 30 s timeout.
+TEST_LIMITS = DocumentLimits(max_characters=250_000, max_pages=250, max_xml_bytes=2_500_000, max_seconds=5)
+SECONDS_PER_MILLION = 20
+SPAWN_ALLOWANCE = 1.0  # seconds to start the child process that reads a file
+
+
+def configure(app, limits: DocumentLimits = TEST_LIMITS):
+    app.config.update(DOCUMENT_MAX_CHARACTERS=limits.max_characters, DOCUMENT_MAX_PAGES=limits.max_pages,
+                      DOCUMENT_MAX_XML_BYTES=limits.max_xml_bytes, DOCUMENT_MAX_SECONDS=limits.max_seconds)
+
+
+def largest_under(name: str, make, seed: int) -> tuple[bytes, int]:
+    """The file ``make(paragraphs)`` gives for the longest generated response whose text, read,
+    stays within TEST_LIMITS.max_characters; with the characters it reads to."""
+    size, unlimited = TEST_LIMITS.max_characters, dataclasses.replace(TEST_LIMITS, max_characters=10**9, max_seconds=None)
+    while True:
+        text = generated_response(size, seed, summary=False)
+        data = make([block for block in text.split("\n\n") if block.strip()])
+        characters = len(read_document(name, data, limits=unlimited).text)
+        if characters <= TEST_LIMITS.max_characters:
+            return data, characters
+        size -= characters - TEST_LIMITS.max_characters + 50
+
+
+@pytest.fixture(scope="module")
+def largest():
+    """The largest file of each format the upload page accepts under TEST_LIMITS, made as slow for
+    our code as we know how: every character allowed, of recommendations said again and again,
+    long unpunctuated paragraphs and deep lists; the PDF on every page allowed; the Word document
+    (and the one attached to the email) padded with empty paragraphs to the last byte of XML allowed."""
+    def word(paragraphs):
+        return padded_docx(as_docx(paragraphs), TEST_LIMITS.max_xml_bytes - 1_000)
+
+    def email(paragraphs):
+        half = len(paragraphs) // 2
+        return as_eml(word(paragraphs[:half]), note="\n\n" + "\n\n".join(paragraphs[half:]))
+
+    makers = {
+        "largest.txt": lambda paragraphs: "\n\n".join(paragraphs).encode(),
+        "largest.md": lambda paragraphs: ("# A heading\n\n" + "\n\n".join(paragraphs)).encode(),
+        "largest.html": as_html,
+        "largest.docx": word,
+        "largest.pdf": lambda paragraphs: as_pdf(paragraphs, pages=TEST_LIMITS.max_pages),
+        "largest.eml": email,
+    }
+    return {name: largest_under(name, make, seed) for seed, (name, make) in enumerate(makers.items())}
+
+
+@pytest.mark.parametrize("name", ["largest.txt", "largest.md", "largest.html", "largest.docx", "largest.pdf",
+                                  "largest.eml"])
+def test_the_largest_file_of_each_format_is_answered_promptly(app, policy, largest, name):
+    configure(app)
+    data, characters = largest[name]
+    start = time.perf_counter()
+    page = text(upload(policy, (data, name), respondent=RESPONDENT))
+    seconds = time.perf_counter() - start
+    assert re.search(r"Ingested as response #\d+ with \d{3,} recommendations", page), page[:2000]
+    bound = SPAWN_ALLOWANCE + SECONDS_PER_MILLION * characters / 1_000_000
+    assert seconds < bound, f"{name} ({characters:,} characters) took {seconds:.1f} s, more than {bound:.1f} s"
+
+
+@pytest.mark.parametrize("name, change, message", [
+    ("largest.txt", {"max_characters": 249_000}, "its text runs to more than 249,000 characters"),
+    ("largest.pdf", {"max_pages": 249}, "has 250 pages, more than the 249 a PDF may have"),
+    ("largest.docx", {"max_xml_bytes": 2_000_000}, "more than the 1.9 MB a document may have"),
+    ("largest.eml", {"max_characters": 249_000}, "its text runs to more than 249,000 characters"),
+])
+def test_a_file_just_over_a_limit_is_refused_naming_the_limit(app, policy, largest, name, change, message):
+    configure(app, dataclasses.replace(TEST_LIMITS, **change))
+    before = counts(app)
+    page = text(upload(policy, (largest[name][0], name)))
+    assert f"{name} Refused Refused: {name}" in page and message in page
+    assert counts(app) == before
+
+
+def test_a_small_file_that_is_slow_to_read_is_stopped_in_time(app, policy):
+    """A 5 KB PDF whose pages draw the same line 100,000 times: each page takes pypdf seconds."""
+    configure(app, dataclasses.replace(TEST_LIMITS, max_seconds=1))
+    start = time.perf_counter()
+    page = text(upload(policy, (drawing_pdf(pages=20, lines=100_000), "drawing.pdf"), (DOCX, "response.docx")))
+    assert time.perf_counter() - start < 1 + 2 * SPAWN_ALLOWANCE + 2, "the Word document is read after it, in time"
+    assert "drawing.pdf Refused Refused: drawing.pdf took more than 1 second to read, so reading it was stopped." in page
+    assert "response.docx Ingested" in page
+
+
+def test_an_upload_that_runs_long_leaves_the_remaining_files_for_another_upload(app, policy):
+    app.config["UPLOAD_MAX_SECONDS"] = 0.001
+    page = text(upload(policy, (DOCX, "response.docx"), (PDF, "annex.pdf"), (b"We recommend c.", "c.txt")))
+    assert "3 files from Example Trust: 1 ingested, 0 already ingested, 0 refused, 2 not read yet." in page
+    assert "annex.pdf Not read yet Not read yet: upload it again." in page
+    assert ("This upload took longer than 0.001 seconds, so 2 files were not read yet. Upload them again: "
+            "files already ingested are recognised") in page
+    with app.app_context():
+        assert db.session.scalars(select(Document.filename)).all() == ["response.docx"]
+    app.config["UPLOAD_MAX_SECONDS"] = 10
+    page = text(upload(policy, (DOCX, "response.docx"), (PDF, "annex.pdf"), (b"We recommend c.", "c.txt")))
+    assert "3 files from Example Trust: 2 ingested, 1 already ingested, 0 refused." in page
+
+
 # --- failures ---------------------------------------------------------------------------------
 
 
@@ -321,13 +426,13 @@ def test_the_same_file_uploaded_by_two_people_at_the_same_moment_goes_in_once(ap
 
     real_read = ingest.read_document
 
-    def read_while_someone_else_commits(filename, data):
+    def read_while_someone_else_commits(filename, data, **options):
         monkeypatch.setattr(ingest, "read_document", real_read)
         with Session(db.engine) as other:
             ingest.ingest_document(other, consultation_slug=SLUG, filename="theirs.docx", data=data,
                                    respondent_name="Example Trust")
             other.commit()
-        return real_read(filename, data)
+        return real_read(filename, data, **options)
 
     monkeypatch.setattr(ingest, "read_document", read_while_someone_else_commits)
     response = upload(policy, (DOCX, "response.docx"))

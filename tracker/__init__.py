@@ -26,7 +26,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         GOVUK_FRONTEND_DIR=str(PROJECT_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"),
         SERVICE_NAME="Consultation response tracker",
         MAX_CONTENT_LENGTH=100 * 1024 * 1024,  # one request: several uploaded files together
-        UPLOAD_MAX_FILE_BYTES=20 * 1024 * 1024,  # one uploaded response file (tracker/upload.py)
+        UPLOAD_MAX_FILE_BYTES=20 * 1024 * 1024,  # one uploaded response file (tracker/upload.py), and `extract`/`ingest`
+        UPLOAD_MAX_SECONDS=10,  # an upload starts no further file after this long (tracker/upload.py)
+        # What one response file may expand to when read (consultations.readers.DocumentLimits):
+        DOCUMENT_MAX_CHARACTERS=1_000_000,  # text, any format (an email with its attachments)
+        DOCUMENT_MAX_PAGES=1_000,  # pages of a PDF
+        DOCUMENT_MAX_XML_BYTES=10 * 1024 * 1024,  # XML inside a Word document
+        DOCUMENT_MAX_SECONDS=10,  # reading one file, in a child process; 0 reads in the server's own process
         DEVELOPMENT=False,  # `make run` sets TRACKER_DEVELOPMENT=1: cookies may travel over http
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

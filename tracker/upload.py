@@ -10,10 +10,16 @@ separate file store would need its own clean-up when a transaction rolls back.
 All the files of one upload are recorded as from the one respondent named on the form: a
 respondent carries the publication consent, so guessing respondents from file names could
 publish a text under the wrong name, and a response cannot be moved to another respondent.
+
+No request may outlast the server's worker timeout, whatever is uploaded: each file is held to
+the document limits (``document_limits``: characters, PDF pages, Word XML, seconds to read),
+and an upload starts no further file once it has run ``UPLOAD_MAX_SECONDS``; the files left are
+listed as not read yet, to be uploaded again.
 """
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_wtf.file import MultipleFileField
@@ -33,6 +39,7 @@ from consultations.ingest import (
     sha256_hex,
 )
 from consultations.models import CONSENT_LEVELS, Consultation, Document, Response
+from consultations.readers import DocumentLimits, seconds
 
 from .auth import role_required
 from .db import db
@@ -51,6 +58,19 @@ def max_file_bytes() -> int:
 
 def max_files() -> int:
     return int(current_app.config.get("UPLOAD_MAX_FILES") or DEFAULT_MAX_FILES)
+
+
+def document_limits() -> DocumentLimits:
+    """What one response file may expand to when read, from the configuration (``DOCUMENT_MAX_*``);
+    the upload page, ``extract`` and ``ingest`` use the same."""
+    config, defaults = current_app.config, DocumentLimits()
+    reading = float(config.get("DOCUMENT_MAX_SECONDS") or 0)
+    return DocumentLimits(
+        max_characters=int(config.get("DOCUMENT_MAX_CHARACTERS") or defaults.max_characters),
+        max_pages=int(config.get("DOCUMENT_MAX_PAGES") or defaults.max_pages),
+        max_xml_bytes=int(config.get("DOCUMENT_MAX_XML_BYTES") or defaults.max_xml_bytes),
+        max_seconds=reading if reading > 0 else None,
+    )
 
 
 def megabytes(size: int) -> str:
@@ -150,10 +170,9 @@ def upload():
         return _render_form(form, 400)
 
     consultation = db.session.scalar(select(Consultation).where(Consultation.slug == form.consultation.data))
-    outcomes = [
-        _ingest_one(storage, form, consultation) for storage in chosen_files(form.files.data)
-    ]
-    counts = {kind: sum(1 for outcome in outcomes if outcome["kind"] == kind) for kind in ("ingested", "already", "refused")}
+    outcomes = _ingest_all(chosen_files(form.files.data), form, consultation)
+    counts = {kind: sum(1 for outcome in outcomes if outcome["kind"] == kind)
+              for kind in ("ingested", "already", "refused", "left")}
     status = 400 if counts["refused"] == len(outcomes) else 200
     return render_template("upload/results.html", consultation=consultation, outcomes=outcomes, counts=counts,
                            respondent=form.respondent.data.strip()), status
@@ -171,7 +190,21 @@ def _max_request() -> int:
     return int(current_app.config.get("MAX_CONTENT_LENGTH") or 0)
 
 
-def _ingest_one(storage, form: UploadForm, consultation: Consultation) -> dict:
+def _ingest_all(files: list, form: UploadForm, consultation: Consultation) -> list[dict]:
+    """Each file ingested on its own, until the upload has run ``UPLOAD_MAX_SECONDS``: the files
+    after that are left for another upload, so that no request outlasts the worker timeout."""
+    started, budget, limits = time.monotonic(), float(current_app.config.get("UPLOAD_MAX_SECONDS") or 0), document_limits()
+    outcomes = []
+    for storage in files:
+        if outcomes and budget and time.monotonic() - started > budget:
+            name = safe_name(storage.filename, storage.stream.read(max_file_bytes() + 1))
+            outcomes.append({"name": name, "kind": "left", "warnings": [], "after": seconds(budget)})
+        else:
+            outcomes.append(_ingest_one(storage, form, consultation, limits))
+    return outcomes
+
+
+def _ingest_one(storage, form: UploadForm, consultation: Consultation, limits: DocumentLimits) -> dict:
     """Ingest one uploaded file and commit it, or roll back and say why it was refused."""
     limit = max_file_bytes()
     data = storage.stream.read(limit + 1)
@@ -192,6 +225,7 @@ def _ingest_one(storage, form: UploadForm, consultation: Consultation) -> dict:
             consent=form.consent.data,
             received_on=form.received_on.data,
             default_received_on=dt.date.today(),
+            limits=limits,
         )
         if result.created:
             db.session.commit()

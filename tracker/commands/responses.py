@@ -16,8 +16,20 @@ from consultations.readers import ReadError, read_document
 from consultations.references import ReferenceResolver
 
 from ..db import db
+from ..upload import document_limits, max_file_bytes, megabytes
 
 FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
+
+
+def read_file(path: Path) -> bytes:
+    """The file's bytes, refused before reading when it is larger than one response file may be."""
+    size, limit = path.stat().st_size, max_file_bytes()
+    if size > limit:
+        raise click.ClickException(
+            f"{path.name} is {megabytes(size)}, larger than {megabytes(limit)}, the most one response file may be "
+            "(UPLOAD_MAX_FILE_BYTES). Split it into smaller files, or ask the respondent for a smaller version."
+        )
+    return path.read_bytes()
 
 
 @click.command("extract")
@@ -29,7 +41,7 @@ def extract_command(path: Path, as_json: bool, framework_key: str | None) -> Non
     """Print the recommendations found in a written response (.txt, .md, .docx, .pdf, .html or .eml).
     Writes nothing."""
     try:
-        document = read_document(path.name, path.read_bytes())
+        document = read_document(path.name, read_file(path), limits=document_limits())
         items = current_items(db.session, framework_key)
     except (ReadError, UnknownFramework) as error:
         raise click.ClickException(str(error)) from None
@@ -87,11 +99,12 @@ def ingest_command(path: Path, slug: str, respondent: str, org_type, consent, re
             db.session,
             consultation_slug=slug,
             filename=path.name,
-            data=path.read_bytes(),
+            data=read_file(path),
             respondent_name=respondent,
             organisation_type=org_type,
             consent=consent,
             received_on=received.date() if received else None,
+            limits=document_limits(),
         )
         if result.created:
             db.session.commit()
