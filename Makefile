@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 ASSETS := node_modules/govuk-frontend/package.json node_modules/axe-core/package.json
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: setup run test test-postgres db demo bench clean
+.PHONY: setup run test test-postgres db demo bench eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ test-postgres: setup
 
 bench: setup
 	$(BIN)/python -m bench
+
+# Recall and precision of extraction on the documents in tests/corpus against their gold (no database).
+eval: setup
+	$(BIN)/python -m bench.eval
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache
