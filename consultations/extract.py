@@ -1,27 +1,32 @@
 """Find the respondent's recommendations in a cleaned written response.
 
-How it reads a document, in order:
+How it reads a document, in order (the rules are the functions and patterns of this module, each
+with an example in its docstring or comment):
 
-1. Blocks: the cleaned text is split into headings, paragraphs and list items, each with
-   its character offsets.
-2. Sections: a heading opens a section. "Summary of recommendations" (or just
-   "Recommendations") sections list recommendations, one per item; "About ..." sections
-   describe the respondent; end notes, references and appendices end the reading, so a
-   quoted older recommendation in an appendix is never taken as a new one.
-3. Sentences: elsewhere a recommendation is a sentence in which the respondent speaks
-   ("we recommend", "Clinks urges", "we call on"), extended by the sentences that carry
-   it on ("This should include ..."). A sentence that only says what should happen
-   ("providers should publish ...") also counts, unless the respondent gave a summary
-   list: then the body's "should"s are argument for the listed recommendations.
-4. Children: a list introduced by a recommending lead-in ("To do so we recommend ... in
-   the following areas:") holds the sub-points of the recommendation; lettered items
-   under a numbered one do the same.
-5. Repeats: a recommendation whose words are (nearly) all in an earlier one is the same
+1. Blocks: the cleaned text (``consultations.cleaning``) is split into headings, paragraphs,
+   quotations (``>``) and list items with their nesting, each with its character offsets.
+2. Sections: a heading opens a section. "Summary of recommendations" (or "Recommendations")
+   sections list recommendations, one per item; "About ..." sections describe the respondent and
+   "Definitions" sections quote terms; both are skipped. End notes, references and appendices end
+   the reading, so a quoted older recommendation in an appendix is never taken as a new one.
+3. Whose words: quotations are not the respondent's: block quotes, text in quotation marks, what
+   a lead-in such as "The draft guidance says:" introduces, and definitions of terms.
+4. Sentences: elsewhere a recommendation is a sentence in which the respondent speaks ("we
+   recommend", "the Association urges", "Northfield Trust calls on"), extended by the sentences
+   that carry it on ("This should include ..."). A sentence that only says what should happen
+   ("providers should publish ...") also counts, unless the respondent gave a summary list: then
+   the body's "should"s are argument for the listed recommendations. Questions never count.
+5. Children: items nested under an item (1. → a. → i., or by indentation) are its sub-points at
+   any depth, and a list introduced by a recommending lead-in ("... so that they:", "providers
+   should:", "To do so we recommend ... in the following areas:") holds the sub-points of that
+   lead-in. An item that asks a question is not a sub-point.
+6. Repeats: a recommendation whose words are (nearly) all in an earlier one is the same
    recommendation said again; their spans are merged and the first wording is kept.
 
-The respondent's own name is learnt from the document ("X response to ...", "About X")
-and from the caller, so "Clinks recommends" counts and "The Lammy Review recommends"
-does not.
+The respondent's names are learnt from the document (``respondent_names``: its title, letterhead,
+sign-off, "On behalf of X", "X welcomes the opportunity", "About X", and the abbreviations and
+short forms it gives them) and from the caller, so "Clinks recommends" counts and "The Lammy
+Review recommends" does not.
 """
 from __future__ import annotations
 
@@ -30,53 +35,104 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from .cleaning import LIST_MARKER
+from .cleaning import BULLETS, INDENT, LIST_MARKER
 from .references import ReferenceResolver
 
 # --- blocks -------------------------------------------------------------------------
 
+_ROMAN = {"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii", "xiv", "xv"}
+
 
 @dataclass
 class Block:
-    kind: str  # "heading", "paragraph" or "item"
-    start: int  # offsets of the content, without any list marker
+    kind: str  # "heading", "paragraph", "item" or "quote"
+    start: int  # offsets of the content, without any list marker or quotation mark
     end: int
     text: str
     marker: str = ""
+    depth: int = 0  # list nesting, from the cleaned text's indentation
+
+    @property
+    def label(self) -> str:
+        return re.sub(rf"^[{BULLETS}]\s*", "", self.marker).strip(" ().").lower()
+
+    @property
+    def upper(self) -> bool:
+        """A capital letter or numeral ("A.", "IV.")."""
+        label = re.sub(rf"^[{BULLETS}]\s*", "", self.marker).strip(" ().")
+        return label.isalpha() and label.isupper()
 
     @property
     def marker_kind(self) -> str | None:
-        """'number', 'letter' (including roman numerals) or 'bullet'; None for other blocks."""
+        """'number', 'letter', 'roman' (ii, iv ...; a lone i, v or x is told apart in context) or
+        'bullet'; None for other blocks."""
         if not self.marker:
             return None
-        label = re.sub(r"^[-•●▪◦‣∙·*–]\s*", "", self.marker).strip(" ().")
+        label = self.label
         if not label:
             return "bullet"
-        return "number" if label.isdigit() else "letter"  # letters and roman numerals alike
+        if label.isdigit():
+            return "number"
+        return "roman" if label in _ROMAN and len(label) > 1 else "letter"
 
 
 def split_blocks(text: str) -> list[Block]:
+    """The blocks of a cleaned text, one a line.
+
+    >>> [(b.kind, b.depth, b.text) for b in split_blocks("# Asks\\n\\n1. Fund it:\\n\\n    a) now\\n\\n> Quoted.\\n")]
+    [('heading', 0, 'Asks'), ('item', 0, 'Fund it:'), ('item', 1, 'now'), ('quote', 0, 'Quoted.')]
+    """
     blocks: list[Block] = []
     for match in re.finditer(r"[^\n]+", text):
         line = match.group(0)
-        start = match.start()
-        marker_match = LIST_MARKER.match(line)
-        if marker_match:
+        content = line.lstrip(" ")
+        if not content.strip():
+            continue
+        start = match.start() + len(line) - len(content)
+        depth = (len(line) - len(content)) // INDENT
+        marker_match = LIST_MARKER.match(content)
+        if content.startswith(">"):
+            body = content.lstrip("> ")
+            blocks.append(Block("quote", match.end() - len(body), match.end(), body))
+        elif marker_match:
             marker = marker_match.group("marker")
-            content = line[len(marker) :]
-            blocks.append(Block("item", start + len(marker), match.end(), content, marker.strip()))
-        elif _is_heading(line):
-            content = line.lstrip("#").strip()
-            offset = line.index(content) if content else 0
-            blocks.append(Block("heading", start + offset, match.end(), content))
+            blocks.append(Block("item", start + len(marker), match.end(), content[len(marker):], marker.strip(), depth))
+        elif _is_heading(content):
+            body = content.lstrip("#").strip()
+            offset = content.index(body) if body else 0
+            blocks.append(Block("heading", start + offset, match.end(), body))
         else:
-            blocks.append(Block("paragraph", start, match.end(), line))
+            blocks.append(Block("paragraph", start, match.end(), content))
+    for n, block in enumerate(blocks):
+        following = blocks[n + 1] if n + 1 < len(blocks) else None
+        if block.kind == "item" and _numbered_heading(block, following):
+            block.kind = "heading"
     return blocks
 
 
+def _numbered_heading(block: Block, following: Block | None) -> bool:
+    """A numbered line standing over a paragraph ("II. Preserve strong API baselines", then its
+    text) is a section heading, not a list of one item.
+
+    >>> [block.kind for block in split_blocks("II. Preserve Strong API Baselines\\n\\nWe support it.\\n")]
+    ['heading', 'paragraph']
+    """
+    return (
+        block.depth == 0
+        and block.marker_kind in ("number", "letter", "roman")
+        and following is not None
+        and following.kind == "paragraph"
+        and _is_heading(block.text)
+        and not block.text.endswith("?")
+    )
+
+
 def _is_heading(line: str) -> bool:
-    """Short lines without closing punctuation, and single questions (a consultation's own)."""
+    """Short lines without closing punctuation, single questions (a consultation's own), and a
+    section's title followed by a colon ("Summary of Recommendations:")."""
     if line.startswith("#"):
+        return True
+    if line.endswith(":") and _section_title(line[:-1].strip()):
         return True
     if not (line[:1].isupper() or line[:1].isdigit()):
         return False
@@ -92,7 +148,12 @@ _SENTENCE_END = re.compile(r"[.!?]['\"’”)]*(?=\s+['\"‘“(]?[A-Z0-9])")
 
 
 def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
-    """Sentence spans (absolute offsets) in a block's text."""
+    """Sentence spans (absolute offsets) in a block's text.
+
+    >>> text = "We agree, e.g. on costs. Funding. How will it be paid for?"
+    >>> [text[s:e] for s, e in split_sentences(text)]
+    ['We agree, e.g. on costs.', 'Funding.', 'How will it be paid for?']
+    """
     spans: list[tuple[int, int]] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
@@ -117,11 +178,69 @@ def _word_before(text: str, start: int, end: int) -> str:
     return text[begin:end]
 
 
+# --- whose words: quotations --------------------------------------------------------
+
+_QUOTED = re.compile(
+    r"“[^“”\n]*”"  # curly double quotes
+    r"|(?<![\w\"])\"[^\"\n]*\"(?!\w)"  # straight double quotes
+    r"|(?<![\w‘’])‘[^‘’\n]*’(?![A-Za-z])"  # curly single quotes (an apostrophe inside ends the match early)
+    r"|(?<![\w'])'(?=\S)[^'\n]*(?<=\S)'(?![A-Za-z])"  # straight single quotes
+    r"|«[^«»\n]*»"
+)
+QUOTED_SHARE = 0.6
+
+
+def own_words(sentence: str) -> str:
+    """The sentence with what it quotes replaced by "…", so that only the respondent's own words
+    decide whether it recommends. Each pattern stops at the next quotation mark, so a text full of
+    unmatched marks is read in one pass.
+
+    >>> own_words('The proposal states that “providers must retain records”, which we oppose.')
+    'The proposal states that …, which we oppose.'
+    >>> own_words("Clinks' earlier response asks 'Do arrangements work?' again")
+    "Clinks' earlier response asks … again"
+    """
+    if not any(mark in sentence for mark in "\"“‘'«"):
+        return sentence
+    return _QUOTED.sub("…", sentence)
+
+
+def is_quoted(sentence: str) -> bool:
+    """Whether a sentence is (mostly) a quotation of someone else's words.
+
+    >>> is_quoted('“Providers must retain records for ten years.”'), is_quoted('We agree with the “ten years”.')
+    (True, False)
+    """
+    own = own_words(sentence)
+    if own == sentence:
+        return False
+    letters = sum(ch.isalnum() for ch in sentence)
+    return letters > 0 and sum(ch.isalnum() for ch in own) <= (1 - QUOTED_SHARE) * letters
+
+
+# A lead-in that introduces someone else's text: "The draft guidance says:", "Paragraph 4 of the
+# proposal states:", "The consultation defines a provider as follows:", "The current wording is:".
+_INTRODUCES_QUOTATION = re.compile(
+    r"\b(?:proposals?|draft|guidance|consultation|document|regulations?|bill|act|clause|section|paragraph|code"
+    r"|framework|policy|rules?|definitions?|wording|text|paper|strategy|plan|report|review|department|government"
+    r"|ministry|regulator|agency|authority|it|this)\b[^:]{0,120}?\b(?:states?|stated|says?|said|reads?|provides?"
+    r"|sets?\s+out|specif(?:y|ies|ied)|defines?|defined|proposes?|proposed|includes?|included|requires?|asks?"
+    r"|asked|is\s+worded|puts?\s+it|as\s+follows)\b[^:]{0,120}:$|\b(?:states?|says?|reads?)\s*:$",
+    re.I,
+)
+# Definitions of terms: '"Provider" means ...', 'Record: includes ...'.
+_DEFINITION = re.compile(
+    r"^[\"“‘']?[A-Z][\w '’-]{0,60}?[\"”’']?:?\s+(?:means|includes|refers\s+to|is\s+defined\s+as|has\s+the\s+(?:same\s+)?meaning)\b"
+)
+
+
 # --- what counts as a recommendation ------------------------------------------------
 
 _VERBS = (
-    r"recommends?|urges?|calls?\s+(?:on|upon|for)|proposes?|suggests?|requests?|encourages?"
-    r"|advises?|asks?\s+(?:that|for)|invites?|(?:would|want|wants)\s+(?:like\s+)?to\s+see"
+    r"recommends?|urges?|calls?\s+(?:on|upon|for)|proposes?|suggests?|requests?|encourages?|seeks?"
+    r"|advises?|asks?\s+(?:that|for|(?:the\s+|for\s+)?[\w-]+(?:\s+[\w-]+){0,3}\s+to\b)|invites?"
+    r"|(?:would|want|wants)\s+(?:like\s+)?to\s+see|would\s+like\s+(?:the\s+)?[\w-]+(?:\s+[\w-]+){0,3}\s+to\b"
+    r"|would\s+(?:welcome|expect|ask|urge|encourage|recommend|suggest|propose)"
 )
 # Words between the subject and the verb, any number of them. No alternative may be a sequence of
 # others ("would also" is "would" then "also"): each such choice doubles the ways the regex
@@ -130,20 +249,51 @@ _ADVERBS = (
     r"(?:\s+(?:also|would|therefore|further|again|strongly|firmly|respectfully|urgently|"
     r"continue\s+to|wish\s+to|want\s+to))*"
 )
+# "We", "I", "our organisation" and the like speak for the respondent whatever its name.
+_PRONOUNS = (
+    r"we|i|our\s+(?:organisation|organization|association|charity|trust|society|council|members|network"
+    r"|federation|institute|union|company|firm|group|committee|board|partnership|alliance|coalition|forum)"
+    r"|this\s+(?:comment|response|submission|letter)|the\s+(?:commenter|commentor|undersigned|respondent)"
+)
+# In an "About us" section only the plainest asks count ("we urge", "we recommend", "we call on").
+_PLAIN_VERBS = r"recommends?|urges?|calls?\s+(?:on|upon|for)|requests?|asks?\s+(?:that|for|(?:the\s+)?[\w/-]+\s+to\b)"
+# An aside between the subject and its verb: "Clinks, as the national body, urges ...".
+_ASIDE = r"(?:\s*,[^,\n]{1,80},)?"
 _IMPERSONAL = re.compile(
     r"\bit\s+is\s+(?:\w+ly\s+)?recommended\s+that\b|\bour\s+(?:\w+\s+)?recommendation\s+(?:is|would\s+be)\b",
     re.I,
 )
 _WEAK = re.compile(r"\b(?:should|must|ought\s+to|needs?\s+to)\b", re.I)
 _WEAK_SELF = re.compile(r"\b(?:we|i|you)\s+(?:\w+\s+)?(?:should|must|ought|need)\b", re.I)
-_NOT_ADVICE = re.compile(r"^(?:if|whether|although|while|when|unless|as)\b|\bin\s+theory\b", re.I)
-_REPORTED = re.compile(
-    r"\b(?:recommended|called\s+for|urged|argued|said|stated|found|concluded|highlighted|noted)\b", re.I
+_NOT_ADVICE = re.compile(
+    r"^(?:if|whether|although|while|when|unless|as)\b|\bin\s+theory\b"
+    r"|\b(?:it|this)\s+(?:should|must)\s+be\s+(?:noted|remembered|recognised|recognized|borne\s+in\s+mind|stressed)\b",
+    re.I,
 )
+_REPORTED = re.compile(
+    r"\b(?:recommended|called\s+for|urged|argued|said|stated|found|concluded|highlighted|noted"
+    r"|states|says|reads|specifies|sets\s+out|proposes|proposed|recommends|suggests|argues|concludes|notes)\b",
+    re.I,
+)
+# Signposting its own work, or commending itself: "for further information see our report", "we
+# recommend our services to every woman leaving custody".
 _SIGNPOST = re.compile(
-    r"\bfor\s+(?:further|more)\s+information\b|\brefer(?:ring)?\s+to\s+our\b|\bsee\s+our\b", re.I
+    r"\bfor\s+(?:further|more)\s+information\b|\brefer(?:ring)?\s+to\s+our\b|\bsee\s+our\b"
+    r"|\b(?:recommend|suggest|offer|propose)s?\s+(?:our|us|ourselves)\b(?!\s+(?:recommendations?|view|proposals?)\b)",
+    re.I,
 )
 _LIST_LEAD_IN = re.compile(r"\b(?:our|the\s+following|these|key)\s+recommendations?\b", re.I)
+# Lead-ins that only announce a list of recommendations: the items are the recommendations.
+_ANNOUNCES = re.compile(
+    r"^(?:(?:in\s+summary|to\s+summari[sz]e|overall|in\s+short),?\s+)?(?:"
+    r"we\s+(?:would\s+)?(?:make|have|set\s+out|offer|propose|recommend|suggest)"
+    r"(?:\s+(?:the\s+following|these|a\s+number\s+of|several|some|two|three|four|five|six|seven|eight|nine|ten|\d+))?"
+    r"(?:\s+(?:key|main|specific|further))?(?:\s+(?:recommendations?|proposals?|suggestions?|changes|points))?"
+    r"(?:\s+(?:below|as\s+follows|to\s+the\s+[\w-]+(?:\s+[\w-]+)?))?"
+    r"|(?:our|the|these\s+are\s+our)\s+(?:key\s+|main\s+)?recommendations(?:\s+(?:are|is))?(?:\s+as\s+follows)?"
+    r")\s*:$",
+    re.I,
+)
 _ANAPHORA = re.compile(
     r"\b(?:this|the\s+above)\s+recommendation\b|\bto\s+do\s+(?:so|this)\b|\bto\s+achieve\s+this\b"
     r"|\bto\s+this\s+end\b|\bto\s+implement\s+this\b|\bin\s+order\s+to\s+do\s+this\b",
@@ -155,7 +305,10 @@ _CONTINUES = re.compile(
 )
 _DEICTIC = re.compile(r"\bthis\s+(?:section|standard|question|area|domain|point|issue)\b|\bunder\s+this\b", re.I)
 _SECTION_RECOMMENDATIONS = re.compile(
-    r"^(?:summary\s+of\s+(?:our\s+|the\s+|key\s+)?recommendations|(?:our\s+|key\s+|main\s+|list\s+of\s+)?recommendations)$",
+    r"^(?:\d+[.)]?\s+)?(?:summary\s+of\s+(?:our\s+|the\s+|key\s+|main\s+)?recommendations"
+    r"|(?:our\s+|key\s+|main\s+|list\s+of\s+|summary\s+)?recommendations"
+    r"|(?:conclusions?|summary)\s+(?:and|&)\s+recommendations|recommendations\s+(?:and|&)\s+conclusions?"
+    r"|(?:our\s+|key\s+)?asks)$",
     re.I,
 )
 _SECTION_END = re.compile(
@@ -163,27 +316,185 @@ _SECTION_END = re.compile(
     re.I,
 )
 _SECTION_ABOUT = re.compile(r"^about\b", re.I)
+_SECTION_QUOTED = re.compile(r"^(?:definitions?|glossary|interpretation|terms\s+used|abbreviations|acronyms)\b", re.I)
+
+
+def _section_title(text: str) -> bool:
+    return bool(
+        _SECTION_RECOMMENDATIONS.match(text) or _SECTION_END.match(text) or _SECTION_QUOTED.match(text)
+        or (_SECTION_ABOUT.match(text) and len(text.split()) <= 8)
+    )
+
+
+def _question(sentences: list[str]) -> bool:
+    """A block that asks rather than recommends: a question, perhaps after a short label.
+
+    >>> _question(["Funding.", "How will the new duty be paid for?"]), _question(["We recommend that it is funded."])
+    (True, False)
+    """
+    asks = any(sentence.rstrip("'\"’” )").endswith("?") for sentence in sentences)
+    states = any(
+        not sentence.rstrip("'\"’” )").endswith("?") and len(sentence.split()) > 4 for sentence in sentences
+    )
+    return asks and not states
+
+
+# --- the respondent's names ---------------------------------------------------------
+
+_ORG = (
+    r"Trust|Association|Society|Council|Institute|Institution|Federation|Network|Alliance|Foundation|Partnership"
+    r"|Group|Company|Ltd|Limited|LLP|Inc|plc|PLC|Union|College|University|Centre|Center|Committee|Board|Forum"
+    r"|Coalition|Charity|Consortium|Confederation|Organisation|Organization|League|Club|Co-?operative|Campaign"
+    r"|Project|Collective|Panel|Chamber|Guild|Academy|Fund|Initiative|Clinic|Practice|Service|Services|Agency"
+    r"|Authority|Commission|Community|Advocates|Action|Aid|Care|Support|Alliance"
+)
+_NAME_WORD = r"[A-Z][\w&'’.-]*"
+_NAME = rf"{_NAME_WORD}(?:\s+(?:(?:of|for|and|the|on|in|&|de)\s+){{0,2}}{_NAME_WORD}){{0,9}}"
+_ORG_NAME = re.compile(rf"\b(?:The\s+)?(?P<name>{_NAME})")
+_ORG_WORD = re.compile(rf"\b(?:{_ORG})\b")
+_NOT_NAMES = re.compile(
+    r"^(?:the\s+)?(?:department|government|ministry|minister|secretary(?:\s+of\s+state)?|regulator|review|consultation"
+    r"|proposals?|guidance|inspectorate|committee|commission|office|parliament|treasury|we|our|i|it|this|these|dear"
+    r"|yours|response|submission|introduction|summary|chief\s+executive|director|chair|head)$",
+    re.I,
+)
+# Names of government and the bodies a response is usually addressed to: never the respondent
+# unless the caller says so.
+_ADDRESSEE = re.compile(r"^(?:the\s+)?(?:department|ministry|hm\s|her\s+majesty|his\s+majesty|secretary|minister|cabinet|home\s+office|treasury)\b", re.I)
+_JOB_WORDS = re.compile(
+    r"^(?:(?:chief|executive|director|head|chair|chairman|chairwoman|chairperson|manager|officer|policy|secretary"
+    r"|president|ceo|founder|senior|lead|adviser|advisor|coordinator|co-ordinator|general|deputy|vice|interim"
+    r"|acting|public|affairs|external|of|research|campaigns|trustee|partner|principal|and|&)\b\s*)+",
+    re.I,
+)
 _SELF_FROM_TITLE = (
-    re.compile(r"^(?P<name>[A-Z][\w&.'’ -]{1,80}?)(?:'s|’s)?\s+response\s+to\b"),
-    re.compile(r"^(?:response|submission|evidence)\s+(?:from|by)\s+(?P<name>[A-Z][\w&.'’ -]{1,80})$", re.I),
+    re.compile(r"^(?P<name>[A-Z][\w&.'’ -]{1,80}?)(?:'s|’s)?\s+(?:response|submission|evidence|comments)\s+to\b"),
+    re.compile(r"^(?:response|submission|evidence|comments)\s+(?:from|by|of)\s+(?:the\s+)?(?P<name>[A-Z][\w&.'’ -]{1,80})$", re.I),
     re.compile(r"^about\s+(?P<name>(?!this\b|us\b|our\b|the\s+response\b)[A-Z][\w&.'’ -]{1,80})$", re.I),
 )
+_VALEDICTION = re.compile(
+    r"\b(?:yours\s+(?:faithfully|sincerely|truly)|(?:kind|best|warm|with\s+best)\s+(?:regards|wishes)|regards"
+    r"|sincerely|respectfully(?:\s+submitted)?)\b,?",
+    re.I,
+)
+_ON_BEHALF = re.compile(rf"\bon\s+behalf\s+of\s+(?:the\s+)?(?P<name>{_NAME})")
+_SELF_INTRODUCTION = re.compile(
+    rf"^(?:The\s+)?(?P<name>{_NAME})(?:\s*\((?:the\s+)?[\"“]?(?P<abbr>[A-Z][A-Za-z&]{{1,12}})[\"”]?\))?,?\s+"
+    r"(?:welcomes|is\s+(?:pleased|grateful|delighted|glad|happy)|appreciates|thanks|responds|represents"
+    r"|(?:would\s+like|wishes)\s+to\s+(?:thank|respond|comment|submit)|is\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,6}?"
+    r"(?:charity|organisation|organization|association|body|network|membership|trust|federation|coalition|alliance"
+    r"|company|provider|union|society|institute|group|forum|partnership|consortium|college|council|firm"
+    r"|foundation|voice|umbrella|representative))\b"
+)
+NAME_BLOCKS = 25  # blocks at each end of a document where the respondent introduces itself
+
+
+def respondent_names(blocks: list[Block], given: tuple[str, ...] | list[str] = ()) -> set[str]:
+    """The names the respondent calls itself by.
+
+    Read from the title ("X response to ..."), the letterhead (an organisation's name on the
+    first lines), the sign-off ("Yours faithfully, ... Chief Executive, Northfield Trust"), "On
+    behalf of X", "X welcomes the opportunity", "X is a charity ...", "About X", and the caller
+    (``given``); then each name's abbreviation given in the text ("the Association of Small
+    Providers (ASP)") and its short form ("the Association").
+
+    >>> names = respondent_names(split_blocks("The Association of Small Providers (ASP) welcomes the review."))
+    >>> sorted(names)
+    ['ASP', 'Association of Small Providers', 'the Association']
+    """
+    own = [block for block in blocks if block.kind != "quote"]
+    texts = [block.text.strip() for block in own]
+    ends = texts[:NAME_BLOCKS] + texts[-NAME_BLOCKS:] if len(texts) > 2 * NAME_BLOCKS else texts
+    found: set[str] = set()
+    for n, block in enumerate(own[:40]):
+        if n >= 3 and block.kind != "heading":
+            continue
+        for pattern in _SELF_FROM_TITLE:
+            match = pattern.match(texts[n])
+            if match:
+                found.add(match.group("name").strip())
+    for text in texts[:3]:  # the letterhead
+        if len(text.split()) <= 8 and _ORG_WORD.search(text) and not re.search(r"[.:;?!]$", text):
+            match = _ORG_NAME.fullmatch(text)
+            if match and not re.match(r"(?i)(?:to|dear|re|subject|from)\b", text):
+                found.add(match.group("name"))
+    for n, text in enumerate(ends):
+        found.update(_signed_by(text, ends[n + 1 : n + 6]) if _VALEDICTION.search(text) else ())
+        for match in _ON_BEHALF.finditer(text):
+            found.add(match.group("name"))
+        match = _SELF_INTRODUCTION.match(text)
+        if match:
+            found.add(match.group("name"))
+            if match.group("abbr"):
+                found.add(match.group("abbr"))
+    found = {name for name in (_tidy(name) for name in found) if name and not _ADDRESSEE.match(name)}
+    found.update(_tidy(name) for name in given if name and _tidy(name))
+    return _with_short_forms(found, texts)
+
+
+def _tidy(name: str) -> str:
+    name = re.sub(r"^(?:the|The)\s+", "", " ".join(name.split())).strip(" ,.;:'’\"")
+    name = re.sub(r"(?:'s|’s)$", "", name)
+    return "" if _NOT_NAMES.match(name) or len(name) < 2 else name
+
+
+def _signed_by(text: str, following: list[str]) -> set[str]:
+    """The organisation named after a valediction: in "Yours faithfully, Jane Smith, Chief
+    Executive, Northfield Trust" it is Northfield Trust (a name with an organisation word, or the
+    last part after a comma that is not a job title)."""
+    tail = " ".join([text[_VALEDICTION.search(text).end():], *following])[:400]
+    names = {match.group("name") for match in _ON_BEHALF.finditer(tail)}
+    for part in re.split(r"[,\n]|\s{2,}", tail):
+        for match in _ORG_NAME.finditer(part.strip(" .")):
+            words = match.group("name").split()
+            jobs = [n for n, word in enumerate(words) if _JOB_WORDS.fullmatch(word + " ") and word[:1].isupper()]
+            name = " ".join(words[jobs[-1] + 1 :] if jobs else words)
+            if _ORG_WORD.search(name):
+                names.add(name)
+    if not names:
+        parts = [p.strip(" .") for p in tail.split(",") if p.strip(" .")]
+        last = parts[-1] if len(parts) >= 2 else ""
+        if last and re.fullmatch(_NAME, last) and len(last.split()) <= 6 and not _JOB_WORDS.fullmatch(last + " "):
+            names.add(last)
+    return names
+
+
+def _with_short_forms(names: set[str], texts: list[str]) -> set[str]:
+    """Each name with its abbreviation from the text ("Northfield Trust (NT)") and its short form
+    ("the Trust")."""
+    out = set(names)
+    joined = "\n".join(texts)
+    for name in names:
+        for match in re.finditer(rf"{re.escape(name)}\s*\((?:the\s+|hereafter\s+)?[\"“]?(?P<abbr>[A-Z][A-Za-z&]{{1,12}})[\"”]?\)", joined):
+            out.add(match.group("abbr"))
+            break
+        words = _ORG_WORD.findall(name)
+        if words and len(name.split()) > 1:
+            out.add("the " + words[-1])
+    return {name for name in out if not _NOT_NAMES.match(name)}
 
 
 def infer_self_names(blocks: list[Block]) -> set[str]:
-    """The names the respondent calls itself by, read from the title and "About X"."""
-    names: set[str] = set()
-    for block in blocks[:40]:
-        for pattern in _SELF_FROM_TITLE:
-            match = pattern.match(block.text.strip())
-            if match:
-                names.add(match.group("name").strip())
-    return {name for name in names if name.lower() not in {"we", "our", "the"}}
+    """The names the respondent calls itself by (``respondent_names`` with none given)."""
+    return respondent_names(blocks)
 
 
-def _recommending(names: set[str]) -> re.Pattern:
-    subjects = ["we", "i"] + [re.escape(name) for name in sorted(names, key=len, reverse=True)]
-    return re.compile(rf"\b(?:{'|'.join(subjects)}){_ADVERBS}\s+(?:{_VERBS})\b", re.I)
+def _recommending(names: set[str], verbs: str = _VERBS) -> re.Pattern:
+    """The respondent recommending: "we urge", "the Association strongly recommends", "Northfield
+    Trust, as a provider, calls on". Names are matched as written (case counts, save a leading
+    "the"), pronouns in any case.
+
+    >>> bool(_recommending({"the Trust"}).search("The Trust urges the department not to adopt it."))
+    True
+    >>> bool(_recommending(set()).search("The review recommends that providers publish data."))
+    False
+    """
+    spelled = [
+        (r"[Tt]he\s+" + re.escape(name[4:]) if name.startswith("the ") else re.escape(name))
+        for name in sorted(names, key=len, reverse=True)
+    ]
+    subjects = rf"(?i:{_PRONOUNS})" + "".join(f"|{name}" for name in spelled)
+    return re.compile(rf"\b(?:{subjects}){_ASIDE}(?i:{_ADVERBS}\s+(?:{verbs}))\b")
 
 
 # --- result -------------------------------------------------------------------------
@@ -219,6 +530,14 @@ class _Candidate:
     children: list[_Candidate] = field(default_factory=list)
 
 
+@dataclass
+class _Node:
+    """A list item and the items nested under it."""
+
+    block: Block
+    children: list[_Node] = field(default_factory=list)
+
+
 # --- the extractor ------------------------------------------------------------------
 
 
@@ -230,21 +549,81 @@ def extract_recommendations(
 ) -> list[ExtractedRecommendation]:
     """All recommendations in ``text`` (cleaned), parents before their children."""
     blocks = split_blocks(text)
-    names = infer_self_names(blocks) | {name for name in self_names if name}
-    reader = _Reader(text, blocks, _recommending(names))
+    names = respondent_names(blocks, self_names)
+    reader = _Reader(text, blocks, _recommending(names), _recommending(names, _PLAIN_VERBS))
     tops = _merge_repeats(text, reader.read())
     return _number(text, tops, resolver or ReferenceResolver([]))
 
 
+# Outline levels, outermost first: I. → A. → 1. → a. → i. → bullets.
+_RANK = {"ROMAN": 0, "LETTER": 1, "number": 2, "letter": 3, "roman": 4, "bullet": 5}
+
+
+def list_tree(items: list[Block]) -> list[_Node]:
+    """Nest a run of list items: deeper indentation nests, and at the same indentation a letter
+    under a number, a roman numeral under a letter and a bullet under either do too.
+
+    >>> blocks = split_blocks("1. A\\n\\na) B\\n\\ni) C\\n\\nii) D\\n\\n2. E\\n\\n    - F\\n")
+    >>> [(n.block.text, [(c.block.text, [g.block.text for g in c.children]) for c in n.children]) for n in list_tree(blocks)]
+    [('A', [('B', ['C', 'D'])]), ('E', [('F', [])])]
+    """
+    roots: list[_Node] = []
+    stack: list[tuple[int, str, _Node]] = []  # (depth, kind, node)
+    previous_kind: str | None = None
+    previous_label = ""
+    for block in items:
+        kind = block.marker_kind or "bullet"
+        if kind == "letter" and block.label in ("i", "v", "x") and (
+            previous_kind in ("roman", "ROMAN")
+            or (block.label == "i" and (previous_kind is None or previous_kind in ("letter", "LETTER"))
+                and previous_label != "h")
+        ):
+            kind = "roman"
+        if kind in ("letter", "roman") and block.upper:
+            kind = kind.upper()
+        node = _Node(block)
+        while stack and stack[-1][0] > block.depth:
+            stack.pop()
+        while stack and stack[-1][0] == block.depth:
+            if stack[-1][1] == kind:  # a sibling: its parent, if any, is below it
+                stack.pop()
+                break
+            if _RANK[kind] > _RANK[stack[-1][1]]:  # a letter under a number ...
+                break
+            stack.pop()
+        (stack[-1][2].children if stack else roots).append(node)
+        stack.append((block.depth, kind, node))
+        previous_kind, previous_label = kind, block.label
+    return roots
+
+
 class _Reader:
-    def __init__(self, text: str, blocks: list[Block], recommending: re.Pattern):
+    def __init__(self, text: str, blocks: list[Block], recommending: re.Pattern, urging: re.Pattern):
         self.text = text
         self.blocks = blocks
         self.recommending = recommending
+        self.urging = urging
         self.tops: list[_Candidate] = []
-        self.has_summary = any(
-            block.kind == "heading" and _SECTION_RECOMMENDATIONS.match(block.text) for block in blocks
-        )
+        self.has_summary = self._explicit_summary()
+
+    def _explicit_summary(self) -> bool:
+        """Whether the response lists its recommendations in a summary and says each one in so
+        many words ("Clinks recommends that ..."): then a "should" in the body is argument for
+        them, not another recommendation. A summary of "X should ..." points is not such a list."""
+        plain = advice = 0
+        inside = False
+        for block in self.blocks:
+            if block.kind == "heading":
+                inside = bool(_SECTION_RECOMMENDATIONS.match(block.text.rstrip(":").strip()))
+                continue
+            if not inside:
+                continue
+            said = [own_words(self.text[s:e]) for s, e in split_sentences(block.text, block.start)]
+            if any(self.recommending.search(sentence) or _IMPERSONAL.search(sentence) for sentence in said):
+                plain += 1
+            elif any(self._advises(sentence) for sentence in said):
+                advice += 1
+        return plain > 0 and plain >= advice
 
     def read(self) -> list[_Candidate]:
         section = "body"
@@ -258,71 +637,136 @@ class _Reader:
                 section = self._section_of(block.text)
                 heading = block.text
                 i += 1
-                continue
-            if section == "about":
+            elif section == "quoted" or block.kind == "quote":
                 i += 1
-                continue
-            if section == "recommendations":
-                self._read_summary_block(block)
+            elif section == "about":
+                self._read_about(block)
                 i += 1
-                continue
-            i = self._read_body_block(i, heading)
+            elif block.kind == "item":
+                j = self._list_end(i)
+                summary = section == "recommendations"  # a summary's heading says nothing of the topic
+                self._read_list(list_tree(self.blocks[i:j]), None if summary else heading, summary=summary)
+                if summary:  # the summary's list is over: what follows is the body again
+                    section, heading = "body", None
+                i = j
+            else:
+                summary = section == "recommendations"
+                i = self._read_paragraph(i, None if summary else heading, summary=summary)
         return self.tops
+
+    def _read_about(self, block: Block) -> None:
+        """A section about the respondent describes it; only a plain ask in it ("We urge the
+        department to ...") is a recommendation."""
+        for (start, end), sentence in zip(*self._sentences(block)):
+            if self.urging.search(sentence) and not sentence.rstrip().endswith(("?", ":")) and not _SIGNPOST.search(sentence):
+                self.tops.append(_Candidate([(start, end)], None))
 
     @staticmethod
     def _section_of(heading: str) -> str:
+        heading = heading.rstrip(":").strip()
         if _SECTION_RECOMMENDATIONS.match(heading):
             return "recommendations"
         if _SECTION_ABOUT.match(heading):
             return "about"
+        if _SECTION_QUOTED.match(heading):
+            return "quoted"
         return "body"
 
-    # Summary sections: every item is a recommendation; lettered items are its sub-points.
-    def _read_summary_block(self, block: Block) -> None:
-        if block.kind == "paragraph" and not self._is_recommendation(self._sentence_texts(block), summary=True):
-            return  # an introduction such as "We make the following recommendations:"
-        candidate = _Candidate([(block.start, block.end)], None)
-        if block.kind == "item" and block.marker_kind == "letter" and self.tops:
-            self.tops[-1].children.append(candidate)
-        else:
-            self.tops.append(candidate)
+    def _list_end(self, i: int) -> int:
+        while i < len(self.blocks) and self.blocks[i].kind == "item":
+            i += 1
+        return i
 
-    # Body: sentences in which the respondent recommends, and the lists they introduce.
-    def _read_body_block(self, i: int, heading: str | None) -> int:
+    def _sentences(self, block: Block) -> tuple[list[tuple[int, int]], list[str]]:
+        """A block's sentence spans, and each sentence in the respondent's own words (``own_words``)."""
+        spans = split_sentences(block.text, block.start)
+        return spans, [own_words(self.text[s:e]) for s, e in spans]
+
+    # Paragraphs: sentences, and the lists (or quotations) their last sentence introduces.
+    def _read_paragraph(self, i: int, heading: str | None, *, summary: bool) -> int:
         block = self.blocks[i]
-        sentences = split_sentences(block.text, block.start)
-        texts = [self.text[s:e] for s, e in sentences]
-        lead_in = self._lead_in(i, texts)
-        last = len(sentences) - 1 if lead_in else len(sentences)
-        self._read_sentences(sentences[:last], texts[:last], heading)
-        if not lead_in:
-            return i + 1
-        if _ANAPHORA.search(texts[-1]) and self.tops:
-            parent = self.tops[-1]
-        else:
-            parent = _Candidate([sentences[-1]], heading)
-            self.tops.append(parent)
-        j = i + 1
-        while j < len(self.blocks) and self.blocks[j].kind == "item":
-            item = self.blocks[j]
-            parent.children.append(_Candidate([(item.start, item.end)], heading))
-            j += 1
-        return j
-
-    def _lead_in(self, i: int, texts: list[str]) -> bool:
-        """A sentence ending in ':' that introduces a list of recommendations."""
+        sentences, texts = self._sentences(block)
         following = self.blocks[i + 1] if i + 1 < len(self.blocks) else None
-        if not texts or not self.blocks[i].text.rstrip().endswith(":"):
-            return False
-        if following is None or following.kind != "item":
-            return False
-        last = texts[-1]
-        return bool(_LIST_LEAD_IN.search(last) or self._is_recommendation([last], summary=False))
+        if not texts:
+            return i + 1
+        last = texts[-1].rstrip()
+        if last.endswith(":") and following is not None and self._introduces_quotation(last):
+            self._read_sentences(sentences[:-1], texts[:-1], heading, summary=summary)
+            if following.kind == "item":
+                return self._list_end(i + 1)  # the quoted list
+            return i + 2 if following.kind in ("paragraph", "quote") else i + 1
+        if last.endswith(":") and following is not None and following.kind == "item":
+            j = self._list_end(i + 1)
+            tree = list_tree(self.blocks[i + 1 : j])
+            if _ANNOUNCES.match(last) or _LIST_LEAD_IN.search(last) and not self._is_recommendation([last], summary=summary):
+                self._read_sentences(sentences[:-1], texts[:-1], heading, summary=summary)
+                self._read_list(tree, heading, summary=True)
+                return j
+            if self._is_recommendation([last], summary=summary):
+                self._read_sentences(sentences[:-1], texts[:-1], heading, summary=summary)
+                if _ANAPHORA.search(last) and self.tops:
+                    parent = self.tops[-1]
+                else:
+                    parent = _Candidate([sentences[-1]], heading)
+                    self.tops.append(parent)
+                self._add_children(parent, tree, heading)
+                return j
+        self._read_sentences(sentences, texts, heading, summary=summary)
+        return i + 1
 
-    def _read_sentences(self, sentences, texts, heading) -> None:
+    def _introduces_quotation(self, sentence: str) -> bool:
+        """A lead-in to someone else's text: "The draft guidance says:", not "We propose:"."""
+        return bool(
+            _INTRODUCES_QUOTATION.search(sentence)
+            and not self.recommending.search(sentence)
+            and not (_WEAK.search(sentence) and self._advises(sentence))
+            and not re.search(r"\b(?:we|our|i)\b", sentence, re.I)
+        )
+
+    # Lists: in a summary every item is a recommendation; elsewhere items are read as sentences.
+    def _read_list(self, nodes: list[_Node], heading: str | None, *, summary: bool) -> None:
+        for node in nodes:
+            block = node.block
+            sentences, texts = self._sentences(block)
+            if not self._own_item(texts, block):
+                continue
+            if summary:
+                candidate = _Candidate([(block.start, block.end)], heading)
+                self.tops.append(candidate)
+                self._add_children(candidate, node.children, heading)
+                continue
+            before = len(self.tops)
+            self._read_sentences(sentences, texts, heading, summary=False)
+            if texts[-1].rstrip().endswith(":") and self._introduces_quotation(texts[-1].rstrip()):
+                continue  # its sub-items quote someone else's text
+            if len(self.tops) > before:
+                self._add_children(self.tops[-1], node.children, heading)
+            else:
+                self._read_list(node.children, heading, summary=False)
+
+    def _add_children(self, parent: _Candidate, nodes: list[_Node], heading: str | None) -> None:
+        for node in nodes:
+            block = node.block
+            _, texts = self._sentences(block)
+            if not self._own_item(texts, block):
+                continue
+            child = _Candidate([(block.start, block.end)], heading)
+            parent.children.append(child)
+            self._add_children(child, node.children, heading)
+
+    def _own_item(self, texts: list[str], block: Block) -> bool:
+        """An item that says something of the respondent's own: not a question, a quotation or a
+        definition of a term."""
+        raw = self.text[block.start : block.end]
+        return bool(texts) and not (_question(texts) or is_quoted(raw) or _DEFINITION.match(raw))
+
+    def _read_sentences(self, sentences, texts, heading, *, summary: bool = False) -> None:
         current: _Candidate | None = None
         for index, ((start, end), sentence) in enumerate(zip(sentences, texts)):
-            if self._is_recommendation([sentence], summary=False) and not (
+            if is_quoted(self.text[start:end]):
+                current = None
+                continue
+            if self._is_recommendation([sentence], summary=summary) and not (
                 current and _CONTINUES.match(sentence) and not self.recommending.search(sentence)
             ):
                 span_start = start
@@ -330,14 +774,14 @@ class _Reader:
                     span_start = sentences[index - 1][0]
                 current = _Candidate([(span_start, end)], heading)
                 self.tops.append(current)
-            elif current and _CONTINUES.match(sentence):
+            elif current and _CONTINUES.match(sentence) and not sentence.rstrip().endswith("?"):
                 current.spans[0] = (current.spans[0][0], end)
             else:
                 current = None
 
     def _is_recommendation(self, sentences: list[str], *, summary: bool) -> bool:
         for sentence in sentences:
-            if _SIGNPOST.search(sentence):
+            if _SIGNPOST.search(sentence) or sentence.rstrip("'\"’” )").endswith("?"):
                 continue
             if self.recommending.search(sentence) or _IMPERSONAL.search(sentence):
                 return True
@@ -358,9 +802,6 @@ class _Reader:
             # a reporting verb after the advice is part of it ("... and report what they said").
             and not _REPORTED.search(stripped[:modal.start()])
         )
-
-    def _sentence_texts(self, block: Block) -> list[str]:
-        return [self.text[s:e] for s, e in split_sentences(block.text, block.start)]
 
 
 # --- repeats ------------------------------------------------------------------------
@@ -487,6 +928,7 @@ def _prefix(size: int, share: float) -> int:
 
 
 def _number(text: str, tops: list[_Candidate], resolver: ReferenceResolver) -> list[ExtractedRecommendation]:
+    """Keys in reading order: R1, its sub-points R1.1, R1.2, theirs R1.1.1 ..."""
     result: list[ExtractedRecommendation] = []
 
     def build(candidate: _Candidate, key: str, parent: str | None, heading: str | None):
@@ -506,10 +948,9 @@ def _number(text: str, tops: list[_Candidate], resolver: ReferenceResolver) -> l
                 evidence=resolution.evidence,
             )
         )
+        for m, child in enumerate(candidate.children, start=1):
+            build(child, f"{key}.{m}", key, candidate.heading or heading)
 
     for n, top in enumerate(tops, start=1):
-        key = f"R{n}"
-        build(top, key, None, None)
-        for m, child in enumerate(top.children, start=1):
-            build(child, f"{key}.{m}", key, top.heading)
+        build(top, f"R{n}", None, None)
     return result

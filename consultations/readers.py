@@ -5,10 +5,12 @@ email's header block; leading HTML markup) and the file name is only used in mes
 PDF named ``.txt`` is read as a PDF and a ``.docx`` that is really text is read as text.
 
 Each reader returns text in the shape the cleaner and extractor expect: one block per
-paragraph, heading or list item, separated by a blank line. Headings from Word and HTML are
-written with Markdown ``#`` markers so the extractor sees them as headings whatever their
-length, and list items carry their number, letter or bullet, because the extractor reads
-lettered items as sub-points.
+paragraph, heading or list item, separated by a blank line. Headings from Word, HTML and Markdown
+are written with ``#`` markers so the extractor sees them as headings whatever their length; list
+items carry their number, letter or bullet and are indented four spaces for each level they are
+nested (the extractor reads nested items as sub-points); quotations (a blockquote, a Word "Quote"
+paragraph, a Markdown ``>`` or code block) are written with ``>`` so they are never taken as the
+respondent's own words. Markdown is read with a CommonMark parser, from its structure.
 
 Every refusal is a ``ReadError`` whose message says what the file is and what to do.
 
@@ -41,6 +43,8 @@ import zipfile
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+
+from .cleaning import INDENT, LIST_MARKER
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -309,7 +313,14 @@ def read_document(filename: str, data: bytes, *, limits: DocumentLimits = DEFAUL
     if kind == "text":
         text = _decode(filename, data)
         media_type = "text/markdown" if filename.lower().endswith((".md", ".markdown")) else "text/plain"
-        result = DocumentText(text, media_type)
+        if not (media_type == "text/markdown" or looks_like_markdown(text)):
+            result = DocumentText(text, media_type)
+        elif limits.max_seconds is not None:
+            ensure_characters_within(filename, len(text), limits.max_characters)
+            result = _read_in_child(filename, data, limits)
+        else:
+            ensure_characters_within(filename, len(text), limits.max_characters)
+            result = DocumentText(_markdown_text(filename, text), media_type)
     elif limits.max_seconds is not None:
         result = _read_in_child(filename, data, limits)
     elif kind == "pdf":
@@ -470,8 +481,13 @@ def _docx_blocks(document):
         if level is not None:
             yield "#" * level + " " + " ".join(text.split())
             continue
-        marker = word.marker(item)
-        yield f"{marker} {' '.join(text.split())}" if marker else text
+        marker, level = word.marker(item)
+        if marker:
+            yield " " * (INDENT * level) + f"{marker} {' '.join(text.split())}"
+        elif word.quotation(item):
+            yield "> " + " ".join(text.split())
+        else:
+            yield text
 
 
 @functools.cache
@@ -581,21 +597,27 @@ class _WordParagraphs:
         """1-6 for Title and Heading N styles (or styles based on them), else None."""
         return self._style(paragraph)[0]
 
-    def marker(self, paragraph) -> str:
+    def quotation(self, paragraph) -> bool:
+        """A paragraph in a Quote style ("Quote", "Intense Quote", "Block Quotation" ...)."""
+        return "quot" in self._style(paragraph)[2].lower()
+
+    def marker(self, paragraph) -> tuple[str, int]:
+        """The list marker Word shows before the paragraph ("" for none) and its list level."""
         _, from_style, name = self._style(paragraph)
         own = self._num_pr(paragraph._p)
         num_id = (own and own[0]) or (from_style and from_style[0])
         ilvl = own[1] if own else from_style[1] if from_style else 0
         if not num_id or num_id == "0":
-            return "-" if "list bullet" in name.lower() else ""
+            level = re.search(r"list bullet\s*(\d)", name.lower())
+            return ("-" if "list bullet" in name.lower() else "", int(level.group(1)) - 1 if level else 0)
         fmt, start = self.formats.get((num_id, ilvl), ("decimal", 1))
         if fmt in ("bullet", "none"):
-            return "-" if fmt == "bullet" else ""
+            return ("-" if fmt == "bullet" else "", ilvl)
         counters = self.counters.setdefault(num_id, {})
         counters[ilvl] = counters.get(ilvl, start - 1) + 1
         for deeper in [level for level in counters if level > ilvl]:
             del counters[deeper]
-        return _list_label(counters[ilvl], fmt)
+        return _list_label(counters[ilvl], fmt), ilvl
 
 
 def _int(value, default: int) -> int:
@@ -790,6 +812,7 @@ class _HTMLText(HTMLParser):
         self.skipping: list[str] = []
         self.lists: list[list] = []  # [tag, next number, type]
         self.pre = 0
+        self.quote = 0  # blockquotes open: their text is written as a quotation, '> '
         self.cells = 0  # cells so far in the current table row
         self.in_cell = False
 
@@ -802,7 +825,10 @@ class _HTMLText(HTMLParser):
             lines = [" ".join(line.split()) for line in raw.split("\n")]
         text = "\n".join(line for line in lines if line.strip()).strip("\n")
         if text.strip():
-            self.blocks.append(self.prefix + text if self.prefix else text)
+            text = self.prefix + text if self.prefix else text
+            if self.quote:
+                text = "\n".join("> " + line.strip() for line in text.split("\n"))
+            self.blocks.append(text)
             self.prefix = ""
 
     def handle_starttag(self, tag, attrs):
@@ -828,7 +854,9 @@ class _HTMLText(HTMLParser):
             self.lists.append([tag, start, kind])
         elif tag == "li":
             self.flush()
-            self.prefix = self._list_marker() + " "
+            self.prefix = " " * (INDENT * max(len(self.lists) - 1, 0)) + self._list_marker() + " "
+        elif tag == "q":
+            self.current.append("“")
         elif tag == "br":
             self.current.append("\n")
         elif tag in ("td", "th"):
@@ -842,6 +870,8 @@ class _HTMLText(HTMLParser):
                 self.pre += 1
             if tag == "tr":
                 self.cells = 0
+            if tag == "blockquote":
+                self.quote += 1
 
     def handle_endtag(self, tag):
         if self.skipping:
@@ -867,10 +897,14 @@ class _HTMLText(HTMLParser):
                 if self.lists[i][0] == tag:
                     del self.lists[i:]
                     break
+        elif tag == "q":
+            self.current.append("”")
         elif tag in _BLOCK_TAGS:
             self.flush()
             if tag == "pre" and self.pre:
                 self.pre -= 1
+            if tag == "blockquote" and self.quote:
+                self.quote -= 1
             if tag == "tr":
                 self.cells = 0
 
@@ -892,6 +926,160 @@ class _HTMLText(HTMLParser):
         entry[1] += 1
         fmt = {"a": "lowerLetter", "A": "upperLetter", "i": "lowerRoman", "I": "upperRoman"}.get(kind, "decimal")
         return _list_label(number, fmt)
+
+
+# --- Markdown -------------------------------------------------------------------------------
+
+# Signs that plain text is written in Markdown: a '#' heading, a link, a fenced block, or a list
+# item indented under another. Text extracted from a PDF and saved as .txt has none of them.
+_MARKDOWN_SIGNS = re.compile(
+    r"^ {0,3}#{1,6}[ \t]+\S|\[[^\[\]\n]+\]\([^()\s]+\)|^ {0,3}(?:```|~~~)"
+    r"|^ {0,3}(?:[-*+]|\d{1,3}[.)])[ \t]+\S[^\n]*\n(?: {2,}|\t)(?:[-*+]|\d{1,3}[.)])[ \t]+\S",
+    re.MULTILINE,
+)
+def looks_like_markdown(text: str) -> bool:
+    """Plain text with a Markdown heading, link, fenced block or nested list in it.
+
+    >>> looks_like_markdown("## Funding\\nThe agency must ..."), looks_like_markdown("Funding\\n\\nThe agency must ...")
+    (True, False)
+    """
+    return bool(_MARKDOWN_SIGNS.search(text[:200_000]))
+
+
+@functools.cache
+def _markdown_parser():
+    from markdown_it import MarkdownIt  # imported here: only needed when Markdown arrives
+
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"])
+
+
+def _markdown_text(filename: str, source: str) -> str:
+    """``markdown_to_text``, with a parser failure turned into a refusal."""
+    try:
+        return markdown_to_text(source)
+    except (ReadError, MemoryError):
+        raise
+    except Exception as error:
+        raise ReadError(f"{filename} looks like Markdown but could not be read ({_reason(error)}). "
+                        "Save it as plain text (.txt) and try again.") from None
+
+
+def markdown_to_text(source: str) -> str:
+    """Blocks of text from Markdown, read with a CommonMark parser (markdown-it-py): headings
+    marked ``#``; list items with their number or ``-``, indented as in the source so that the
+    cleaner nests them (a lettered line inside an item, "a. ...", which Markdown does not read as
+    a list, becomes an item of its own); block quotes and code blocks marked ``>``; table rows as
+    cells separated by `` | ``; links as their words, emphasis without its marks.
+
+    >>> print(markdown_to_text("## Funding\\nThe agency **must** act.\\n\\n1. [We](x) ask:\\n   - that\\n"))
+    ## Funding
+    <BLANKLINE>
+    The agency must act.
+    <BLANKLINE>
+    1. We ask:
+    <BLANKLINE>
+       - that
+    <BLANKLINE>
+    """
+    reader = _MarkdownBlocks(source.split("\n"))
+    for token in _markdown_parser().parse(source):
+        reader.token(token)
+    return "\n\n".join(reader.blocks) + "\n" if reader.blocks else ""
+
+
+class _MarkdownBlocks:
+    """Walks markdown-it's block tokens, writing the reader's blocks. The parser's line map of
+    each token gives the indentation of list items in the source."""
+
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+        self.blocks: list[str] = []
+        self.items: list[dict] = []  # open list items: marker, indentation, whether written yet
+        self.quote = 0
+        self.heading = 0
+        self.cells: list[str] | None = None
+
+    def _indent(self, line: int) -> int:
+        """Columns before the text of source line ``line``, after any quotation marks."""
+        text = self.lines[line].expandtabs(4) if 0 <= line < len(self.lines) else ""
+        if self.quote:
+            text = re.sub(r"^\s{0,3}(?:>\s?)+", "", text)
+        return len(text) - len(text.lstrip())
+
+    def _write(self, text: str) -> None:
+        if text.strip():
+            self.blocks.append("> " + " ".join(text.split()) if self.quote else text.rstrip())
+
+    def token(self, token) -> None:
+        kind = token.type
+        if kind == "heading_open":
+            self.heading = int(token.tag[1])
+        elif kind == "heading_close":
+            self.heading = 0
+        elif kind in ("blockquote_open", "blockquote_close"):
+            self.quote += 1 if kind == "blockquote_open" else -1
+        elif kind == "list_item_open":
+            marker = f"{token.info}{token.markup}" if token.markup in (".", ")") else "-"
+            line = token.map[0] if token.map else -1
+            self.items.append({"marker": marker, "indent": self._indent(line), "written": False})
+        elif kind == "list_item_close":
+            self.items.pop()
+        elif kind in ("code_block", "fence"):
+            if token.content.strip():  # an indented or fenced passage: shown as a quotation
+                self.blocks.append("> " + " ".join(token.content.split()))
+        elif kind == "html_block":
+            self._write(" ".join(re.sub(r"<[^>]*>", " ", token.content).split()))
+        elif kind == "tr_open":
+            self.cells = []
+        elif kind == "tr_close":
+            if self.cells:
+                self._write(" | ".join(cell for cell in self.cells if cell))
+            self.cells = None
+        elif kind == "inline":
+            self._inline(token)
+
+    def _inline(self, token) -> None:
+        rendered = [line.strip() for line in _inline_lines(token)]
+        if self.cells is not None:
+            self.cells.append(" ".join(" ".join(rendered).split()))
+            return
+        if self.heading:
+            self._write("#" * self.heading + " " + " ".join(" ".join(rendered).split()))
+            return
+        first = token.map[0] if token.map else -1
+        item = self.items[-1] if self.items and not self.items[-1]["written"] else None
+        pieces: list[list] = []  # [indentation (None: a paragraph), marker, lines]
+        for n, text in enumerate(rendered):
+            if n == 0 and item is not None:
+                pieces.append([item["indent"], item["marker"] + " ", [text]])
+                item["written"] = True
+            elif n == 0:
+                pieces.append([None, "", [text]])
+            elif LIST_MARKER.match(text):  # "a. ..." on a line of its own: not a list to Markdown
+                base = self.items[-1]["indent"] + 2 if self.items else 0
+                pieces.append([max(base, self._indent(first + n)), "", [text]])
+            else:
+                pieces[-1][2].append(text)
+        for indent, marker, lines in pieces:
+            body = " ".join(" ".join(lines).split())
+            if indent is not None:
+                self._write(" " * indent + marker + body)
+            elif self.items and self.blocks and not self.quote:
+                self.blocks[-1] += " " + body  # a later paragraph of a list item carries it on
+            else:
+                self._write(body)
+
+
+def _inline_lines(token) -> list[str]:
+    """The text of an inline token, line by line, as a reader sees it: links as their words,
+    emphasis and code without their marks, images and raw HTML left out."""
+    lines = [""]
+    for child in token.children or ():
+        if child.type in ("softbreak", "hardbreak"):
+            lines.append("")
+        elif child.type in ("text", "code_inline"):
+            lines[-1] += child.content
+    return lines
 
 
 # --- email ----------------------------------------------------------------------------------

@@ -178,8 +178,8 @@ def test_word_numbering_is_written_out_so_lettered_items_become_sub_points():
     document.save(out)
 
     text = read_document("numbered.docx", out.getvalue()).text
-    assert text.split("\n\n")[1:] == ["1. Inspections should be announced.", "a) By letter.", "b) By email.",
-                                       "2. Reports should be shorter.", "a) Under twenty pages.\n"]
+    assert text.split("\n\n")[1:] == ["1. Inspections should be announced.", "    a) By letter.", "    b) By email.",
+                                       "2. Reports should be shorter.", "    a) Under twenty pages.\n"]
     found = extract_recommendations(clean_text(text))
     assert [(r.key, r.parent) for r in found] == [("R1", None), ("R1.1", "R1"), ("R1.2", "R1"),
                                                   ("R2", None), ("R2.1", "R2")]
@@ -268,8 +268,8 @@ def test_a_web_page_keeps_structure_and_drops_scripts_styles_and_navigation():
         "## Summary of recommendations",
         "1. Publish the schedule.",
         "2. Meet users:",
-        "a) in prison;",
-        "b) in the community.",
+        "    a) in prison;",
+        "    b) in the community.",
         "- A bullet",
         "Question | Answer",
         "4 | Yes, with care\n",
