@@ -17,6 +17,7 @@ from flask import Blueprint, abort, render_template, request, send_file
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
+from consultations.anchoring import valid_spans
 from consultations.models import (
     Consultation,
     Document,
@@ -83,17 +84,8 @@ def paragraph_ranges(text: str) -> list[tuple[int, int]]:
 
 def clean_spans(spans: Iterable[Any] | None, length: int) -> list[tuple[int, int]]:
     """Valid, clamped and merged ``(start, end)`` spans: stored JSON may be messy or stale."""
-    found = []
-    for span in spans or []:
-        try:
-            start, end = int(span[0]), int(span[1])
-        except (TypeError, ValueError, IndexError, KeyError):
-            continue
-        start, end = max(0, start), min(length, end)
-        if start < end:
-            found.append((start, end))
     merged: list[tuple[int, int]] = []
-    for start, end in sorted(found):
+    for start, end in sorted(valid_spans(spans, length)):
         if merged and start <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
         else:
