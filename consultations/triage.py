@@ -7,15 +7,22 @@ the objects and flushes. None of them commits: the caller commits, or rolls back
 so a refused request leaves nothing half-saved. Nothing is ever hard-deleted: deleting sets
 ``deleted_at`` and restoring clears it. Users are referred to by id only, because this
 package knows nothing of the web application's user model.
+
+Corrections to recommendations (add, edit, split, merge) keep each one anchored to its
+passage of the response text (``consultations.anchoring``), and every one of them leaves the
+response's recommendations numbered in the order of the text (``order_by_text``).
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from itertools import count
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from . import anchoring
 from .models import (
     CONSENT_LEVELS,
     RESPONSE_STATUSES,
@@ -34,7 +41,6 @@ class TriageError(ValueError):
 # The order a response moves through. One step forward, or one step back to correct a mistake.
 STATUS_FLOW: tuple[str, ...] = RESPONSE_STATUSES
 ORGANISATION_TYPE_MAX = 100
-SPLIT_MATCH_CHARACTERS = 30
 
 
 def allowed_statuses(current: str) -> list[str]:
@@ -197,17 +203,86 @@ def _make_room_after(everything: Iterable[Recommendation], sequence: int) -> int
     return sequence + 1
 
 
+def _anchor(rec: Recommendation) -> int | None:
+    return anchoring.primary_start(rec.spans, len(rec.response.text or ""))
+
+
+def _in_text_order(siblings: list[Recommendation]) -> list[Recommendation]:
+    """Siblings in the order the response makes them: by where their passage starts. One
+    without a passage keeps its place after the sibling it follows now (or first)."""
+    leading: list[Recommendation] = []
+    groups: list[tuple[int, list[Recommendation]]] = []
+    for rec in siblings:
+        start = _anchor(rec)
+        if start is None:
+            (groups[-1][1] if groups else leading).append(rec)
+        else:
+            groups.append((start, [rec]))
+    groups.sort(key=lambda group: group[0])  # stable: equal starts keep their order
+    return leading + [rec for _, group in groups for rec in group]
+
+
+def order_by_text(session: Session, response: Response) -> None:
+    """Number a response's recommendations (deleted ones too) in the order of the text.
+
+    Sub-points follow their parent; siblings are ordered by ``_in_text_order``. Called after
+    every correction, so the order shown never depends on when a recommendation was added.
+    """
+    everything = _all_recommendations(session, response)
+    ids = {rec.id for rec in everything}
+    children: dict[int | None, list[Recommendation]] = {}
+    for rec in everything:
+        children.setdefault(rec.parent_id if rec.parent_id in ids else None, []).append(rec)
+    ordered: list[Recommendation] = []
+    stack = list(reversed(_in_text_order(children.get(None, []))))
+    while stack:
+        rec = stack.pop()
+        ordered.append(rec)
+        stack.extend(reversed(_in_text_order(children.get(rec.id, []))))
+    for sequence, rec in enumerate(ordered, start=1):
+        if rec.sequence != sequence:
+            rec.sequence = sequence
+    session.flush()
+
+
+def _anchored(response: Response, text: str, span: anchoring.Span | None) -> tuple[list[list[int]], bool]:
+    """Spans for a new recommendation: the selected passage, else where its typed text is.
+
+    Returns the spans and whether the text is in the response. Text that differs from the
+    selected passage is looked for; if it is nowhere, the selection is kept as its source.
+    """
+    document = response.text or ""
+    if span is None:
+        found = anchoring.locate(document, text)
+        return ([list(found)], True) if found else ([], False)
+    if anchoring.same_words(text, document[span[0]:span[1]]):
+        return [list(span)], True
+    found = anchoring.locate(document, text, near=span[0])
+    return ([list(found)], True) if found else ([list(span)], False)
+
+
 def add_recommendation(
     session: Session,
     response: Response,
     text: str,
     parent: Recommendation | None = None,
     question: Question | None = None,
+    span: anchoring.Span | None = None,
 ) -> Recommendation:
     """Add a recommendation staff found that extraction missed (``origin="manual"``).
 
-    A top-level one goes last; a sub-point goes after its parent's last sub-point.
+    ``span`` is a passage selected in the response text (checked with
+    ``anchoring.parse_selection``); the text may then be left empty and is taken from it.
+    Without one, typed text is looked for in the response and anchored where it is; text that
+    is nowhere in the response is added without a passage (``spans`` empty). The new one takes
+    the next free key and its place in the order of the text.
     """
+    document = response.text or ""
+    if span is not None:
+        if not (0 <= span[0] < span[1] <= len(document)):
+            raise TriageError("The selected passage is not in the response text. Select the passage again.")
+        if not (text or "").strip():
+            text = anchoring.reader_text(document[span[0]:span[1]])
     text = _clean_text(text)
     if response.deleted_at is not None:
         raise TriageError("This response has been deleted. Restore it before adding recommendations.")
@@ -220,6 +295,7 @@ def add_recommendation(
             )
         _check_live(parent)
     _check_question(response, question)
+    spans, _ = _anchored(response, text, span)
     everything = _all_recommendations(session, response)
     key = next_key(session, response, parent)
     if parent is None:
@@ -232,7 +308,7 @@ def add_recommendation(
         key=key,
         sequence=sequence,
         text=text,
-        spans=[],
+        spans=spans,
         unresolved_references=[],
         parent=parent,
         question=question,
@@ -240,50 +316,173 @@ def add_recommendation(
     )
     session.add(rec)
     session.flush()
+    order_by_text(session, response)
     return rec
 
 
-def edit_recommendation(rec: Recommendation, text: str, question: Question | None) -> Recommendation:
-    """Correct a recommendation's wording and the question it answers."""
+def edit_recommendation(rec: Recommendation, text: str, question: Question | None) -> bool:
+    """Correct a recommendation's wording and the question it answers, keeping its anchor.
+
+    Text still in the response is re-anchored to its passage; text that is not keeps the
+    original passage as its source. Returns whether the new text is in the response.
+    """
     _check_live(rec)
     text = _clean_text(text)
     _check_question(rec.response, question)
+    anchored = anchoring.reanchor(rec.response.text or "", text, rec.spans)
     rec.text = text
     rec.question = question
-    return rec
+    if anchored.spans != [list(span) for span in rec.spans or []]:
+        rec.spans = anchored.spans
+    session = object_session(rec)
+    if session is not None:
+        order_by_text(session, rec.response)
+    return anchored.found
+
+
+# Keys. A split part reads as its recommendation's key plus a letter: R3 splits into R3a and
+# R3b, and R3a again into R3a, R3b and R3c (letters follow the text). Sub-points follow their
+# parent's key (R3a.1). A key seen in public (its group's decision has been published) never
+# changes: such an R3 keeps R3 and its second part is R3b.
+_SPLIT_KEY = re.compile(r"^(?P<base>.*\d)(?P<letters>[a-z]*)$")
+
+
+def _key_parts(key: str) -> tuple[str, str]:
+    match = _SPLIT_KEY.match(key)
+    return (match["base"], match["letters"]) if match else (key, "")
+
+
+def _letters(index: int) -> str:
+    """0 → a, 25 → z, 26 → aa: the letters of the ``index``-th part."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("a") + rest) + letters
+    return letters
+
+
+def plan_part_keys(members: Sequence[tuple[str, bool]], base: str) -> list[str]:
+    """Keys for the parts of a split recommendation, in the order of the text.
+
+    ``members`` are ``(key, fixed)`` for every part sharing ``base`` (``key`` is ignored for
+    the new part); fixed ones (published, or deleted) keep their keys and letters, and a fixed
+    bare base counts as the ``a``. The others get the free letters in order.
+
+    >>> plan_part_keys([("R3", False), ("", False)], "R3")
+    ['R3a', 'R3b']
+    >>> plan_part_keys([("R3", True), ("", False)], "R3")
+    ['R3', 'R3b']
+    """
+    reserved = {_key_parts(key)[1] for key, fixed in members if fixed}
+    if "" in reserved:
+        reserved.add("a")
+    free = (letters for letters in map(_letters, count()) if letters not in reserved)
+    return [key if fixed else base + next(free) for key, fixed in members]
+
+
+def _rename(session: Session, everything: list[Recommendation], renames: dict[Recommendation, str]) -> None:
+    """Give recommendations new keys without two ever holding the same key at a flush
+    (keys are unique per response): each waits until its new key is free."""
+    holders = {rec.key: rec for rec in everything}
+    pending = {rec: key for rec, key in renames.items() if rec.key != key}
+    while pending:
+        ready = [rec for rec, key in pending.items() if holders.get(key, rec) is rec]
+        if not ready:  # keys that swap round: park one on a key nothing else can have
+            ready_rec = next(iter(pending))
+            del holders[ready_rec.key]
+            ready_rec.key = f"~{ready_rec.id}"
+            holders[ready_rec.key] = ready_rec
+            session.flush()
+            continue
+        for rec in ready:
+            del holders[rec.key]
+            rec.key = pending.pop(rec)
+            holders[rec.key] = rec
+        session.flush()
+
+
+def _with_descendants(renames: dict[Recommendation, str], everything: list[Recommendation],
+                      fixed: Collection[int]) -> dict[Recommendation, str]:
+    """The renames plus every sub-point whose key starts with a renamed key (R3.1 → R3a.1)."""
+    result = dict(renames)
+    for rec, new in renames.items():
+        old = rec.key
+        if new == old:
+            continue
+        for child in _descendants(rec, everything):
+            if child.id not in fixed and child.key.startswith(old + "."):
+                result[child] = new + child.key[len(old):]
+    return result
+
+
+@dataclass(frozen=True)
+class Split:
+    """What a split made: both parts, and whether each part's text is in the response (when
+    not, it keeps the original passage as its source)."""
+
+    first: Recommendation
+    second: Recommendation
+    first_found: bool
+    second_found: bool
 
 
 def split_recommendation(
-    session: Session, rec: Recommendation, first_text: str, second_text: str
-) -> Recommendation:
-    """Split one recommendation that makes two points; return the new second one.
+    session: Session, rec: Recommendation, point: int, published: Collection[int] = ()
+) -> Split:
+    """Split a recommendation that makes two points at ``point``, an offset in its text that
+    starts a word (``anchoring.split_points``).
 
-    The first part stays on ``rec`` with its spans, links and history. The second becomes a
-    new recommendation right after it, with the same parent and question, anchored to the
-    original spans whose text contains its opening words (none if it cannot be found).
+    The first part stays on ``rec`` with its links, sub-points and history; the second becomes
+    a new recommendation with the same parent and question. Each keeps its own span: the
+    original passages cut at the same words. Keys follow the scheme above; ``published`` are
+    the ids of recommendations whose keys have been public and so never change. An empty part,
+    or two parts with the same words, is refused.
     """
     _check_live(rec)
-    first_text = _clean_text(first_text, "the first part")
-    second_text = _clean_text(second_text, "the second part")
+    text = rec.text or ""
+    offsets = {p.offset for p in anchoring.split_points(text)}
+    if point not in offsets:
+        if point <= 0 or point >= len(text.rstrip()):
+            raise TriageError(f"Choose a point inside {rec.key}'s text: splitting at its start or end "
+                              "would leave one part empty.")
+        raise TriageError(f"Choose a point between two words of {rec.key}'s text. "
+                          "Reload the page if the text has changed.")
+    document = rec.response.text or ""
+    parts = anchoring.split_passage(document, text, rec.spans, point)
+    if not anchoring.words(parts.first_text) or not anchoring.words(parts.second_text):
+        raise TriageError("Each part must have words of its own: choose a point with words on both sides.")
+    if anchoring.same_words(parts.first_text, parts.second_text):
+        raise TriageError(f"Both parts would read “{parts.first_text}”. Choose a point that gives two "
+                          "different recommendations, or delete one of the repeats instead.")
+
     response = rec.response
     everything = _all_recommendations(session, response)
+    fixed = set(published) | {other.id for other in everything if other.deleted_at is not None}
+    base, _ = _key_parts(rec.key)
+    group = [other for other in everything
+             if other.parent_id == rec.parent_id and _key_parts(other.key)[0] == base]
+    live = _in_text_order([other for other in group if other.deleted_at is None])
+    after = live.index(rec) + 1
+    ordered = [*live[:after], None, *live[after:]]  # None: the new second part
+    members = [("" if other is None else other.key, other is not None and other.id in fixed) for other in ordered]
+    members += [(other.key, True) for other in group if other.deleted_at is not None]
+    keys = plan_part_keys(members, base)
+    renames = {other: key for other, key in zip(ordered, keys) if other is not None}
+    second_key = keys[ordered.index(None)]
+    _rename(session, everything, _with_descendants(renames, everything, published))
+
+    rec.text = parts.first_text
+    if parts.first_spans != [list(span) for span in rec.spans or []]:
+        rec.spans = parts.first_spans
     parent = next((other for other in everything if other.id == rec.parent_id), None)
-    opening = second_text[:SPLIT_MATCH_CHARACTERS]
-    source = response.text or ""
-    second_spans = [
-        list(span) for span in rec.spans or []
-        if _span_text(source, span) is not None and opening in _span_text(source, span)
-    ]
-    key = next_key(session, response, parent)
     last = max(other.sequence for other in [rec, *_descendants(rec, everything)])
-    sequence = _make_room_after(everything, last)
-    rec.text = first_text
     second = Recommendation(
         response=response,
-        key=key,
-        sequence=sequence,
-        text=second_text,
-        spans=second_spans,
+        key=second_key,
+        sequence=_make_room_after(everything, last),
+        text=parts.second_text,
+        spans=parts.second_spans,
         unresolved_references=[],
         parent=parent,
         question=rec.question,
@@ -291,15 +490,8 @@ def split_recommendation(
     )
     session.add(second)
     session.flush()
-    return second
-
-
-def _span_text(text: str, span) -> str | None:
-    try:
-        start, end = int(span[0]), int(span[1])
-    except (TypeError, ValueError, IndexError, KeyError):
-        return None
-    return text[max(0, start):max(0, end)]
+    order_by_text(session, response)
+    return Split(rec, second, parts.first_found, parts.second_found)
 
 
 def merge_recommendations(
@@ -372,6 +564,7 @@ def merge_recommendations(
         other.duplicate_of = keep
         other.deleted_at = now
     session.flush()
+    order_by_text(session, keep.response)
     return keep
 
 
@@ -383,7 +576,11 @@ def _duplicates_of(session: Session, ids: Iterable[int]) -> list[Recommendation]
 
 
 def move_recommendation(session: Session, rec: Recommendation, direction: str) -> Recommendation:
-    """Swap places with the neighbouring sub-point or top-level recommendation."""
+    """Swap places with the neighbouring sub-point or top-level recommendation.
+
+    Recommendations are shown in the order of the text, so two that both have a passage in it
+    cannot swap: only one without a passage (typed text found nowhere) moves past another.
+    """
     if direction not in ("up", "down"):
         raise TriageError("Choose whether to move the recommendation up or down.")
     _check_live(rec)
@@ -398,8 +595,14 @@ def move_recommendation(session: Session, rec: Recommendation, direction: str) -
         level = "sub-point" if rec.parent_id else "recommendation"
         raise TriageError(f"{rec.key} is already the {where} {level}, so it cannot move {direction}.")
     neighbour = siblings[neighbour_index]
+    if _anchor(rec) is not None and _anchor(neighbour) is not None:
+        raise TriageError(
+            f"{rec.key} and {neighbour.key} are shown in the order the response makes them, so they cannot "
+            "swap places. Only a recommendation without a passage in the response text can be moved."
+        )
     rec.sequence, neighbour.sequence = neighbour.sequence, rec.sequence
     session.flush()
+    order_by_text(session, rec.response)
     return neighbour
 
 

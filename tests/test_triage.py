@@ -8,6 +8,7 @@ edits, refusals that change nothing, roles, and the number of queries the queue 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -198,25 +199,120 @@ def test_add_recommendation_places_it_and_refuses_bad_input(demo):
     session.rollback()
 
 
-def test_split_keeps_the_first_part_and_anchors_the_second(demo):
+def keys_in_order(session, response: Response | None = None) -> list[str]:
+    """The live recommendations' keys in the order pages list them."""
+    response = response or clinks(session)
+    session.flush()
+    return list(session.scalars(
+        select(Recommendation.key)
+        .where(Recommendation.response_id == response.id, Recommendation.deleted_at.is_(None))
+        .order_by(Recommendation.sequence, Recommendation.id)))
+
+
+def test_add_by_selection_anchors_exactly_the_selection_and_lists_it_in_text_order(demo):
     session = demo
     response = clinks(session)
+    document = response.text
+    start = document.index("Our aim is to ensure")
+    end = document.index(" We do this by")
+    added = triage.add_recommendation(session, response, "", span=(start, end))
+    # The span is the selection; the text is the passage as a reader reads it.
+    assert (added.key, added.spans, added.origin) == ("R10", [[start, end]], "manual")
+    assert added.text == " ".join(document[start:end].split())
+    # It is made before R1 in the text, so it comes first, whatever its key.
+    assert keys_in_order(session)[:3] == ["R10", "R1", "R1.1"]
+    # Typed text is found with line breaks and spacing folded, and listed where it is.
+    typed = triage.add_recommendation(session, response, "we are a membership organisation   with over\n500 members",
+                                      parent=rec(session, "R1"))
+    assert document[typed.spans[0][0]:typed.spans[0][1]] == "We are a membership organisation with over 500 members"
+    assert keys_in_order(session)[:4] == ["R10", "R1", "R1.5", "R1.1"]
+    # Text that differs from the selection is looked for; nowhere found, the selection is its source.
+    reworded = triage.add_recommendation(session, response, "Ensure the sector is engaged.", span=(start, end))
+    assert reworded.spans == [[start, end]] and reworded.text == "Ensure the sector is engaged."
+    with pytest.raises(TriageError, match="not in the response text"):
+        triage.add_recommendation(session, response, "", span=(0, len(document) + 5))
+    session.rollback()
+
+
+def test_split_cuts_each_passage_at_the_chosen_point_and_letters_the_keys(demo):
+    session = demo
+    document = clinks(session).text
     r3 = rec(session, "R3")
-    original_spans = [list(s) for s in r3.spans]
-    second_source = response.text[original_spans[1][0]:original_spans[1][1]]
-    first, second = r3.text[:60], second_source[10:200]
-    new = triage.split_recommendation(session, r3, first, second)
-    assert r3.text == first and r3.spans == original_spans
-    assert (new.key, new.sequence, new.parent_id, new.question_id, new.origin) == ("R10", 13, None, r3.question_id, "manual")
-    assert new.spans == [s for s in original_spans if second[:30] in response.text[s[0]:s[1]]] != []
-    assert rec(session, "R4").sequence == 14
-    # A sub-point splits into a sibling sub-point; text found nowhere gets no spans.
-    child = rec(session, "R2.3")
-    sibling = triage.split_recommendation(session, child, "First half.", "Words that are not in the response.")
-    assert (sibling.key, sibling.parent_id, sibling.spans) == ("R2.6", child.parent_id, [])
-    assert sibling.sequence == child.sequence + 1
-    with pytest.raises(TriageError, match="Enter the text of the second part"):
-        triage.split_recommendation(session, r3, "Something", " ")
+    text, spans = r3.text, [list(s) for s in r3.spans]
+    assert len(spans) == 2  # the response makes this point twice: both passages are cut
+    point = text.index("Clinks recommend")
+    split = triage.split_recommendation(session, r3, point)
+    first, second = split.first, split.second
+    assert first is r3 and (first.key, second.key) == ("R3a", "R3b")
+    assert (first.text, second.text) == (text[:point].strip(), text[point:])
+    cuts = [start + document[start:end].index("Clinks recommend") for start, end in spans]
+    assert second.spans == [[cut, end] for cut, (_, end) in zip(cuts, spans)]
+    assert first.spans == [[start, len(document[:cut].rstrip())] for cut, (start, _) in zip(cuts, spans)]
+    assert split.first_found and split.second_found
+    assert (second.parent_id, second.question_id, second.origin) == (None, r3.question_id, "manual")
+    order = keys_in_order(session)
+    assert order[order.index("R2.5"):order.index("R4") + 1] == ["R2.5", "R3a", "R3b", "R4"]
+    # Splitting a part again letters the parts in the order of the text.
+    asks = first.text.index("asks")
+    again = triage.split_recommendation(session, first, asks)
+    assert (first.key, again.second.key, second.key) == ("R3a", "R3b", "R3c")
+    order = keys_in_order(session)
+    assert order[order.index("R2.5"):order.index("R4") + 1] == ["R2.5", "R3a", "R3b", "R3c", "R4"]
+    session.flush()
+    assert [(e.old, e.new) for e in events(session, "recommendation", second.id, "key")] == [("R3b", "R3c")]
+    session.rollback()
+
+
+def test_split_keys_keep_published_keys_and_follow_the_parent(demo):
+    session = demo
+    r4 = rec(session, "R4")
+    split = triage.split_recommendation(session, r4, r4.text.index("This should include"), published={r4.id})
+    assert (split.first.key, split.second.key) == ("R4", "R4b")  # R4 has been cited in public
+    # Sub-points follow their parent's new key, except one whose own key is public.
+    r2 = rec(session, "R2")
+    published_child = rec(session, "R2.3")
+    split = triage.split_recommendation(session, r2, r2.text.index("with a particular focus"),
+                                        published={published_child.id})
+    assert (split.first.key, split.second.key) == ("R2a", "R2b")
+    assert [c.key for c in r2.children] == ["R2a.1", "R2a.2", "R2.3", "R2a.4", "R2a.5"]
+    assert triage.next_key(session, r2.response, r2) == "R2a.6"
+    session.rollback()
+
+
+@pytest.mark.parametrize(
+    "text, point, message",
+    [
+        ("Review the standards. Review the standards.", "Review the standards.", "Both parts would read"),
+        ("Review the standards —", "—", "Each part must have words of its own"),
+        ("Review the standards now.", "eview", "between two words"),
+        ("Review the standards now.", 0, "would leave one part empty"),
+        ("Review the standards now.", 25, "would leave one part empty"),
+    ],
+)
+def test_split_refuses_empty_or_identical_parts(demo, text, point, message):
+    session = demo
+    added = triage.add_recommendation(session, clinks(session), text)
+    offset = point if isinstance(point, int) else text.rindex(point)
+    before = [(r.key, r.text, r.spans, r.sequence) for r in clinks(session).recommendations]
+    with pytest.raises(TriageError, match=message):
+        triage.split_recommendation(session, added, offset)
+    assert [(r.key, r.text, r.spans, r.sequence) for r in clinks(session).recommendations] == before
+    session.rollback()
+
+
+def test_an_edit_re_anchors_text_still_in_the_response_and_keeps_the_source_otherwise(demo):
+    session = demo
+    document = clinks(session).text
+    r7 = rec(session, "R7")
+    spans = [list(s) for s in r7.spans]
+    shorter = r7.text[r7.text.index("HMI Probation engages"):]
+    assert triage.edit_recommendation(r7, shorter, None) is True
+    assert [document[a:b] for a, b in r7.spans] == [shorter, shorter]  # both places it is made
+    assert triage.edit_recommendation(r7, "Engage the voluntary sector in every inspection.", None) is False
+    assert [document[a:b] for a, b in r7.spans] == [shorter, shorter]  # the last passage is kept as its source
+    session.flush()
+    changes = [(e.old, e.new) for e in events(session, "recommendation", r7.id, "spans")]
+    assert changes == [(str(spans).replace("'", '"'), str(r7.spans))]
     session.rollback()
 
 
@@ -260,19 +356,34 @@ def test_merge_refusals(demo):
             triage.merge_recommendations(session, keep, others)
 
 
-def test_move_swaps_with_the_neighbouring_sibling(demo):
+def test_move_only_moves_a_recommendation_without_a_passage(demo):
     session = demo
+    response = clinks(session)
     r12, r13 = rec(session, "R1.2"), rec(session, "R1.3")
-    assert triage.move_recommendation(session, r13, "up") is r12
-    assert (r12.sequence, r13.sequence) == (4, 3)
+    with pytest.raises(TriageError, match="R1.3 and R1.2 are shown in the order the response makes them"):
+        triage.move_recommendation(session, r13, "up")
+    typed = triage.add_recommendation(session, response, "Words the response never uses.", parent=rec(session, "R1"))
+    assert keys_in_order(session)[:6] == ["R1", "R1.1", "R1.2", "R1.3", "R1.4", "R1.5"]
+    assert triage.move_recommendation(session, typed, "up").key == "R1.4"
+    assert triage.move_recommendation(session, typed, "up").key == "R1.3"
+    assert keys_in_order(session)[:6] == ["R1", "R1.1", "R1.2", "R1.5", "R1.3", "R1.4"]
+    # Another correction re-orders by the text and keeps it where it was put.
+    triage.edit_recommendation(r12, r12.text, None)
+    assert keys_in_order(session)[:6] == ["R1", "R1.1", "R1.2", "R1.5", "R1.3", "R1.4"]
+    assert r13.sequence == r12.sequence + 2
     r9 = rec(session, "R9")
     with pytest.raises(TriageError, match="R9 is already the last recommendation, so it cannot move down"):
         triage.move_recommendation(session, r9, "down")
     with pytest.raises(TriageError, match="already the first sub-point"):
         triage.move_recommendation(session, rec(session, "R2.1"), "up")
-    # Deleted siblings are skipped.
-    triage.delete_recommendation(session, rec(session, "R8"))
-    assert triage.move_recommendation(session, r9, "up").key == "R7"
+    session.rollback()
+
+
+def test_merge_keeps_every_other_key(demo):
+    session = demo
+    before = keys_in_order(session)
+    triage.merge_recommendations(session, rec(session, "R2"), [rec(session, "R3")])
+    assert keys_in_order(session) == [key for key in before if key != "R3"]
     session.rollback()
 
 
@@ -636,9 +747,13 @@ def test_manage_page_lists_recommendations_in_order(demo, sign_in):
     assert 'href="/staff/history/response/1"' in html
     # A viewer reads it, without any buttons.
     assert "Move up" not in html and "Restore" not in html and "/status" not in html
+    triage.add_recommendation(session, clinks(session), "Words the response never uses.")  # can move
+    session.commit()
     policy = sign_in("policy")
     html = policy.get("/staff/responses/1/recommendations").get_data(as_text=True)
     assert "Move up" in html and "Restore" in html and 'value="in review"' in html
+    # Recommendations with passages keep the order of the text: only the typed one moves.
+    assert html.count(">Move up<") == html.count(">Move down<") == 1  # R10 up, or R9 down past it
     assert 'href="/staff/respondents/1/consent?next=/staff/responses/1/recommendations"' in html
 
 
@@ -724,6 +839,140 @@ def test_stale_recommendation_edit_keeps_input_and_saves_nothing(demo, policy, u
     assert r7.text == "My own wording."
 
 
+def test_add_from_a_selection_on_the_response_page(demo, policy, sign_in, users):
+    session = demo
+    document = clinks(session).text
+    html = policy.get("/staff/responses/1").get_data(as_text=True)
+    # The text carries its offsets; the form posts them with a CSRF-protected form; the script is a file.
+    for start, end in [(m.start(), m.end()) for m in re.finditer(r"[^\n](?:.|\n(?!\n))*", document)][:3]:
+        assert f'data-start="{start}" data-end="{end}"' in html
+    form = html[html.index('<form method="post" action="/staff/responses/1/recommendations/new"'):]
+    assert 'name="start" type="hidden"' in form and 'name="end" type="hidden"' in form
+    assert '<script src="/static/anchoring.js" defer></script>' in html and "onclick" not in html and " style=" not in html
+    start, end = document.index("Our aim is to ensure"), document.index(" We do this by")
+    rv = policy.post("/staff/responses/1/recommendations/new", data={
+        "start": start, "end": end, "text": " ".join(document[start:end].split()), "parent": "", "question": "",
+        "return_to": "/staff/responses/1"})
+    assert rv.status_code == 302 and rv.headers["Location"] == "/staff/responses/1#rec-R10"
+    added = rec(session, "R10")
+    assert (added.spans, added.origin) == ([[start, end]], "manual")
+    [created] = events(session, "recommendation", added.id, "created")
+    assert created.user_id == users["policy"] and json.loads(json.loads(created.new)["spans"]) == [[start, end]]
+    html = policy.get("/staff/responses/1").get_data(as_text=True)
+    assert "Recommendation R10 was added." in html and 'href="#text-R10"' in html
+    assert f'data-recommendations="R10">{document[start:end]}</mark>' in html
+    # A sub-point from typed text, found in the response whatever its line breaks.
+    rv = policy.post("/staff/responses/1/recommendations/new", data={
+        "start": "", "end": "", "text": "We are a membership organisation\r\nwith over 500 members",
+        "parent": rec(session, "R1").id, "question": ""}, follow_redirects=True)
+    assert "Recommendation R1.5 was added." in text_of(rv.get_data(as_text=True))
+    found = rec(session, "R1.5").spans[0]
+    assert document[found[0]:found[1]] == "We are a membership organisation with over 500 members"
+    # Text found nowhere is added without a passage, and the page says so.
+    rv = policy.post("/staff/responses/1/recommendations/new", data={"text": "Fund the sector properly."},
+                     follow_redirects=True)
+    assert ("Recommendation R11 was added. Its text is not in the response, so no passage is highlighted for it"
+            in text_of(rv.get_data(as_text=True)))
+    # Viewers see the text without the form or the script.
+    html = sign_in("viewer").get("/staff/responses/1").get_data(as_text=True)
+    assert "add-from-text" not in html and "anchoring.js" not in html and 'data-start="' in html
+
+
+@pytest.mark.parametrize(
+    "start, end, message",
+    [
+        ("10", "", "arrived without its start or end"),
+        ("-5", "10", "must be whole numbers of characters"),
+        ("ten", "20", "must be whole numbers of characters"),
+        ("40", "30", "must start before it ends"),
+        ("0", "999999", "ends after the response text"),
+    ],
+)
+def test_add_from_a_selection_refuses_bad_offsets(demo, policy, start, end, message):
+    session = demo
+    before = snapshot(session)
+    rv = policy.post("/staff/responses/1/recommendations/new",
+                     data={"start": start, "end": end, "text": "x", "return_to": "/staff/responses/1"})
+    assert rv.status_code == 400
+    html = rv.get_data(as_text=True)
+    assert message in error_summary(html) and 'href="#text"' in html
+    assert 'name="return_to" type="hidden" value="/staff/responses/1"' in html  # the input is kept
+    assert snapshot(session) == before
+
+
+def test_edit_through_the_page_says_when_the_text_is_not_in_the_response(demo, policy):
+    session = demo
+    r7 = rec(session, "R7")
+    spans = [list(s) for s in r7.spans]
+    rv = policy.post(f"/staff/recommendations/{r7.id}/edit", follow_redirects=True,
+                     data={"text": "Talk to local charities.", "question": "", "version": r7.version_id})
+    assert ("Recommendation R7 was saved. This text is not in the response; the original passage is kept as its "
+            "source.") in text_of(rv.get_data(as_text=True))
+    session.expire_all()
+    assert r7.spans == spans
+    html = policy.get(f"/staff/recommendations/{r7.id}/edit").get_data(as_text=True)
+    assert "This text is not in the response; the original passage is kept as its source." in text_of(html)
+    shorter = clinks(session).text[spans[0][0]:spans[0][1]].split(", when ")[0]
+    rv = policy.post(f"/staff/recommendations/{r7.id}/edit", follow_redirects=True,
+                     data={"text": shorter, "question": "", "version": r7.version_id})
+    assert "Recommendation R7 was saved." in text_of(rv.get_data(as_text=True))
+    session.expire_all()
+    assert r7.spans[0] == [spans[0][0], spans[0][0] + len(shorter)]
+
+
+def test_merged_keys_are_explained_not_renumbered(demo, policy):
+    session = demo
+    r2, r3 = rec(session, "R2"), rec(session, "R3")
+    rv = policy.post(f"/staff/recommendations/{r2.id}/merge",
+                     data={"merge-others": [r3.id], "merge-version": r2.version_id})
+    assert rv.status_code == 302
+    html = policy.get("/staff/responses/1").get_data(as_text=True)
+    assert "R3 was merged into R2; other keys are unchanged." in text_of(html)
+    headings = re.findall(r">Recommendation (R\d+)</h", html)
+    assert headings == ["R1", "R2", "R4", "R5", "R6", "R7", "R8", "R9"]
+
+
+def test_search_outcome_pages_and_letters_show_the_corrected_text(app, demo, policy, client):
+    """Public pages and both search indexes read the current text of a recommendation."""
+    from tracker import outcomes
+    from tracker.search import indexes
+
+    session = demo
+    r4 = rec(session, "R4")
+    decision = outcomes.save_decision(session, r4, "accepted", "We agree.", "", None)
+    outcomes.approve(decision, None)
+    outcomes.publish(decision, None)
+    session.commit()
+    point = r4.text.index("This should include")
+    rv = policy.post(f"/staff/recommendations/{r4.id}/split",
+                     data={"split-point": point, "split-version": r4.version_id})
+    assert rv.status_code == 302
+    session.expire_all()
+    assert (r4.key, r4.text) == ("R4", r4.text)  # published: its key stays R4
+    second = rec(session, "R4b")
+    rv = policy.post(f"/staff/recommendations/{r4.id}/edit",
+                     data={"text": r4.text.replace("gendered needs", "zanzibar needs"), "question": "",
+                           "version": r4.version_id})
+    assert rv.status_code == 302
+    session.expire_all()
+    assert "zanzibar needs" in r4.text and "child care" not in r4.text
+    policy.post("/sign-out")
+    slug = clinks(session).consultation.slug
+    for url in (f"/consultations/{slug}", f"/respondents/{clinks(session).respondent_id}"):
+        page = text_of(client.get(url).get_data(as_text=True))
+        assert "zanzibar needs" in page and "gendered needs" not in page, url
+        assert "child care responsibilities" not in page, url  # the split-off part has no decision yet
+
+    def found(index: str, words: str, **kwargs) -> set[str]:
+        ids = indexes()[index].search(words, pagelen=100, **kwargs).ids
+        return {doc_id for doc_id in ids if doc_id.startswith("recommendation:")}
+
+    assert found("public", "zanzibar", public_only=True) == {f"recommendation:{r4.id}"}
+    assert found("staff", "zanzibar") == {f"recommendation:{r4.id}"}
+    assert f"recommendation:{second.id}" in found("staff", "trauma")
+    assert f"recommendation:{r4.id}" not in found("staff", "trauma")
+
+
 def test_edit_recommendation_refusals(demo, policy):
     session = demo
     r7 = rec(session, "R7")
@@ -743,23 +992,55 @@ def test_split_through_the_page(demo, policy, users):
     session = demo
     r3 = rec(session, "R3")
     html = policy.get(f"/staff/recommendations/{r3.id}/edit").get_data(as_text=True)
-    assert html.count(r3.text.replace("'", "&#39;") + "</textarea>") == 3  # edit box and both halves prefilled
-    first, second = r3.text[:80], r3.text[80:]
+    point = r3.text.index("Clinks recommend")
+    # The text with a choice of its sentence boundaries, and every word in a list.
+    assert f'name="split-point" type="radio" value="{point}"' in html
+    assert "Before “Clinks recommend under this section…”" in text_of(html)
+    assert "After “…elements and support desistance?'”: a new sentence starts" in text_of(html)
+    assert f'<option value="{point}">' in html and f'<option value="{r3.text.index("asks")}">' in html
+    assert "data-split-text>Question 4.1.3" in html and '<script src="/static/anchoring.js" defer>' in html
     rv = policy.post(f"/staff/recommendations/{r3.id}/split",
-                     data={"split-first_text": first, "split-second_text": second, "split-version": r3.version_id},
+                     data={"split-point": point, "split-word": "", "split-version": r3.version_id},
                      follow_redirects=True)
-    assert "R3 was split: its second part is now R10." in rv.get_data(as_text=True)
+    assert "R3 was split into R3a and R3b." in text_of(rv.get_data(as_text=True))
     session.expire_all()
-    new = rec(session, "R10")
-    assert (r3.text, new.text, new.sequence, new.question_id) == (first.strip(), second.strip(), r3.sequence + 1, r3.question_id)
-    assert [e.new for e in events(session, "recommendation", r3.id, "text")] == [first.strip()]
-    assert events(session, "recommendation", new.id, "created")[0].user_id == users["policy"]
-    # Both parts are required.
-    before = snapshot(session)
+    second = rec(session, "R3b")
+    assert (r3.key, r3.text, second.text) == ("R3a", r3.text, "Clinks recommend" + second.text[16:])
+    assert second.sequence == r3.sequence + 1 and second.question_id == r3.question_id
+    assert [e.new for e in events(session, "recommendation", r3.id, "key")] == ["R3a"]
+    [created] = events(session, "recommendation", second.id, "created")
+    assert created.user_id == users["policy"] and json.loads(json.loads(created.new)["spans"]) == second.spans
+    [spans] = events(session, "recommendation", r3.id, "spans")  # before and after, audited
+    assert json.loads(spans.old)[0][1] > json.loads(spans.new)[0][1] == len(clinks(session).text[:second.spans[0][0]].rstrip())
+    # Any word, from the list (what a click in the text chooses).
+    asks = r3.text.index("asks")
     rv = policy.post(f"/staff/recommendations/{r3.id}/split",
-                     data={"split-first_text": "Only one part", "split-second_text": "", "split-version": r3.version_id})
-    assert rv.status_code == 400
-    assert "Enter the text of the second part" in error_summary(rv.get_data(as_text=True))
+                     data={"split-point": "word", "split-word": asks, "split-version": r3.version_id})
+    assert rv.status_code == 302
+    session.expire_all()
+    assert keys_in_order(session)[11:15] == ["R3a", "R3b", "R3c", "R4"]
+
+
+def test_split_refusals_through_the_page(demo, policy):
+    session = demo
+    r3 = rec(session, "R3")
+    repeated = triage.add_recommendation(session, clinks(session), "Publish the results. Publish the results.")
+    session.commit()
+    before = snapshot(session)
+    for target, data, message in [
+        (r3, {}, "Choose where the second part starts"),
+        (r3, {"split-point": "word"}, "Choose the word the second part starts with"),
+        (r3, {"split-point": "word", "split-word": "3"}, "Choose one of the words offered"),
+        (r3, {"split-point": "12x"}, "Choose one of the points offered"),
+        (r3, {"split-point": "3"}, "Choose a point between two words of R3's text"),
+        (repeated, {"split-point": "21"}, "Both parts would read “Publish the results.”"),
+    ]:
+        rv = policy.post(f"/staff/recommendations/{target.id}/split", data={"split-version": target.version_id, **data})
+        assert rv.status_code == 400, data
+        assert message in error_summary(rv.get_data(as_text=True)), data
+    rv = policy.post(f"/staff/recommendations/{r3.id}/split",
+                     data={"split-point": r3.text.index("asks"), "split-version": r3.version_id - 1 or 99})
+    assert rv.status_code == 409
     assert snapshot(session) == before
 
 
@@ -776,6 +1057,8 @@ def test_merge_through_the_page(demo, policy, users):
     assert (change.old, change.new, change.user_id) == (str(b.id), str(keep.id), users["policy"])
     [deleted] = events(session, "recommendation", a.id, "deleted_at")
     assert deleted.old is None and deleted.new
+    [spans] = events(session, "recommendation", keep.id, "spans")  # the passages before and after
+    assert json.loads(spans.new) == json.loads(spans.old) + a.spans + b.spans == keep.spans
     # Merged recommendations are listed as deleted, restorable.
     html = policy.get("/staff/responses/1/recommendations").get_data(as_text=True)
     assert "Deleted recommendations (2)" in html and "(merged into or a duplicate of R1.1)" in html
@@ -804,18 +1087,19 @@ def test_merge_refusals_through_the_page(demo, policy):
 
 def test_move_through_the_page(demo, policy, users):
     session = demo
-    r2, r3 = rec(session, "R2"), rec(session, "R3")
-    rv = policy.post(f"/staff/recommendations/{r3.id}/move", data={"direction": "up"}, follow_redirects=True)
-    assert "R3 moved up, above R2." in rv.get_data(as_text=True)
+    typed = triage.add_recommendation(session, clinks(session), "Words the response never uses.")
+    session.commit()
+    rv = policy.post(f"/staff/recommendations/{typed.id}/move", data={"direction": "up"}, follow_redirects=True)
+    assert "R10 moved up, above R9." in rv.get_data(as_text=True)
     session.expire_all()
-    assert (r3.sequence, r2.sequence) == (6, 12)
-    assert [(e.old, e.new, e.user_id) for e in events(session, "recommendation", r3.id, "sequence")] == [
-        ("12", "6", users["policy"])]
+    assert [(e.old, e.new, e.user_id) for e in events(session, "recommendation", typed.id, "sequence")] == [
+        ("19", "18", users["policy"])]
     html = policy.get("/staff/responses/1/recommendations").get_data(as_text=True)
     keys = re.findall(r'<th scope="row" class="govuk-table__header[^"]*">\s*<a [^>]*>([^<]+)</a>', html)
-    assert keys[5:8] == ["R3", "R2", "R2.1"]
+    assert keys[-2:] == ["R10", "R9"]
     before = snapshot(session)
-    for key, direction, message in [("R1", "up", "R1 is already the first recommendation"),
+    for key, direction, message in [("R3", "up", "R3 and R2 are shown in the order the response makes them"),
+                                     ("R1", "up", "R1 is already the first recommendation"),
                                      ("R1.4", "down", "R1.4 is already the last sub-point"),
                                      ("R5", "sideways", "Choose whether to move")]:
         rv = policy.post(f"/staff/recommendations/{rec(session, key).id}/move", data={"direction": direction})
@@ -1020,6 +1304,28 @@ def test_changes_need_a_csrf_token(app, demo, policy):
         html = policy.get("/staff/responses/1/recommendations").get_data(as_text=True)
         token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
         assert policy.post("/staff/responses/1/delete", data={"csrf_token": token}).status_code == 302
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_corrections_need_a_csrf_token(app, demo, policy):
+    session = demo
+    r3 = rec(session, "R3")
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        before = snapshot(session)
+        document = clinks(session).text
+        for url, data in [("/staff/responses/1/recommendations/new", {"start": 0, "end": 40, "text": ""}),
+                          (f"/staff/recommendations/{r3.id}/split", {"split-point": r3.text.index("asks"),
+                                                                     "split-version": r3.version_id})]:
+            assert policy.post(url, data=data).status_code == 400
+        assert snapshot(session) == before
+        html = policy.get("/staff/responses/1").get_data(as_text=True)
+        form = html[html.index('<form method="post" action="/staff/responses/1/recommendations/new"'):]
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form[:form.index("</form>")]).group(1)
+        rv = policy.post("/staff/responses/1/recommendations/new",
+                         data={"csrf_token": token, "start": 0, "end": document.index("\n"), "text": ""})
+        assert rv.status_code == 302
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
 

@@ -41,7 +41,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 from wtforms.widgets import HiddenInput
 
+from consultations import anchoring
 from consultations import triage as service
+from consultations.anchoring import AnchoringError
 from consultations.models import (
     CONSENT_LEVELS,
     Consultation,
@@ -53,7 +55,7 @@ from consultations.models import (
 from consultations.triage import STATUS_FLOW, TriageError
 
 from .auth import is_safe_next, login_required, role_required
-from .browse import build_tree
+from .browse import build_tree, highlight_paragraphs
 from .db import db
 from .ids import parse_id
 from .paging import page_number, page_numbers
@@ -192,18 +194,28 @@ class RecommendationForm(EditForm):
 
 
 class AddRecommendationForm(Form):
-    text = TextAreaField("Text of the recommendation", widget=GovTextArea(),
-                         validators=[InputRequired("Enter the text of the recommendation")])
+    """A recommendation from a passage selected in the response text (``start`` and ``end``,
+    filled in by tracker/static/anchoring.js) or from typed text, which is looked for in it."""
+
+    text = TextAreaField("Text of the recommendation", widget=GovTextArea())
+    start = HiddenField()
+    end = HiddenField()
     parent = ChoiceField("Sub-point of", refusal="Choose one of this response's top-level recommendations")
     question = ChoiceField("Answers question", refusal="Choose one of this consultation's questions")
+    return_to = HiddenField()
+
+
+WORD = "word"  # the split point is the word chosen in the select, not one of the radios
 
 
 class SplitForm(EditForm):
-    first_text = TextAreaField("First part (stays on this recommendation)", widget=GovTextArea(),
-                               validators=[InputRequired("Enter the text of the first part")])
-    second_text = TextAreaField("Second part (becomes a new recommendation after it)",
-                                widget=GovTextArea(),
-                                validators=[InputRequired("Enter the text of the second part")])
+    """Where the second part starts: a sentence or clause boundary (radios), or any word
+    (the select, which a click in the text sets when JavaScript runs). Values are offsets
+    into the recommendation's text at the version the form was loaded with."""
+
+    point = RadioField("Where does the second part start?", widget=GovRadioInput(), validate_choice=False,
+                       description="Each point is shown with the words that end the first part.")
+    word = ChoiceField("The second part starts with", refusal="Choose one of the words offered")
 
 
 class MergeForm(EditForm):
@@ -515,10 +527,17 @@ def render_manage(response: Response, errors: list[dict] | None = None, conflict
     deleted = [rec for rec in response.recommendations if rec.deleted_at is not None]
     rows = []
 
+    length = len(response.text or "")
+
+    def anchored(node) -> bool:
+        return anchoring.primary_start(node.obj.spans, length) is not None
+
     def walk(nodes, depth):
+        # Two recommendations with passages keep the order of the text: no move between them.
         for index, node in enumerate(nodes):
-            rows.append({"rec": node.obj, "depth": depth, "first": index == 0, "last": index == len(nodes) - 1,
-                         "children": len(node.children)})
+            up = index > 0 and not (anchored(node) and anchored(nodes[index - 1]))
+            down = index < len(nodes) - 1 and not (anchored(node) and anchored(nodes[index + 1]))
+            rows.append({"rec": node.obj, "depth": depth, "up": up, "down": down, "children": len(node.children)})
             walk(node.children, depth + 1)
 
     walk(build_tree(live), 0)
@@ -611,32 +630,79 @@ def _question(field) -> Question | None:
     return db.session.get(Question, int(field.data)) if field.data else None
 
 
-@bp.route("/responses/<id:response_id>/recommendations/new", methods=["GET", "POST"])
-@policy_required
-def add_recommendation(response_id: int):
-    """Add a recommendation (or a sub-point) that extraction missed."""
-    response = live_response(response_id, selectinload(Response.respondent),
-                             selectinload(Response.consultation), selectinload(Response.recommendations))
-    form = AddRecommendationForm()
+def published_ids(response_id: int) -> set[int]:
+    """Recommendations of a response whose keys have been seen in public: their group's decision
+    was published (even if it has since been deleted). Their keys never change."""
+    primary = func.coalesce(Recommendation.duplicate_of_id, Recommendation.id)
+    return set(db.session.scalars(
+        select(Recommendation.id).join(Decision, Decision.recommendation_id == primary)
+        .where(Recommendation.response_id == response_id, Decision.published_at.is_not(None))
+    ))
+
+
+def _add_choices(form: AddRecommendationForm, response: Response) -> AddRecommendationForm:
     tops = [r for r in response.recommendations if r.parent_id is None and r.deleted_at is None]
     form.parent.choices = options([("", "None: a new top-level recommendation"),
                                    *((r.id, f"{r.key}: {shorten(r.text, 80)}") for r in tops)])
     form.question.choices = _question_choices(response.consultation_id)
+    return form
+
+
+@bp.app_template_global()
+def add_from_text_form(response: Response) -> AddRecommendationForm:
+    """The add form the response page shows policy staff under the response text."""
+    form = AddRecommendationForm(formdata=None, data={
+        "return_to": url_for("browse.response", response_id=response.id)})
+    return _add_choices(form, response)
+
+
+def _anchor_note(rec: Recommendation, selected: bool) -> str:
+    """What to tell staff when a recommendation's text is not its passage's."""
+    if not rec.spans:
+        return (" Its text is not in the response, so no passage is highlighted for it: to anchor it, "
+                "select its passage in the response text.")
+    if not anchoring.traced(rec.response.text or "", rec.text, rec.spans):
+        source = "the passage you selected" if selected else "the original passage"
+        return f" This text is not in the response; {source} is kept as its source."
+    return ""
+
+
+@bp.route("/responses/<id:response_id>/recommendations/new", methods=["GET", "POST"])
+@policy_required
+def add_recommendation(response_id: int):
+    """Add a recommendation (or a sub-point) that extraction missed: from a passage selected in
+    the response text, or from typed text, which is anchored where it occurs."""
+    response = live_response(response_id, selectinload(Response.respondent),
+                             selectinload(Response.consultation), selectinload(Response.recommendations))
+    manage_url = url_for("triage.manage", response_id=response_id)
+    form = _add_choices(AddRecommendationForm(), response)
     code = 200
-    if form.validate_on_submit():
+    if request.method == "GET":
+        form.return_to.data = return_to(manage_url)
+    elif form.validate():
+        target = form.return_to.data if is_safe_next(form.return_to.data) else manage_url
         parent = db.session.get(Recommendation, int(form.parent.data)) if form.parent.data else None
         try:
-            rec = service.add_recommendation(db.session, response, form.text.data, parent, _question(form.question))
+            span = anchoring.parse_selection(form.start.data, form.end.data, response.text or "")
+            rec = service.add_recommendation(db.session, response, form.text.data, parent,
+                                             _question(form.question), span)
+            note = _anchor_note(rec, selected=span is not None)
+            key = rec.key
             db.session.commit()
-        except TriageError as error:
+        except (TriageError, AnchoringError) as error:
             db.session.rollback()
             add_error(form.text, str(error))
         else:
-            flash(f"Recommendation {rec.key} was added.")
-            return redirect(url_for("triage.manage", response_id=response_id))
+            flash(f"Recommendation {key} was added.{note}")
+            if urlsplit(target).path == url_for("browse.response", response_id=response_id):
+                target = f"{target}#rec-{key}"
+            return redirect(target)
     if request.method == "POST":
         code = 400
-    return render_template("triage/add.html", response=response, form=form, errors=error_list(form)), code
+    paragraphs = highlight_paragraphs(response.text or "", {
+        r.key: r.spans for r in response.recommendations if r.deleted_at is None})
+    return render_template("triage/add.html", response=response, form=form, errors=error_list(form),
+                           paragraphs=paragraphs), code
 
 
 def _edit_page(rec: Recommendation, edit=None, split=None, merge=None, duplicate=None,
@@ -652,8 +718,10 @@ def _edit_page(rec: Recommendation, edit=None, split=None, merge=None, duplicate
                                                         "question": str(rec.question_id or "")})
     edit.question.choices = _question_choices(response.consultation_id)
     if split is None:
-        split = SplitForm(formdata=None, prefix="split",
-                          data={"first_text": rec.text, "second_text": rec.text, "version": version})
+        split = SplitForm(formdata=None, prefix="split", data={"version": version})
+    split_items = _split_choices(split, rec)
+    document = response.text or ""
+    sources = [document[start:end] for start, end in anchoring.valid_spans(rec.spans, len(document))]
     siblings = db.session.scalars(
         select(Recommendation)
         .where(Recommendation.response_id == response.id, Recommendation.deleted_at.is_(None),
@@ -706,7 +774,43 @@ def _edit_page(rec: Recommendation, edit=None, split=None, merge=None, duplicate
         duplicates=duplicates,
         conflict=conflict,
         errors=error_list(edit, split, merge, duplicate) if code != 409 else [],
+        split_items=split_items,
+        sources=sources,
+        traced=anchoring.traced(document, rec.text, rec.spans),
     ), code
+
+
+SPLIT_KINDS = {"sentence": "a new sentence starts", "clause": "after a semicolon or colon",
+               "item": "a new list item starts"}
+
+
+def _split_choices(form: SplitForm, rec: Recommendation) -> list[dict]:
+    """Offer every point between two words of the text: sentence, clause and list-item
+    boundaries as radios, any word in the select. Returns the radios' hints."""
+    points = anchoring.split_points(rec.text or "")
+    major = [p for p in points if p.kind != "word"]
+    form.point.choices = options([*((p.offset, f"Before “{p.after}”") for p in major),
+                                  *([(WORD, "Before another word, chosen below")] if major else [])])
+    form.word.choices = options([("", "Choose a word"), *((p.offset, p.label) for p in points)])
+    return [{"hint": {"text": f"After “{p.before}”: {SPLIT_KINDS[p.kind]}"}} for p in major] + (
+        [{"hint": {"text": "Choose the word in the list, or click the text above where the second part starts"}}]
+        if major else [])
+
+
+def _chosen_point(form: SplitForm) -> tuple[int | None, Field, str | None]:
+    """The offset the split form chose, or the field to blame and what to do."""
+    radios = bool(form.point.choices)
+    raw = (form.point.data or "") if radios else WORD
+    if not raw:
+        return None, form.point, "Choose where the second part starts"
+    if raw == WORD:
+        raw = form.word.data or ""
+        if not raw:
+            return None, form.word, "Choose the word the second part starts with"
+    field = form.point if radios else form.word
+    if not raw.isdigit() or len(raw) > 9:
+        return None, field, "Choose one of the points offered. Reload the page if the text has changed"
+    return int(raw), field, None
 
 
 @bp.route("/recommendations/<id:rec_id>/edit", methods=["GET", "POST"])
@@ -727,13 +831,20 @@ def edit_recommendation(rec_id: int):
         form.accept_current_version(rec)
         return _edit_page(rec, edit=form, conflict=conflict, code=409)
     try:
-        service.edit_recommendation(rec, form.text.data, _question(form.question))
+        found = service.edit_recommendation(rec, form.text.data, _question(form.question))
         db.session.commit()
     except TriageError as error:
         db.session.rollback()
         add_error(form.text, str(error))
         return _edit_page(rec, edit=form, code=400)
-    flash(f"Recommendation {rec.key} was saved.")
+    if found:
+        flash(f"Recommendation {rec.key} was saved.")
+    elif rec.spans:
+        flash(f"Recommendation {rec.key} was saved. This text is not in the response; the original passage "
+              "is kept as its source.")
+    else:
+        flash(f"Recommendation {rec.key} was saved. This text is not in the response, so no passage is "
+              "highlighted for it.")
     return redirect(url_for("triage.manage", response_id=rec.response_id))
 
 
@@ -760,16 +871,27 @@ def _versioned_change(rec: Recommendation, form, name: str, change, error_field)
 @bp.route("/recommendations/<id:rec_id>/split", methods=["POST"])
 @policy_required
 def split_recommendation(rec_id: int):
+    """Split a recommendation at the point chosen in its text; each part keeps its own passage."""
     rec = live_recommendation(rec_id)
+    old_key = rec.key
     form = SplitForm(prefix="split")
-    second, refusal = _versioned_change(
+    _split_choices(form, rec)
+    point, field, problem = _chosen_point(form)
+    if problem:
+        form.validate()
+        add_error(field, problem)
+        return _edit_page(rec, split=form, code=400)
+    split, refusal = _versioned_change(
         rec, form, "split",
-        lambda: service.split_recommendation(db.session, rec, form.first_text.data, form.second_text.data),
-        form.first_text,
+        lambda: service.split_recommendation(db.session, rec, point, published_ids(rec.response_id)),
+        field,
     )
     if refusal:
         return refusal
-    flash(f"{rec.key} was split: its second part is now {second.key}.")
+    notes = "".join(f" The text of {part.key} is not in the response; the original passage is kept as its source."
+                    for part, found in ((split.first, split.first_found), (split.second, split.second_found))
+                    if not found)
+    flash(f"{old_key} was split into {split.first.key} and {split.second.key}.{notes}")
     return redirect(url_for("triage.manage", response_id=rec.response_id))
 
 
