@@ -206,13 +206,14 @@ def _furniture_mask(lines: list[_Line]) -> list[bool]:
 def _has_page_label(line: str) -> bool:
     """A short line naming its page ("Northfield Trust response, Page 2 of 5")."""
     stripped = line.strip()
-    return len(stripped) <= RUNNING_TITLE_MAX and bool(_PAGE_LABEL.search(stripped)) and not stripped.endswith((".", ","))
+    return (len(_normalise(stripped)) <= RUNNING_TITLE_MAX and bool(_PAGE_LABEL.search(stripped))
+            and not stripped.endswith((".", ",")))
 
 
 def _could_be_running_title(line: str) -> bool:
     stripped = line.strip()
     return (
-        0 < len(stripped) <= RUNNING_TITLE_MAX
+        0 < len(_normalise(stripped)) <= RUNNING_TITLE_MAX
         and not LIST_MARKER.match(stripped)
         and not stripped.endswith((".", ":", ";", ","))
     )

@@ -200,9 +200,15 @@ def own_words(sentence: str) -> str:
     >>> own_words("Clinks' earlier response asks 'Do arrangements work?' again")
     "Clinks' earlier response asks … again"
     """
-    if not any(mark in sentence for mark in "\"“‘'«"):
-        return sentence
-    return _QUOTED.sub("…", sentence)
+    return re.sub("…+", "…", masked(sentence))
+
+
+def masked(text: str) -> str:
+    """``text`` with every quoted passage replaced by as many "…" as it has characters, so that
+    offsets into it are offsets into ``text``: a quotation of several sentences is masked in each."""
+    if not any(mark in text for mark in "\"“‘'«"):
+        return text
+    return _QUOTED.sub(lambda match: "…" * len(match.group(0)), text)
 
 
 def is_quoted(sentence: str) -> bool:
@@ -211,10 +217,13 @@ def is_quoted(sentence: str) -> bool:
     >>> is_quoted('“Providers must retain records for ten years.”'), is_quoted('We agree with the “ten years”.')
     (True, False)
     """
-    own = own_words(sentence)
-    if own == sentence:
+    return _mostly_quoted(sentence, own_words(sentence))
+
+
+def _mostly_quoted(raw: str, own: str) -> bool:
+    if own == raw:
         return False
-    letters = sum(ch.isalnum() for ch in sentence)
+    letters = sum(ch.isalnum() for ch in raw)
     return letters > 0 and sum(ch.isalnum() for ch in own) <= (1 - QUOTED_SHARE) * letters
 
 
@@ -377,7 +386,7 @@ _VALEDICTION = re.compile(
     r"|sincerely|respectfully(?:\s+submitted)?)\b,?",
     re.I,
 )
-_ON_BEHALF = re.compile(rf"\bon\s+behalf\s+of\s+(?:the\s+)?(?P<name>{_NAME})")
+_ON_BEHALF = re.compile(rf"\b(?i:on\s+behalf\s+of)\s+(?:[Tt]he\s+)?(?P<name>{_NAME})")
 _SELF_INTRODUCTION = re.compile(
     rf"^(?:The\s+)?(?P<name>{_NAME})(?:\s*\((?:the\s+)?[\"“]?(?P<abbr>[A-Z][A-Za-z&]{{1,12}})[\"”]?\))?,?\s+"
     r"(?:welcomes|is\s+(?:pleased|grateful|delighted|glad|happy)|appreciates|thanks|responds|represents"
@@ -468,7 +477,8 @@ def _with_short_forms(names: set[str], texts: list[str]) -> set[str]:
         for match in re.finditer(rf"{re.escape(name)}\s*\((?:the\s+|hereafter\s+)?[\"“]?(?P<abbr>[A-Z][A-Za-z&]{{1,12}})[\"”]?\)", joined):
             out.add(match.group("abbr"))
             break
-        words = _ORG_WORD.findall(name)
+        head = re.split(r"\s+(?:of|for|on|in)\s+", name)[0]  # "Association" of "Association of X"
+        words = _ORG_WORD.findall(head) or _ORG_WORD.findall(name)
         if words and len(name.split()) > 1:
             out.add("the " + words[-1])
     return {name for name in out if not _NOT_NAMES.match(name)}
@@ -678,9 +688,11 @@ class _Reader:
         return i
 
     def _sentences(self, block: Block) -> tuple[list[tuple[int, int]], list[str]]:
-        """A block's sentence spans, and each sentence in the respondent's own words (``own_words``)."""
+        """A block's sentence spans, and each sentence in the respondent's own words (quotations
+        masked across the whole block, so a quotation of several sentences is masked in each)."""
         spans = split_sentences(block.text, block.start)
-        return spans, [own_words(self.text[s:e]) for s, e in spans]
+        own = masked(block.text)
+        return spans, [re.sub("…+", "…", own[s - block.start : e - block.start]) for s, e in spans]
 
     # Paragraphs: sentences, and the lists (or quotations) their last sentence introduces.
     def _read_paragraph(self, i: int, heading: str | None, *, summary: bool) -> int:
@@ -763,7 +775,7 @@ class _Reader:
     def _read_sentences(self, sentences, texts, heading, *, summary: bool = False) -> None:
         current: _Candidate | None = None
         for index, ((start, end), sentence) in enumerate(zip(sentences, texts)):
-            if is_quoted(self.text[start:end]):
+            if _mostly_quoted(self.text[start:end], sentence):
                 current = None
                 continue
             if self._is_recommendation([sentence], summary=summary) and not (

@@ -6,11 +6,13 @@ import textwrap
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from consultations.cleaning import clean_text
 from consultations.extract import extract_recommendations
-from consultations.frameworks import UnknownFramework, current_items
+from consultations.frameworks import FrameworkFileError, UnknownFramework, current_items, load_framework_file
+from consultations.models import Framework
 from consultations.ingest import IngestError, ingest_document
 from consultations.readers import ReadError, read_document
 from consultations.references import ReferenceResolver
@@ -35,24 +37,69 @@ def read_file(path: Path) -> bytes:
 @click.command("extract")
 @click.argument("path", type=FILE)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-@click.option("--framework", "framework_key", help="Resolve references against this framework only.")
+@click.option("--respondent", help="The respondent's name, so that 'NAME recommends ...' counts as its own "
+              "(the abbreviation and short form the document gives it count too).")
+@click.option("--framework-file", "framework_files", type=FILE, multiple=True,
+              help="A framework YAML or CSV file to match references against, read without a database "
+                   "(repeat for several).")
+@click.option("--framework", "framework_key", help="Match references against this imported framework only.")
 @with_appcontext
-def extract_command(path: Path, as_json: bool, framework_key: str | None) -> None:
+def extract_command(path: Path, as_json: bool, respondent: str | None, framework_files: tuple[Path, ...],
+                    framework_key: str | None) -> None:
     """Print the recommendations found in a written response (.txt, .md, .docx, .pdf, .html or .eml).
-    Writes nothing."""
+    Writes nothing, and needs no database: frameworks, from --framework-file or imported into the
+    database when there is one, only add references."""
     try:
         document = read_document(path.name, read_file(path), limits=document_limits())
-        items = current_items(db.session, framework_key)
-    except (ReadError, UnknownFramework) as error:
+        items = framework_items(framework_files, framework_key)
+    except (ReadError, UnknownFramework, FrameworkFileError) as error:
         raise click.ClickException(str(error)) from None
     for warning in document.warnings:
         click.echo(f"Warning: {warning}", err=True)
     text = clean_text(document.text)
-    found = extract_recommendations(text, resolver=ReferenceResolver(items))
+    found = extract_recommendations(text, resolver=ReferenceResolver(items), self_names=[respondent] if respondent else [])
     if as_json:
         click.echo(json.dumps({"recommendations": [r.as_json() for r in found]}, indent=2, ensure_ascii=False))
         return
     click.echo(_describe(path.name, found, bool(items)))
+
+
+def framework_items(files: tuple[Path, ...], key: str | None) -> list:
+    """The framework items references are matched against: those of ``files`` (read without a
+    database) when given, else those imported into the database, if there is one with frameworks
+    in it; none otherwise. ``key`` picks one framework of either."""
+    if files:
+        specs = [load_framework_file(path) for path in files]
+        if key is not None:
+            specs = [spec for spec in specs if spec.key == key] or _unknown(key, [spec.key for spec in specs])
+        return [item for spec in specs for item in spec.items]
+    if not _has_frameworks_table():
+        if key is not None:
+            raise click.ClickException(
+                f"--framework {key} names an imported framework, but there is no database with frameworks in it. "
+                "Import it with 'frameworks import FILE', or give the file with --framework-file FILE."
+            )
+        return []
+    return current_items(db.session, key)
+
+
+def _unknown(key: str, known: list[str]):
+    raise UnknownFramework(key, known)
+
+
+def _has_frameworks_table() -> bool:
+    """Whether the configured database exists and has the frameworks table, found without creating
+    anything: an SQLite file that is not there is not opened (opening it would create it)."""
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        if not Path(url.database).exists():
+            return False
+    try:
+        return sa.inspect(db.engine).has_table(Framework.__tablename__)
+    except sa.exc.OperationalError:
+        click.echo("Warning: the database could not be reached, so references are not matched to frameworks.",
+                   err=True)
+        return False
 
 
 def _describe(name: str, found, have_framework: bool) -> str:
@@ -65,9 +112,10 @@ def _describe(name: str, found, have_framework: bool) -> str:
         + (f", with {subs} sub-point{'s' if subs != 1 else ''}." if subs else ".")
     ]
     if not have_framework:
-        lines.append("No framework is imported, so references cannot be matched to standards yet.")
+        lines.append("No framework is imported (or given with --framework-file), so references cannot be "
+                     "matched to standards yet.")
     for rec in found:
-        indent = "    " if rec.parent else ""
+        indent = "    " * rec.key.count(".")  # R1.2.1 under R1.2 under R1
         lines.append("")
         lines.append(textwrap.fill(f"{rec.key}. {rec.text}", 100, initial_indent=indent,
                                    subsequent_indent=indent + " " * (len(rec.key) + 2)))

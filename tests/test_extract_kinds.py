@@ -1,0 +1,202 @@
+"""Each kind of document extraction used to get wrong, as small documents written for the tests.
+
+The documents are in ``tests/fixtures/kinds/<kind>/``, in the formats responses arrive in (text,
+Markdown, Word, PDF, web pages, email), each with the recommendations it holds in that folder's
+``expected.json``: key, parent and text, in order, and phrases no recommendation may contain. Each
+is read the way an upload is (reader, cleaner, extractor), so a kind is fixed for every format,
+not for one document. ``make_documents.py`` there writes the PDF and Word ones.
+"""
+from __future__ import annotations
+
+import doctest
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from consultations import cleaning, extract, readers
+from consultations.cleaning import clean_text
+from consultations.extract import extract_recommendations
+from consultations.readers import read_document
+
+from conftest import CLINKS_RESPONSE, PROBATION_FRAMEWORK
+from documents import as_docx, as_html, as_pdf
+
+KINDS = Path(__file__).parent / "fixtures" / "kinds"
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def documents(kind: str) -> list[str]:
+    return list(json.loads((KINDS / kind / "expected.json").read_text(encoding="utf-8")))
+
+
+def extract_document(path: Path, respondent: str | None = None):
+    text = clean_text(read_document(path.name, path.read_bytes()).text)
+    return text, extract_recommendations(text, self_names=[respondent] if respondent else [])
+
+
+def check(kind: str, name: str) -> None:
+    """The document's recommendations are exactly the expected ones, each anchored to its text."""
+    expected = json.loads((KINDS / kind / "expected.json").read_text(encoding="utf-8"))[name]
+    text, found = extract_document(KINDS / kind / name, expected.get("respondent"))
+    assert [[r.key, r.parent, r.text] for r in found] == expected["recommendations"]
+    for rec in found:
+        start, end = rec.spans[0]
+        assert text[start:end].strip() == rec.text, "the text shown is the text the span points to"
+        for phrase in expected["absent"]:
+            assert phrase not in rec.text, f"{rec.key} holds {phrase!r}"
+
+
+@pytest.mark.parametrize("name", documents("names"))
+def test_the_respondent_names_itself(name):
+    """Letterhead, sign-off, "on behalf of", "X represents", abbreviations and short forms, and the
+    name the caller gives: each makes "X urges ..." the respondent's; other bodies' never are."""
+    check("names", name)
+
+
+def test_a_name_given_by_the_caller_is_needed_when_the_document_never_introduces_itself():
+    path = KINDS / "names" / "named-by-the-caller.txt"
+    assert extract_document(path)[1] == []
+    assert len(extract_document(path, "Hartley Parents Forum")[1]) == 1
+
+
+def test_names_are_learnt_from_the_document_and_other_bodies_are_not_the_respondent():
+    blocks = extract.split_blocks(clean_text(
+        "Northfield Trust\n\nDear Sir,\n\nThe Department for Education welcomes views.\n\n"
+        "On behalf of the Riverside Tenants Federation (RTF), thank you.\n\nYours faithfully,\n"
+        "Jane Smith\nChief Executive, Northfield Trust\n"
+    ))
+    names = extract.respondent_names(blocks)
+    assert {"Northfield Trust", "the Trust", "Riverside Tenants Federation", "RTF", "the Federation"} <= names
+    assert not any("Department" in name or "Jane" in name for name in names)
+
+
+@pytest.mark.parametrize("name", documents("glued-headings"))
+def test_a_heading_glued_to_its_first_sentence_keeps_the_sentence(name):
+    check("glued-headings", name)
+
+
+@pytest.mark.parametrize("name", documents("nested-lists"))
+def test_nested_items_are_children_of_their_parent_at_every_depth(name):
+    check("nested-lists", name)
+
+
+@pytest.mark.parametrize("name", documents("questions"))
+def test_questions_are_not_recommendations(name):
+    check("questions", name)
+
+
+@pytest.mark.parametrize("name", documents("quotations"))
+def test_quoted_text_is_not_the_respondents(name):
+    check("quotations", name)
+
+
+@pytest.mark.parametrize("name", documents("page-breaks"))
+def test_a_sentence_cut_by_a_page_break_is_whole_again(name):
+    check("page-breaks", name)
+
+
+@pytest.mark.parametrize("name", documents("markup"))
+def test_markup_never_reaches_a_recommendations_text(name):
+    check("markup", name)
+
+
+# --- Clinks' C9: a summary item cut by a page break --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def clinks_as_text():
+    return [(r.key, r.parent, r.text) for r in extract_document(CLINKS_RESPONSE, "Clinks")[1]]
+
+
+@pytest.mark.parametrize("convert", [as_pdf, as_docx, as_html], ids=["pdf", "docx", "html"])
+def test_clinks_in_every_format_gives_the_same_18_recommendations(clinks_as_text, convert, tmp_path):
+    """C9, "... engage the voluntary sector to facilitate this engagement", ends the summary list
+    and runs over a page break in the PDF: its second half was read as a paragraph of its own, so
+    the recommendation was cut short (and R1.2-R1.4 were lost after another break)."""
+    paragraphs = [block for block in clean_text(CLINKS_RESPONSE.read_text(encoding="utf-8")).split("\n\n") if block]
+    path = tmp_path / f"clinks.{convert.__name__[3:]}"
+    path.write_bytes(convert(paragraphs))
+    found = [(r.key, r.parent, r.text) for r in extract_document(path, "Clinks")[1]]
+    assert found == clinks_as_text
+    assert len(found) == 18 and found[-1][2].endswith("to facilitate this engagement.")
+
+
+# --- rules, each with an example --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("module", [cleaning, extract, readers], ids=lambda module: module.__name__)
+def test_every_rules_example_holds(module):
+    """The docstring examples of the cleaning, extraction and reading rules are run as tests."""
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
+
+
+# --- the command line, without a database -------------------------------------------------------
+
+
+@pytest.fixture
+def no_database(tmp_path, monkeypatch):
+    """An app whose instance folder is empty: no database file, no tables."""
+    from tracker import create_app
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path))
+    app = create_app({"TESTING": True})
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    return app
+
+
+def test_extract_runs_without_a_database_and_creates_none(no_database, tmp_path):
+    result = no_database.test_cli_runner().invoke(
+        args=["extract", str(KINDS / "names" / "named-by-the-caller.txt"), "--respondent", "Hartley Parents Forum"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("1 recommendation found in named-by-the-caller.txt.")
+    assert "Hartley Parents Forum urges the county council" in result.output
+    assert "No framework is imported (or given with --framework-file)" in result.output
+    assert not list(tmp_path.glob("*.sqlite3")), "no database file is created"
+
+
+def test_a_framework_file_adds_references_without_a_database(no_database, tmp_path):
+    result = no_database.test_cli_runner().invoke(
+        args=["extract", str(CLINKS_RESPONSE), "--json", "--framework-file", str(PROBATION_FRAMEWORK)]
+    )
+    assert result.exit_code == 0, result.output
+    by_key = {rec["key"]: rec for rec in json.loads(result.output)["recommendations"]}
+    assert len(by_key) == 18 and by_key["R3"]["references"] == ["4.1.3"]
+    assert not list(tmp_path.glob("*.sqlite3"))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--framework", "hmip"], "there is no database with frameworks in it"),
+    (["--framework-file", str(PROJECT / "README.md")], "unsupported file type '.md'"),
+    (["--framework-file", str(PROBATION_FRAMEWORK), "--framework", "other"], "other"),
+])
+def test_framework_options_that_cannot_work_say_why(no_database, args, message):
+    result = no_database.test_cli_runner().invoke(args=["extract", str(CLINKS_RESPONSE), *args])
+    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+
+
+def test_frameworks_in_the_database_are_used_when_there_is_one(runner):
+    assert runner.invoke(args=["frameworks", "import", str(PROBATION_FRAMEWORK)]).exit_code == 0
+    result = runner.invoke(args=["extract", str(CLINKS_RESPONSE), "--json"])
+    by_key = {rec["key"]: rec for rec in json.loads(result.output)["recommendations"]}
+    assert by_key["R3"]["references"] == ["4.1.3"]
+
+
+def test_the_flask_command_works_on_a_fresh_checkout(tmp_path):
+    """``flask --app tracker extract FILE`` as a new user types it, with an empty instance folder."""
+    env = {**os.environ, "TRACKER_INSTANCE_PATH": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("flask")), "--app", "tracker", "extract",
+         str(KINDS / "nested-lists" / "outline-three-deep.txt")],
+        cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("2 recommendations found in outline-three-deep.txt, with 5 sub-points.")
+    assert "        R1.2.1. holds a budget for carers' breaks;" in done.stdout
