@@ -279,6 +279,33 @@ def test_split_keys_keep_published_keys_and_follow_the_parent(demo):
     session.rollback()
 
 
+def test_split_keys_that_swap_places_never_collide(demo):
+    """Parts whose passages were re-anchored out of order swap letters on the next split: keys are
+    unique per response at every flush, so one waits on a temporary key."""
+    session = demo
+    r3 = rec(session, "R3")
+    split = triage.split_recommendation(session, r3, r3.text.index("Clinks recommend"))
+    first, second = split.first, split.second
+    first.spans, second.spans = second.spans, first.spans  # R3b now comes first in the text
+    session.flush()
+    again = triage.split_recommendation(session, first, first.text.index("asks"))
+    assert (second.key, first.key, again.second.key) == ("R3a", "R3b", "R3c")
+    session.flush()
+    assert [(e.old, e.new) for e in events(session, "recommendation", second.id, "key")][-2:] == [
+        ("R3b", f"~{second.id}"), (f"~{second.id}", "R3a")]
+    session.rollback()
+
+
+def test_split_of_a_recommendation_without_a_passage_says_so(demo, policy):
+    session = demo
+    typed = triage.add_recommendation(session, clinks(session), "Fund the sector. Publish the results.")
+    session.commit()
+    rv = policy.post(f"/staff/recommendations/{typed.id}/split", follow_redirects=True,
+                     data={"split-point": typed.text.index("Publish"), "split-version": typed.version_id})
+    assert ("R10 was split into R10a and R10b. The text of R10a is not in the response; no passage is "
+            "highlighted for it.") in text_of(rv.get_data(as_text=True))
+
+
 @pytest.mark.parametrize(
     "text, point, message",
     [

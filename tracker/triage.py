@@ -888,7 +888,9 @@ def split_recommendation(rec_id: int):
     )
     if refusal:
         return refusal
-    notes = "".join(f" The text of {part.key} is not in the response; the original passage is kept as its source."
+    notes = "".join(f" The text of {part.key} is not in the response; "
+                    + ("the original passage is kept as its source." if part.spans else
+                       "no passage is highlighted for it.")
                     for part, found in ((split.first, split.first_found), (split.second, split.second_found))
                     if not found)
     flash(f"{old_key} was split into {split.first.key} and {split.second.key}.{notes}")
