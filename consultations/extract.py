@@ -118,7 +118,7 @@ def _numbered_heading(block: Block, following: Block | None) -> bool:
     ['heading', 'paragraph']
     """
     return (
-        block.depth == 0
+        (block.depth == 0 or block.upper)
         and block.marker_kind in ("number", "letter", "roman")
         and following is not None
         and following.kind == "paragraph"
@@ -144,7 +144,11 @@ def _is_heading(line: str) -> bool:
 # --- sentences ----------------------------------------------------------------------
 
 _ABBREVIATIONS = {"e.g", "i.e", "etc", "mr", "mrs", "ms", "dr", "no", "st", "vs", "cf", "para", "approx", "fig", "al", "p", "pp"}
-_SENTENCE_END = re.compile(r"[.!?]['\"’”)]*(?=\s+['\"‘“(]?[A-Z0-9])")
+# A full stop (or ! ?) before a capital; or before a footnote number and then a capital ("... at
+# § 170.315(a)(12).7 Currently ..."), but not the point inside a number ("section 3.2 Providers").
+_SENTENCE_END = re.compile(
+    r"[.!?]['\"’”)]*(?=\s+['\"‘“(]?[A-Z0-9])|(?<=[A-Za-z)\]])[.!?]['\"’”)]*(?:\d{1,3}|[¹²³⁴⁵⁶⁷⁸⁹⁰]{1,3})(?=\s+['\"‘“(]?[A-Z])"
+)
 
 
 def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
@@ -245,18 +249,19 @@ _DEFINITION = re.compile(
 
 # --- what counts as a recommendation ------------------------------------------------
 
+# An addressee of up to four words before "to": "ask the department to", "urge ASTP/ONC to".
+_WHOM = r"(?:the\s+|for\s+)?[\w/&.-]+(?:\s+[\w/&.-]+){0,3}\s+to\b"
 _VERBS = (
     r"recommends?|urges?|calls?\s+(?:on|upon|for)|proposes?|suggests?|requests?|encourages?|seeks?"
-    r"|advises?|asks?\s+(?:that|for|(?:the\s+|for\s+)?[\w-]+(?:\s+[\w-]+){0,3}\s+to\b)|invites?"
-    r"|(?:would|want|wants)\s+(?:like\s+)?to\s+see|would\s+like\s+(?:the\s+)?[\w-]+(?:\s+[\w-]+){0,3}\s+to\b"
+    rf"|advises?|asks?\s+(?:that|for|{_WHOM})|invites?|cautions?\s+(?:against|{_WHOM}|that\s+\w+\s+(?:should|must))"
+    rf"|(?:would|want|wants)\s+(?:like\s+)?to\s+see|would\s+like\s+{_WHOM}"
     r"|would\s+(?:welcome|expect|ask|urge|encourage|recommend|suggest|propose)"
 )
 # Words between the subject and the verb, any number of them. No alternative may be a sequence of
 # others ("would also" is "would" then "also"): each such choice doubles the ways the regex
 # tries a long run of them, and "we would also would also ..." then takes minutes.
 _ADVERBS = (
-    r"(?:\s+(?:also|would|therefore|further|again|strongly|firmly|respectfully|urgently|"
-    r"continue\s+to|wish\s+to|want\s+to))*"
+    r"(?:\s+(?:also|would|therefore|further|again|\w+ly|continue\s+to|wish\s+to|want\s+to))*"
 )
 # "We", "I", "our organisation" and the like speak for the respondent whatever its name.
 _PRONOUNS = (
@@ -272,23 +277,79 @@ _IMPERSONAL = re.compile(
     r"\bit\s+is\s+(?:\w+ly\s+)?recommended\s+that\b|\bour\s+(?:\w+\s+)?recommendation\s+(?:is|would\s+be)\b",
     re.I,
 )
-_WEAK = re.compile(r"\b(?:should|must|ought\s+to|needs?\s+to)\b", re.I)
+# Words that say what should happen: "should", "must", "needs to", "it is essential that".
+_WEAK = re.compile(
+    r"\b(?:should|must|ought\s+to|needs?\s+to|it\s+is\s+(?:critical|essential|vital|imperative|crucial)\s+(?:that|to)"
+    r"|(?:is|are)\s+(?:urgently\s+|also\s+)?needed)\b",
+    re.I,
+)
 _WEAK_SELF = re.compile(r"\b(?:we|i|you)\s+(?:\w+\s+)?(?:should|must|ought|need)\b", re.I)
 _NOT_ADVICE = re.compile(
-    r"^(?:if|whether|although|while|when|unless|as)\b|\bin\s+theory\b"
+    r"\bin\s+theory\b|^(?:currently|today|at\s+present|presently|historically|traditionally|previously"
+    r"|under\s+(?:the\s+)?(?:current|existing)\b)"
     r"|\b(?:it|this)\s+(?:should|must)\s+be\s+(?:noted|remembered|recognised|recognized|borne\s+in\s+mind|stressed)\b",
     re.I,
 )
-_REPORTED = re.compile(
-    r"\b(?:recommended|called\s+for|urged|argued|said|stated|found|concluded|highlighted|noted"
-    r"|states|says|reads|specifies|sets\s+out|proposes|proposed|recommends|suggests|argues|concludes|notes)\b",
+# A clause that opens the sentence: a "should" inside it ("If providers must register, ...") is
+# a condition, not advice; the advice comes after its comma.
+_OPENING_CLAUSE = re.compile(
+    r"^(?:if|whether|although|though|while|whilst|when|whenever|unless|as|because|since|once|until|where"
+    r"|given|absent|without|after|before|that)\b",
     re.I,
 )
+# "... the auditors, which must assess the controls": a modal in a relative clause describes.
+_RELATIVE = re.compile(
+    r"\b(?:which|who|whom|whose)\s+(?:\w+\s+)?$|\bthat\s+(?:they|it)\s+$"
+    # or inside a clause that explains: "..., since laboratories must ..."
+    r"|,\s*(?:since|because|as|when|whereas|where|although|though|while|unless|until)\b[^,;:]*$",
+    re.I,
+)
+_NEED_NOUN = re.compile(r"\b(?:the|a|an|this|that|their|our|its|any|no|growing|urgent|clear|real|pressing)\s+$", re.I)
+# "patients must often request a CD": what happens now, not what should.
+_DESCRIBES = re.compile(r"^\s+(?:often|currently|now|already|still|sometimes|typically|usually|routinely|frequently|then)\b", re.I)
+_REPORTED = re.compile(
+    r"\b(?:recommended|called\s+for|urged|argued|said|stated|found|concluded|highlighted|noted|revealed|showed"
+    r"|shown|demonstrated|indicated|told"
+    r"|(?:states|says|specifies|sets\s+out|proposes|recommends|suggests|argues|concludes|notes|finds|shows|reveals"
+    r"|indicates|tells?(?:\s+[\w/-]+){1,3})(?:\s+\w+ly)?\s+(?:that\b|:)"
+    r"|(?:would|will)\s+(?:\w+ly\s+)?(?:state|say|provide|require|specify|mean)\b"
+    # someone's view, a fact or a worry, not the respondent's advice: "a recognition that standards
+    # must ...", "the practical reality is that developers must ...", "we are concerned that ..."
+    r"|(?:recognition|acknowledg(?:e)?ment|understanding|assumption|belief|premise|notion)\s+that"
+    r"|(?:reality|fact|truth|result|effect|outcome|consequence|problem)\s+is\s+that|(?:concerned|worried|troubled)\s+that)",
+    re.I,
+)
+# A sentence in the imperative: "Retain the source attributes ...", "Additionally, consider
+# updating ...", "Explicitly acknowledge that ...", after a label in title case if it has one.
+_IMPERATIVE = re.compile(
+    r"^(?:(?:additionally|also|finally|further(?:more)?|second(?:ly)?|third(?:ly)?|first(?:ly)?|in\s+addition|instead"
+    r"|in\s+particular|specifically|then),?\s+)?(?:\w+ly\s+)?(?:adopt|amend|clarify|consider|create|define|delay"
+    r"|develop|eliminate|ensure|establish|expand|extend|finali[sz]e|fund|introduce|maintain|preserve|provide|publish"
+    r"|reconsider|reduce|remove|replace|require|retain|revise|rescind|restore|strike|simplify|streamline|withdraw"
+    r"|prioriti[sz]e|align|allow|permit|avoid|keep|limit|issue|update|reinstate|exempt|postpone|implement|mandate"
+    r"|protect|promote|drop|delete|modify|harmoni[sz]e|standardi[sz]e|continue\s+to|enable|support|acknowledge"
+    r"|recogni[sz]e|affirm|confirm|specify|direct|engage|coordinate|collaborate|invest|monitor|verify|incorporate"
+    r"|encourage|incentivi[sz]e|enforce|prohibit|guarantee|raise|lower|increase|decrease|make|give|offer|apply|adjust)"
+    r"\s+(?!(?:of|to|and|or|is|are|was|were|has|have|in|on|at|by|from|as|for)\b)[\w“\"‘'(§]",
+    re.I,
+)
+# A label before a colon, in title case ("Support Patient Exchange: ..."): not part of the sentence.
+_TITLE_LABEL = re.compile(r"^(?:[A-Z0-9][\w'’/&-]*,?\s+(?:(?:of|for|and|the|to|in|on|a|an|with|by|or)\s+)*){0,9}[A-Z0-9][\w'’/&)-]*:\s+")
+# The respondent says it supports, welcomes or agrees: a position, not an ask.
+_SUPPORTS = r"(?:support|welcome|agree|commend|applaud|appreciate|endorse)s?"
 # Signposting its own work, or commending itself: "for further information see our report", "we
 # recommend our services to every woman leaving custody".
 _SIGNPOST = re.compile(
     r"\bfor\s+(?:further|more)\s+information\b|\brefer(?:ring)?\s+to\s+our\b|\bsee\s+our\b"
     r"|\b(?:recommend|suggest|offer|propose)s?\s+(?:our|us|ourselves)\b(?!\s+(?:recommendations?|view|proposals?)\b)",
+    re.I,
+)
+# An offer to help or to meet: "We would welcome an opportunity to discuss ...", "we would be happy to".
+_OFFER = re.compile(
+    r"\bwould\s+(?:welcome|value|appreciate)\s+(?:(?:an?|the|any|further|continued|ongoing|more)\s+)?(?:\w+\s+)?"
+    r"(?:opportunity|chance|meeting|discussion|conversation|dialogue|engagement|collaboration)\b"
+    r"|\b(?:would\s+be|are|is|remain)\s+(?:\w+\s+)?(?:happy|pleased|glad|willing|available|ready)\s+to\b"
+    r"|\bencourage\s+you\s+to\s+(?:reach\s+out|contact|get\s+in\s+touch)|\bplease\s+contact\b|\bdo\s+not\s+hesitate\b",
     re.I,
 )
 _LIST_LEAD_IN = re.compile(r"\b(?:our|the\s+following|these|key)\s+recommendations?\b", re.I)
@@ -335,17 +396,64 @@ def _section_title(text: str) -> bool:
     )
 
 
-def _question(sentences: list[str]) -> bool:
-    """A block that asks rather than recommends: a question, perhaps after a short label.
+# A block's label, before a colon: "Recommendation: ..." labels an ask; "Current proposal: ...",
+# "The issue: ...", "Why this matters: ..." label what is described.
+_LABEL = re.compile(r"^(?P<label>[A-Z][\w '’/&()-]{0,60}?)\s*:\s+\S")
+_ASK_LABEL = re.compile(
+    r"^(?:our\s+|key\s+|main\s+|specific\s+)?(?:recommendations?|proposed\s+(?:solutions?|fix|fixes|changes?|approach"
+    r"|remed(?:y|ies))|solutions?|suggested\s+(?:changes?|approach|solutions?|actions?)|requested\s+(?:actions?|changes?)"
+    r"|requests?|asks?|actions?\s+(?:requested|needed|required)|what\s+we\s+(?:ask|recommend|propose))$",
+    re.I,
+)
+_DESCRIBING_LABEL = re.compile(
+    r"^(?:the\s+)?(?:current\s+(?:proposal|rule|law|requirements?|policy|approach|situation|state|practice)|proposal"
+    r"|proposed\s+(?:rule|change|text|approach)|background|context|issues?|problems?(?:\s+statement)?|concerns?"
+    r"|rationale|critique|why\s+(?:this|it)\s+matters|impact|analysis|observations?|findings?|example|note"
+    r"|evidence|risks?)$",
+    re.I,
+)
+# A conclusion, where recommendations made earlier are said again.
+_CONCLUSION = re.compile(
+    r"^(?:[IVX]+[.)]\s*|\d+[.)]?\s*)?(?:conclusions?|closing(?:\s+(?:remarks|thoughts))?|final\s+(?:thoughts|remarks)"
+    r"|in\s+(?:summary|conclusion|closing)|concluding\s+remarks|summary)\b(?!\s+of\s+(?:our\s+|key\s+)?recommendations)",
+    re.I,
+)
+_SUMMING_UP = re.compile(r"^(?:in\s+(?:summary|conclusion|closing|short|sum)|to\s+(?:summari[sz]e|conclude|sum\s+up))\b", re.I)
 
-    >>> _question(["Funding.", "How will the new duty be paid for?"]), _question(["We recommend that it is funded."])
+
+def _labelled(sentence: str) -> str | None:
+    """"ask" for a sentence labelled as a recommendation, "describes" for one labelled as
+    description, None for others.
+
+    >>> _labelled("Recommendation: Strike the definitions."), _labelled("Current Proposal: Remove § 170.315(d)."), _labelled("We agree.")
+    ('ask', 'describes', None)
+    """
+    match = _LABEL.match(sentence.strip())
+    if not match:
+        return None
+    label = match.group("label").strip()
+    if _ASK_LABEL.match(label):
+        return "ask"
+    return "describes" if _DESCRIBING_LABEL.match(label) else None
+
+
+def _asks(sentences: list[str]) -> bool:
+    """Whether a block asks a question; one that asks and recommends nothing is a question
+    ("Funding. How will the new duty be paid for?"), not a recommendation or a sub-point.
+
+    >>> _asks(["Funding.", "How will the new duty be paid for?"]), _asks(["We recommend that it is funded."])
     (True, False)
     """
-    asks = any(sentence.rstrip("'\"’” )").endswith("?") for sentence in sentences)
-    states = any(
-        not sentence.rstrip("'\"’” )").endswith("?") and len(sentence.split()) > 4 for sentence in sentences
-    )
-    return asks and not states
+    return any(sentence.rstrip("'\"’” )").endswith("?") for sentence in sentences)
+
+
+def _statement(text: str) -> bool:
+    """A whole sentence or more, rather than words completing a lead-in.
+
+    >>> _statement("When r4 was released, there was a delay of two years."), _statement("meet every quarter;")
+    (True, False)
+    """
+    return text[:1].isupper() and len(text.split()) >= 8 and text.rstrip().endswith((".", "!", ")", "”", '"'))
 
 
 # --- the respondent's names ---------------------------------------------------------
@@ -504,7 +612,9 @@ def _recommending(names: set[str], verbs: str = _VERBS) -> re.Pattern:
         for name in sorted(names, key=len, reverse=True)
     ]
     subjects = rf"(?i:{_PRONOUNS})" + "".join(f"|{name}" for name in spelled)
-    return re.compile(rf"\b(?:{subjects}){_ASIDE}(?i:{_ADVERBS}\s+(?:{verbs}))\b")
+    # ... or a second verb of the same subject: "We support the definitions and urge the Department to ..."
+    joined = rf"\b(?:{subjects})\b[^.;:!?]{{0,200}}?\b(?i:and|but)\s+(?i:to\s+)?(?i:\w+ly\s+)?(?i:{verbs})"
+    return re.compile(rf"\b(?:{subjects}){_ASIDE}(?i:{_ADVERBS}\s+(?:{verbs}))\b|{joined}\b")
 
 
 # --- result -------------------------------------------------------------------------
@@ -538,6 +648,7 @@ class _Candidate:
     spans: list[tuple[int, int]]
     heading: str | None
     children: list[_Candidate] = field(default_factory=list)
+    restates: bool = False  # said in a conclusion: a recommendation made earlier, said again
 
 
 @dataclass
@@ -560,8 +671,8 @@ def extract_recommendations(
     """All recommendations in ``text`` (cleaned), parents before their children."""
     blocks = split_blocks(text)
     names = respondent_names(blocks, self_names)
-    reader = _Reader(text, blocks, _recommending(names), _recommending(names, _PLAIN_VERBS))
-    tops = _merge_repeats(text, reader.read())
+    reader = _Reader(text, blocks, names)
+    tops = _merge_restatements(text, _merge_repeats(text, reader.read()))
     return _number(text, tops, resolver or ReferenceResolver([]))
 
 
@@ -608,12 +719,14 @@ def list_tree(items: list[Block]) -> list[_Node]:
 
 
 class _Reader:
-    def __init__(self, text: str, blocks: list[Block], recommending: re.Pattern, urging: re.Pattern):
+    def __init__(self, text: str, blocks: list[Block], names: set[str]):
         self.text = text
         self.blocks = blocks
-        self.recommending = recommending
-        self.urging = urging
+        self.recommending = _recommending(names)
+        self.urging = _recommending(names, _PLAIN_VERBS)
+        self.supporting = _recommending(names, _SUPPORTS)
         self.tops: list[_Candidate] = []
+        self.restating = False  # in a conclusion, where recommendations are said again
         self.has_summary = self._explicit_summary()
 
     def _explicit_summary(self) -> bool:
@@ -646,6 +759,7 @@ class _Reader:
                     break
                 section = self._section_of(block.text)
                 heading = block.text
+                self.restating = bool(_CONCLUSION.match(block.text))
                 i += 1
             elif section == "quoted" or block.kind == "quote":
                 i += 1
@@ -664,12 +778,15 @@ class _Reader:
                 i = self._read_paragraph(i, None if summary else heading, summary=summary)
         return self.tops
 
+    def _new(self, spans: list[tuple[int, int]], heading: str | None) -> _Candidate:
+        return _Candidate(spans, heading, restates=self.restating)
+
     def _read_about(self, block: Block) -> None:
         """A section about the respondent describes it; only a plain ask in it ("We urge the
         department to ...") is a recommendation."""
         for (start, end), sentence in zip(*self._sentences(block)):
             if self.urging.search(sentence) and not sentence.rstrip().endswith(("?", ":")) and not _SIGNPOST.search(sentence):
-                self.tops.append(_Candidate([(start, end)], None))
+                self.tops.append(self._new([(start, end)], None))
 
     @staticmethod
     def _section_of(heading: str) -> str:
@@ -701,6 +818,9 @@ class _Reader:
         following = self.blocks[i + 1] if i + 1 < len(self.blocks) else None
         if not texts:
             return i + 1
+        if _labelled(texts[0]) == "ask" and not texts[-1].rstrip().endswith(":"):
+            self.tops.append(self._new([(block.start, block.end)], heading))  # "Recommendation: ..." is one whole
+            return i + 1
         last = texts[-1].rstrip()
         if last.endswith(":") and following is not None and self._introduces_quotation(last):
             self._read_sentences(sentences[:-1], texts[:-1], heading, summary=summary)
@@ -716,12 +836,14 @@ class _Reader:
                 return j
             if self._is_recommendation([last], summary=summary):
                 self._read_sentences(sentences[:-1], texts[:-1], heading, summary=summary)
+                restating, self.restating = self.restating, self.restating or bool(_SUMMING_UP.match(last))
                 if _ANAPHORA.search(last) and self.tops:
                     parent = self.tops[-1]
                 else:
-                    parent = _Candidate([sentences[-1]], heading)
+                    parent = self._new([sentences[-1]], heading)
                     self.tops.append(parent)
-                self._add_children(parent, tree, heading)
+                self._add_children(parent, tree, heading, lead_in=True)
+                self.restating = restating
                 return j
         self._read_sentences(sentences, texts, heading, summary=summary)
         return i + 1
@@ -740,42 +862,70 @@ class _Reader:
         for node in nodes:
             block = node.block
             sentences, texts = self._sentences(block)
-            if not self._own_item(texts, block):
+            kind = self._item_kind(texts, block)
+            if kind == "quoted":
                 continue
-            if summary:
-                candidate = _Candidate([(block.start, block.end)], heading)
+            if kind in ("question", "support"):  # not itself a recommendation; its sub-items may be
+                self._read_list(node.children, heading, summary=summary)
+                continue
+            lead_in = texts[-1].rstrip().endswith(":")
+            if summary or _labelled(texts[0]) == "ask":  # "Recommendation: ..." is one whole
+                candidate = self._new([(block.start, block.end)], heading)
                 self.tops.append(candidate)
-                self._add_children(candidate, node.children, heading)
+                self._add_children(candidate, node.children, heading, lead_in=lead_in)
                 continue
             before = len(self.tops)
             self._read_sentences(sentences, texts, heading, summary=False)
-            if texts[-1].rstrip().endswith(":") and self._introduces_quotation(texts[-1].rstrip()):
+            if lead_in and self._introduces_quotation(texts[-1].rstrip()):
                 continue  # its sub-items quote someone else's text
-            if len(self.tops) > before:
-                self._add_children(self.tops[-1], node.children, heading)
-            else:
+            if len(self.tops) > before and self.tops[-1].spans[0][1] >= sentences[-1][1]:
+                self._add_children(self.tops[-1], node.children, heading, lead_in=lead_in)
+            else:  # the item's last words are not a recommendation: its sub-items stand alone
                 self._read_list(node.children, heading, summary=False)
 
-    def _add_children(self, parent: _Candidate, nodes: list[_Node], heading: str | None) -> None:
-        for node in nodes:
+    def _add_children(self, parent: _Candidate, nodes: list[_Node], heading: str | None, *, lead_in: bool,
+                      promoted: bool = False) -> None:
+        """Sub-points of ``parent``. Items that complete a lead-in ("... so that they:", then "meet
+        every quarter;") are sub-points whatever they say. Whole sentences are sub-points only when
+        they recommend, if the parent is not a lead-in (they comment on it) or some of their
+        siblings recommend (they comment on those). The items under a question are sub-points
+        only when they recommend."""
+        read = [(node, *self._sentences(node.block)) for node in nodes]
+        kinds = [self._item_kind(texts, node.block) for node, _, texts in read]
+        recommends = [kind is None and self._is_recommendation(texts, summary=True) for kind, (_, _, texts) in zip(kinds, read)]
+        for (node, _, texts), kind, recommending in zip(read, kinds, recommends):
             block = node.block
-            _, texts = self._sentences(block)
-            if not self._own_item(texts, block):
+            if kind == "quoted":
                 continue
-            child = _Candidate([(block.start, block.end)], heading)
+            comment = not recommending and (promoted or (_statement(block.text) and (not lead_in or any(recommends))))
+            if kind in ("question", "support") or comment:
+                self._add_children(parent, node.children, heading, lead_in=lead_in, promoted=True)
+                continue
+            child = self._new([(block.start, block.end)], heading)
             parent.children.append(child)
-            self._add_children(child, node.children, heading)
+            # A sub-point ending in a lead-in of its own holds the items below it; one that ends by
+            # describing something ("The flow is as follows:") holds only those that recommend.
+            last = texts[-1].rstrip()
+            describes = last[:1].isupper() and not self._is_recommendation([last], summary=True)
+            self._add_children(child, node.children, heading, lead_in=last.endswith(":"), promoted=describes)
 
-    def _own_item(self, texts: list[str], block: Block) -> bool:
-        """An item that says something of the respondent's own: not a question, a quotation or a
-        definition of a term."""
+    def _item_kind(self, texts: list[str], block: Block) -> str | None:
+        """None for an item of the respondent's own; "question" for one that asks, "support" for
+        one that only says the respondent supports or welcomes something, "quoted" for a
+        quotation or the definition of a term."""
         raw = self.text[block.start : block.end]
-        return bool(texts) and not (_question(texts) or is_quoted(raw) or _DEFINITION.match(raw))
+        if not texts or is_quoted(raw) or _DEFINITION.match(raw):
+            return "quoted"
+        if _asks(texts) and not self._is_recommendation(texts, summary=True):
+            return "question"
+        if self.supporting.search(raw) and not self._is_recommendation(texts, summary=True):
+            return "support"
+        return None
 
     def _read_sentences(self, sentences, texts, heading, *, summary: bool = False) -> None:
         current: _Candidate | None = None
         for index, ((start, end), sentence) in enumerate(zip(sentences, texts)):
-            if _mostly_quoted(self.text[start:end], sentence):
+            if _mostly_quoted(self.text[start:end], sentence) or _labelled(sentence) == "describes":
                 current = None
                 continue
             if self._is_recommendation([sentence], summary=summary) and not (
@@ -784,7 +934,7 @@ class _Reader:
                 span_start = start
                 if _DEICTIC.search(sentence) and index > 0 and current is None:
                     span_start = sentences[index - 1][0]
-                current = _Candidate([(span_start, end)], heading)
+                current = self._new([(span_start, end)], heading)
                 self.tops.append(current)
             elif current and _CONTINUES.match(sentence) and not sentence.rstrip().endswith("?"):
                 current.spans[0] = (current.spans[0][0], end)
@@ -793,7 +943,7 @@ class _Reader:
 
     def _is_recommendation(self, sentences: list[str], *, summary: bool) -> bool:
         for sentence in sentences:
-            if _SIGNPOST.search(sentence) or sentence.rstrip("'\"’” )").endswith("?"):
+            if _SIGNPOST.search(sentence) or _OFFER.search(sentence) or sentence.rstrip("'\"’” )").endswith("?"):
                 continue
             if self.recommending.search(sentence) or _IMPERSONAL.search(sentence):
                 return True
@@ -803,17 +953,33 @@ class _Reader:
 
     @staticmethod
     def _advises(sentence: str) -> bool:
+        """A sentence saying what should happen ("Providers should publish ...", "Retain the
+        rule."), not a condition, a description or someone else's advice reported.
+
+        >>> [_Reader._advises(s) for s in ("If providers must register, fees should fall.", "Retain the rule.",
+        ...  "The review found that fees should fall.", "Patients must often wait.", "If fees must rise, we agree.")]
+        [True, True, False, False, False]
+        """
         stripped = sentence.strip()
-        modal = _WEAK.search(stripped)
-        return bool(
-            modal
-            and not stripped.endswith("?")
-            and not _NOT_ADVICE.search(stripped)
-            and not _WEAK_SELF.search(stripped)
+        if stripped.endswith("?") or _NOT_ADVICE.search(stripped) or _WEAK_SELF.search(stripped):
+            return False
+        if _IMPERATIVE.match(_TITLE_LABEL.sub("", stripped, count=1)):
+            return True
+        opening = _OPENING_CLAUSE.match(stripped)
+        for modal in _WEAK.finditer(stripped):
+            before = stripped[: modal.start()]
+            if _NEED_NOUN.search(before) and modal.group(0).lower().startswith("need"):
+                continue  # "the need to modernize": a noun
             # Someone else's recommendation, reported ("the review found that X should ...");
             # a reporting verb after the advice is part of it ("... and report what they said").
-            and not _REPORTED.search(stripped[:modal.start()])
-        )
+            if _REPORTED.search(before):
+                return False
+            if (opening and "," not in before[opening.end():]) or _RELATIVE.search(before):
+                continue
+            if _DESCRIBES.match(stripped[modal.end():]):
+                continue
+            return True
+        return False
 
 
 # --- repeats ------------------------------------------------------------------------
@@ -927,6 +1093,53 @@ def _merge_repeats(text: str, candidates: list[_Candidate]) -> list[_Candidate]:
         first.children.extend(candidate.children)
         first.heading = first.heading or candidate.heading
     return kept
+
+
+RESTATEMENT_SHARE = 0.4  # an item of a list in a conclusion
+RESTATEMENT_SHARE_TOP = 0.6  # a sentence there: more often a last new recommendation
+RESTATEMENT_WORK = 200_000
+
+
+def _merge_restatements(text: str, tops: list[_Candidate]) -> list[_Candidate]:
+    """A recommendation said again in a conclusion ("In summary, we urge ASTP/ONC to: retain
+    ...") joins the earlier one it shares most words with, when it shares two or more and at
+    least ``RESTATEMENT_SHARE`` of the shorter's (``RESTATEMENT_SHARE_TOP`` for a sentence). Conclusions are short, so the comparisons are
+    few; past ``RESTATEMENT_WORK`` of them, nothing is merged this way."""
+    again = sum(1 + len(top.children) for top in tops if top.restates)
+    if not again or again * len(tops) > RESTATEMENT_WORK:
+        return tops
+    earlier: list[tuple[_Candidate, set[str]]] = []
+    kept = []
+    for top in tops:
+        if not top.restates:
+            kept.append(top)
+            earlier.append((top, content_words(text[slice(*top.spans[0])])))
+            continue
+        for child in list(top.children):
+            target = _restated(text, child, earlier)
+            if target is not None:
+                target.spans.append(child.spans[0])
+                top.children.remove(child)
+        target = _restated(text, top, earlier, RESTATEMENT_SHARE_TOP)
+        if target is not None and not top.children:
+            target.spans.extend(top.spans)
+            continue
+        kept.append(top)
+    return kept
+
+
+def _restated(text: str, candidate: _Candidate, earlier: list[tuple[_Candidate, set[str]]],
+              share: float = RESTATEMENT_SHARE) -> _Candidate | None:
+    """The earlier recommendation ``candidate`` says again, if any (see ``_merge_restatements``)."""
+    said = content_words(text[slice(*candidate.spans[0])])
+    best, best_shared, best_size = None, 0, 0
+    for other, words in earlier:
+        shared = len(said & words)
+        if shared > best_shared:
+            best, best_shared, best_size = other, shared, len(words)
+    if best_shared >= 2 and best_shared >= share * min(len(said), best_size):
+        return best
+    return None
 
 
 def _prefix(size: int, share: float) -> int:
