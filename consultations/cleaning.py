@@ -307,6 +307,10 @@ def _starts_block(current: _Block, line: _Line, kind: str, width: int | None) ->
     if (kind == "quote") != (current.kind == "quote"):
         return True
     previous = current.lines[-1]
+    if current.kind == "item" and len(current.lines) == 1 and line.indent <= previous.indent:
+        content = previous.stripped[LIST_MARKER.match(previous.stripped).end():]
+        if _looks_like_heading(content) and line.stripped[:1].isupper():
+            return True  # "II. Access to the river", then its paragraph: a numbered heading
     if current.kind == "paragraph":
         if len(current.lines) == 1 and _looks_like_heading(previous.stripped) and line.stripped[:1].isupper():
             return True

@@ -1115,11 +1115,14 @@ def _merge_restatements(text: str, tops: list[_Candidate]) -> list[_Candidate]:
             kept.append(top)
             earlier.append((top, content_words(text[slice(*top.spans[0])])))
             continue
+        had_children = bool(top.children)
         for child in list(top.children):
             target = _restated(text, child, earlier)
             if target is not None:
                 target.spans.append(child.spans[0])
                 top.children.remove(child)
+        if had_children and not top.children:
+            continue  # "In summary, we ask the council to:" said nothing but what it listed
         target = _restated(text, top, earlier, RESTATEMENT_SHARE_TOP)
         if target is not None and not top.children:
             target.spans.extend(top.spans)

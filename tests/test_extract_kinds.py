@@ -43,6 +43,9 @@ def check(kind: str, name: str) -> None:
     expected = json.loads((KINDS / kind / "expected.json").read_text(encoding="utf-8"))[name]
     text, found = extract_document(KINDS / kind / name, expected.get("respondent"))
     assert [[r.key, r.parent, r.text] for r in found] == expected["recommendations"]
+    by_key = {rec.key: rec for rec in found}
+    for key, count in expected.get("spans", {}).items():
+        assert len(by_key[key].spans) == count, f"{key} is said {count} times"
     for rec in found:
         start, end = rec.spans[0]
         assert text[start:end].strip() == rec.text, "the text shown is the text the span points to"
@@ -102,6 +105,34 @@ def test_a_sentence_cut_by_a_page_break_is_whole_again(name):
 @pytest.mark.parametrize("name", documents("markup"))
 def test_markup_never_reaches_a_recommendations_text(name):
     check("markup", name)
+
+
+@pytest.mark.parametrize("name", documents("labels-and-imperatives"))
+def test_labelled_asks_and_imperatives_are_recommendations_and_labelled_descriptions_are_not(name):
+    """"Recommendation: ..." is one whole; "Current proposal: ..." and "The issue: ..." describe;
+    "Keep the waiting list open" and "Finally, reinstate the grant" ask."""
+    check("labels-and-imperatives", name)
+
+
+@pytest.mark.parametrize("name", documents("descriptions-and-offers"))
+def test_descriptions_conditions_reports_offers_and_support_are_not_recommendations(name):
+    """A "must" that describes (in a condition, a relative or explaining clause, "currently",
+    "the reality is that"), someone else's advice reported, an offer to meet, the respondent's
+    support for a proposal, and a question are not recommendations; the advice after a condition's
+    comma is."""
+    check("descriptions-and-offers", name)
+
+
+@pytest.mark.parametrize("name", documents("restatements"))
+def test_recommendations_said_again_in_a_conclusion_are_one_recommendation(name):
+    check("restatements", name)
+
+
+@pytest.mark.parametrize("name", documents("section-headings"))
+def test_section_headings_in_every_shape_end_and_start_sections(name):
+    """"Summary of Recommendations:" with its colon opens a summary; "II. Access to the river" over
+    its paragraph is a heading that ends an "About" section, in which only a plain ask counts."""
+    check("section-headings", name)
 
 
 # --- Clinks' C9: a summary item cut by a page break --------------------------------------------
