@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import insert, select
 
+from . import serve_on_loopback
 from .search import percentile
 
 TARGET_P95_MS = 200
@@ -182,6 +183,7 @@ def report(label: str, timings: list[float], failures: list[str], requests: int)
 
 
 def main() -> None:
+    serve_on_loopback()
     print(f"Public outcome page of a consultation with {RECOMMENDATIONS:,} published recommendations "
           f"(gunicorn, {WORKERS} workers, SQLite, {CLIENTS} concurrent clients, {REQUESTS} requests per URL)")
     with tempfile.TemporaryDirectory() as folder:

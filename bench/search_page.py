@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import insert
 
+from . import serve_on_loopback
 from .search import CORPUS_SIZE, DATA, percentile
 
 TARGET_P95_MS = 150
@@ -70,6 +71,7 @@ def load_corpus(db) -> int:
 
 
 def main() -> None:
+    serve_on_loopback()
     from tracker import create_app
     from tracker.auth import create_user
     from tracker.db import db
