@@ -186,6 +186,8 @@ def _furniture_mask(lines: list[_Line]) -> list[bool]:
             if i != first_line and len(edges[key]) >= needed:
                 keep[i] = False
 
+    _drop_footnotes(texts, keep, [line.cut for line in lines])
+
     position = {line_no: n for n, line_no in enumerate(nonblank)}
     candidates = Counter(_normalise(texts[i]) for i in nonblank if _could_be_running_title(texts[i]))
     for i in nonblank:
@@ -201,6 +203,36 @@ def _furniture_mask(lines: list[_Line]) -> list[bool]:
         if near_furniture or many_words:
             keep[i] = False
     return keep
+
+
+_FOOTNOTE = re.compile(r"^\s*(?:\d{1,3}|[¹²³⁴⁵⁶⁷⁸⁹⁰]{1,3})\s+\S")
+FOOTNOTE_LINES = 12
+
+
+def _drop_footnotes(texts: list[str], keep: list[bool], breaks: list[bool]) -> None:
+    """Footnotes at the foot of a page ("6 Id. at 60979."), the lines just above a running footer,
+    page number or page break that start with a note's number, are furniture too: a sentence
+    running over the page break then joins up across them.
+
+    >>> texts = ["An area ONC should address is what constitutes an", "", "6 Id. at 60979.", "7 Id. at 60982.",
+    ...          "page 4", "", "electronic signature."]
+    >>> keep = [True, True, True, True, False, True, True]
+    >>> _drop_footnotes(texts, keep, [False] * 7); keep
+    [True, True, False, False, False, True, True]
+    """
+    for i in range(1, len(texts)):
+        if (keep[i] and not breaks[i]) or not (keep[i - 1] or not texts[i - 1].strip()):
+            continue  # not the first line of a run of furniture
+        end = i
+        while end > 0 and not texts[end - 1].strip():
+            end -= 1
+        start = end
+        while start > 0 and keep[start - 1] and texts[start - 1].strip() and end - start < FOOTNOTE_LINES:
+            start -= 1
+        if start < end and (start == 0 or not texts[start - 1].strip()) and _FOOTNOTE.match(texts[start]):
+            if not LIST_MARKER.match(texts[start].strip()):
+                for j in range(start, end):
+                    keep[j] = False
 
 
 def _has_page_label(line: str) -> bool:
@@ -232,6 +264,11 @@ class _Block:
     lines: list[_Line] = field(default_factory=list)
     gap: str = "none"  # what came before it: "none", "blank" or "cut"
     depth: int = 0
+    least: int = 1 << 30  # the least indentation of its lines so far, kept as they are read
+
+    def add(self, line: _Line) -> None:
+        self.lines.append(line)
+        self.least = min(self.least, line.indent)
 
     @property
     def indent(self) -> int:
@@ -292,10 +329,9 @@ def _reflow(lines: list[_Line]) -> list[_Block]:
             blocks.append(current)
             current, gap = None, "none"
         if current is None:
-            current = _Block(kind, [line], gap)
+            current = _Block(kind, [], gap)
             gap = "none"
-        else:
-            current.lines.append(line)
+        current.add(line)
     if current is not None:
         blocks.append(current)
     return blocks
@@ -308,15 +344,17 @@ def _starts_block(current: _Block, line: _Line, kind: str, width: int | None) ->
         return True
     previous = current.lines[-1]
     if current.kind == "item" and len(current.lines) == 1 and line.indent <= previous.indent:
-        content = previous.stripped[LIST_MARKER.match(previous.stripped).end():]
-        if _looks_like_heading(content) and line.stripped[:1].isupper():
+        marker = LIST_MARKER.match(previous.stripped).group("marker")
+        content = previous.stripped[len(marker):]
+        longest = 120 if re.fullmatch(r"\(?[IVXA-Z]{1,5}[.)]\s*", marker) else 60  # "IV." numbers sections
+        if _looks_like_heading(content, longest) and len(content.split()) <= 16 and line.stripped[:1].isupper():
             return True  # "II. Access to the river", then its paragraph: a numbered heading
     if current.kind == "paragraph":
         if len(current.lines) == 1 and _looks_like_heading(previous.stripped) and line.stripped[:1].isupper():
             return True
         if line.indent >= previous.indent + INDENT:
             return True  # moving in: a quotation starts
-        if len(current.lines) >= 2 and current.min_indent >= line.indent + INDENT:
+        if len(current.lines) >= 2 and current.least >= line.indent + INDENT:
             return True  # moving out: a quotation has ended
     if current.kind in ("paragraph", "item") and width and _ends_paragraph(current, previous, line, width):
         return True
@@ -354,14 +392,16 @@ def _ends_paragraph(current: _Block, previous: _Line, line: _Line, width: int) -
         return False
     if _ENDS_LINE.search(text):
         return True
+    if current.kind == "item" and line.indent <= current.lines[0].indent:
+        return True  # a short item, then a paragraph back at the item's margin
     content = text[LIST_MARKER.match(text).end():] if current.kind == "item" and len(current.lines) == 1 else text
     return len(current.lines) == 1 and _looks_like_heading(content)
 
 
-def _looks_like_heading(line: str) -> bool:
+def _looks_like_heading(line: str, longest: int = 60) -> bool:
     stripped = line.strip()
     return (
-        len(stripped) < 60
+        len(stripped) < longest
         and not stripped.endswith((".", ",", ";", ":"))
         and not LIST_MARKER.match(stripped)
         and stripped[:1].isupper()
@@ -411,7 +451,8 @@ def _rejoin(blocks: list[_Block]) -> list[_Block]:
             and block.kind == "paragraph"
             and previous.kind in ("paragraph", "item")
             and block.gap in ("blank", "cut")
-            and continues(previous.text, block.lines[0].stripped, across_cut=block.gap == "cut")
+            and continues(" ".join(line.stripped for line in previous.lines[-3:]), block.lines[0].stripped,
+                          across_cut=block.gap == "cut")  # the last lines say how it ends
         ):
             previous.lines.extend(block.lines)
             continue

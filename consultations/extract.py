@@ -304,6 +304,10 @@ _RELATIVE = re.compile(
     r"|,\s*(?:since|because|as|when|whereas|where|although|though|while|unless|until)\b[^,;:]*$",
     re.I,
 )
+# A rule that stands, stated of any one of a kind: "A laboratory must perform and document
+# verification before an interface goes live." (Advice names who should act, or asks for a thing
+# to be done: "A review should be held", "A register must be created".)
+_STANDING_RULE = re.compile(r"^(?:a|an|each|every|any)\s+[\w-]+\s+(?:must|shall)\s+(?!be\b|not\s+be\b)\w+", re.I)
 _NEED_NOUN = re.compile(r"\b(?:the|a|an|this|that|their|our|its|any|no|growing|urgent|clear|real|pressing)\s+$", re.I)
 # "patients must often request a CD": what happens now, not what should.
 _DESCRIBES = re.compile(r"^\s+(?:often|currently|now|already|still|sometimes|typically|usually|routinely|frequently|then)\b", re.I)
@@ -316,7 +320,9 @@ _REPORTED = re.compile(
     # someone's view, a fact or a worry, not the respondent's advice: "a recognition that standards
     # must ...", "the practical reality is that developers must ...", "we are concerned that ..."
     r"|(?:recognition|acknowledg(?:e)?ment|understanding|assumption|belief|premise|notion)\s+that"
-    r"|(?:reality|fact|truth|result|effect|outcome|consequence|problem)\s+is\s+that|(?:concerned|worried|troubled)\s+that)",
+    r"|(?:reality|fact|truth|result|effect|outcome|consequence|problem)\s+is\s+that|(?:concerned|worried|troubled)\s+that"
+    # what someone might wrongly take: "a regulator could assume that a laboratory must ..."
+    r"|(?:could|might|may|would)\s+(?:\w+\s+)?(?:assume|conclude|infer|interpret|think|believe|argue|claim)\b)",
     re.I,
 )
 # A sentence in the imperative: "Retain the source attributes ...", "Additionally, consider
@@ -334,7 +340,10 @@ _IMPERATIVE = re.compile(
     re.I,
 )
 # A label before a colon, in title case ("Support Patient Exchange: ..."): not part of the sentence.
-_TITLE_LABEL = re.compile(r"^(?:[A-Z0-9][\w'’/&-]*,?\s+(?:(?:of|for|and|the|to|in|on|a|an|with|by|or)\s+)*){0,9}[A-Z0-9][\w'’/&)-]*:\s+")
+_TITLE_LABEL = re.compile(
+    r"^(?:[A-Z0-9(][\w'’/&()-]*,?\s+(?:(?:of|for|and|the|to|in|on|a|an|with|by|or|as|at|from|into|via|per|vs)\s+)*){0,11}"
+    r"[A-Z0-9(][\w'’/&()-]*:\s+"
+)
 # The respondent says it supports, welcomes or agrees: a position, not an ask.
 _SUPPORTS = r"(?:support|welcome|agree|commend|applaud|appreciate|endorse)s?"
 # Signposting its own work, or commending itself: "for further information see our report", "we
@@ -925,7 +934,8 @@ class _Reader:
     def _read_sentences(self, sentences, texts, heading, *, summary: bool = False) -> None:
         current: _Candidate | None = None
         for index, ((start, end), sentence) in enumerate(zip(sentences, texts)):
-            if _mostly_quoted(self.text[start:end], sentence) or _labelled(sentence) == "describes":
+            quoted = _mostly_quoted(self.text[start:end], sentence)  # what it says of its own still counts
+            if (quoted and not self._is_recommendation([sentence], summary=summary)) or _labelled(sentence) == "describes":
                 current = None
                 continue
             if self._is_recommendation([sentence], summary=summary) and not (
@@ -962,6 +972,10 @@ class _Reader:
         """
         stripped = sentence.strip()
         if stripped.endswith("?") or _NOT_ADVICE.search(stripped) or _WEAK_SELF.search(stripped):
+            return False
+        if re.match(r"(?:must|should|shall|may|will)\b", stripped):
+            return False  # "must not contain unconscionable terms.": the rest of a clause, not a sentence
+        if _STANDING_RULE.match(stripped):
             return False
         if _IMPERATIVE.match(_TITLE_LABEL.sub("", stripped, count=1)):
             return True

@@ -303,6 +303,9 @@ SLOW_BEFORE = {  # each took from 10 s to hours before; each is well under a sec
         f"{n % 9 + 1}.{n % 3 + 1} (standard {n % 4 + 1}.{n % 3 + 1}.{n % 5 + 1})" for n in range(10_000)) + ".",
     "one recommendation said 10,000 times": "We recommend that inspectors meet people on probation often.\n\n" * 10_000,
     "thousands of recommendations in forty words": few_words_text(0, recommendations=6_000),
+    "a paragraph of 20,000 lines without a blank one": "We recommend that\n" + "the department acts\n" * 20_000,
+    "20,000 lines that look like footnotes": "\n".join(f"{n} Id. at {n}." for n in range(20_000)) + "\npage 4\n",
+    "20,000 items nested ever deeper": "\n".join(" " * (n % 60) + f"- item {n} should be done" for n in range(20_000)),
 }
 
 
