@@ -465,7 +465,7 @@ def _rejoin(blocks: list[_Block]) -> list[_Block]:
 _MINOR = {"of", "for", "and", "the", "to", "in", "on", "a", "an", "with", "by", "at", "from", "or", "vs", "&", "-", "–"}
 _PRONOUN_STARTERS = {"We", "I", "Our", "It", "Its", "This", "These", "Those", "There", "They", "Their"}
 _OTHER_STARTERS = {"The", "A", "An", "In", "As", "While", "Although", "However", "For", "When", "If", "Where",
-                   "Many", "Some", "All", "Most", "Overall", "Currently", "Providers", "Government"}
+                   "Many", "Some", "All", "Most", "Overall", "Currently"}
 _HEADING_WORDS = 10
 
 
@@ -494,7 +494,13 @@ def glued_heading_end(text: str) -> int | None:
             following = words[n + 1]
             heading = words[:n]
             title_case = all(w[:1].isupper() or w[:1].isdigit() or w.lower() in _MINOR for w in heading)
-            if (following[:1].islower() or word == "I") and (title_case or (word in _PRONOUN_STARTERS and n <= 4)):
+            numbered = all(re.fullmatch(r"[\d.()]+", w) for w in heading)  # "2.1 The current scheme ..."
+            if (
+                (following[:1].islower() or word == "I")
+                and (title_case or (word in _PRONOUN_STARTERS and n <= 4))
+                and not numbered
+                and heading[-1].lower() not in _MINOR  # a heading does not end in "the"
+            ):
                 return offset - 1
         if re.search(r"[.!?;:,|\"“”()]", word) and not re.fullmatch(r"\d+(?:\.\d+)*\.?", word):
             return None

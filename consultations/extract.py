@@ -161,8 +161,9 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
-        if _word_before(text, start, match.start()).lower().rstrip(".") in _ABBREVIATIONS:
-            continue
+        word = _word_before(text, start, match.start()).lower().rstrip(".")
+        if word in _ABBREVIATIONS and not (word == "no" and not text[match.end():].lstrip()[:1].isdigit()):
+            continue  # "e.g.", "No. 5" (but "No. It would help ..." is an answer)
         spans.append((offset + start, offset + match.end()))
         start = match.end()
         while start < len(text) and text[start].isspace():
@@ -253,7 +254,8 @@ _DEFINITION = re.compile(
 _WHOM = r"(?:the\s+|for\s+)?[\w/&.-]+(?:\s+[\w/&.-]+){0,3}\s+to\b"
 _VERBS = (
     r"recommends?|urges?|calls?\s+(?:on|upon|for)|proposes?|suggests?|requests?|encourages?|seeks?"
-    rf"|advises?|asks?\s+(?:that|for|{_WHOM})|invites?|cautions?\s+(?:against|{_WHOM}|that\s+\w+\s+(?:should|must))"
+    rf"|advises?|asks?\s+(?:only\s+|simply\s+|just\s+|\w+ly\s+)?(?:that|for|{_WHOM})|invites?"
+    rf"|cautions?\s+(?:against|{_WHOM}|that\s+\w+\s+(?:should|must))"
     rf"|(?:would|want|wants)\s+(?:like\s+)?to\s+see|would\s+like\s+{_WHOM}"
     r"|would\s+(?:welcome|expect|ask|urge|encourage|recommend|suggest|propose)"
 )
@@ -274,13 +276,15 @@ _PLAIN_VERBS = r"recommends?|urges?|calls?\s+(?:on|upon|for)|requests?|asks?\s+(
 # An aside between the subject and its verb: "Clinks, as the national body, urges ...".
 _ASIDE = r"(?:\s*,[^,\n]{1,80},)?"
 _IMPERSONAL = re.compile(
-    r"\bit\s+is\s+(?:\w+ly\s+)?recommended\s+that\b|\bour\s+(?:\w+\s+)?recommendation\s+(?:is|would\s+be)\b",
+    r"\bit\s+is\s+(?:\w+ly\s+)?recommended\s+that\b|\bour\s+(?:\w+\s+)?recommendation\s+(?:is|would\s+be)\b"
+    # the polite ask: "It would be helpful if the Department could clarify ..."
+    r"|\bit\s+would\s+be\s+(?:\w+\s+)?(?:helpful|useful|beneficial|sensible|better|preferable|advisable|welcome)\s+(?:if|for)\b",
     re.I,
 )
 # Words that say what should happen: "should", "must", "needs to", "it is essential that".
 _WEAK = re.compile(
     r"\b(?:should|must|ought\s+to|needs?\s+to|it\s+is\s+(?:critical|essential|vital|imperative|crucial)\s+(?:that|to)"
-    r"|(?:is|are)\s+(?:urgently\s+|also\s+)?needed)\b",
+    r"|(?:is|are)\s+(?:urgently\s+|also\s+)?needed|there\s+is\s+an?\s+(?:\w+\s+)?need\s+(?:for|to))\b",
     re.I,
 )
 _WEAK_SELF = re.compile(r"\b(?:we|i|you)\s+(?:\w+\s+)?(?:should|must|ought|need)\b", re.I)
@@ -301,7 +305,9 @@ _OPENING_CLAUSE = re.compile(
 _RELATIVE = re.compile(
     r"\b(?:which|who|whom|whose)\s+(?:\w+\s+)?$|\bthat\s+(?:they|it)\s+$"
     # or inside a clause that explains: "..., since laboratories must ..."
-    r"|,\s*(?:since|because|as|when|whereas|where|although|though|while|unless|until)\b[^,;:]*$",
+    r"|,\s*(?:since|because|as|when|whereas|where|although|though|while|unless|until)\b[^,;:]*$"
+    # or in a question inside the sentence: "a view of what services should look like"
+    r"|\b(?:what|how|whether|why)\s+[^,;:]*$",
     re.I,
 )
 # A rule that stands, stated of any one of a kind: "A laboratory must perform and document
@@ -350,7 +356,8 @@ _SUPPORTS = r"(?:support|welcome|agree|commend|applaud|appreciate|endorse)s?"
 # recommend our services to every woman leaving custody".
 _SIGNPOST = re.compile(
     r"\bfor\s+(?:further|more)\s+information\b|\brefer(?:ring)?\s+to\s+our\b|\bsee\s+our\b"
-    r"|\b(?:recommend|suggest|offer|propose)s?\s+(?:our|us|ourselves)\b(?!\s+(?:recommendations?|view|proposals?)\b)",
+    r"|\b(?:recommend|suggest|offer|propose)s?\s+(?:our|us|ourselves)\b(?!\s+(?:recommendations?|view|proposals?)\b)"
+    r"|\b(?:recommend|suggest|propose)s?\s+(?:that\s+)?we\b",
     re.I,
 )
 # An offer to help or to meet: "We would welcome an opportunity to discuss ...", "we would be happy to".
@@ -409,7 +416,7 @@ def _section_title(text: str) -> bool:
 # "The issue: ...", "Why this matters: ..." label what is described.
 _LABEL = re.compile(r"^(?P<label>[A-Z][\w '’/&()-]{0,60}?)\s*:\s+\S")
 _ASK_LABEL = re.compile(
-    r"^(?:our\s+|key\s+|main\s+|specific\s+)?(?:recommendations?|proposed\s+(?:solutions?|fix|fixes|changes?|approach"
+    r"^(?:our\s+|key\s+|main\s+|specific\s+)?(?:recommendations?(?:\s+\d{1,3}[a-z]?)?|proposed\s+(?:solutions?|fix|fixes|changes?|approach"
     r"|remed(?:y|ies))|solutions?|suggested\s+(?:changes?|approach|solutions?|actions?)|requested\s+(?:actions?|changes?)"
     r"|requests?|asks?|actions?\s+(?:requested|needed|required)|what\s+we\s+(?:ask|recommend|propose))$",
     re.I,
@@ -444,6 +451,23 @@ def _labelled(sentence: str) -> str | None:
     if _ASK_LABEL.match(label):
         return "ask"
     return "describes" if _DESCRIBING_LABEL.match(label) else None
+
+
+_PARAGRAPH_NUMBER = re.compile(r"\d{1,3}(?:\.\d{1,3})+\s+(?=\S)")
+# A document that reports on the writer's own work or tells its reader what to do (an annual
+# report, a strategy, a guide) rather than answering someone: its "must"s and "should"s are its
+# own rules, not recommendations, unless it asks in so many words.
+_OWN_DOCUMENT = re.compile(
+    r"\b(?:annual|impact|progress|quarterly|activity|trustees['’]?)\s+report\b|\bchair(?:man|person)?['’]s\s+"
+    r"(?:introduction|foreword|report)\b|\bfinancial\s+statements\b|\b(?:our|this)\s+(?:strategy|business\s+plan)\b"
+    r"|^how\s+to\b|\b(?:guide|handbook|leaflet|factsheet|newsletter|minutes)\b",
+    re.I,
+)
+_ANSWERS = re.compile(
+    r"\b(?:consultation|proposals?|proposed|inquiry|call\s+for\s+evidence|respon(?:se|d|ding)|submission"
+    r"|comments?\s+(?:on|from|of)|evidence\s+(?:to|submitted)|dear|draft)\b",
+    re.I,
+)
 
 
 def _asks(sentences: list[str]) -> bool:
@@ -495,7 +519,8 @@ _JOB_WORDS = re.compile(
 )
 _SELF_FROM_TITLE = (
     re.compile(r"^(?P<name>[A-Z][\w&.'’ -]{1,80}?)(?:'s|’s)?\s+(?:response|submission|evidence|comments)\s+to\b"),
-    re.compile(r"^(?:response|submission|evidence|comments)\s+(?:from|by|of)\s+(?:the\s+)?(?P<name>[A-Z][\w&.'’ -]{1,80})$", re.I),
+    re.compile(r"^(?:(?:written\s+)?(?:response|submission|evidence|comments)(?:\s+submitted)?|submitted)\s+(?:from|by|of)\s+(?:the\s+)?"
+               r"(?P<name>[A-Z][\w&.'’ -]{1,80}?)(?:\s*\([A-Z][A-Za-z&]{1,12}\))?$", re.I),
     re.compile(r"^about\s+(?P<name>(?!this\b|us\b|our\b|the\s+response\b)[A-Z][\w&.'’ -]{1,80})$", re.I),
 )
 _VALEDICTION = re.compile(
@@ -505,7 +530,7 @@ _VALEDICTION = re.compile(
 )
 _ON_BEHALF = re.compile(rf"\b(?i:on\s+behalf\s+of)\s+(?:[Tt]he\s+)?(?P<name>{_NAME})")
 _SELF_INTRODUCTION = re.compile(
-    rf"^(?:The\s+)?(?P<name>{_NAME})(?:\s*\((?:the\s+)?[\"“]?(?P<abbr>[A-Z][A-Za-z&]{{1,12}})[\"”]?\))?,?\s+"
+    rf"^(?:\d+(?:\.\d+)*\s+)?(?:The\s+)?(?P<name>{_NAME})(?:\s*\((?:the\s+)?[\"“]?(?P<abbr>[A-Z][A-Za-z&]{{1,12}})[\"”]?\))?,?\s+"
     r"(?:welcomes|is\s+(?:pleased|grateful|delighted|glad|happy)|appreciates|thanks|responds|represents"
     r"|(?:would\s+like|wishes)\s+to\s+(?:thank|respond|comment|submit)|is\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,6}?"
     r"(?:charity|organisation|organization|association|body|network|membership|trust|federation|coalition|alliance"
@@ -737,6 +762,14 @@ class _Reader:
         self.tops: list[_Candidate] = []
         self.restating = False  # in a conclusion, where recommendations are said again
         self.has_summary = self._explicit_summary()
+        self.own_rules = self._own_document()
+
+    def _own_document(self) -> bool:
+        """Whether the document is the writer's own report, strategy or guide, not a response
+        (``_OWN_DOCUMENT`` in its first lines and nothing there that answers anyone): then only a
+        recommendation made in so many words counts."""
+        opening = " \n".join(block.text for block in self.blocks[:4])
+        return bool(_OWN_DOCUMENT.search(opening)) and not _ANSWERS.search(opening)
 
     def _explicit_summary(self) -> bool:
         """Whether the response lists its recommendations in a summary and says each one in so
@@ -794,7 +827,8 @@ class _Reader:
         """A section about the respondent describes it; only a plain ask in it ("We urge the
         department to ...") is a recommendation."""
         for (start, end), sentence in zip(*self._sentences(block)):
-            if self.urging.search(sentence) and not sentence.rstrip().endswith(("?", ":")) and not _SIGNPOST.search(sentence):
+            plain_ask = self.urging.search(sentence) and not _SIGNPOST.search(sentence)
+            if plain_ask and not sentence.rstrip().endswith(("?", ":")):
                 self.tops.append(self._new([(start, end)], None))
 
     @staticmethod
@@ -901,7 +935,8 @@ class _Reader:
         only when they recommend."""
         read = [(node, *self._sentences(node.block)) for node in nodes]
         kinds = [self._item_kind(texts, node.block) for node, _, texts in read]
-        recommends = [kind is None and self._is_recommendation(texts, summary=True) for kind, (_, _, texts) in zip(kinds, read)]
+        recommends = [kind is None and self._is_recommendation(texts, summary=True)
+                      for kind, (_, _, texts) in zip(kinds, read)]
         for (node, _, texts), kind, recommending in zip(read, kinds, recommends):
             block = node.block
             if kind == "quoted":
@@ -935,7 +970,8 @@ class _Reader:
         current: _Candidate | None = None
         for index, ((start, end), sentence) in enumerate(zip(sentences, texts)):
             quoted = _mostly_quoted(self.text[start:end], sentence)  # what it says of its own still counts
-            if (quoted and not self._is_recommendation([sentence], summary=summary)) or _labelled(sentence) == "describes":
+            quoted = quoted and not self._is_recommendation([sentence], summary=summary)
+            if quoted or _labelled(sentence) == "describes":
                 current = None
                 continue
             if self._is_recommendation([sentence], summary=summary) and not (
@@ -944,6 +980,9 @@ class _Reader:
                 span_start = start
                 if _DEICTIC.search(sentence) and index > 0 and current is None:
                     span_start = sentences[index - 1][0]
+                numbered = _PARAGRAPH_NUMBER.match(self.text, span_start, end)
+                if numbered:  # "2.2 RBA recommends ...": the paragraph's number is not its words
+                    span_start = numbered.end()
                 current = self._new([(span_start, end)], heading)
                 self.tops.append(current)
             elif current and _CONTINUES.match(sentence) and not sentence.rstrip().endswith("?"):
@@ -957,7 +996,7 @@ class _Reader:
                 continue
             if self.recommending.search(sentence) or _IMPERSONAL.search(sentence):
                 return True
-            if (summary or not self.has_summary) and self._advises(sentence):
+            if (summary or not (self.has_summary or self.own_rules)) and self._advises(sentence):
                 return True
         return False
 
@@ -1117,8 +1156,9 @@ RESTATEMENT_WORK = 200_000
 def _merge_restatements(text: str, tops: list[_Candidate]) -> list[_Candidate]:
     """A recommendation said again in a conclusion ("In summary, we urge ASTP/ONC to: retain
     ...") joins the earlier one it shares most words with, when it shares two or more and at
-    least ``RESTATEMENT_SHARE`` of the shorter's (``RESTATEMENT_SHARE_TOP`` for a sentence). Conclusions are short, so the comparisons are
-    few; past ``RESTATEMENT_WORK`` of them, nothing is merged this way."""
+    least ``RESTATEMENT_SHARE`` of the shorter's (``RESTATEMENT_SHARE_TOP`` for a sentence).
+    Conclusions are short, so the comparisons are few; past ``RESTATEMENT_WORK`` of them, nothing
+    is merged this way."""
     again = sum(1 + len(top.children) for top in tops if top.restates)
     if not again or again * len(tops) > RESTATEMENT_WORK:
         return tops

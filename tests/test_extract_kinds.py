@@ -135,6 +135,22 @@ def test_section_headings_in_every_shape_end_and_start_sections(name):
     check("section-headings", name)
 
 
+@pytest.mark.parametrize("name", documents("own-documents"))
+def test_a_report_strategy_or_guide_of_the_writers_own_has_no_recommendations_unless_it_asks(name):
+    """An annual report's "carers must register", a strategy's "staff must complete training", a
+    guide's "Keep your receipt" are the writer's own rules: nothing is extracted unless it asks
+    someone in so many words ("We urge the county council to ...")."""
+    check("own-documents", name)
+
+
+@pytest.mark.parametrize("name", documents("uk-phrasing"))
+def test_british_ways_of_asking(name):
+    """"We would urge", "It would be helpful if the Department could", "There is a clear need for",
+    "We ask only that", numbered paragraphs ("2.2 RBA recommends") and "Written evidence
+    submitted by X (RBA)"; "No." answering a question ends a sentence."""
+    check("uk-phrasing", name)
+
+
 # --- Clinks' C9: a summary item cut by a page break --------------------------------------------
 
 
