@@ -453,7 +453,14 @@ def _labelled(sentence: str) -> str | None:
     return "describes" if _DESCRIBING_LABEL.match(label) else None
 
 
+# One recommendation set as a heading: "Recommendation 1: The Department should publish a timetable".
+_RECOMMENDATION_HEADING = re.compile(r"^(?:our\s+)?recommendation(?:\s+\d{1,3}[a-z]?)?\s*[:.–-]\s+\S", re.I)
 _PARAGRAPH_NUMBER = re.compile(r"\d{1,3}(?:\.\d{1,3})+\s+(?=\S)")
+_NEUTRAL_LABEL = re.compile(
+    r"(?:(?:our\s+|your\s+|any\s+(?:other\s+)?|additional\s+|further\s+)?(?:comments?|responses?|answers?|reply|replies"
+    r"|views?|remarks?)|please\s+explain)\s*:\s+(?=\S)",
+    re.I,
+)
 # A document that reports on the writer's own work or tells its reader what to do (an annual
 # report, a strategy, a guide) rather than answering someone: its "must"s and "should"s are its
 # own rules, not recommendations, unless it asks in so many words.
@@ -802,6 +809,8 @@ class _Reader:
                 section = self._section_of(block.text)
                 heading = block.text
                 self.restating = bool(_CONCLUSION.match(block.text))
+                if _RECOMMENDATION_HEADING.match(block.text):  # "Recommendation 1: The Department should ..."
+                    self.tops.append(self._new([(block.start, block.end)], None))
                 i += 1
             elif section == "quoted" or block.kind == "quote":
                 i += 1
@@ -983,6 +992,9 @@ class _Reader:
                 numbered = _PARAGRAPH_NUMBER.match(self.text, span_start, end)
                 if numbered:  # "2.2 RBA recommends ...": the paragraph's number is not its words
                     span_start = numbered.end()
+                labelled = _NEUTRAL_LABEL.match(self.text, span_start, end)
+                if labelled:  # "Comments: Councils should ...": a form's label is not either
+                    span_start = labelled.end()
                 current = self._new([(span_start, end)], heading)
                 self.tops.append(current)
             elif current and _CONTINUES.match(sentence) and not sentence.rstrip().endswith("?"):
