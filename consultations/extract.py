@@ -633,11 +633,6 @@ def _with_short_forms(names: set[str], texts: list[str]) -> set[str]:
     return {name for name in out if not _NOT_NAMES.match(name)}
 
 
-def infer_self_names(blocks: list[Block]) -> set[str]:
-    """The names the respondent calls itself by (``respondent_names`` with none given)."""
-    return respondent_names(blocks)
-
-
 def _recommending(names: set[str], verbs: str = _VERBS) -> re.Pattern:
     """The respondent recommending: "we urge", "the Association strongly recommends", "Northfield
     Trust, as a provider, calls on". Names are matched as written (case counts, save a leading
