@@ -1053,11 +1053,11 @@ class _MarkdownBlocks:
             if n == 0 and item is not None:
                 pieces.append([item["indent"], item["marker"] + " ", [text]])
                 item["written"] = True
-            elif n == 0:
-                pieces.append([None, "", [text]])
-            elif LIST_MARKER.match(text):  # "a. ..." on a line of its own: not a list to Markdown
+            elif (n or self.items) and LIST_MARKER.match(text):  # "a. ..." in an item: not a list to Markdown
                 base = self.items[-1]["indent"] + 2 if self.items else 0
                 pieces.append([max(base, self._indent(first + n)), "", [text]])
+            elif n == 0:
+                pieces.append([None, "", [text]])
             else:
                 pieces[-1][2].append(text)
         for indent, marker, lines in pieces:

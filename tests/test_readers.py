@@ -32,6 +32,7 @@ from consultations.readers import (
     ReadError,
     TooLarge,
     ensure_safe_zip,
+    looks_like_markdown,
     read_document,
     xml_bytes,
 )
@@ -274,6 +275,57 @@ def test_a_web_page_keeps_structure_and_drops_scripts_styles_and_navigation():
         "Question | Answer",
         "4 | Yes, with care\n",
     ]
+
+
+def test_a_web_page_marks_its_quotations():
+    page = (b"<html><body><p>The draft says:</p><blockquote><p>Providers must retain records.</p>"
+            b"<p>They must publish them.</p></blockquote><p>We disagree with <q>ten years</q>.</p></body></html>")
+    assert read_document("page.html", page).text.split("\n\n") == [
+        "The draft says:", "> Providers must retain records.", "> They must publish them.",
+        "We disagree with \u201cten years\u201d.\n",
+    ]
+
+
+# --- Markdown -------------------------------------------------------------------------------
+
+MARKDOWN = """# Response from the Brook Street Residents
+
+## Repairs
+The landlord **must** fix damp within [14 days](https://example.org/rules).
+
+1. Rent should be frozen:
+   - while repairs are outstanding;
+   - until the inspection.
+
+   a. Tenants should be told.
+
+> The landlord's policy says repairs take 28 days.
+"""
+MARKDOWN_BLOCKS = [
+    "# Response from the Brook Street Residents", "## Repairs", "The landlord must fix damp within 14 days.",
+    "1. Rent should be frozen:", "   - while repairs are outstanding;", "   - until the inspection.",
+    "   a. Tenants should be told.", "> The landlord's policy says repairs take 28 days.\n",
+]
+
+
+@pytest.mark.parametrize("name", ["response.md", "response.txt"])
+def test_markdown_is_read_by_its_structure_whatever_the_file_is_called(name):
+    """A CommonMark parser reads it: headings, nested lists, quotations; links and emphasis
+    become their words. Plain text counts as Markdown when it has Markdown headings or links."""
+    result = read_document(name, MARKDOWN.encode())
+    assert result.text.split("\n\n") == MARKDOWN_BLOCKS
+    assert result.media_type == ("text/markdown" if name.endswith(".md") else "text/plain")
+
+
+def test_markdown_is_read_in_the_child_process_when_reading_time_is_limited():
+    result = read_document("response.md", MARKDOWN.encode(), limits=DocumentLimits(max_seconds=30))
+    assert result.text.split("\n\n") == MARKDOWN_BLOCKS
+
+
+def test_plain_text_without_markdown_is_left_as_it_is():
+    text = "Our view\n\n1. Rent should be frozen.\n   a) Tenants should be told.\n\n# is not a heading here"
+    assert not looks_like_markdown(text.replace("# is", "#is"))
+    assert read_document("response.txt", text.replace("# is", "#is").encode()).text == text.replace("# is", "#is")
 
 
 def test_a_web_page_in_windows_1252_is_decoded_from_its_declared_charset():
