@@ -884,8 +884,13 @@ class _Reader:
             if self._is_recommendation([last], summary=summary):
                 self._read_sentences(sentences[:-1], texts[:-1], heading, summary=summary)
                 restating, self.restating = self.restating, self.restating or bool(_SUMMING_UP.match(last))
-                if _ANAPHORA.search(last) and self.tops:
-                    parent = self.tops[-1]
+                before = self.tops[-1] if self.tops else None
+                if _ANAPHORA.search(last) and before is not None:
+                    parent = before
+                elif (before is not None and len(sentences) > 1 and before.spans[0][1] == sentences[-2][1]
+                      and re.match(r"(?:they|it|this|these|those|such)\b", last, re.I)):
+                    parent = before  # "Providers should be licensed. They should:" is one lead-in
+                    parent.spans[0] = (parent.spans[0][0], sentences[-1][1])
                 else:
                     parent = self._new([sentences[-1]], heading)
                     self.tops.append(parent)
