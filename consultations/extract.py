@@ -251,7 +251,8 @@ _DEFINITION = re.compile(
 # --- what counts as a recommendation ------------------------------------------------
 
 # An addressee of up to four words before "to": "ask the department to", "urge ASTP/ONC to".
-_WHOM = r"(?:the\s+|for\s+)?[\w/&.-]+(?:\s+[\w/&.-]+){0,3}\s+to\b"
+# (Never "to" itself: "would like to refer to" is not "would like X to".)
+_WHOM = r"(?!to\b)(?:the\s+|for\s+)?[\w/&.-]+(?:\s+[\w/&.-]+){0,3}\s+to\b"
 _VERBS = (
     r"recommends?|urges?|calls?\s+(?:on|upon|for)|proposes?|suggests?|requests?|encourages?|seeks?"
     rf"|advises?|asks?\s+(?:only\s+|simply\s+|just\s+|\w+ly\s+)?(?:that|for|{_WHOM})|invites?"
@@ -287,36 +288,167 @@ _WEAK = re.compile(
     r"|(?:is|are)\s+(?:urgently\s+|also\s+)?needed|there\s+is\s+an?\s+(?:\w+\s+)?need\s+(?:for|to))\b",
     re.I,
 )
+_FIRST_PERSON = re.compile(r"\b(?:[Ww]e|[Oo]urs?|us|I|[Mm]y|[Mm]e)\b")
 _WEAK_SELF = re.compile(r"\b(?:we|i|you)\s+(?:\w+\s+)?(?:should|must|ought|need)\b", re.I)
 _NOT_ADVICE = re.compile(
     r"\bin\s+theory\b|^(?:currently|today|at\s+present|presently|historically|traditionally|previously"
-    r"|under\s+(?:the\s+)?(?:current|existing)\b)"
-    r"|\b(?:it|this)\s+(?:should|must)\s+be\s+(?:noted|remembered|recognised|recognized|borne\s+in\s+mind|stressed)\b",
+    r"|under\s+(?:the\s+)?(?:current|existing)\b)",
     re.I,
 )
-# A clause that opens the sentence: a "should" inside it ("If providers must register, ...") is
-# a condition, not advice; the advice comes after its comma.
+# Words that steer the argument rather than ask: "One should bear in mind that ...", "Reference
+# should also be made to ...", "It should be stressed that ...", "The Council would like to point
+# out / refer to ...", "we would like to highlight ...". A modal from there on is the argument's.
+_DISCOURSE_VERB = (
+    r"not(?:e|ed)|stress(?:ed)?|emphasi[sz]e[ds]?|underline[ds]?|underscore[ds]?|remember(?:ed)?|recall(?:ed)?"
+    r"|borne\s+in\s+mind|bear\s+in\s+mind|point(?:ed)?\s+out|mention(?:ed)?|highlight(?:ed)?|reiterate[ds]?"
+    r"|repeat(?:ed)?|add(?:ed)?|said|say|observe[ds]?|refer(?:red)?\s+to|remind(?:ed)?|express(?:ed)?|thank(?:ed)?"
+    r"|comment(?:ed)?|draw(?:n)?\s+(?:\w+\s+)?attention|made\s+(?:to|of)|drawn\s+to|recogni[sz]ed|acknowledged"
+)
+_DISCOURSE = re.compile(
+    r"(?:\b(?:it|one|reference|mention|attention|note|emphasis)\s+(?:\w+\s+)?"
+    r"(?:should|must|shall|ought\s+to|needs?\s+to|has\s+to|may|can)"
+    r"|\b(?:would|should)\s+(?:also\s+|further\s+)?like\s+to|\bwish(?:es)?\s+to|\bwants?\s+to)"
+    r"\s+(?:(?:also|further|again|first|here|briefly|once\s+more|however|perhaps|therefore|equally)\s+)*"
+    rf"(?:be\s+)?(?:{_DISCOURSE_VERB})\b",
+    re.I,
+)
+# An imperative that brings in an illustration, not an ask: "Consider a fictional scenario where
+# ...", "Imagine a patient who ...", "Take the case of ...", "Note that ...", "Look at the figures".
+# ("Consider a tapered grant", "Take action", "Look again at the threshold" still ask.)
+_ILLUSTRATION_NOUNS = r"(?:scenario|case|example|situation|hypothetical|instance|illustration|story|analogy|thought\s+experiment)s?"
+_ILLUSTRATES = re.compile(
+    r"^(?:(?:for\s+(?:example|instance)|to\s+illustrate|by\s+way\s+of\s+(?:example|illustration)|now|so|but|and|first|next"
+    r"|finally),?\s+)?(?:let(?:'s|’s|\s+us)\s+)?"
+    r"(?:imagine|picture|suppose|envisage|envision|pretend|notice|observe|compare|contrast|note(?!\s+(?:down|of)\b)"
+    r"|(?:remember|recall|bear\s+in\s+mind)\s+(?:that|how|what|when)|assume\s+(?:that|a|an|for)"
+    r"|think\s+(?:of|about)\s+(?:what|how|the|a|an|this)|look\s+at\s+(?:the|this|these|what|how|an?)\b"
+    rf"|take\s+(?:(?:for\s+(?:example|instance)|as\s+an\s+example)\b|(?:the|a|an|this|one)\s+(?:\w+\s+)?{_ILLUSTRATION_NOUNS}\b)"
+    r"|consider\s+(?:for\s+(?:example|instance),?\s+)?(?:what\b|the\s+following\b"
+    rf"|(?:the|a|an|this|one|two|three)\s+(?:[\w'’-]+\s+){{0,3}}?{_ILLUSTRATION_NOUNS}\b(?!\s+for\b)"
+    r"|(?:a|an|the|one)\s+(?:[\w'’-]+\s+){0,3}?[\w'’-]+\s+(?:who|whose|where|in\s+which)\b))",
+    re.I,
+)
+# A question: it ends in "?" (before any closing quote, bracket or footnote mark), however it starts.
+_QUESTION_END = re.compile(r"\?[\s'\"’”)\]*_]*(?:\[?\d{1,3}\]?|[¹²³⁴⁵⁶⁷⁸⁹⁰]{1,3})?[\s'\"’”)\]*_]*$")
+# ... unless it is the respondent's own request put politely: "Could the council please publish
+# the figures?", "Would the Department kindly confirm ...?" (an ask, like "Please publish ...").
+_POLITE_ASK = re.compile(
+    r"^(?:(?:and|also|finally|lastly),?\s+)?(?:could|would|can|will)\s+(?:you|(?:the\s+)?[\w/&.'’-]+(?:\s+[\w/&.'’-]+){0,3})"
+    r"\s+(?:please|kindly)\s+\w+",
+    re.I,
+)
+# An auxiliary before its subject asks or sets a condition, it does not advise: "Should the law be
+# clarified", "Must libraries ask", "..., and if so, should this be done by ...", "Should the
+# programme move to attestation, developers would ..." (at a sentence's start any word can be the
+# subject; inside it, an article, a pronoun or a name).
+_SUBJECT = (
+    r"(?:(?i:the|this|that|these|those|it|they|we|you|he|she|there|a|an|any|such|our|their|its|his|her|one|all|each"
+    r"|every)|[A-Z][\w/&'’-]*)\b"
+)
+_INVERTED_START = re.compile(  # used with .match(sentence, pos), after a question's label
+    r"(?:(?:and|but|or|so|also|secondly|thirdly|finally|further(?:more)?|if\s+so|if\s+not)\b,?\s+)?"
+    r"(?:should|must|would|could|shall|might|ought)\s+(?!be\b|not\b|have\b|also\b|only\b|\w+ly\b)[\w'’]",
+    re.I,
+)
+_INVERTED_INSIDE = re.compile(r"(?:[,;]\s+|\b(?:and|or|but|if\s+so|if\s+not),?\s+)$", re.I)
+_INVERTED_AFTER = re.compile(rf"\s+(?:not\s+)?{_SUBJECT}")
+# A clause that opens the sentence: a "should" inside it ("If providers must register, ...",
+# "Should the agency decide that providers must ...") is a condition, not advice; the advice comes
+# after its comma.
 _OPENING_CLAUSE = re.compile(
     r"^(?:if|whether|although|though|while|whilst|when|whenever|unless|as|because|since|once|until|where"
-    r"|given|absent|without|after|before|that)\b",
+    r"|given|absent|without|after|before|that|(?:should|were|had)\s+(?!be\b|not\s+be\b)\w+)\b",
     re.I,
 )
 # "... the auditors, which must assess the controls": a modal in a relative clause describes.
 _RELATIVE = re.compile(
-    r"\b(?:which|who|whom|whose)\s+(?:\w+\s+)?$|\bthat\s+(?:they|it)\s+$"
-    # or inside a clause that explains: "..., since laboratories must ..."
-    r"|,\s*(?:since|because|as|when|whereas|where|although|though|while|unless|until)\b[^,;:]*$"
+    r"\b(?:which|who|whom|whose)\s+(?:\w+\s+)?$|\bthat\s+(?:they|it)\s+$|\b(?<!so\s)that\s+(?:\w+ly\s+|also\s+|still\s+)?$"
+    # or inside a clause that explains or sets a condition: "..., since laboratories must ...",
+    # "consumers have no recourse if a vendor must ...", "whenever a train must terminate"
+    r"|,\s*(?:as|whereas)\b[^,;:]*$"
+    r"|\b(?:if|unless|when|whenever|where|wherever|once|until|because|since|although|though|while|whilst"
+    r"|even\s+if|in\s+case|as\s+long\s+as|provided\s+that)\b[^,;:]*$"
     # or in a question inside the sentence: "a view of what services should look like"
     r"|\b(?:what|how|whether|why)\s+[^,;:]*$",
     re.I,
 )
+# The clause a modal stands in begins after the last of these: "We agree that X should ..., but
+# the rule should also ...": the second "should" is the respondent's advice.
+_CLAUSE_BREAK = re.compile(
+    r"[;:—]|\s–\s|\b(?:but|however|yet|instead|nevertheless|nonetheless|although|though)\b|,\s+(?:and|so)\s+(?!that\b)", re.I
+)
+# A modal in what the respondent (or anyone) agrees with, supports or shares: "We also agree that
+# efforts should be focused on ...", "we share the Association's concern that fees must not
+# rise", "We welcome the review's recommendation that every school should ...": a position.
+_AGREES = re.compile(
+    r"\b(?:agree[sd]?|concur(?:s|red)?|share[sd]?|echo(?:es|ed)?|support(?:s|ed)?|endorse[sd]?|welcome[sd]?"
+    r"|accept(?:s|ed)?|applaud(?:s|ed)?|commend(?:s|ed)?|acknowledge[sd]?|recogni[sz]e[sd]?|understand[s]?"
+    r"|appreciate[sd]?|note[sd]?)\b[^;:]*?\b(?:that|view|concern|position|proposal|recommendation|suggestion|aim"
+    r"|intention|ambition|principle|idea|argument)\b",
+    re.I,
+)
+# A modal in the complement of a verb that does not advise: "it is very hard to regulate that
+# software must be stable", "the rules assume that a buyer must prove ...", "This means that a
+# buyer must ...", "passengers do not know that a claim must ...". ("Ensure that X must" advises.)
+_COMPLEMENT = re.compile(
+    r"\b(?:regulat(?:e|es|ed|ing)|legislat(?:e|es|ed|ing)|assum(?:e|es|ed|ing)|presum(?:e|es|ed|ing)|impl(?:y|ies|ied)"
+    r"|entail(?:s|ed)?|presuppos(?:e|es|ed)|means|meant|mean|dictat(?:e|es|ed)|decid(?:e|es|ed)|know[sn]?|knew"
+    r"|pretend(?:s|ed)?|claim(?:s|ed)?|insist(?:s|ed)?|requir(?:e|es|ed)(?:\s+of\s+[\w-]+(?:\s+[\w-]+)?)?"
+    r"|(?:hard|difficult|impossible|unrealistic|unreasonable)\s+to\s+\w+)\s+(?:[\w-]+\s+){0,2}?that\b",
+    re.I,
+)
+# Law and the like, described rather than asked for: "Under the new law, gatekeepers must share
+# APIs", "The Act requires designated providers to ...", "The new rules prohibit:", "In 2023
+# Germany adopted a law that obliges sellers ...". Its "must"s describe obligations; a "should"
+# beside them is still the respondent's.
+_LAW = (
+    r"(?:(?i:law|act|statute|directive|regulation|bill|code|rule|proposal|ordinance|decree|legislation|treaty|convention"
+    r"|article|provision|amendment|reform|regime|guidance|order|framework|regulator|authority)s?|[A-Z]{2,6})"
+)
+_LAW_SAYS = re.compile(
+    rf"(?:^|[,;]\s*|\b(?:and|but)\s+)(?:(?:the|this|that|these|its|their|a|an|[A-Z][\w'’-]*)\s+)?(?:[\w'’-]+\s+){{0,4}}?"
+    rf"\b{_LAW}\b\s+(?:(?!should|must|shall|ought|needs?|would|will)\w+\s+)?(?:also\s+|now\s+|already\s+)?"
+    r"(?:requires?|obliges?|obligates?|mandates?|prohibits?|forbids?|bans?|imposes?|compels?|stipulates?|prescribes?"
+    r"|lays\s+down|provides\s+that|entitles?|exempts?|(?:would|will)\s+(?:require|oblige|prohibit|ban|force|mandate|impose))\b",
+)
+_UNDER_LAW = re.compile(
+    rf"\b(?i:under)\s+(?:(?:the|this|that|these|its|their|[A-Z][\w'’-]*)\s+)?(?:[\w'’-]+\s+){{0,4}}?{_LAW}\b",
+)
+_LAW_PASSED = re.compile(
+    rf"\b(?:adopted|passed|enacted|introduced|approved|signed)\s+(?:a|an|the|its)\s+(?:[\w'’-]+\s+){{0,3}}?{_LAW}\b"
+    r"|^(?i:since|as\s+of|as\s+from)\s+(?:January|February|March|April|May|June|July|August|September|October"
+    r"|November|December|\d{4}|last\s+\w+|then)\b[^,]{0,30},",
+)
+# Where or when the sentence says how things are: "In practice, retailers must refer ...", "In
+# many areas, care workers must wait ...". Its "must"s describe (a "should" still advises).
+_HOW_THINGS_ARE = re.compile(
+    r"^(?:in\s+(?:practice|reality|fact)|as\s+(?:things|it)\s+stands?|nowadays|these\s+days|at\s+the\s+moment"
+    r"|right\s+now|to\s+date|so\s+far|in\s+(?:many|most|some|several|all|other|these)\s+(?:[\w-]+\s+)?"
+    r"(?:cases|countries|member\s+states|states|jurisdictions|places|areas|regions|instances|sectors|parts))\b",
+    re.I,
+)
+# After an account of a law or an illustration, the paragraph goes on describing until the
+# respondent turns to its own view.
+_TURN = re.compile(
+    r"^(?:however|but|yet|instead|therefore|thus|hence|so|accordingly|for\s+(?:this|these)\s+reasons?|this\s+is\s+why"
+    r"|in\s+our\s+view|we|our|i)\b|\b(?:we|our|us)\b",
+    re.I,
+)
+_OBLIGATION = re.compile(r"(?:must|shall|needs?\s+to)$", re.I)
+# "developers would then need to keep evidence": a consequence foreseen, not advice.
+_FORESEEN = re.compile(r"\b(?:would|might|could)\s+(?:\w+\s+)?$", re.I)
 # A rule that stands, stated of any one of a kind: "A laboratory must perform and document
 # verification before an interface goes live." (Advice names who should act, or asks for a thing
 # to be done: "A review should be held", "A register must be created".)
 _STANDING_RULE = re.compile(r"^(?:a|an|each|every|any)\s+[\w-]+\s+(?:must|shall)\s+(?!be\b|not\s+be\b)\w+", re.I)
 _NEED_NOUN = re.compile(r"\b(?:the|a|an|this|that|their|our|its|any|no|growing|urgent|clear|real|pressing)\s+$", re.I)
 # "patients must often request a CD": what happens now, not what should.
-_DESCRIBES = re.compile(r"^\s+(?:often|currently|now|already|still|sometimes|typically|usually|routinely|frequently|then)\b", re.I)
+# ... and "the rules should have gone further": what should have been, not what should be.
+_DESCRIBES = re.compile(
+    r"^\s+(?:often|currently|now|already|still|sometimes|typically|usually|routinely|frequently|then"
+    r"|(?:not\s+)?have\s+(?:been|had|\w+(?:ed|en|ne|wn)))\b",
+    re.I,
+)
 _REPORTED = re.compile(
     r"\b(?:recommended|called\s+for|urged|argued|said|stated|found|concluded|highlighted|noted|revealed|showed"
     r"|shown|demonstrated|indicated|told"
@@ -335,14 +467,15 @@ _REPORTED = re.compile(
 # updating ...", "Explicitly acknowledge that ...", after a label in title case if it has one.
 _IMPERATIVE = re.compile(
     r"^(?:(?:additionally|also|finally|further(?:more)?|second(?:ly)?|third(?:ly)?|first(?:ly)?|in\s+addition|instead"
-    r"|in\s+particular|specifically|then),?\s+)?(?:\w+ly\s+)?(?:adopt|amend|clarify|consider|create|define|delay"
+    r"|in\s+particular|specifically|then),?\s+)?(?:\w+ly\s+)?(?:(?:adopt|amend|clarify|consider|create|define|delay"
     r"|develop|eliminate|ensure|establish|expand|extend|finali[sz]e|fund|introduce|maintain|preserve|provide|publish"
     r"|reconsider|reduce|remove|replace|require|retain|revise|rescind|restore|strike|simplify|streamline|withdraw"
     r"|prioriti[sz]e|align|allow|permit|avoid|keep|limit|issue|update|reinstate|exempt|postpone|implement|mandate"
     r"|protect|promote|drop|delete|modify|harmoni[sz]e|standardi[sz]e|continue\s+to|enable|support|acknowledge"
     r"|recogni[sz]e|affirm|confirm|specify|direct|engage|coordinate|collaborate|invest|monitor|verify|incorporate"
-    r"|encourage|incentivi[sz]e|enforce|prohibit|guarantee|raise|lower|increase|decrease|make|give|offer|apply|adjust)"
-    r"\s+(?!(?:of|to|and|or|is|are|was|were|has|have|in|on|at|by|from|as|for)\b)[\w“\"‘'(§]",
+    r"|encourage|incentivi[sz]e|enforce|prohibit|guarantee|raise|lower|increase|decrease|make|give|offer|apply|adjust"
+    r"|rethink|abandon|scrap)\s+(?!(?:of|to|and|or|is|are|was|were|has|have|in|on|at|by|from|as|for)\b)[\w“\"‘'(§]"
+    r"|(?:take\s+(?:action|steps|account|into\s+account|measures)|look\s+again|think\s+again)\b)",
     re.I,
 )
 # A label before a colon, in title case ("Support Patient Exchange: ..."): not part of the sentence.
@@ -484,7 +617,54 @@ def _asks(sentences: list[str]) -> bool:
     >>> _asks(["Funding.", "How will the new duty be paid for?"]), _asks(["We recommend that it is funded."])
     (True, False)
     """
-    return any(sentence.rstrip("'\"’” )").endswith("?") for sentence in sentences)
+    return any(is_question(sentence) and not _POLITE_ASK.search(sentence) for sentence in sentences)
+
+
+def is_question(sentence: str) -> bool:
+    """A sentence that ends in a question mark, before any closing quotation mark, bracket or
+    footnote number ("... should the lane be widened?2"), whatever its first words.
+
+    >>> is_question("If so, should this be done by amending the Directive?"), is_question("Is it?”[3]")
+    (True, True)
+    >>> is_question("We ask: what next.")
+    False
+    """
+    return bool(_QUESTION_END.search(sentence[-20:]))
+
+
+def describes_law(sentence: str) -> bool:
+    """Whether a sentence gives an account of a law, a proposal or a regulator's rules rather
+    than the respondent's view (``_LAW_SAYS``, ``_UNDER_LAW``, ``_LAW_PASSED``).
+
+    >>> [describes_law(s) for s in ("Under the new law, gatekeepers must share APIs.", "The law requires that gatekeepers:",
+    ...  "In 2023 Germany adopted a law that obliges sellers to update devices.", "The law should require audits.")]
+    [True, True, True, False]
+    """
+    return bool(_LAW_SAYS.search(sentence) or _UNDER_LAW.search(sentence) or _LAW_PASSED.search(sentence))
+
+
+def _inverted(sentence: str, modal: re.Match) -> bool:
+    """Whether a modal stands before its subject (``_INVERTED_START``, ``_INVERTED_INSIDE``):
+    a question or a condition, not advice.
+
+    >>> [_inverted(s, _WEAK.search(s, 8)) for s in ("Question 3. Should the law be clarified",
+    ...  "Yes, and if so, should this be done by law", "The law, in our view, should be clarified")]
+    [True, True, False]
+    """
+    start = _INVERTED_START.match(sentence, _question_label_end(sentence))
+    if start and modal.start() < start.end():
+        return True
+    return bool(_INVERTED_INSIDE.search(sentence, max(0, modal.start() - 12), modal.start())
+                and _INVERTED_AFTER.match(sentence, modal.end()))
+
+
+_QUESTION_LABEL = re.compile(r"(?:question|q)\s*\.?\s*\d{1,3}[a-z]?(?:\.\d{1,3})*\s*[.:)–—-]?\s*", re.I)
+
+
+def _question_label_end(sentence: str) -> int:
+    """Where a sentence starts after a question's label ("Question 3.", "Q6 -"), if it has one."""
+    label = _QUESTION_LABEL.match(sentence)
+    return label.end() if label else 0
 
 
 def _statement(text: str) -> bool:
@@ -524,10 +704,16 @@ _JOB_WORDS = re.compile(
     r"|acting|public|affairs|external|of|research|campaigns|trustee|partner|principal|and|&)\b\s*)+",
     re.I,
 )
+# What a respondent calls its document: "response", "submission", "position paper", "contribution" ...
+_PAPER = (
+    r"(?:response|submission|evidence|comments|position(?:\s+(?:paper|statement))?|contribution|reply|views|feedback"
+    r"|input)"
+)
 _SELF_FROM_TITLE = (
-    re.compile(r"^(?P<name>[A-Z][\w&.'’ -]{1,80}?)(?:'s|’s)?\s+(?:response|submission|evidence|comments)\s+to\b"),
-    re.compile(r"^(?:(?:written\s+)?(?:response|submission|evidence|comments)(?:\s+submitted)?|submitted)\s+(?:from|by|of)\s+(?:the\s+)?"
-               r"(?P<name>[A-Z][\w&.'’ -]{1,80}?)(?:\s*\([A-Z][A-Za-z&]{1,12}\))?$", re.I),
+    re.compile(rf"^(?P<name>[A-Z][\w&.'’ -]{{1,80}}?)(?:'s|’s)?\s+{_PAPER}\s+(?:to|on)\b"),
+    re.compile(rf"^(?:(?:written\s+)?{_PAPER}(?:\s+submitted)?|submitted)\s+(?:from|by|of)\s+(?:the\s+)?"
+               r"(?P<name>[A-Z][\w&.'’ -]{1,80}?)(?:\s*\([A-Z][A-Za-z&]{1,12}\))?"
+               r"(?:\s+(?:to|on|regarding|concerning|in\s+response\s+to)\s.*)?$", re.I),
     re.compile(r"^about\s+(?P<name>(?!this\b|us\b|our\b|the\s+response\b)[A-Z][\w&.'’ -]{1,80})$", re.I),
 )
 _VALEDICTION = re.compile(
@@ -643,14 +829,36 @@ def _recommending(names: set[str], verbs: str = _VERBS) -> re.Pattern:
     >>> bool(_recommending(set()).search("The review recommends that providers publish data."))
     False
     """
+    subjects = _subjects(names)
+    # ... or a second verb of the same subject: "We support the definitions and urge the Department to ..."
+    joined = rf"\b(?:{subjects})\b[^.;:!?]{{0,200}}?\b(?i:and|but)\s+(?i:to\s+)?(?i:\w+ly\s+)?(?i:{verbs})"
+    return re.compile(rf"\b(?:{subjects}){_ASIDE}(?i:{_ADVERBS}\s+(?:{verbs}))\b|{joined}\b")
+
+
+def _subjects(names: set[str]) -> str:
+    """A pattern for whoever speaks for the respondent: its pronouns ("we", "our members", "this
+    comment") in any case, its names as written (save a leading "the")."""
     spelled = [
         (r"[Tt]he\s+" + re.escape(name[4:]) if name.startswith("the ") else re.escape(name))
         for name in sorted(names, key=len, reverse=True)
     ]
-    subjects = rf"(?i:{_PRONOUNS})" + "".join(f"|{name}" for name in spelled)
-    # ... or a second verb of the same subject: "We support the definitions and urge the Department to ..."
-    joined = rf"\b(?:{subjects})\b[^.;:!?]{{0,200}}?\b(?i:and|but)\s+(?i:to\s+)?(?i:\w+ly\s+)?(?i:{verbs})"
-    return re.compile(rf"\b(?:{subjects}){_ASIDE}(?i:{_ADVERBS}\s+(?:{verbs}))\b|{joined}\b")
+    return rf"(?i:{_PRONOUNS})" + "".join(f"|{name}" for name in spelled)
+
+
+# Someone's view, in the present or the past, and no reporting "that" needed: "Critics say the
+# rules should ...", "Trade unions argue that ...", "Some member states felt that ...". Whose view
+# it is decides: the respondent's ("The Trust believes the Department should ...") advises.
+_THEY_SAY = re.compile(
+    r"\b(?:says?|said|argues?|argued|claims?|claimed|warns?|warned|believes?|believed|feels?|felt|insists?|insisted"
+    r"|contends?|contended|thinks?|thought|suggests?|wants?|demands?)\b(?!\s+by\b)",
+    re.I,
+)
+# The word before such a verb, when it makes the verb a noun: "Claims should ...", "the calls for".
+_NOUN_BEFORE = re.compile(
+    r"(?:^|\b(?:the|a|an|of|for|to|and|or|in|on|by|with|this|that|these|those|such|their|its|his|her|any|all|our|each"
+    r"|every|whose|which)\s+|['’]s\s+)$",
+    re.I,
+)
 
 
 # --- result -------------------------------------------------------------------------
@@ -761,10 +969,11 @@ class _Reader:
         self.recommending = _recommending(names)
         self.urging = _recommending(names, _PLAIN_VERBS)
         self.supporting = _recommending(names, _SUPPORTS)
+        self.speaker = re.compile(rf"\b(?:{_subjects(names)})\b")
         self.tops: list[_Candidate] = []
         self.restating = False  # in a conclusion, where recommendations are said again
         self.has_summary = self._explicit_summary()
-        self.own_rules = self._own_document()
+        self.own_rules = self._own_document() or self._voiceless()
 
     def _own_document(self) -> bool:
         """Whether the document is the writer's own report, strategy or guide, not a response
@@ -772,6 +981,18 @@ class _Reader:
         recommendation made in so many words counts."""
         opening = " \n".join(block.text for block in self.blocks[:4])
         return bool(_OWN_DOCUMENT.search(opening)) and not _ANSWERS.search(opening)
+
+    def _voiceless(self) -> bool:
+        """Whether nobody speaks in the document: its opening answers no one (``_ANSWERS``) and
+        there is no "we", "I", "our", "this comment" or name of the respondent anywhere in its own
+        words (a news report, an account of a law, a page of guidance). Its "should"s and "must"s are then nobody's asks; only a summary of
+        recommendations or "it is recommended that" counts."""
+        if len(self.blocks) < VOICELESS_BLOCKS or _ANSWERS.search(" \n".join(block.text for block in self.blocks[:4])):
+            return False  # a snippet; or "Response of X to ...", "Dear ...": someone answers, if impersonally
+        return not any(
+            self.speaker.search(own) or _FIRST_PERSON.search(own)
+            for own in (masked(block.text) for block in self.blocks if block.kind != "quote")
+        )
 
     def _explicit_summary(self) -> bool:
         """Whether the response lists its recommendations in a summary and says each one in so
@@ -901,9 +1122,10 @@ class _Reader:
         return i + 1
 
     def _introduces_quotation(self, sentence: str) -> bool:
-        """A lead-in to someone else's text: "The draft guidance says:", not "We propose:"."""
+        """A lead-in to someone else's text: "The draft guidance says:", "The law requires that
+        gatekeepers:", "The new rules prohibit:", not "We propose:"."""
         return bool(
-            _INTRODUCES_QUOTATION.search(sentence)
+            (_INTRODUCES_QUOTATION.search(sentence) or describes_law(sentence))
             and not self.recommending.search(sentence)
             and not (_WEAK.search(sentence) and self._advises(sentence))
             and not re.search(r"\b(?:we|our|i)\b", sentence, re.I)
@@ -977,13 +1199,15 @@ class _Reader:
 
     def _read_sentences(self, sentences, texts, heading, *, summary: bool = False) -> None:
         current: _Candidate | None = None
+        describing = False  # after an account of a law or an illustration (``_goes_on_describing``)
         for index, ((start, end), sentence) in enumerate(zip(sentences, texts)):
+            recommends = self._is_recommendation([sentence], summary=summary, describing=describing)
+            describing = _goes_on_describing(sentence, describing)
             quoted = _mostly_quoted(self.text[start:end], sentence)  # what it says of its own still counts
-            quoted = quoted and not self._is_recommendation([sentence], summary=summary)
-            if quoted or _labelled(sentence) == "describes":
+            if (quoted and not recommends) or _labelled(sentence) == "describes":
                 current = None
                 continue
-            if self._is_recommendation([sentence], summary=summary) and not (
+            if recommends and not (
                 current and _CONTINUES.match(sentence) and not self.recommending.search(sentence)
             ):
                 span_start = start
@@ -997,54 +1221,114 @@ class _Reader:
                     span_start = labelled.end()
                 current = self._new([(span_start, end)], heading)
                 self.tops.append(current)
-            elif current and _CONTINUES.match(sentence) and not sentence.rstrip().endswith("?"):
+            elif current and _CONTINUES.match(sentence) and not is_question(sentence):
                 current.spans[0] = (current.spans[0][0], end)
             else:
                 current = None
 
-    def _is_recommendation(self, sentences: list[str], *, summary: bool) -> bool:
+    def _is_recommendation(self, sentences: list[str], *, summary: bool, describing: bool = False) -> bool:
         for sentence in sentences:
-            if _SIGNPOST.search(sentence) or _OFFER.search(sentence) or sentence.rstrip("'\"’” )").endswith("?"):
+            if _SIGNPOST.search(sentence) or _OFFER.search(sentence):
+                continue
+            if _POLITE_ASK.search(sentence):  # "Could the council please publish ...?" asks
+                return True
+            if is_question(sentence):
                 continue
             if self.recommending.search(sentence) or _IMPERSONAL.search(sentence):
                 return True
-            if (summary or not (self.has_summary or self.own_rules)) and self._advises(sentence):
+            if (summary or not (self.has_summary or self.own_rules)) and self._advises(sentence, describing) \
+                    and not self._others_view(sentence):
                 return True
         return False
 
+    def _others_view(self, sentence: str) -> bool:
+        """Whether the first modal of the sentence stands in someone else's view (``_THEY_SAY``):
+        "Critics say the rules should ...", "Some member states felt that ..." report it; "The
+        Trust believes the Department should ..." and "We, like many, think ..." advise."""
+        modal = _WEAK.search(sentence)
+        if not modal:
+            return False
+        near = sentence[max(0, modal.start() - CLAUSE_REACH) : modal.start()]
+        clause_start = max((m.end() for m in _CLAUSE_BREAK.finditer(near)), default=0)
+        said = [m for m in _THEY_SAY.finditer(near, clause_start)
+                if not _NOUN_BEFORE.search(near, clause_start, m.start())]
+        return bool(said) and not self.speaker.search(near, clause_start, said[-1].start())
+
     @staticmethod
-    def _advises(sentence: str) -> bool:
+    def _advises(sentence: str, describing: bool = False) -> bool:
         """A sentence saying what should happen ("Providers should publish ...", "Retain the
-        rule."), not a condition, a description or someone else's advice reported.
+        rule."), not a question, a condition, a description, an illustration, argument, agreement
+        or someone else's advice reported. ``describing``: the sentence goes on describing a law
+        or an illustration given before it, so its "must"s describe.
 
         >>> [_Reader._advises(s) for s in ("If providers must register, fees should fall.", "Retain the rule.",
         ...  "The review found that fees should fall.", "Patients must often wait.", "If fees must rise, we agree.")]
         [True, True, False, False, False]
+        >>> [_Reader._advises(s) for s in ("Should the programme move to attestation, developers would then need to "
+        ...  "keep evidence.", "Should the agency adopt it, it should give developers 18 months.",
+        ...  "It should be stressed that the exception must remain narrow.", "Consider a scenario where a clinic must pay.",
+        ...  "We also agree that efforts should be focused on rural areas, but the rule should cap fees.",
+        ...  "It is very hard to regulate that software must be stable.", "Under the new law, gatekeepers must share APIs.")]
+        [False, True, False, False, True, False, False]
         """
         stripped = sentence.strip()
-        if stripped.endswith("?") or _NOT_ADVICE.search(stripped) or _WEAK_SELF.search(stripped):
+        if is_question(stripped) or _NOT_ADVICE.search(stripped) or _WEAK_SELF.search(stripped):
             return False
         if re.match(r"(?:must|should|shall|may|will)\b", stripped):
             return False  # "must not contain unconscionable terms.": the rest of a clause, not a sentence
-        if _STANDING_RULE.match(stripped):
+        unlabelled = _TITLE_LABEL.sub("", stripped, count=1)
+        if _STANDING_RULE.match(stripped) or _ILLUSTRATES.match(unlabelled):
             return False
-        if _IMPERATIVE.match(_TITLE_LABEL.sub("", stripped, count=1)):
+        if _IMPERATIVE.match(unlabelled):
             return True
+        describing = describing or describes_law(stripped) or bool(_HOW_THINGS_ARE.match(stripped))
+        discourse = _DISCOURSE.search(stripped)
         opening = _OPENING_CLAUSE.match(stripped)
         for modal in _WEAK.finditer(stripped):
+            if discourse and modal.start() >= discourse.start():
+                return False  # "It should be noted that ... must ...": argument from there on
             before = stripped[: modal.start()]
-            if _NEED_NOUN.search(before) and modal.group(0).lower().startswith("need"):
+            near = before[-CLAUSE_REACH:]
+            clause = near[max((m.end() for m in _CLAUSE_BREAK.finditer(near)), default=0):]
+            word = modal.group(0).lower()
+            if _NEED_NOUN.search(near) and word.startswith("need"):
                 continue  # "the need to modernize": a noun
             # Someone else's recommendation, reported ("the review found that X should ...");
             # a reporting verb after the advice is part of it ("... and report what they said").
             if _REPORTED.search(before):
                 return False
-            if (opening and "," not in before[opening.end():]) or _RELATIVE.search(before):
+            if _inverted(stripped, modal):
+                continue  # "Should the law be clarified", "..., and if so, should this be done"
+            if (opening and "," not in before[opening.end():]) or _RELATIVE.search(near):
                 continue
+            if _AGREES.search(clause) or _COMPLEMENT.search(clause):
+                continue  # "We agree that X should ...", "hard to regulate that software must ..."
             if _DESCRIBES.match(stripped[modal.end():]):
                 continue
+            if describing and _OBLIGATION.search(word):
+                continue  # "Under the new law, gatekeepers must ...", "She must pay for a survey"
+            if word.startswith("need") and _FORESEEN.search(near):
+                continue  # "developers would then need to keep evidence"
             return True
         return False
+
+
+def _goes_on_describing(sentence: str, describing: bool) -> bool:
+    """Whether the sentences after this one, in the same paragraph, still describe: after an
+    account of a law ("In 2023 Germany adopted a law that ...", then "Sellers must also tell
+    buyers ...") or an illustration ("Picture a pensioner ...", then "She must pay ..."), until
+    the respondent turns to its own view ("However, ...", "We ...").
+
+    >>> _goes_on_describing("Picture a pensioner in a cold house.", False), _goes_on_describing("We disagree.", True)
+    (True, False)
+    """
+    if describing and not _TURN.search(sentence):
+        return True
+    return describes_law(sentence) or bool(_ILLUSTRATES.match(_TITLE_LABEL.sub("", sentence.strip(), count=1)))
+
+
+VOICELESS_BLOCKS = 5  # a shorter text is a snippet of a response, not a document of its own
+CLAUSE_REACH = 300  # characters before a modal in which the words that govern its clause are looked for
 
 
 # --- repeats ------------------------------------------------------------------------

@@ -151,6 +151,63 @@ def test_british_ways_of_asking(name):
     check("uk-phrasing", name)
 
 
+@pytest.mark.parametrize("name", documents("questions-in-prose"))
+def test_questions_in_running_prose_are_not_recommendations(name):
+    """A consultation's question repeated before its answer ("Question 3. Should the law be
+    clarified ...? If so, should this be done by ..."), rhetorical questions, and a question that
+    lost its question mark ("Should it extend to works still sold in shops.") ask nothing; a
+    polite request of the respondent's own ("Could the council please publish ...?") does."""
+    check("questions-in-prose", name)
+
+
+@pytest.mark.parametrize("name", documents("conditional-inversion"))
+def test_an_inverted_condition_is_a_condition_not_advice(name):
+    """"Should the programme move to attestation, developers would then need to ..." and "Were the
+    deadline moved, ..." set a condition; the advice after its comma still counts ("Should the
+    agency adopt attestation, it should give developers 18 months")."""
+    check("conditional-inversion", name)
+
+
+@pytest.mark.parametrize("name", documents("reported-obligations"))
+def test_what_a_law_or_proposal_requires_of_others_is_not_the_respondents_ask(name):
+    """"Under the new law, gatekeepers must ...", "The Act requires ...", a list introduced by "The
+    law requires that gatekeepers:" or "The new rules prohibit:", and a news-style account of a
+    foreign law ("Sellers must also tell buyers ...") describe obligations; they ask for nothing."""
+    check("reported-obligations", name)
+
+
+@pytest.mark.parametrize("name", documents("discourse"))
+def test_should_and_would_like_to_that_only_steer_the_argument_are_not_recommendations(name):
+    """"One should bear in mind", "Reference should be made to", "It should be stressed that",
+    "The Council would like to point out / refer to", "we would like to highlight" are argument;
+    "we would like to see ..." still asks."""
+    check("discourse", name)
+
+
+@pytest.mark.parametrize("name", documents("rhetorical-imperatives"))
+def test_imperatives_that_introduce_an_illustration_are_not_recommendations(name):
+    """"Consider a fictional scenario where ...", "Imagine a patient who ...", "Take the case of",
+    "Note that", "Picture ...", and what the illustration goes on to say ("She must pay ...") are
+    not asks; "Publish the change log", "Consider a tapered grant" are."""
+    check("rhetorical-imperatives", name)
+
+
+@pytest.mark.parametrize("name", documents("agreement"))
+def test_agreement_and_shared_concern_are_positions_not_asks(name):
+    """"We also agree that efforts should be focused on ...", "we share the Association's concern
+    that ...", "We accept the principle that ..." agree with others; the advice after "but" in the
+    same sentence still counts."""
+    check("agreement", name)
+
+
+@pytest.mark.parametrize("name", documents("descriptive-clauses"))
+def test_a_modal_inside_a_clause_that_describes_is_not_advice(name):
+    """"It is very hard to regulate that software must be stable", "no recourse if a vendor decides
+    that an app must ...", "the rules assume that a buyer must ...", "In practice, retailers must
+    ..." describe how things are."""
+    check("descriptive-clauses", name)
+
+
 # --- Clinks' C9: a summary item cut by a page break --------------------------------------------
 
 
