@@ -257,7 +257,7 @@ _VERBS = (
     r"recommends?|urges?|calls?\s+(?:on|upon|for)|proposes?|suggests?|requests?|encourages?|seeks?"
     rf"|advises?|asks?\s+(?:only\s+|simply\s+|just\s+|\w+ly\s+)?(?:that|for|{_WHOM})|invites?"
     rf"|cautions?\s+(?:against|{_WHOM}|that\s+\w+\s+(?:should|must))"
-    rf"|(?:would|want|wants)\s+(?:like\s+)?to\s+see|would\s+like\s+{_WHOM}"
+    rf"|(?:would|want|wants)\s+(?:also\s+|\w+ly\s+)?(?:like\s+)?to\s+see|would\s+(?:also\s+|\w+ly\s+)?like\s+{_WHOM}"
     r"|would\s+(?:welcome|expect|ask|urge|encourage|recommend|suggest|propose)"
 )
 # Words between the subject and the verb, any number of them. No alternative may be a sequence of
@@ -302,7 +302,8 @@ _DISCOURSE_VERB = (
     r"not(?:e|ed)|stress(?:ed)?|emphasi[sz]e[ds]?|underline[ds]?|underscore[ds]?|remember(?:ed)?|recall(?:ed)?"
     r"|borne\s+in\s+mind|bear\s+in\s+mind|point(?:ed)?\s+out|mention(?:ed)?|highlight(?:ed)?|reiterate[ds]?"
     r"|repeat(?:ed)?|add(?:ed)?|said|say|observe[ds]?|refer(?:red)?\s+to|remind(?:ed)?|express(?:ed)?|thank(?:ed)?"
-    r"|comment(?:ed)?|draw(?:n)?\s+(?:\w+\s+)?attention|made\s+(?:to|of)|drawn\s+to|recogni[sz]ed|acknowledged"
+    r"|comment(?:ed)?|draw(?:n)?\s+(?:\w+\s+)?attention|(?:made|drawn)\s+(?:here\s+|also\s+)?(?:to|of)|recogni[sz]ed"
+    r"|acknowledged"
 )
 _DISCOURSE = re.compile(
     r"(?:\b(?:it|one|reference|mention|attention|note|emphasis)\s+(?:\w+\s+)?"
@@ -325,7 +326,9 @@ _ILLUSTRATES = re.compile(
     rf"|take\s+(?:(?:for\s+(?:example|instance)|as\s+an\s+example)\b|(?:the|a|an|this|one)\s+(?:\w+\s+)?{_ILLUSTRATION_NOUNS}\b)"
     r"|consider\s+(?:for\s+(?:example|instance),?\s+)?(?:what\b|the\s+following\b"
     rf"|(?:the|a|an|this|one|two|three)\s+(?:[\w'’-]+\s+){{0,3}}?{_ILLUSTRATION_NOUNS}\b(?!\s+for\b)"
-    r"|(?:a|an|the|one)\s+(?:[\w'’-]+\s+){0,3}?[\w'’-]+\s+(?:who|whose|where|in\s+which)\b))",
+    r"|(?:a|an|the|one)\s+(?:[\w'’-]+\s+){0,3}?[\w'’-]+\s+(?:who|whose|where|in\s+which"
+    # ... or one described by a number: "Consider a local newspaper with three journalists"
+    r"|with\s+(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|a\s+few|few|no|only|just|fewer|less)\b)\b))",
     re.I,
 )
 # A question: it ends in "?" (before any closing quote, bracket or footnote mark), however it starts.
@@ -567,7 +570,25 @@ _CONCLUSION = re.compile(
     r"|in\s+(?:summary|conclusion|closing)|concluding\s+remarks|summary)\b(?!\s+of\s+(?:our\s+|key\s+)?recommendations)",
     re.I,
 )
-_SUMMING_UP = re.compile(r"^(?:in\s+(?:summary|conclusion|closing|short|sum)|to\s+(?:summari[sz]e|conclude|sum\s+up))\b", re.I)
+_SUMMING_UP = re.compile(
+    r"^(?:in\s+(?:summary|conclusion|closing|short|sum)|to\s+(?:summari[sz]e|conclude|sum\s+up|recap|reiterate)"
+    r"|(?:finally\s+and\s+)?in\s+brief)\b",
+    re.I,
+)
+# A sentence that says it repeats: "the Cooperative asks the board once more to ...", "we
+# reiterate our call for ...", "as set out above, ...".
+_AGAIN = re.compile(
+    r"\b(?:once\s+(?:more|again)|reiterat\w*|to\s+repeat|we\s+repeat|as\s+(?:we\s+)?(?:stated|noted|set\s+out|said|mentioned"
+    r"|explained|argued|recommended|described|discussed|outlined)\s+(?:above|earlier|before|previously|in\s+section))",
+    re.I,
+)
+# A summary at the start of a response, before the body that argues each point.
+_SUMMARY_HEADING = re.compile(
+    r"^(?:[IVX]+[.)]\s*|\d+[.)]?\s*)?(?:executive\s+summary|summary(?:\s+of\s+(?:our\s+|the\s+|key\s+|main\s+)?"
+    r"(?:recommendations|response|comments|views|position|points))?|overview|key\s+(?:points|messages|asks|recommendations)"
+    r"|(?:our\s+)?(?:key\s+|main\s+)?recommendations|requested\s+actions?(?:\s+\(summary\))?)$",
+    re.I,
+)
 
 
 def _labelled(sentence: str) -> str | None:
@@ -804,14 +825,18 @@ def _signed_by(text: str, following: list[str]) -> set[str]:
 
 
 def _with_short_forms(names: set[str], texts: list[str]) -> set[str]:
-    """Each name with its abbreviation from the text ("Northfield Trust (NT)") and its short form
-    ("the Trust")."""
+    """Each name with its abbreviation from the text ("Northfield Trust (NT)"), its initials when
+    the text uses them as a word ("European Federation of Small Publishers", then "EFSP calls on
+    ..."), and its short form ("the Trust")."""
     out = set(names)
     joined = "\n".join(texts)
     for name in names:
         for match in re.finditer(rf"{re.escape(name)}\s*\((?:the\s+|hereafter\s+)?[\"“]?(?P<abbr>[A-Z][A-Za-z&]{{1,12}})[\"”]?\)", joined):
             out.add(match.group("abbr"))
             break
+        initials = "".join(word[0] for word in re.findall(r"\b[A-Z][\w'’-]*", name))
+        if len(initials) >= 3 and re.search(rf"\b{initials}\b", joined):
+            out.add(initials)
         head = re.split(r"\s+(?:of|for|on|in)\s+", name)[0]  # "Association" of "Association of X"
         words = _ORG_WORD.findall(head) or _ORG_WORD.findall(name)
         if words and len(name.split()) > 1:
@@ -893,6 +918,7 @@ class _Candidate:
     heading: str | None
     children: list[_Candidate] = field(default_factory=list)
     restates: bool = False  # said in a conclusion: a recommendation made earlier, said again
+    opening: bool = False  # in a summary before the body, which says each point again at length
 
 
 @dataclass
@@ -916,7 +942,7 @@ def extract_recommendations(
     blocks = split_blocks(text)
     names = respondent_names(blocks, self_names)
     reader = _Reader(text, blocks, names)
-    tops = _merge_restatements(text, _merge_repeats(text, reader.read()))
+    tops = _merge_restatements(text, _merge_repeats(text, reader.read()), blocks, names)
     return _number(text, tops, resolver or ReferenceResolver([]))
 
 
@@ -972,6 +998,8 @@ class _Reader:
         self.speaker = re.compile(rf"\b(?:{_subjects(names)})\b")
         self.tops: list[_Candidate] = []
         self.restating = False  # in a conclusion, where recommendations are said again
+        self.opening = False  # in a summary at the start, which the body says again at length
+        self.argued = False  # an ask was found under a heading of the body
         self.has_summary = self._explicit_summary()
         self.own_rules = self._own_document() or self._voiceless()
 
@@ -1024,7 +1052,11 @@ class _Reader:
                     break
                 section = self._section_of(block.text)
                 heading = block.text
-                self.restating = bool(_CONCLUSION.match(block.text))
+                title = block.text.rstrip(":").strip()
+                # A summary before anything of the body is an opening one; after it, it concludes.
+                # (Asks in a letter's first paragraphs, before any heading, are not the body.)
+                self.opening = bool(_SUMMARY_HEADING.match(title)) and not self.argued
+                self.restating = bool(_CONCLUSION.match(block.text)) and not self.opening
                 if _RECOMMENDATION_HEADING.match(block.text):  # "Recommendation 1: The Department should ..."
                     self.tops.append(self._new([(block.start, block.end)], None))
                 i += 1
@@ -1038,7 +1070,7 @@ class _Reader:
                 summary = section == "recommendations"  # a summary's heading says nothing of the topic
                 self._read_list(list_tree(self.blocks[i:j]), None if summary else heading, summary=summary)
                 if summary:  # the summary's list is over: what follows is the body again
-                    section, heading = "body", None
+                    section, heading, self.opening = "body", None, False
                 i = j
             else:
                 summary = section == "recommendations"
@@ -1046,7 +1078,8 @@ class _Reader:
         return self.tops
 
     def _new(self, spans: list[tuple[int, int]], heading: str | None) -> _Candidate:
-        return _Candidate(spans, heading, restates=self.restating)
+        self.argued = self.argued or (heading is not None and not self.opening)
+        return _Candidate(spans, heading, restates=self.restating, opening=self.opening)
 
     def _read_about(self, block: Block) -> None:
         """A section about the respondent describes it; only a plain ask in it ("We urge the
@@ -1083,9 +1116,17 @@ class _Reader:
     def _read_paragraph(self, i: int, heading: str | None, *, summary: bool) -> int:
         block = self.blocks[i]
         sentences, texts = self._sentences(block)
-        following = self.blocks[i + 1] if i + 1 < len(self.blocks) else None
         if not texts:
             return i + 1
+        restating, self.restating = self.restating, self.restating or bool(_SUMMING_UP.match(texts[0]))
+        try:  # "In closing, the Cooperative asks ... once more. We also urge ...": all of it restates
+            return self._read_paragraph_sentences(i, heading, sentences, texts, summary=summary)
+        finally:
+            self.restating = restating
+
+    def _read_paragraph_sentences(self, i, heading, sentences, texts, *, summary: bool) -> int:
+        block = self.blocks[i]
+        following = self.blocks[i + 1] if i + 1 < len(self.blocks) else None
         if _labelled(texts[0]) == "ask" and not texts[-1].rstrip().endswith(":"):
             self.tops.append(self._new([(block.start, block.end)], heading))  # "Recommendation: ..." is one whole
             return i + 1
@@ -1220,6 +1261,7 @@ class _Reader:
                 if labelled:  # "Comments: Councils should ...": a form's label is not either
                     span_start = labelled.end()
                 current = self._new([(span_start, end)], heading)
+                current.restates = current.restates or bool(_AGAIN.search(sentence) or _SUMMING_UP.match(sentence))
                 self.tops.append(current)
             elif current and _CONTINUES.match(sentence) and not is_question(sentence):
                 current.spans[0] = (current.spans[0][0], end)
@@ -1444,55 +1486,194 @@ def _merge_repeats(text: str, candidates: list[_Candidate]) -> list[_Candidate]:
     return kept
 
 
-RESTATEMENT_SHARE = 0.4  # an item of a list in a conclusion
-RESTATEMENT_SHARE_TOP = 0.6  # a sentence there: more often a last new recommendation
-RESTATEMENT_WORK = 200_000
+# Words that say how something is asked or said again, not what: they never tell two asks apart.
+_ASKING_WORDS = frozenset(
+    "urge urges urged recommend recommends recommended recommendation recommendations ask asks asked request requests"
+    " requested respectfully strongly encourage encourages encouraged call calls called propose proposes suggest"
+    " suggests must need needs believe believes like see ensure ensures consider considers please therefore continue"
+    " again once more finally closing conclusion conclude summary summarise summarize short sum reiterate whole"
+    " support supports urgently following follows above below comment comments point points area areas paper"
+    " response document letter".split()
+)
+# What a restatement shares with the ask it repeats, by weight of distinctive words: at least
+# the first share of the shorter of the two, and the second of its own words. An item of a closing
+# list is there to repeat; a closing sentence may be a last new ask ("Finally, ..."); the body
+# argues a summary's points but adds asks of its own.
+RESTATED_SCORE = {"closing item": (0.3, 0.2), "closing": (0.4, 0.3), "body": (0.5, 0.0)}
+RESTATED_MARGIN = 1.5  # ... and it must share that many times more with it than with any other ask
+RESTATED_BOTH = 0.45  # a closing passage that repeats two asks at once: its share of words they hold
+RESTATED_HEADING = 0.1  # added when the heading above a passage of the body names the summary's ask
+RESTATED_POSTINGS = 20  # a word said in more asks than this tells none apart: not looked up
+RESTATED_WORK = 50  # comparisons per restatement at most, on average (plus a floor for short texts)
 
 
-def _merge_restatements(text: str, tops: list[_Candidate]) -> list[_Candidate]:
-    """A recommendation said again in a conclusion ("In summary, we urge ASTP/ONC to: retain
-    ...") joins the earlier one it shares most words with, when it shares two or more and at
-    least ``RESTATEMENT_SHARE`` of the shorter's (``RESTATEMENT_SHARE_TOP`` for a sentence).
-    Conclusions are short, so the comparisons are few; past ``RESTATEMENT_WORK`` of them, nothing
-    is merged this way."""
-    again = sum(1 + len(top.children) for top in tops if top.restates)
-    if not again or again * len(tops) > RESTATEMENT_WORK:
+def _merge_restatements(text: str, tops: list[_Candidate], blocks: list[Block], names: set[str]) -> list[_Candidate]:
+    """A recommendation said again in other words joins the one it repeats, keeping the first
+    wording and adding the new span. Where it stands says it repeats: in a conclusion or a closing
+    paragraph ("To conclude, ...", "In closing, the Cooperative asks the board once more to ...",
+    a closing list) it repeats an earlier ask; in the body after a summary at the start ("Summary",
+    "Executive summary", "Key recommendations" before any argument) it may argue an ask of the
+    summary again: the first ask under a heading (which often names it) states the point its
+    section argues. Which ask it repeats is told by the
+    distinctive words they share (``_Targets.best``): every word weighs by how few of the
+    document's blocks use it, words of asking and the respondent's names weigh nothing, and the
+    pair must share two words or more and ``RESTATED_SCORE`` of the weight, with no other ask
+    close (``RESTATED_MARGIN``). A summary's ask takes at most one passage of the body, the one
+    most like it. Two different asks merged lose one of them, a repeat left is only a duplicate:
+    when in doubt, nothing is merged.
+
+    >>> text = ("Summary\\n\\nWe urge the ministry to close the sandeel fishery in the North Sea.\\n\\nSandeels\\n\\n"
+    ...         "The ministry should stop all sandeel fishing in the North Sea.\\n\\nFees\\n\\nFees should be waived.\\n"
+    ...         "\\nConclusion\\n\\nThe sandeel fishery must close.\\n")
+    >>> [(r.text, len(r.spans)) for r in extract_recommendations(text)]
+    [('We urge the ministry to close the sandeel fishery in the North Sea.', 3), ('Fees should be waived.', 1)]
+    """
+    if not any(top.restates or top.opening for top in tops):
         return tops
-    earlier: list[tuple[_Candidate, set[str]]] = []
-    kept = []
+    restatements = _Restatements(text, blocks, names, len(tops))
+    owner = _argued_points(tops, restatements)  # id(body ask) -> the summary's ask it argues
+    earlier = restatements.targets()  # asks made before a conclusion
+    kept: list[_Candidate] = []
     for top in tops:
         if not top.restates:
-            kept.append(top)
-            earlier.append((top, content_words(text[slice(*top.spans[0])])))
+            if id(top) in owner:
+                target = owner[id(top)]
+                target.spans.extend(span for span in top.spans if span not in target.spans)
+                target.children.extend(top.children)
+            else:
+                kept.append(top)
+            earlier.add(top, owner.get(id(top), top))
             continue
         had_children = bool(top.children)
         for child in list(top.children):
-            target = _restated(text, child, earlier)
+            target = earlier.best(child, "closing item")
             if target is not None:
-                target.spans.append(child.spans[0])
+                target[1].spans.append(child.spans[0])
                 top.children.remove(child)
         if had_children and not top.children:
             continue  # "In summary, we ask the council to:" said nothing but what it listed
-        target = _restated(text, top, earlier, RESTATEMENT_SHARE_TOP)
-        if target is not None and not top.children:
-            target.spans.extend(top.spans)
+        target = earlier.best(top, "closing") if not top.children else None
+        if target is not None:
+            target[1].spans.extend(top.spans)
             continue
         kept.append(top)
     return kept
 
 
-def _restated(text: str, candidate: _Candidate, earlier: list[tuple[_Candidate, set[str]]],
-              share: float = RESTATEMENT_SHARE) -> _Candidate | None:
-    """The earlier recommendation ``candidate`` says again, if any (see ``_merge_restatements``)."""
-    said = content_words(text[slice(*candidate.spans[0])])
-    best, best_shared, best_size = None, 0, 0
-    for other, words in earlier:
-        shared = len(said & words)
-        if shared > best_shared:
-            best, best_shared, best_size = other, shared, len(words)
-    if best_shared >= 2 and best_shared >= share * min(len(said), best_size):
-        return best
-    return None
+def _argued_points(tops: list[_Candidate], restatements: _Restatements) -> dict[int, _Candidate]:
+    """Asks of the body that argue an ask of a summary at the start, by ``id``: the first ask
+    under a heading of the body (which often names the point) states the point its section
+    argues. A summary's ask takes at most one of them, the one most like it (see
+    ``_merge_restatements``)."""
+    openings = restatements.targets()  # a summary's asks, and their sub-points
+    argued: list[tuple[float, int, _Candidate, _Candidate]] = []  # (score, order, body ask, summary ask)
+    section: str | None = None  # the heading of the last ask of the body
+    for top in tops:
+        if top.opening:
+            for node in (top, *top.children):
+                openings.add(node)
+            continue
+        if top.restates or not openings:
+            continue
+        opens_section = top.heading is not None and top.heading != section
+        section = top.heading
+        target = openings.best(top, "body", top.heading) if opens_section else None
+        if target is not None:
+            argued.append((target[0], len(argued), top, target[1]))
+    owner: dict[int, _Candidate] = {}
+    taken: set[int] = set()
+    for _, _, top, target in sorted(argued, key=lambda match: (-match[0], match[1])):
+        if id(target) not in taken:
+            taken.add(id(target))
+            owner[id(top)] = target
+    return owner
+
+
+class _Restatements:
+    """The weights of a document's words, and lookups of the ask a passage repeats.
+
+    A word weighs log(blocks / blocks using it): "sandeel" in three blocks of twenty weighs more
+    than "ministry" in twelve. Each ask is indexed by its words (``_Targets``); a passage is
+    compared only with the asks that share one of its words, skipping words that more than
+    ``RESTATED_POSTINGS`` asks use (they weigh little and decide nothing), and within a budget of
+    ``RESTATED_WORK`` comparisons a passage, so a long response stays near-linear."""
+
+    def __init__(self, text: str, blocks: list[Block], names: set[str], size: int):
+        self.text = text
+        frequency: Counter[str] = Counter()
+        for block in blocks:
+            frequency.update(content_words(block.text))
+        total = len(blocks) + 1
+        ignored = {_stem(word) for word in _ASKING_WORDS} | {
+            word for name in names for word in content_words(name)
+        }
+        self.weight = {word: math.log(total / count) for word, count in frequency.items() if word not in ignored}
+        self.ignored = ignored
+        self.work = RESTATED_WORK * size + 2_000
+
+    def words(self, text: str) -> dict[str, float]:
+        return {word: self.weight.get(word, 0.0) for word in content_words(text) if word not in self.ignored}
+
+    def targets(self) -> _Targets:
+        return _Targets(self)
+
+
+class _Targets:
+    def __init__(self, restatements: _Restatements):
+        self.owner = restatements
+        self.nodes: list[tuple[_Candidate, dict[str, float], float]] = []
+        self.postings: dict[str, list[int]] = defaultdict(list)
+
+    def __bool__(self) -> bool:
+        return bool(self.nodes)
+
+    def add(self, node: _Candidate, merged_into: _Candidate | None = None) -> None:
+        """Index ``node``'s words; an ask found to argue a summary's ask stands for that one."""
+        words = self.owner.words(self.owner.text[slice(*node.spans[0])])
+        for word in words:
+            self.postings[word].append(len(self.nodes))
+        self.nodes.append((merged_into or node, words, sum(words.values())))
+
+    def best(self, candidate: _Candidate, place: str, heading: str | None = None) -> tuple[float, _Candidate] | None:
+        """The ask ``candidate`` says again and the share of words they have in common, if one
+        stands out (see ``_merge_restatements``); ``place`` is where it stands ("closing item",
+        "closing", "body"), which sets the share it needs (``RESTATED_SCORE``). A heading over it
+        that names the ask adds ``RESTATED_HEADING`` ("Quota for small boats" over "... should
+        not lose any part of its share")."""
+        words = self.owner.words(self.owner.text[slice(*candidate.spans[0])])
+        titled = self.owner.words(heading) if heading else {}
+        found = {n for word in words for n in self.postings.get(word, ())[: RESTATED_POSTINGS + 1]
+                 if len(self.postings[word]) <= RESTATED_POSTINGS}
+        self.owner.work -= len(found) + len(words)
+        if self.owner.work < 0 or not found:
+            return None
+        own = sum(words.values())
+        scores = []
+        for n in found:
+            node, theirs, their_weight = self.nodes[n]
+            shared = words.keys() & theirs.keys()
+            if len(shared) >= 2 and min(own, their_weight) > 0:
+                weight = sum(theirs[word] for word in shared)
+                named = sum(theirs[word] for word in titled.keys() & theirs.keys())
+                bonus = RESTATED_HEADING if titled and named >= 0.5 * sum(titled.values()) > 0 else 0.0
+                scores.append((weight / min(own, their_weight) + bonus, weight / own, -n, node, shared))
+        scores.sort(key=lambda score: (score[0], score[2]), reverse=True)
+        seen: set[int] = set()  # two wordings of one ask (a summary's and its section's) are one
+        scores = [score for score in scores if id(score[3]) not in seen and not seen.add(id(score[3]))]
+        if not scores:
+            return None
+        first, second = scores[0], (scores[1] if len(scores) > 1 else None)
+        alike = second is not None and first[0] < RESTATED_MARGIN * second[0]
+        if alike and place != "body" and second[0] >= RESTATED_SCORE["closing item"][0]:
+            # It repeats both ("EFSP urges the Commission once again to leave the right untouched
+            # and to give rightholders a way to opt out"), if they hold enough of its words: it
+            # joins the one it is most like.
+            if sum(words[word] for word in first[4] | second[4]) / own >= RESTATED_BOTH:
+                return first[0], first[3]
+        least, least_own = RESTATED_SCORE[place]
+        if first[0] < least or first[1] < least_own or alike:
+            return None  # too little in common, or two asks alike and which one it repeats unclear
+        return first[0], first[3]
 
 
 def _prefix(size: int, share: float) -> int:

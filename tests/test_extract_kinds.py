@@ -128,6 +128,16 @@ def test_recommendations_said_again_in_a_conclusion_are_one_recommendation(name)
     check("restatements", name)
 
 
+@pytest.mark.parametrize("name", documents("restated-in-other-words"))
+def test_an_ask_said_again_in_other_words_is_one_recommendation(name):
+    """A summary at the start whose points the body argues again ("We urge the ministry to close
+    the sandeel fishery" / "The ministry should stop all sandeel fishing ..."), a closing paragraph
+    ("In closing, the Cooperative asks the board once more to ..."), a conclusion in other words:
+    each repeat joins the ask it repeats; a new ask among them ("Finally, the board should publish
+    its own monthly figures ...") and a different ask on the same subject stay apart."""
+    check("restated-in-other-words", name)
+
+
 @pytest.mark.parametrize("name", documents("section-headings"))
 def test_section_headings_in_every_shape_end_and_start_sections(name):
     """"Summary of Recommendations:" with its colon opens a summary; "II. Access to the river" over
