@@ -136,8 +136,8 @@ def _is_heading(line: str) -> bool:
         return True
     if not (line[:1].isupper() or line[:1].isdigit()):
         return False
-    if line.endswith("?"):
-        return len(line) <= 250 and len(split_sentences(line)) == 1
+    if line.endswith("?"):  # (a polite request of the respondent's own is not a heading)
+        return len(line) <= 250 and len(split_sentences(line)) == 1 and not _POLITE_ASK.search(line)
     return len(line) <= 120 and len(line.split()) <= 16 and not line.endswith((".", ",", ";", ":", "!"))
 
 
@@ -521,8 +521,10 @@ _ANAPHORA = re.compile(
     r"|\bto\s+this\s+end\b|\bto\s+implement\s+this\b|\bin\s+order\s+to\s+do\s+this\b",
     re.I,
 )
+# A sentence that carries on the ask before it: "This should include ...", "Instead, ONC should
+# continue to monitor ..." (what to do in place of what it asked not to do).
 _CONTINUES = re.compile(
-    r"^(?:this|these|that|those|it|they|such|including|in\s+particular|in\s+addition|for\s+example|which)\b",
+    r"^(?:this|these|that|those|it|they|such|including|in\s+particular|in\s+addition|for\s+example|which|instead)\b",
     re.I,
 )
 _DEICTIC = re.compile(r"\bthis\s+(?:section|standard|question|area|domain|point|issue)\b|\bunder\s+this\b", re.I)
@@ -551,6 +553,7 @@ def _section_title(text: str) -> bool:
 # A block's label, before a colon: "Recommendation: ..." labels an ask; "Current proposal: ...",
 # "The issue: ...", "Why this matters: ..." label what is described.
 _LABEL = re.compile(r"^(?P<label>[A-Z][\w '’/&()-]{0,60}?)\s*:\s+\S")
+_LABEL_ALONE = re.compile(r"^(?P<label>[A-Z][\w '’/&()-]{0,40}?)\s*[.:]$")
 _ASK_LABEL = re.compile(
     r"^(?:our\s+|key\s+|main\s+|specific\s+)?(?:recommendations?(?:\s+\d{1,3}[a-z]?)?|proposed\s+(?:solutions?|fix|fixes|changes?|approach"
     r"|remed(?:y|ies))|solutions?|suggested\s+(?:changes?|approach|solutions?|actions?)|requested\s+(?:actions?|changes?)"
@@ -593,12 +596,15 @@ _SUMMARY_HEADING = re.compile(
 
 def _labelled(sentence: str) -> str | None:
     """"ask" for a sentence labelled as a recommendation, "describes" for one labelled as
-    description, None for others.
+    description, None for others. A label may stand as a sentence of its own before what it
+    labels ("Recommendation. ASTP/ONC should clarify ...").
 
     >>> _labelled("Recommendation: Strike the definitions."), _labelled("Current Proposal: Remove § 170.315(d)."), _labelled("We agree.")
     ('ask', 'describes', None)
+    >>> _labelled("Recommendation.")
+    'ask'
     """
-    match = _LABEL.match(sentence.strip())
+    match = _LABEL.match(sentence.strip()) or _LABEL_ALONE.match(sentence.strip())
     if not match:
         return None
     label = match.group("label").strip()
@@ -1602,20 +1608,27 @@ class _Restatements:
         self.text = text
         frequency: Counter[str] = Counter()
         for block in blocks:
-            frequency.update(content_words(block.text))
+            frequency.update(_root_words(block.text))
         total = len(blocks) + 1
-        ignored = {_stem(word) for word in _ASKING_WORDS} | {
-            word for name in names for word in content_words(name)
-        }
-        self.weight = {word: math.log(total / count) for word, count in frequency.items() if word not in ignored}
-        self.ignored = ignored
+        self.ignored = _root_words(" ".join(_ASKING_WORDS)) | {word for name in names for word in _root_words(name)}
+        self.weight = {word: math.log(total / count) for word, count in frequency.items() if word not in self.ignored}
         self.work = RESTATED_WORK * size + 2_000
 
     def words(self, text: str) -> dict[str, float]:
-        return {word: self.weight.get(word, 0.0) for word in content_words(text) if word not in self.ignored}
+        return {word: self.weight.get(word, 0.0) for word in _root_words(text) if word not in self.ignored}
 
     def targets(self) -> _Targets:
         return _Targets(self)
+
+
+def _root_words(text: str) -> set[str]:
+    """``content_words`` cut a little further, so that a paraphrase's forms meet: "reimbursement"
+    and "reimburse", "appeals" and "appeal", "creation" and "create".
+
+    >>> sorted(_root_words("reimbursement appeals creation")) == sorted(_root_words("reimburse appeal create"))
+    True
+    """
+    return {re.sub(r"(?:e?ment|ion|ly|e)$", "", word) if len(word) > 5 else word for word in content_words(text)}
 
 
 class _Targets:
