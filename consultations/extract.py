@@ -34,6 +34,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .cleaning import BULLETS, INDENT, LIST_MARKER
 from .references import ReferenceResolver
@@ -925,6 +926,7 @@ class _Candidate:
     children: list[_Candidate] = field(default_factory=list)
     restates: bool = False  # said in a conclusion: a recommendation made earlier, said again
     opening: bool = False  # in a summary before the body, which says each point again at length
+    listed: int | None = None  # the list it is an item of (the list's first block), if any
 
 
 @dataclass
@@ -1006,6 +1008,7 @@ class _Reader:
         self.restating = False  # in a conclusion, where recommendations are said again
         self.opening = False  # in a summary at the start, which the body says again at length
         self.argued = False  # an ask was found under a heading of the body
+        self.listing: int | None = None  # the list being read, by its first block
         self.has_summary = self._explicit_summary()
         self.own_rules = self._own_document() or self._voiceless()
 
@@ -1074,7 +1077,9 @@ class _Reader:
             elif block.kind == "item":
                 j = self._list_end(i)
                 summary = section == "recommendations"  # a summary's heading says nothing of the topic
+                self.listing = i
                 self._read_list(list_tree(self.blocks[i:j]), None if summary else heading, summary=summary)
+                self.listing = None
                 if summary:  # the summary's list is over: what follows is the body again
                     section, heading, self.opening = "body", None, False
                 i = j
@@ -1085,7 +1090,7 @@ class _Reader:
 
     def _new(self, spans: list[tuple[int, int]], heading: str | None) -> _Candidate:
         self.argued = self.argued or (heading is not None and not self.opening)
-        return _Candidate(spans, heading, restates=self.restating, opening=self.opening)
+        return _Candidate(spans, heading, restates=self.restating, opening=self.opening, listed=self.listing)
 
     def _read_about(self, block: Block) -> None:
         """A section about the respondent describes it; only a plain ask in it ("We urge the
@@ -1147,7 +1152,9 @@ class _Reader:
             tree = list_tree(self.blocks[i + 1 : j])
             if _ANNOUNCES.match(last) or _LIST_LEAD_IN.search(last) and not self._is_recommendation([last], summary=summary):
                 self._read_sentences(sentences[:-1], texts[:-1], heading, summary=summary)
+                self.listing = i + 1
                 self._read_list(tree, heading, summary=True)
+                self.listing = None
                 return j
             if self._is_recommendation([last], summary=summary):
                 self._read_sentences(sentences[:-1], texts[:-1], heading, summary=summary)
@@ -1399,6 +1406,7 @@ def content_words(text: str) -> set[str]:
     return {_stem(word) for word in words if word not in _STOPWORDS and len(word) > 1}
 
 
+@lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     for suffix in ("ing", "ed", "es", "s"):
         if len(word) > len(suffix) + 3 and word.endswith(suffix):
@@ -1507,7 +1515,7 @@ _ASKING_WORDS = frozenset(
 # argues a summary's points but adds asks of its own.
 RESTATED_SCORE = {"closing item": (0.3, 0.2), "closing": (0.4, 0.3), "body": (0.5, 0.0)}
 RESTATED_MARGIN = 1.5  # ... and it must share that many times more with it than with any other ask
-RESTATED_BOTH = 0.45  # a closing passage that repeats two asks at once: its share of words they hold
+RESTATED_BOTH = 0.45  # a closing passage that repeats several asks at once: its share of words they hold
 RESTATED_HEADING = 0.1  # added when the heading above a passage of the body names the summary's ask
 RESTATED_POSTINGS = 20  # a word said in more asks than this tells none apart: not looked up
 RESTATED_WORK = 50  # comparisons per restatement at most, on average (plus a floor for short texts)
@@ -1516,8 +1524,8 @@ RESTATED_WORK = 50  # comparisons per restatement at most, on average (plus a fl
 def _merge_restatements(text: str, tops: list[_Candidate], blocks: list[Block], names: set[str]) -> list[_Candidate]:
     """A recommendation said again in other words joins the one it repeats, keeping the first
     wording and adding the new span. Where it stands says it repeats: in a conclusion or a closing
-    paragraph ("To conclude, ...", "In closing, the Cooperative asks the board once more to ...",
-    a closing list) it repeats an earlier ask; in the body after a summary at the start ("Summary",
+    paragraph ("To conclude, ...", "In closing, the Cooperative asks the board once more to ...")
+    or a closing list (``_closing_list``) it repeats an earlier ask; in the body after a summary at the start ("Summary",
     "Executive summary", "Key recommendations" before any argument) it may argue an ask of the
     summary again: the first ask under a heading (which often names it) states the point its
     section argues. Which ask it repeats is told by the
@@ -1534,13 +1542,22 @@ def _merge_restatements(text: str, tops: list[_Candidate], blocks: list[Block], 
     >>> [(r.text, len(r.spans)) for r in extract_recommendations(text)]
     [('We urge the ministry to close the sandeel fishery in the North Sea.', 3), ('Fees should be waived.', 1)]
     """
-    if not any(top.restates or top.opening for top in tops):
+    if not any(top.restates or top.opening or top.listed is not None or len(top.children) >= 2 for top in tops):
         return tops
     restatements = _Restatements(text, blocks, names, len(tops))
     owner = _argued_points(tops, restatements)  # id(body ask) -> the summary's ask it argues
     earlier = restatements.targets()  # asks made before a conclusion
     kept: list[_Candidate] = []
+    # The body's last list of asks (or last lead-in with its items), after which only
+    # restatements come: a closing list, if its items repeat (``_closing_list``).
+    last = next((top for top in reversed(tops) if not (top.opening or top.restates or id(top) in owner)), None)
+    closing = [top for top in tops if last is not None and last.listed is not None and top.listed == last.listed
+               and not (top.opening or top.restates or id(top) in owner)]
     for top in tops:
+        if closing and top is closing[0]:
+            _closing_list(closing, earlier)
+        if top is last and len(top.children) >= 2 and not closing:
+            _closing_list(top.children, earlier, top)  # "Our members ask for the following:" ...
         if not top.restates:
             if id(top) in owner:
                 target = owner[id(top)]
@@ -1564,6 +1581,19 @@ def _merge_restatements(text: str, tops: list[_Candidate], blocks: list[Block], 
             continue
         kept.append(top)
     return kept
+
+
+def _closing_list(items: list[_Candidate], earlier: _Targets, lead_in: _Candidate | None = None) -> None:
+    """The last list of asks of a response, most of whose items repeat asks made before it (two
+    or more, and at least half), is a closing list whatever its heading: all its items are read as
+    restatements, so those that repeat join their ask and the others stay new ones (the items of
+    a lead-in stay under it)."""
+    if len(items) < 2:
+        return
+    repeats = sum(earlier.best(item, "closing") is not None for item in items)
+    if repeats >= max(2, len(items) / 2):
+        for item in [lead_in] if lead_in else items:
+            item.restates = True
 
 
 def _argued_points(tops: list[_Candidate], restatements: _Restatements) -> dict[int, _Candidate]:
@@ -1628,7 +1658,15 @@ def _root_words(text: str) -> set[str]:
     >>> sorted(_root_words("reimbursement appeals creation")) == sorted(_root_words("reimburse appeal create"))
     True
     """
-    return {re.sub(r"(?:e?ment|ion|ly|e)$", "", word) if len(word) > 5 else word for word in content_words(text)}
+    return {_root(word) for word in content_words(text)}
+
+
+@lru_cache(maxsize=65536)
+def _root(word: str) -> str:
+    return _ROOT_ENDING.sub("", word) if len(word) > 5 else word
+
+
+_ROOT_ENDING = re.compile(r"(?:e?ment|ion|ly|e)$")
 
 
 class _Targets:
@@ -1676,17 +1714,20 @@ class _Targets:
         if not scores:
             return None
         first, second = scores[0], (scores[1] if len(scores) > 1 else None)
-        alike = second is not None and first[0] < RESTATED_MARGIN * second[0]
-        if alike and place != "body" and second[0] >= RESTATED_SCORE["closing item"][0]:
-            # It repeats both ("EFSP urges the Commission once again to leave the right untouched
-            # and to give rightholders a way to opt out"), if they hold enough of its words: it
-            # joins the one it is most like.
-            if sum(words[word] for word in first[4] | second[4]) / own >= RESTATED_BOTH:
-                return first[0], first[3]
+        alike = second is not None and first[0] < RESTATED_MARGIN * second[0]  # which one, unclear
         least, least_own = RESTATED_SCORE[place]
-        if first[0] < least or first[1] < least_own or alike:
-            return None  # too little in common, or two asks alike and which one it repeats unclear
-        return first[0], first[3]
+        if first[0] >= least and first[1] >= least_own and not alike:
+            return first[0], first[3]
+        # A closing passage may repeat several asks at once ("EFSP urges the Commission once
+        # again to leave the right untouched and to give rightholders a way to opt out"): if
+        # together they hold enough of its words, it joins the one it is most like.
+        floor = RESTATED_SCORE["closing item"][0]
+        several = [score for score in scores if score[0] >= floor]
+        if place != "body" and len(several) >= 2:
+            held = set().union(*(score[4] for score in several))
+            if sum(words[word] for word in held) / own >= RESTATED_BOTH:
+                return first[0], first[3]
+        return None
 
 
 def _prefix(size: int, share: float) -> int:

@@ -132,9 +132,10 @@ def test_recommendations_said_again_in_a_conclusion_are_one_recommendation(name)
 def test_an_ask_said_again_in_other_words_is_one_recommendation(name):
     """A summary at the start whose points the body argues again ("We urge the ministry to close
     the sandeel fishery" / "The ministry should stop all sandeel fishing ..."), a closing paragraph
-    ("In closing, the Cooperative asks the board once more to ..."), a conclusion in other words:
-    each repeat joins the ask it repeats; a new ask among them ("Finally, the board should publish
-    its own monthly figures ...") and a different ask on the same subject stay apart."""
+    ("In closing, the Cooperative asks the board once more to ..."), a conclusion in other words,
+    a last list whose items mostly repeat, a closing sentence that repeats two or three asks at
+    once: each repeat joins the ask it repeats; a new ask among them ("Finally, the board should
+    publish its own monthly figures ...") and a different ask on the same subject stay apart."""
     check("restated-in-other-words", name)
 
 
