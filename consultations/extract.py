@@ -309,7 +309,8 @@ _DISCOURSE_VERB = (
 _DISCOURSE = re.compile(
     r"(?:\b(?:it|one|reference|mention|attention|note|emphasis)\s+(?:\w+\s+)?"
     r"(?:should|must|shall|ought\s+to|needs?\s+to|has\s+to|may|can)"
-    r"|\b(?:would|should)\s+(?:also\s+|further\s+)?like\s+to|\bwish(?:es)?\s+to|\bwants?\s+to)"
+    r"|\b(?:would|should)\s+(?:also\s+|further\s+)?like\s+to|\bwish(?:es)?\s+to|\bwants?\s+to"
+    r"|\blet(?:'s|’s|\s+(?:us|me)))"
     r"\s+(?:(?:also|further|again|first|here|briefly|once\s+more|however|perhaps|therefore|equally)\s+)*"
     rf"(?:be\s+)?(?:{_DISCOURSE_VERB})\b",
     re.I,
@@ -413,10 +414,12 @@ _LAW_SAYS = re.compile(
     rf"(?:^|[,;]\s*|\b(?:and|but)\s+)(?:(?:the|this|that|these|its|their|a|an|[A-Z][\w'’-]*)\s+)?(?:[\w'’-]+\s+){{0,4}}?"
     rf"\b{_LAW}\b\s+(?:(?!should|must|shall|ought|needs?|would|will)\w+\s+)?(?:also\s+|now\s+|already\s+)?"
     r"(?:requires?|obliges?|obligates?|mandates?|prohibits?|forbids?|bans?|imposes?|compels?|stipulates?|prescribes?"
-    r"|lays\s+down|provides\s+that|entitles?|exempts?|(?:would|will)\s+(?:require|oblige|prohibit|ban|force|mandate|impose))\b",
+    r"|lays\s+down|provides\s+that|entitles?|exempts?|introduces?|establishes|creates|sets\s+out"
+    r"|(?:would|will)\s+(?:require|oblige|prohibit|ban|force|mandate|impose|introduce|establish|create))\b",
 )
 _UNDER_LAW = re.compile(
-    rf"\b(?i:under)\s+(?:(?:the|this|that|these|its|their|[A-Z][\w'’-]*)\s+)?(?:[\w'’-]+\s+){{0,4}}?{_LAW}\b",
+    r"\b(?i:under|according\s+to|pursuant\s+to|in\s+accordance\s+with|as\s+required\s+by|as\s+set\s+out\s+in)\s+"
+    rf"(?:(?:the|this|that|these|its|their|[A-Z][\w'’-]*)\s+)?(?:[\w'’-]+\s+){{0,4}}?{_LAW}\b",
 )
 _LAW_PASSED = re.compile(
     rf"\b(?:adopted|passed|enacted|introduced|approved|signed)\s+(?:a|an|the|its)\s+(?:[\w'’-]+\s+){{0,3}}?{_LAW}\b"
@@ -427,6 +430,8 @@ _LAW_PASSED = re.compile(
 # many areas, care workers must wait ...". Its "must"s describe (a "should" still advises).
 _HOW_THINGS_ARE = re.compile(
     r"^(?:in\s+(?:practice|reality|fact)|as\s+(?:things|it)\s+stands?|nowadays|these\s+days|at\s+the\s+moment"
+    # ... or an example: "By way of example, a library must pay ..."
+    r"|for\s+(?:example|instance)|by\s+way\s+of\s+(?:example|illustration)|to\s+illustrate|e\.\s?g\."
     r"|right\s+now|to\s+date|so\s+far|in\s+(?:many|most|some|several|all|other|these)\s+(?:[\w-]+\s+)?"
     r"(?:cases|countries|member\s+states|states|jurisdictions|places|areas|regions|instances|sectors|parts))\b",
     re.I,
