@@ -347,8 +347,13 @@ def _starts_block(current: _Block, line: _Line, kind: str, width: int | None) ->
         marker = LIST_MARKER.match(previous.stripped).group("marker")
         content = previous.stripped[len(marker):]
         longest = 120 if re.fullmatch(r"\(?[IVXA-Z]{1,5}[.)]\s*", marker) else 60  # "IV." numbers sections
-        if _looks_like_heading(content, longest) and len(content.split()) <= 16 and line.stripped[:1].isupper():
-            return True  # "II. Access to the river", then its paragraph: a numbered heading
+        wrapped = (  # "V. We Support the Explicit Inclusion of ... in the "Access" and "Use"", then "Definitions"
+            width is not None and previous.indent + len(previous.stripped) >= _SHORT_LINE * width
+            and _looks_like_heading(line.stripped, 40) and len(content.split()) + len(line.stripped.split()) <= 16
+        )
+        if _looks_like_heading(content, longest) and len(content.split()) <= 16 and line.stripped[:1].isupper() \
+                and not wrapped:
+            return True  # "II. Access to the river", then its paragraph: a numbered heading (not its wrapped end)
     if current.kind == "paragraph":
         if len(current.lines) == 1 and _looks_like_heading(previous.stripped) and line.stripped[:1].isupper():
             return True

@@ -8,7 +8,8 @@ with an example in its docstring or comment):
 2. Sections: a heading opens a section. "Summary of recommendations" (or "Recommendations")
    sections list recommendations, one per item; "About ..." sections describe the respondent and
    "Definitions" sections quote terms; both are skipped. End notes, references and appendices end
-   the reading, so a quoted older recommendation in an appendix is never taken as a new one.
+   the reading, so a quoted older recommendation in an appendix is never taken as a new one. A
+   heading that is itself an ask ("iOS must allow third party browser engines") is one.
 3. Whose words: quotations are not the respondent's: block quotes, text in quotation marks, what
    a lead-in such as "The draft guidance says:" introduces, and definitions of terms.
 4. Sentences: elsewhere a recommendation is a sentence in which the respondent speaks ("we
@@ -21,7 +22,9 @@ with an example in its docstring or comment):
    should:", "To do so we recommend ... in the following areas:") holds the sub-points of that
    lead-in. An item that asks a question is not a sub-point.
 6. Repeats: a recommendation whose words are (nearly) all in an earlier one is the same
-   recommendation said again; their spans are merged and the first wording is kept.
+   recommendation said again; their spans are merged and the first wording is kept. So is one
+   said again in its own section that refers back to it ("With this in mind, we believe this
+   remedy needs ..."), and one said again in other words in a summary or a conclusion.
 
 The respondent's names are learnt from the document (``respondent_names``: its title, letterhead,
 sign-off, "On behalf of X", "X welcomes the opportunity", "About X", and the abbreviations and
@@ -251,6 +254,21 @@ _DEFINITION = re.compile(
 
 # --- what counts as a recommendation ------------------------------------------------
 
+# Choosing among what the consultation offers is an ask, agreeing with what it proposes is not:
+# "We support the alternative proposal to retain X", "we support option B", "We prefer the second
+# option", "Our members would prefer that ...", "We support the retention of X" ask for what the
+# proposal does not do; "We support the proposal to ...", "We support the preferred option" and
+# "We support the proposed retention of X" agree with it (``_AGREES``).
+_CHOOSES = (
+    r"(?:support|favou?r|back|endorse|choose|select|opt\s+for)s?\s+(?:the\s+|an?\s+)?"
+    r"(?!(?:preferred|proposed|government['’]?s|department['’]?s|consultation['’]?s)\b)(?:[\w'’-]+\s+)?"
+    r"(?:alternatives?|option\s+(?:\d{1,2}|[a-z]|[ivx]{1,4})\b|(?:first|second|third|fourth|other|another)\s+option)"
+    r"|prefers?\s+(?:that|the|option|an?|[\w-]+ing|to\s+see)\b"
+    # ... or keeping what the consultation would change: "We support the retention of the cancer
+    # registry criterion" (but "the proposed retention" agrees)
+    r"|support\s+(?:the\s+)?(?:continued\s+)?(?:retention|retaining|keeping|maintenance|maintaining|preservation|preserving"
+    r"|continuation|continuing)\b"
+)
 # An addressee of up to four words before "to": "ask the department to", "urge ASTP/ONC to".
 # (Never "to" itself: "would like to refer to" is not "would like X to".)
 _WHOM = r"(?!to\b)(?:the\s+|for\s+)?[\w/&.-]+(?:\s+[\w/&.-]+){0,3}\s+to\b"
@@ -260,6 +278,7 @@ _VERBS = (
     rf"|cautions?\s+(?:against|{_WHOM}|that\s+\w+\s+(?:should|must))"
     rf"|(?:would|want|wants)\s+(?:also\s+|\w+ly\s+)?(?:like\s+)?to\s+see|would\s+(?:also\s+|\w+ly\s+)?like\s+{_WHOM}"
     r"|would\s+(?:welcome|expect|ask|urge|encourage|recommend|suggest|propose)"
+    rf"|{_CHOOSES}"
 )
 # Words between the subject and the verb, any number of them. No alternative may be a sequence of
 # others ("would also" is "would" then "also"): each such choice doubles the ways the regex
@@ -283,12 +302,69 @@ _IMPERSONAL = re.compile(
     r"|\bit\s+would\s+be\s+(?:\w+\s+)?(?:helpful|useful|beneficial|sensible|better|preferable|advisable|welcome)\s+(?:if|for)\b",
     re.I,
 )
-# Words that say what should happen: "should", "must", "needs to", "it is essential that".
-_WEAK = re.compile(
-    r"\b(?:should|must|ought\s+to|needs?\s+to|it\s+is\s+(?:critical|essential|vital|imperative|crucial)\s+(?:that|to)"
-    r"|(?:is|are)\s+(?:urgently\s+|also\s+)?needed|there\s+is\s+an?\s+(?:\w+\s+)?need\s+(?:for|to))\b",
-    re.I,
+# "It" standing for what follows, not for anything said before: "It is essential that ...", "It's
+# vital to ...", "It is also important for the regulation to ...".
+_IT_IS = r"it(?:\s+is|['’]s|\s+remains|\s+will\s+be|\s+would\s+be)\s+(?:(?:also|therefore|thus|still|\w+ly)\s+){0,2}"
+# (Not "important": "it is important to view these changes in context" argues.)
+_EVALUATIVE = r"(?:critical|essential|vital|imperative|crucial|necessary)"
+# Words that say what should happen: "should", "must", "needs to", "it is essential that", "X is
+# (also, still, urgently) needed", "there is a need for", "what is needed is"; and asks put as an argument for an action
+# (``_ARGUED_FOR``) or as a remedy that could be had (``_REMEDY_OFFERED``), defined below.
+_WEAK_WORDS = (
+    rf"should|must|ought\s+to|needs?\s+to|{_IT_IS}{_EVALUATIVE}\s+(?:that|to|for)"
+    r"|(?:is|are)\s+(?:(?:urgently|also|still|therefore|now|clearly|badly|really)\s+){0,2}needed"
+    r"|there\s+is\s+an?\s+(?:\w+\s+)?need\s+(?:for|to)"
+    r"|what\s+(?:is|['’]s)\s+(?:(?:really|urgently|now|therefore|also|still)\s+)?(?:needed|required)\s+(?:now\s+)?is"
 )
+# Verbs of doing that an imperative asks for ("Retain the rule", "Compel Apple to ...") and whose
+# "-ing" form names an action argued for ("benefits from compelling Apple to ...").
+_ACTION_VERBS = (
+    "adopt amend clarify consider create define delay develop eliminate ensure establish expand extend finali[sz]e"
+    " fund introduce maintain preserve provide publish reconsider reduce remove replace require retain revise rescind"
+    " restore strike simplify streamline withdraw prioriti[sz]e align allow permit avoid keep limit issue update"
+    " reinstate exempt postpone implement mandate protect promote drop delete modify harmoni[sz]e standardi[sz]e"
+    " enable support acknowledge recogni[sz]e affirm confirm specify direct engage coordinate collaborate invest"
+    " monitor verify incorporate encourage incentivi[sz]e enforce prohibit guarantee raise lower increase decrease"
+    " make give offer apply adjust rethink abandon scrap compel oblige force ban"
+).split()
+
+
+def _gerund(verb: str) -> str:
+    """The "-ing" form of a verb of ``_ACTION_VERBS``, as a pattern.
+
+    >>> [_gerund(verb) for verb in ("compel", "finali[sz]e", "guarantee", "clarify")]
+    ['compell?ing', 'finali[sz]ing', 'guaranteeing', 'clarifying']
+    """
+    if verb.endswith("e") and not verb.endswith("ee"):
+        return verb[:-1] + "ing"
+    if verb.endswith(("y", "w", "x", "ee")):
+        return verb + "ing"
+    return f"{verb}{verb[-1]}?ing"  # "compelling", "dropping", "permitting"; "funding"
+
+
+# A benefit argued for an action the respondent wants taken: "There are significant benefits
+# from compelling Apple to allow web apps ...", "there would be real advantages in requiring
+# operators to ...", "There is a strong case for extending the scheme to ...".
+_ARGUED_FOR = (
+    r"there\s+(?:are|is|would\s+be|will\s+be|could\s+be)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:benefits?|advantages?|merit|value|gains?|a\s+(?:[\w-]+\s+)?case)\s+(?:in|from|to|for)\s+"
+    rf"(?:{'|'.join(_gerund(verb) for verb in _ACTION_VERBS)})\s+(?!(?:of|to|and|or|is|are|was|were)\b)\w+"
+)
+# A remedy the respondent offers as a possibility: "All of the measures could be balanced by a
+# provision, perhaps similar to ...", "the risk might be reduced through a cap", "A better
+# approach would be to ...". ("The only option would be to close" and "could be exploited by" are
+# not offers.)
+_REMEDY_OFFERED = (
+    r"(?:could|might)\s+(?:(?:perhaps|possibly|also|instead|easily|well|then|partly|largely|best|better)\s+)*be\s+"
+    r"(?:(?:perhaps|possibly|better|best|easily|partly|largely)\s+)*(?:balanced|offset|addressed|resolved|solved"
+    r"|remedied|mitigated|met|achieved|avoided|prevented|overcome|tackled|handled|fixed|reduced|countered|eased"
+    r"|complemented|supplemented|accompanied|corrected|rectified)\s+(?:[\w-]+\s+)?(?:by|through|with|via)\s+"
+    r"(?:a|an|some|more|better|new|clearer|stronger|[\w-]+ing)"
+    r"|(?:one|a|an|another)\s+(?:(?:possible|simple|better|obvious|practical|alternative|good|sensible|workable"
+    r"|fairer|simpler|more\s+\w+)\s+)*(?:solution|option|approach|remedy|answer|way\s+forward|fix|compromise)\s+"
+    r"(?:could|would|might)\s+be\s+(?:to|for)"
+)
+_WEAK = re.compile(rf"\b(?:{_WEAK_WORDS}|{_ARGUED_FOR}|{_REMEDY_OFFERED})\b", re.I)
 _FIRST_PERSON = re.compile(r"\b(?:[Ww]e|[Oo]urs?|us|I|[Mm]y|[Mm]e)\b")
 _WEAK_SELF = re.compile(r"\b(?:we|i|you)\s+(?:\w+\s+)?(?:should|must|ought|need)\b", re.I)
 _NOT_ADVICE = re.compile(
@@ -304,12 +380,13 @@ _DISCOURSE_VERB = (
     r"|borne\s+in\s+mind|bear\s+in\s+mind|point(?:ed)?\s+out|mention(?:ed)?|highlight(?:ed)?|reiterate[ds]?"
     r"|repeat(?:ed)?|add(?:ed)?|said|say|observe[ds]?|refer(?:red)?\s+to|remind(?:ed)?|express(?:ed)?|thank(?:ed)?"
     r"|comment(?:ed)?|draw(?:n)?\s+(?:\w+\s+)?attention|(?:made|drawn)\s+(?:here\s+|also\s+)?(?:to|of)|recogni[sz]ed"
-    r"|acknowledged"
+    r"|acknowledged|understand|understood"
 )
 _DISCOURSE = re.compile(
     r"(?:\b(?:it|one|reference|mention|attention|note|emphasis)\s+(?:\w+\s+)?"
     r"(?:should|must|shall|ought\s+to|needs?\s+to|has\s+to|may|can)"
     r"|\b(?:would|should)\s+(?:also\s+|further\s+)?like\s+to|\bwish(?:es)?\s+to|\bwants?\s+to"
+    rf"|\b{_IT_IS}(?:{_EVALUATIVE}|important|worth|useful|helpful)\s+to"  # "It is important to note that ..."
     r"|\blet(?:'s|’s|\s+(?:us|me)))"
     r"\s+(?:(?:also|further|again|first|here|briefly|once\s+more|however|perhaps|therefore|equally)\s+)*"
     rf"(?:be\s+)?(?:{_DISCOURSE_VERB})\b",
@@ -394,33 +471,83 @@ _AGREES = re.compile(
 )
 # A modal in the complement of a verb that does not advise: "it is very hard to regulate that
 # software must be stable", "the rules assume that a buyer must prove ...", "This means that a
-# buyer must ...", "passengers do not know that a claim must ...". ("Ensure that X must" advises.)
+# buyer must ...", "passengers do not know that a claim must ...", and what others decided or
+# ordered: "Dutch regulators mandated that Apple must ...", "The court ordered that ...". ("Ensure
+# that X must" advises; so do verbs of will the respondent governs, ``_OWN_WILL``.)
 _COMPLEMENT = re.compile(
-    r"\b(?:regulat(?:e|es|ed|ing)|legislat(?:e|es|ed|ing)|assum(?:e|es|ed|ing)|presum(?:e|es|ed|ing)|impl(?:y|ies|ied)"
-    r"|entail(?:s|ed)?|presuppos(?:e|es|ed)|means|meant|mean|dictat(?:e|es|ed)|decid(?:e|es|ed)|know[sn]?|knew"
-    r"|pretend(?:s|ed)?|claim(?:s|ed)?|insist(?:s|ed)?|requir(?:e|es|ed)(?:\s+of\s+[\w-]+(?:\s+[\w-]+)?)?"
-    r"|(?:hard|difficult|impossible|unrealistic|unreasonable)\s+to\s+\w+)\s+(?:[\w-]+\s+){0,2}?that\b",
+    r"\b(?:assum(?:e|es|ed|ing)|presum(?:e|es|ed|ing)|impl(?:y|ies|ied)|entail(?:s|ed)?|presuppos(?:e|es|ed)|means|meant"
+    r"|mean|know[sn]?|knew|pretend(?:s|ed)?|claim(?:s|ed)?|(?:hard|difficult|impossible|unrealistic|unreasonable)\s+to\s+\w+"
+    r"|(?P<will>regulat(?:e|es|ed|ing)|legislat(?:e|es|ed|ing)|dictat(?:e|es|ed)|decid(?:e|es|ed)|insist(?:s|ed)?"
+    r"|demand(?:s|ed)?|stipulat(?:e|es|ed)|mandated|ordered|ruled|directed|instructed|decreed|determined|held"
+    r"|requir(?:e|es|ed)(?:\s+of\s+[\w-]+(?:\s+[\w-]+)?)?))\s+(?:[\w-]+\s+){0,2}?that\b",
     re.I,
 )
+# A verb of will in the respondent's mouth: governed by its own modal ("Any initiative to scan
+# entire collections must require that the rights holders consent", "the code should insist that
+# ..."), or said by it ("We insist that ...", "EFSP insists that ..."): what follows is its ask.
+_OWN_MODAL = re.compile(
+    r"\b(?:must|should|shall|ought\s+to|needs?\s+to|will|would)\s+(?:(?:\w+ly|also|therefore|then)\s+)?$", re.I
+)
+_OWN_SUBJECT_GAP = re.compile(
+    r"\s*(?:,[^,]{1,60},\s*)?(?:(?:\w+ly|also|therefore|have|has|had|do|does|would|must|long|always|still"
+    r"|continue\s+to)\s+){0,3}$",
+    re.I,
+)
+_OWN_PRONOUN = re.compile(rf"\b(?:we|i){_OWN_SUBJECT_GAP.pattern}", re.I)
+
+
+def _own_will(clause: str, complement: re.Match, speaker: re.Pattern | None) -> bool:
+    """Whether a verb of will (``_COMPLEMENT``'s "will" group) is the respondent's: under its own
+    modal, or with "we", "I" or one of its names as the subject, so that the modal after it is
+    part of the respondent's ask rather than a description of a rule someone else made.
+
+    >>> [_own_will(c, _COMPLEMENT.search(c), None) for c in ("Any scheme must require that ",
+    ...  "We insist that ", "The Directive requires that ", "The court ordered that ")]
+    [True, True, False, False]
+    """
+    if not complement.group("will"):
+        return False
+    before = clause[: complement.start()]
+    if _OWN_MODAL.search(before):
+        return True
+    if _OWN_PRONOUN.search(before):
+        return True
+    return bool(speaker and any(_OWN_SUBJECT_GAP.match(before, m.end()) for m in speaker.finditer(before)))
+
+
 # Law and the like, described rather than asked for: "Under the new law, gatekeepers must share
 # APIs", "The Act requires designated providers to ...", "The new rules prohibit:", "In 2023
 # Germany adopted a law that obliges sellers ...". Its "must"s describe obligations; a "should"
 # beside them is still the respondent's.
 _LAW = (
     r"(?:(?i:law|act|statute|directive|regulation|bill|code|rule|proposal|ordinance|decree|legislation|treaty|convention"
-    r"|article|provision|amendment|reform|regime|guidance|order|framework|regulator|authority)s?|[A-Z]{2,6})"
+    r"|article|provision|amendment|reform|regime|guidance|order|framework|regulator|authority|court|tribunal|judge"
+    r"|commission|parliament|legislature|congress|government|ministry|department|agency|language|wording|text|draft"
+    r"|remed(?:y|ie)|commitment|scheme|settlement|ruling|judgment|decision)s?|[A-Z]{2,6})"
 )
 # (Found by its verb, then the law named just before it: the verbs are rarer than the nouns.)
 _LAW_VERB = re.compile(
     r"\b(?:(?:would|will)\s+)?(?:requires?|obliges?|obligates?|mandates?|prohibits?|forbids?|bans?|imposes?|compels?"
     r"|stipulates?|prescribes?|lays\s+down|provides\s+that|entitles?|exempts?|introduces?|establishes|creates|sets\s+out"
-    r"|force|oblige|establish|create|impose|introduce|mandate|require|prohibit|ban)\b"
+    r"|force|oblige|establish|create|impose|introduce|mandate|require|prohibit|ban"
+    # ... or what it imposed: "Dutch regulators mandated that ...", "The court ordered ..."
+    r"|required|obliged|obligated|mandated|ordered|ruled|decided|prohibited|forbade|banned|imposed|compelled|forced"
+    r"|directed|instructed|stipulated|prescribed|fined)\b"
+)
+# What someone was made to do: "Google was required to open its store ...", "Apple was ordered to
+# remove ...". (What is required now, "Providers are required to ...", may be the ask's premise.)
+_IMPOSED = re.compile(
+    r"\b(?:was|were|has\s+been|have\s+been|had\s+been)\s+(?:(?:\w+ly|also|then|since|already|later)\s+)?"
+    r"(?:required|obliged|obligated|ordered|forced|compelled|mandated|directed|instructed|told|prohibited|banned"
+    r"|forbidden|barred)\s+(?:to|from)\b",
+    re.I,
 )
 _LAW_BEFORE = re.compile(
     rf"\b{_LAW}\b\s+(?:(?!(?:should|must|shall|ought|needs?|would|will|to|not)\b)\w+\s+)?(?:also\s+|now\s+|already\s+)?$"
 )
 _UNDER_LAW = re.compile(
-    r"\b(?i:under|according\s+to|pursuant\s+to|in\s+accordance\s+with|as\s+required\s+by|as\s+set\s+out\s+in)\s+"
+    r"\b(?i:under|according\s+to|pursuant\s+to|in\s+accordance\s+with|as\s+required\s+by|as\s+set\s+out\s+in"
+    r"|following|since|as\s+a\s+result\s+of)\s+"
     rf"(?:(?:the|this|that|these|its|their|[A-Z][\w'’-]*)\s+)?(?:[\w'’-]+\s+){{0,4}}?{_LAW}\b",
 )
 _LAW_PASSED = re.compile(
@@ -435,7 +562,12 @@ _HOW_THINGS_ARE = re.compile(
     # ... or an example: "By way of example, a library must pay ..."
     r"|for\s+(?:example|instance)|by\s+way\s+of\s+(?:example|illustration)|to\s+illustrate|e\.\s?g\."
     r"|right\s+now|to\s+date|so\s+far|in\s+(?:many|most|some|several|all|other|these)\s+(?:[\w-]+\s+)?"
-    r"(?:cases|countries|member\s+states|states|jurisdictions|places|areas|regions|instances|sectors|parts))\b",
+    r"(?:cases|countries|member\s+states|states|jurisdictions|places|areas|regions|instances|sectors|parts))\b"
+    # ... or in another place or year: "In Korea, app stores must ...", "In 2021, Apple had to ..."
+    r"|^in\s+(?:the\s+)?(?!(?:summary|conclusion|short|particular|addition|principle|general|brief|sum|response|turn"
+    r"|light|future|order|our|my|this|these|that|any|each|either|both|such|all|most|many|some|practice|reality)\b)"
+    r"(?:(?-i:[A-Z])[\w'’.-]*\s*){1,3},|^in\s+(?:(?:early|late|mid-?)\s*)?(?:\d{4}|(?:January"
+    r"|February|March|April|May|June|July|August|September|October|November|December)\b)",
     re.I,
 )
 # After an account of a law or an illustration, the paragraph goes on describing until the
@@ -447,7 +579,18 @@ _TURN = re.compile(
 )
 _OBLIGATION = re.compile(r"(?:must|shall|needs?\s+to)$", re.I)
 # "developers would then need to keep evidence": a consequence foreseen, not advice.
-_FORESEEN = re.compile(r"\b(?:would|might|could)\s+(?:\w+\s+)?$", re.I)
+# ... and "Apple would no longer need to provide ...", "Apple will no longer need to": what a
+# proposal would stop requiring.
+_FORESEEN = re.compile(r"\b(?:(?:would|might|could)\s+(?:\w+\s+){0,2}|no\s+longer\s+)$", re.I)
+# A modal followed by whose words they are: "Default search engines must be chosen by the user,
+# according to the commission", "... must now offer rivals, the commission added."
+_ATTRIBUTED = re.compile(
+    r",\s*(?:according\s+to\s+[^,;]{2,80}|(?:(?!(?:and|but|or|so|then|which|what|who|whom|that|as|if|when|they|we|he|she"
+    r"|it|i|you)\b)[\w'’-]+\s+){1,4}?(?:said|says|added|argued|claimed|told\s+[\w ]{1,30}|warned|warns|noted|explained"
+    r"|stated|reported|wrote|announced|confirmed|rules|ruled|finds|found|orders|ordered|decides|decided)"
+    r"|(?:said|says|added|argued|claimed|warned|warns|noted|explained|stated|wrote)\s+[\w'’ -]{2,60}?)\s*[.!]?[\"”’]?$",
+    re.I,
+)
 # A rule that stands, stated of any one of a kind: "A laboratory must perform and document
 # verification before an interface goes live." (Advice names who should act, or asks for a thing
 # to be done: "A review should be held", "A register must be created".)
@@ -469,7 +612,8 @@ _REPORTED = re.compile(
     # someone's view, a fact or a worry, not the respondent's advice: "a recognition that standards
     # must ...", "the practical reality is that developers must ...", "we are concerned that ..."
     r"|(?:recognition|acknowledg(?:e)?ment|understanding|assumption|belief|premise|notion)\s+that"
-    r"|(?:reality|fact|truth|result|effect|outcome|consequence|problem)\s+is\s+that|(?:concerned|worried|troubled)\s+that"
+    r"|(?:reality|fact|truth|result|effect|outcome|consequence|problem)\s+(?:is|would\s+be|will\s+be)\s+that"
+    r"|(?:concerned|worried|troubled)\s+that"
     # what someone might wrongly take: "a regulator could assume that a laboratory must ..."
     r"|(?:could|might|may|would)\s+(?:\w+\s+)?(?:assume|conclude|infer|interpret|think|believe|argue|claim)\b)",
     re.I,
@@ -478,14 +622,8 @@ _REPORTED = re.compile(
 # updating ...", "Explicitly acknowledge that ...", after a label in title case if it has one.
 _IMPERATIVE = re.compile(
     r"^(?:(?:additionally|also|finally|further(?:more)?|second(?:ly)?|third(?:ly)?|first(?:ly)?|in\s+addition|instead"
-    r"|in\s+particular|specifically|then),?\s+)?(?:\w+ly\s+)?(?:(?:adopt|amend|clarify|consider|create|define|delay"
-    r"|develop|eliminate|ensure|establish|expand|extend|finali[sz]e|fund|introduce|maintain|preserve|provide|publish"
-    r"|reconsider|reduce|remove|replace|require|retain|revise|rescind|restore|strike|simplify|streamline|withdraw"
-    r"|prioriti[sz]e|align|allow|permit|avoid|keep|limit|issue|update|reinstate|exempt|postpone|implement|mandate"
-    r"|protect|promote|drop|delete|modify|harmoni[sz]e|standardi[sz]e|continue\s+to|enable|support|acknowledge"
-    r"|recogni[sz]e|affirm|confirm|specify|direct|engage|coordinate|collaborate|invest|monitor|verify|incorporate"
-    r"|encourage|incentivi[sz]e|enforce|prohibit|guarantee|raise|lower|increase|decrease|make|give|offer|apply|adjust"
-    r"|rethink|abandon|scrap)\s+(?!(?:of|to|and|or|is|are|was|were|has|have|in|on|at|by|from|as|for)\b)[\w“\"‘'(§]"
+    rf"|in\s+particular|specifically|then),?\s+)?(?:\w+ly\s+)?(?:(?:{'|'.join(_ACTION_VERBS)}|continue\s+to)\s+"
+    r"(?!(?:of|to|and|or|is|are|was|were|has|have|in|on|at|by|from|as|for)\b)[\w“\"‘'(§]"
     r"|(?:take\s+(?:action|steps|account|into\s+account|measures)|look\s+again|think\s+again)\b)",
     re.I,
 )
@@ -532,7 +670,8 @@ _ANAPHORA = re.compile(
 # A sentence that carries on the ask before it: "This should include ...", "Instead, ONC should
 # continue to monitor ..." (what to do in place of what it asked not to do).
 _CONTINUES = re.compile(
-    r"^(?:this|these|that|those|it|they|such|including|in\s+particular|in\s+addition|for\s+example|which|instead)\b",
+    rf"^(?!{_IT_IS}[\w-]+\s+(?:that|to|for|if)\b)"  # (not "It is vital that ...": a new sentence's own "it")
+    r"(?:this|these|that|those|it|they|such|including|in\s+particular|in\s+addition|for\s+example|which|instead)\b",
     re.I,
 )
 _DEICTIC = re.compile(r"\bthis\s+(?:section|standard|question|area|domain|point|issue)\b|\bunder\s+this\b", re.I)
@@ -638,6 +777,29 @@ _OWN_DOCUMENT = re.compile(
     r"|^how\s+to\b|\b(?:guide|handbook|leaflet|factsheet|newsletter|minutes)\b",
     re.I,
 )
+# An article's furniture: a byline or a dateline at the top, a call to subscribe or share at the
+# foot.
+_ARTICLE_TOP = re.compile(
+    r"^(?:by\s+(?:the\s+)?(?-i:[A-Z])[\w.'’-]*(?:\s+(?-i:[A-Z])[\w.'’-]*)*\s*(?:[|,·–—-]|$)|posted\b|published\b|written\s+by\b"
+    r"|author\s*:|last\s+updated\b|\d{1,2}\s+min(?:ute)?s?\s+read\b)",
+    re.I,
+)
+_ARTICLE_FOOT = re.compile(
+    r"\b(?:sign\s+up|subscribe)\b[^.]{0,60}\bnewsletter\b|^share\s+(?:this|on)\b|^related\s+(?:articles|posts|stories"
+    r"|reading)\b|^tags?\s*:|^filed\s+under\b",
+    re.I,
+)
+ARTICLE_BLOCKS = 4  # blocks at the top and at the foot where an article's furniture is looked for
+RESPONSE_OPENING = 10  # blocks at the top where a document says it responds (past a letter's address)
+# Words with which a document says it answers someone: "Response of X to ...", "our comments",
+# "In response to", "Dear ...", "we are writing to".
+_RESPONDS = re.compile(
+    r"\b(?:our|this|the\s+following)\s+(?:response|submission|comments?|evidence|views)\b|\bwe\s+(?:have\s+)?(?:responded"
+    r"|submitted|commented|are\s+(?:responding|writing|pleased|grateful)|respond|write)\b|\bin\s+response\s+to\b"
+    r"|\bresponse\s+(?:of|from|to|by|on)\b|\bcomments?\s+(?:of|from|on|to|regarding)\b|\bsubmission\s+(?:of|from|to|by|on)\b"
+    r"|\bdear\b|\bevidence\s+(?:to|submitted|from)\b|\bthank\s+you\s+for\b",
+    re.I,
+)
 _ANSWERS = re.compile(
     r"\b(?:consultation|proposals?|proposed|inquiry|call\s+for\s+evidence|respon(?:se|d|ding)|submission"
     r"|comments?\s+(?:on|from|of)|evidence\s+(?:to|submitted)|dear|draft)\b",
@@ -669,15 +831,19 @@ def is_question(sentence: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def describes_law(sentence: str) -> bool:
-    """Whether a sentence gives an account of a law, a proposal or a regulator's rules rather
-    than the respondent's view (``_LAW_VERB`` after ``_LAW_BEFORE``, ``_UNDER_LAW``, ``_LAW_PASSED``).
+    """Whether a sentence gives an account of a law, a proposal or a regulator's rules (or of what
+    a regulator or a court imposed) rather than the respondent's view (``_LAW_VERB`` after
+    ``_LAW_BEFORE``, ``_UNDER_LAW``, ``_LAW_PASSED``, ``_IMPOSED``).
 
     >>> [describes_law(s) for s in ("Under the new law, gatekeepers must share APIs.", "The law requires that gatekeepers:",
     ...  "In 2023 Germany adopted a law that obliges sellers to update devices.", "The law should require audits.")]
     [True, True, True, False]
+    >>> [describes_law(s) for s in ("Recently, Dutch regulators mandated that Apple must allow other payments.",
+    ...  "Google was required to open its store.", "Under the proposed language, Apple would no longer need to ...")]
+    [True, True, True]
     """
     says = any(_LAW_BEFORE.search(sentence, max(0, verb.start() - 60), verb.start()) for verb in _LAW_VERB.finditer(sentence))
-    return bool(says or _UNDER_LAW.search(sentence) or _LAW_PASSED.search(sentence))
+    return bool(says or _UNDER_LAW.search(sentence) or _LAW_PASSED.search(sentence) or _IMPOSED.search(sentence))
 
 
 def _inverted(sentence: str, modal: re.Match) -> bool:
@@ -936,6 +1102,8 @@ class _Candidate:
     restates: bool = False  # said in a conclusion: a recommendation made earlier, said again
     opening: bool = False  # in a summary before the body, which says each point again at length
     listed: int | None = None  # the list it is an item of (the list's first block), if any
+    section: int = -1  # the heading it stands under, by block (-1 before any heading)
+    titled: bool = False  # a heading that states the ask its section argues
 
 
 @dataclass
@@ -959,7 +1127,8 @@ def extract_recommendations(
     blocks = split_blocks(text)
     names = respondent_names(blocks, self_names)
     reader = _Reader(text, blocks, names)
-    tops = _merge_restatements(text, _merge_repeats(text, reader.read()), blocks, names)
+    tops = _merge_section_repeats(text, _merge_repeats(text, reader.read()), names)
+    tops = _merge_restatements(text, tops, blocks, names)
     return _number(text, tops, resolver or ReferenceResolver([]))
 
 
@@ -1005,6 +1174,10 @@ def list_tree(items: list[Block]) -> list[_Node]:
     return roots
 
 
+_SECTION_NUMBER = re.compile(r"(?:\d{1,3}(?:\.\d{1,3})*[.)]?|[IVX]{1,5}[.)]|[A-Z][.)])\s+")
+_WH_START = re.compile(r"^(?:\d+[.)]?\s+|[IVX]+[.)]\s+)?(?:what|how|why|where|when|which|who|whether)\b", re.I)
+
+
 class _Reader:
     def __init__(self, text: str, blocks: list[Block], names: set[str]):
         self.text = text
@@ -1018,8 +1191,9 @@ class _Reader:
         self.opening = False  # in a summary at the start, which the body says again at length
         self.argued = False  # an ask was found under a heading of the body
         self.listing: int | None = None  # the list being read, by its first block
+        self.section = -1  # the heading being read under, by block
         self.has_summary = self._explicit_summary()
-        self.own_rules = self._own_document() or self._voiceless()
+        self.own_rules = self._own_document() or self._voiceless() or self._article()
 
     def _own_document(self) -> bool:
         """Whether the document is the writer's own report, strategy or guide, not a response
@@ -1027,6 +1201,19 @@ class _Reader:
         recommendation made in so many words counts."""
         opening = " \n".join(block.text for block in self.blocks[:4])
         return bool(_OWN_DOCUMENT.search(opening)) and not _ANSWERS.search(opening)
+
+    def _article(self) -> bool:
+        """Whether the document is an article or a blog post (a byline or "Posted ..." at the top,
+        "Sign up to our newsletter" or "Share this" at the foot: ``_ARTICLE_TOP``, ``_ARTICLE_FOOT``)
+        that never says it responds to anyone (``_RESPONDS`` in its first blocks): a news post or
+        an explainer whose editors say "we" ("As we reported in March, ...") and whose "must"s and
+        "should"s tell the reader how things are. Only a recommendation made in so many words counts.
+        A post that carries a response ("Today we submitted our response to ...") is read as one."""
+        top = [block.text for block in self.blocks[:ARTICLE_BLOCKS]]
+        foot = [block.text for block in self.blocks[-ARTICLE_BLOCKS:]]
+        furnished = any(_ARTICLE_TOP.match(text) for text in top) or any(_ARTICLE_FOOT.search(text) for text in foot)
+        opening = " \n".join(block.text for block in self.blocks[:RESPONSE_OPENING])
+        return furnished and not _RESPONDS.search(opening)
 
     def _voiceless(self) -> bool:
         """Whether nobody speaks in the document: its opening answers no one (``_ANSWERS``) and
@@ -1055,7 +1242,7 @@ class _Reader:
             said = [own_words(self.text[s:e]) for s, e in split_sentences(block.text, block.start)]
             if any(self.recommending.search(sentence) or _IMPERSONAL.search(sentence) for sentence in said):
                 plain += 1
-            elif any(self._advises(sentence) for sentence in said):
+            elif any(self._advises(sentence, speaker=self.speaker) for sentence in said):
                 advice += 1
         return plain > 0 and plain >= advice
 
@@ -1070,13 +1257,20 @@ class _Reader:
                     break
                 section = self._section_of(block.text)
                 heading = block.text
-                title = block.text.rstrip(":").strip()
+                title = block.text.rstrip(":").rstrip("# ")  # (and a Markdown heading's closing marks)
                 # A summary before anything of the body is an opening one; after it, it concludes.
                 # (Asks in a letter's first paragraphs, before any heading, are not the body.)
                 self.opening = bool(_SUMMARY_HEADING.match(title)) and not self.argued
                 self.restating = bool(_CONCLUSION.match(block.text)) and not self.opening
+                self.section = i
                 if _RECOMMENDATION_HEADING.match(block.text):  # "Recommendation 1: The Department should ..."
                     self.tops.append(self._new([(block.start, block.end)], None))
+                elif section == "body" and self._heading_asks(title):  # "## iOS must allow third party browser engines"
+                    number = _SECTION_NUMBER.match(title)  # ("2. Apple must ...": the number is not its words)
+                    start = block.start + (number.end() if number else 0)
+                    candidate = self._new([(start, block.start + len(title))], heading)
+                    candidate.titled = True
+                    self.tops.append(candidate)
                 i += 1
             elif section == "quoted" or block.kind == "quote":
                 i += 1
@@ -1099,14 +1293,33 @@ class _Reader:
 
     def _new(self, spans: list[tuple[int, int]], heading: str | None) -> _Candidate:
         self.argued = self.argued or (heading is not None and not self.opening)
-        return _Candidate(spans, heading, restates=self.restating, opening=self.opening, listed=self.listing)
+        return _Candidate(spans, heading, restates=self.restating, opening=self.opening, listed=self.listing,
+                          section=self.section)
+
+    def _heading_asks(self, title: str) -> bool:
+        """Whether a heading is itself an ask, said with a modal or by the respondent ("iOS must
+        allow third party browser engines", "Vouchers should cover the full cost"), not a topic
+        ("Defaults"), a question or clause ("Why parents drive", "What we propose"), a title in
+        the imperative ("Preserve Strong API Baselines": a topic as often as an ask) or a summary."""
+        return bool(
+            len(title.split()) >= 4 and not _WH_START.match(title)  # "What we propose" announces
+            and not (_SUMMARY_HEADING.match(title) or _CONCLUSION.match(title) or _section_title(title))
+            and (_WEAK.search(title) or self.recommending.search(title))
+            and self._is_recommendation([title], summary=False)
+        )
 
     def _read_about(self, block: Block) -> None:
         """A section about the respondent describes it; only a plain ask in it ("We urge the
-        department to ...") is a recommendation."""
+        department to ...") is a recommendation, or a "should" said of others where the respondent
+        is not speaking of itself ("... the health IT ecosystem should prioritize the workflows that
+        ...", but not "Our members should be registered charities")."""
         for (start, end), sentence in zip(*self._sentences(block)):
             plain_ask = self.urging.search(sentence) and not _SIGNPOST.search(sentence)
-            if plain_ask and not sentence.rstrip().endswith(("?", ":")):
+            advice = (
+                re.search(r"\bshould\b", sentence, re.I) and not self.speaker.search(sentence)
+                and not (self.has_summary or self.own_rules) and self._advises(sentence, speaker=self.speaker)
+            )
+            if (plain_ask or advice) and not sentence.rstrip().endswith(("?", ":")):
                 self.tops.append(self._new([(start, end)], None))
 
     @staticmethod
@@ -1190,7 +1403,7 @@ class _Reader:
         return bool(
             (_INTRODUCES_QUOTATION.search(sentence) or describes_law(sentence))
             and not self.recommending.search(sentence)
-            and not (_WEAK.search(sentence) and self._advises(sentence))
+            and not (_WEAK.search(sentence) and self._advises(sentence, speaker=self.speaker))
             and not re.search(r"\b(?:we|our|i)\b", sentence, re.I)
         )
 
@@ -1270,6 +1483,8 @@ class _Reader:
             if (quoted and not recommends) or _labelled(sentence) == "describes":
                 current = None
                 continue
+            if current and _names_something_else(sentence, self.text[slice(*current.spans[0])]):
+                current = None  # "This rent freeze should ..." after an ask about plots is not more of it
             if recommends and not (
                 current and _CONTINUES.match(sentence) and not self.recommending.search(sentence)
             ):
@@ -1285,7 +1500,7 @@ class _Reader:
                 current = self._new([(span_start, end)], heading)
                 current.restates = current.restates or bool(_AGAIN.search(sentence) or _SUMMING_UP.match(sentence))
                 self.tops.append(current)
-            elif current and _CONTINUES.match(sentence) and not is_question(sentence):
+            elif current and _CONTINUES.match(sentence) and _carries_on(sentence):
                 current.spans[0] = (current.spans[0][0], end)
             else:
                 current = None
@@ -1300,7 +1515,8 @@ class _Reader:
                 continue
             if self.recommending.search(sentence) or _IMPERSONAL.search(sentence):
                 return True
-            if (summary or not (self.has_summary or self.own_rules)) and self._advises(sentence, describing) \
+            if (summary or not (self.has_summary or self.own_rules)) \
+                    and self._advises(sentence, describing, self.speaker) \
                     and not self._others_view(sentence):
                 return True
         return False
@@ -1319,11 +1535,12 @@ class _Reader:
         return bool(said) and not self.speaker.search(near, clause_start, said[-1].start())
 
     @staticmethod
-    def _advises(sentence: str, describing: bool = False) -> bool:
+    def _advises(sentence: str, describing: bool = False, speaker: re.Pattern | None = None) -> bool:
         """A sentence saying what should happen ("Providers should publish ...", "Retain the
         rule."), not a question, a condition, a description, an illustration, argument, agreement
         or someone else's advice reported. ``describing``: the sentence goes on describing a law
-        or an illustration given before it, so its "must"s describe.
+        or an illustration given before it, so its "must"s describe; ``speaker``: the respondent's
+        names, for "EFSP insists that ... must" (``_own_will``).
 
         >>> [_Reader._advises(s) for s in ("If providers must register, fees should fall.", "Retain the rule.",
         ...  "The review found that fees should fall.", "Patients must often wait.", "If fees must rise, we agree.")]
@@ -1359,14 +1576,17 @@ class _Reader:
                 continue  # "the need to modernize": a noun
             # Someone else's recommendation, reported ("the review found that X should ...");
             # a reporting verb after the advice is part of it ("... and report what they said").
-            if _REPORTED.search(before):
+            if _REPORTED.search(before) or _ATTRIBUTED.search(stripped, modal.end()):
                 return False
             if _inverted(stripped, modal):
                 continue  # "Should the law be clarified", "..., and if so, should this be done"
             if (opening and "," not in before[opening.end():]) or _RELATIVE.search(near):
                 continue
-            if _AGREES.search(clause) or _COMPLEMENT.search(clause):
-                continue  # "We agree that X should ...", "hard to regulate that software must ..."
+            if _AGREES.search(clause):
+                continue  # "We agree that X should ..."
+            complement = _COMPLEMENT.search(clause)
+            if complement and not _own_will(clause, complement, speaker):
+                continue  # "hard to regulate that software must ...", "the court ordered that ..."
             if _DESCRIBES.match(stripped[modal.end():]):
                 continue
             if describing and _OBLIGATION.search(word):
@@ -1375,6 +1595,51 @@ class _Reader:
                 continue  # "developers would then need to keep evidence"
             return True
         return False
+
+
+_SPELLS_OUT = re.compile(
+    r"^(?:including|in\s+particular|in\s+addition|for\s+example|for\s+instance|such\s+as|which|instead)\b", re.I
+)
+
+
+def _carries_on(sentence: str) -> bool:
+    """Whether a sentence opening on the ask before it (``_CONTINUES``) is more of the ask: it says
+    what should happen too ("This should be set out in the notice itself", "They must also ...") or
+    spells the ask out ("In particular, ...", "Instead, ..."). One that gives the ask's effect or
+    describes ("This would give tenants time ...", "This then ensures that ...") is argument.
+
+    >>> _carries_on("This should include carers."), _carries_on("This would let rivals compete."), _carries_on("Is it?")
+    (True, False, False)
+    """
+    return not is_question(sentence) and bool(_WEAK.search(sentence) or _SPELLS_OUT.match(sentence))
+
+
+# Nouns that name an ask by what it is rather than what it is about ("This change", "Such a
+# requirement", "This approach").
+_SHELL_NOUNS = frozenset(
+    "change changes approach requirement requirements measure measures step steps policy process proposal proposals"
+    " recommendation recommendations option solution reform reforms action actions work provision provisions rule"
+    " rules obligation obligations duty mechanism arrangement arrangements initiative programme program exercise"
+    " review guidance commitment update amendment amendments remedy remedies safeguard safeguards".split()
+)
+
+
+def _names_something_else(sentence: str, ask: str) -> bool:
+    """Whether a sentence opening on "this ..." names something the ask before it did not: then it
+    is not more of that ask ("The council should also offer half-price plots." then "This rent
+    freeze should apply to every site" speaks of an earlier ask).
+
+    >>> _names_something_else("This rent freeze should apply.", "Offer half-price plots."), _names_something_else(
+    ...  "This freeze should apply.", "Freeze rents."), _names_something_else("This should include carers.", "Fund it.")
+    (True, False, False)
+    >>> _names_something_else("This change should apply from April.", "Freeze rents.")
+    False
+    """
+    match = _DEMONSTRATIVE.match(sentence)  # at the start: the sentence's subject
+    if not match or match.group(2).lower() in _SHELL_NOUNS:
+        return False  # "This change should apply from April" names the ask itself
+    named = {_root(_stem(word.lower())) for word in match.group(1).split()} - _STOPWORD_ROOTS
+    return bool(named) and not named & _root_words(ask)
 
 
 def _goes_on_describing(sentence: str, describing: bool) -> bool:
@@ -1507,6 +1772,119 @@ def _merge_repeats(text: str, candidates: list[_Candidate]) -> list[_Candidate]:
         first.children.extend(candidate.children)
         first.heading = first.heading or candidate.heading
     return kept
+
+
+# A repeat inside a section. An ask is said again in its own section, in other words, when it
+# refers back to it (``_BACK_REFERENCE``, ``_THIS_PROPOSED``, a demonstrative naming what the ask
+# named) or says nothing the ask did not. One that says it is new is never a repeat.
+_NEW_ASK = re.compile(
+    r"\b(?:also|further(?:more)?|in\s+addition|additional(?:ly)?|another|secondly|thirdly|finally|lastly|separately"
+    r"|moreover)\b|^(?:second|third|fourth|next),",
+    re.I,
+)
+_BACK_REFERENCE = re.compile(
+    r"^(?:with\s+(?:this|that|these)\s+in\s+mind|in\s+(?:the\s+)?light\s+of\s+(?:this|that|the\s+above)|given\s+(?:this"
+    r"|the\s+above)|as\s+(?:(?:noted|stated|set\s+out|said|explained|mentioned|argued)\s+)?above|as\s+before|again"
+    r"|to\s+(?:repeat|reiterate)|as\s+such|for\s+(?:this|that|these)\s+reasons?|(?:this|that)\s+is\s+why|hence"
+    r"|accordingly|therefore)\b,?\s*",
+    re.I,
+)
+# "We propose this be a fourth remedy ...", "we ask that this is ...", "this should be made ...":
+# the ask just made, asked for again.
+_THIS_PROPOSED = re.compile(
+    r"\b(?:propose|recommend|suggest|ask|urge|request)s?\s+(?:that\s+)?(?:this|it)\s+(?:be|is|becomes?|should|must)\b"
+    r"|^(?:this|it)\s+(?:should|must)\s+(?:therefore\s+)?(?:be|become)\s+(?:a|an|the|one)\b",
+    re.I,
+)
+# A subject named with a demonstrative, "this remedy needs ...", "such a standpipe should ...",
+# "This rent freeze should ...": what is named again, by its last word.
+_DEMONSTRATIVE = re.compile(
+    r"\b(?:this|these|those|such(?:\s+an?)?|the\s+same)\s+((?:[a-z][\w-]*\s+){0,2}?([a-z][\w-]*))"
+    r"(?=\s+(?:should|must|would|will|needs?|is|are|be|could|can|may|ought)\b)",
+    re.I,
+)
+SECTION_LOOKBACK = 12  # earlier asks of the section a passage is compared with, nearest first
+SECTION_HEADING_SHARE = 0.6  # a heading's words a passage of its section holds, to say the heading's ask again
+SECTION_CONTAINED = 0.8  # a passage's words an earlier ask holds, to say nothing new
+SECTION_BACK_SHARE = 0.5  # ... or, when it refers back ("With this in mind, ..."), to say it again
+
+
+def _merge_section_repeats(text: str, tops: list[_Candidate], names: set[str]) -> list[_Candidate]:
+    """An ask said again inside its own section joins the ask it repeats (its span is added, the
+    first wording kept). Within a section, and only with the ``SECTION_LOOKBACK`` asks before it
+    (so a long response stays linear), a passage repeats an ask when:
+
+    - the ask is the section's heading ("## iOS must allow third party browser engines") and the
+      passage holds ``SECTION_HEADING_SHARE`` of its words ("Apple should allow third-party browser
+      engines on iOS ...");
+    - it asks for "this" again ("We propose this be a fourth remedy that the regulator considers"):
+      the ask just before it;
+    - it names with a demonstrative what an ask named ("With this in mind, we believe this remedy
+      needs to be strengthened ...", "As above, such a standpipe should ..."), and nothing between
+      them names it (in "Bulk FHIR establishes a foundation. We propose that this foundation be
+      preserved" the foundation is the one just described, not an earlier ask's);
+    - it refers back ("With this in mind", "As above") and holds ``SECTION_BACK_SHARE`` of its
+      words in the ask, or says nothing the ask did not (``SECTION_CONTAINED`` of its words, three
+      or more: "Close collaboration with the banks is needed" after asking to work in close
+      collaboration with the banks).
+
+    A passage that says it is new ("should also", "in addition", ``_NEW_ASK``), a lead-in with
+    items, an item of the same list as the ask (or of any list, for a heading's ask: the items
+    under "Apple must open its platform" are asks of their own), a summary's or a conclusion's passage (left to
+    ``_merge_restatements``) never joins; a demonstrative naming something no ask named ("This
+    scheme should be advertised") stays an ask of its own.
+
+    >>> text = ("Rents\\n\\nThe council should freeze allotment rents for three years. The council should also offer "
+    ...         "half-price plots. This rent freeze should apply to every site.\\n")
+    >>> [(r.text, len(r.spans)) for r in extract_recommendations(text)]
+    [('The council should freeze allotment rents for three years.', 2), ('The council should also offer half-price plots.', 1)]
+    """
+    ignored = _root_words(" ".join(_ASKING_WORDS)) | {word for name in names for word in _root_words(name)}
+    kept: list[_Candidate] = []
+    sections: dict[int, list[tuple[_Candidate, set[str]]]] = defaultdict(list)
+    for top in tops:
+        passage = text[slice(*top.spans[0])]
+        back = _BACK_REFERENCE.match(passage)  # its words are those after "With this in mind, "
+        words = _root_words(passage[back.end():] if back else passage) - ignored
+        earlier = sections[top.section][-SECTION_LOOKBACK:]
+        target = None
+        if not (top.opening or top.restates or top.children or top.titled):
+            target = _repeated(text, passage, back, words, top, earlier)
+        if target is None:
+            kept.append(top)
+            if not (top.opening or top.restates):
+                sections[top.section].append((top, words))
+            continue
+        target.spans.extend(span for span in top.spans if span not in target.spans)
+    return kept
+
+
+def _repeated(text: str, passage: str, back: re.Match | None, words: set[str], top: _Candidate,
+              earlier: list[tuple[_Candidate, set[str]]]) -> _Candidate | None:
+    """The ask of ``earlier`` (same section, in order) that ``passage`` says again, if any (see
+    ``_merge_section_repeats``); ``back``: its opening words that refer back, if any."""
+    earlier = [(ask, theirs) for ask, theirs in earlier if top.listed is None or ask.listed != top.listed]
+    if not earlier or _NEW_ASK.search(passage):
+        return None
+    for ask, theirs in reversed(earlier):
+        if ask.titled and top.listed is None and len(theirs & words) >= max(2, SECTION_HEADING_SHARE * len(theirs)):
+            return ask  # (the items of a list under it are asks of their own)
+    rest = passage[back.end():] if back else passage
+    if _THIS_PROPOSED.search(rest):
+        return earlier[-1][0]
+    first = split_sentences(rest)[0] if rest.strip() else (0, 0)  # named in the passage's first sentence
+    named = {_root(_stem(match.group(2).lower())) for match in _DEMONSTRATIVE.finditer(rest, 0, first[1])}
+    named -= _STOPWORD_ROOTS
+    for ask, theirs in reversed(earlier):
+        shared = len(theirs & words)
+        if named & theirs:  # ... if nothing between them names it: the nearest mention is the ask
+            between = text[ask.spans[0][1] : top.spans[0][0]]
+            return None if named & theirs & _root_words(between) else ask
+        if back and shared >= 2 and shared >= SECTION_BACK_SHARE * len(words):
+            return ask
+        if len(words) >= 3 and shared >= SECTION_CONTAINED * len(words):
+            return ask
+    return None
 
 
 # Words that say how something is asked or said again, not what: they never tell two asks apart.
@@ -1679,6 +2057,7 @@ def _root(word: str) -> str:
 
 
 _ROOT_ENDING = re.compile(r"(?:e?ment|ion|ly|e)$")
+_STOPWORD_ROOTS = frozenset(_root(_stem(word)) for word in _STOPWORDS)
 
 
 class _Targets:

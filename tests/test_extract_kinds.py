@@ -142,7 +142,9 @@ def test_an_ask_said_again_in_other_words_is_one_recommendation(name):
 @pytest.mark.parametrize("name", documents("section-headings"))
 def test_section_headings_in_every_shape_end_and_start_sections(name):
     """"Summary of Recommendations:" with its colon opens a summary; "II. Access to the river" over
-    its paragraph is a heading that ends an "About" section, in which only a plain ask counts."""
+    its paragraph is a heading that ends an "About" section, in which only a plain ask or a
+    "should" said of others counts; a numbered heading wrapped onto a second line ("... Their Own
+    Records and" / "References") is one heading, not a "References" section that ends the reading."""
     check("section-headings", name)
 
 
@@ -218,6 +220,62 @@ def test_a_modal_inside_a_clause_that_describes_is_not_advice(name):
     ..." describe how things are."""
     check("descriptive-clauses", name)
 
+
+
+@pytest.mark.parametrize("name", documents("evaluative-frames"))
+def test_asks_in_evaluative_frames_are_recommendations(name):
+    """"It is essential that X also allow Y", "It's vital that", "X is also needed", "There are
+    significant benefits from compelling X to allow Y", "could be balanced by a provision, perhaps
+    similar to ...", "We support option B", "We support the alternative proposal to retain X" and
+    "We support the retention of X" (choosing what the consultation offers instead of its proposal,
+    or keeping what it would end) ask; "We support the proposal to ...", "We support the proposed
+    retention ..." and "We agree with the proposal ..." agree; "It is important to note" argues."""
+    check("evaluative-frames", name)
+
+
+@pytest.mark.parametrize("name", documents("rules-the-respondent-asks-for"))
+def test_what_the_respondent_says_a_rule_must_require_is_its_ask(name):
+    """"Any initiative ... must require that the rights holders consent", "EFSP insists that any
+    licence must ...", "... must require that:" over a list: the respondent's own modal or verb
+    governs the clause; "The Directive requires that libraries:" and "the draft guidance requires
+    that they must ..." describe."""
+    check("rules-the-respondent-asks-for", name)
+
+
+@pytest.mark.parametrize("name", documents("reported-mandates"))
+def test_what_regulators_and_courts_imposed_is_reported_not_asked(name):
+    """"Dutch regulators mandated that Apple must ...", "a court ordered that ...", "the Commission
+    decided that ...", "Google was required to ...", and what follows them in the paragraph
+    describe; a news post with its editors' "we" and its "..., according to the commission", and an
+    explainer with a byline and a newsletter sign-up, ask for nothing; a blog post that says it
+    carries a response ("Today we submitted our response ...") still asks."""
+    check("reported-mandates", name)
+
+
+@pytest.mark.parametrize("name", documents("consequences-and-descriptions"))
+def test_consequences_and_descriptions_with_modals_are_not_recommendations(name):
+    """"Under the proposed language, Apple would no longer need to ...", "This then ensures that
+    ...", "consumers have no recourse if ..." describe what a proposal does; a sentence that gives
+    the ask's effect ("This would let ...") is not part of the ask, one that carries it on ("This
+    should be set out ...") is."""
+    check("consequences-and-descriptions", name)
+
+
+@pytest.mark.parametrize("name", documents("asks-as-headings"))
+def test_a_heading_that_states_an_ask_is_the_ask(name):
+    """"## iOS must allow third party browser engines" over a section arguing for it is one
+    recommendation, worded as the heading, with the body's restatement as a second span; a
+    different ask in the section stays apart; "Why parents drive" and "Defaults" are topics."""
+    check("asks-as-headings", name)
+
+
+@pytest.mark.parametrize("name", documents("repeats-in-a-section"))
+def test_an_ask_said_again_in_its_own_section_is_one_recommendation(name):
+    """"With this in mind, we believe this remedy needs to be strengthened ...", "We propose this be
+    a fourth remedy ...", "As above, such a standpipe ...", "Close collaboration with the banks is
+    needed" after asking for it: each refers back to an ask of its own section and joins it. A new
+    ask ("should also ...") and "This scheme should ..." about something no ask named stay apart."""
+    check("repeats-in-a-section", name)
 
 # --- Clinks' C9: a summary item cut by a page break --------------------------------------------
 
