@@ -578,6 +578,14 @@ _TURN = re.compile(
     re.I,
 )
 _OBLIGATION = re.compile(r"(?:must|shall|needs?\s+to)$", re.I)
+# What any rule to come must contain, said after an account of the law: "Any initiative to scan
+# entire collections of works must require that the rights holders consent" is the respondent's
+# own, not more of the account ("Sellers must also tell buyers ...").
+_RULE_TO_COME = re.compile(
+    r"^(?:any|every|no)\s+(?:new\s+|future\s+)?[\w-]+\b[^,;:]{0,80}?\b(?:must|shall)\s+(?:(?:also|therefore|always)\s+)?"
+    r"(?:require|ensure|guarantee|stipulate|provide|include)\s+(?:that\b|for\b)",
+    re.I,
+)
 # "developers would then need to keep evidence": a consequence foreseen, not advice.
 # ... and "Apple would no longer need to provide ...", "Apple will no longer need to": what a
 # proposal would stop requiring.
@@ -1477,8 +1485,9 @@ class _Reader:
         current: _Candidate | None = None
         describing = False  # after an account of a law or an illustration (``_goes_on_describing``)
         for index, ((start, end), sentence) in enumerate(zip(sentences, texts)):
-            recommends = self._is_recommendation([sentence], summary=summary, describing=describing)
-            describing = _goes_on_describing(sentence, describing)
+            turns = bool(_TURN.search(sentence) or self.speaker.search(sentence))  # "However, ...", "EFSP insists ..."
+            recommends = self._is_recommendation([sentence], summary=summary, describing=describing and not turns)
+            describing = _goes_on_describing(sentence, describing and not turns)
             quoted = _mostly_quoted(self.text[start:end], sentence)  # what it says of its own still counts
             if (quoted and not recommends) or _labelled(sentence) == "describes":
                 current = None
@@ -1589,7 +1598,7 @@ class _Reader:
                 continue  # "hard to regulate that software must ...", "the court ordered that ..."
             if _DESCRIBES.match(stripped[modal.end():]):
                 continue
-            if describing and _OBLIGATION.search(word):
+            if describing and _OBLIGATION.search(word) and not _RULE_TO_COME.match(stripped):
                 continue  # "Under the new law, gatekeepers must ...", "She must pay for a survey"
             if word.startswith("need") and _FORESEEN.search(near):
                 continue  # "developers would then need to keep evidence"

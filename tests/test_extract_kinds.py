@@ -237,8 +237,9 @@ def test_asks_in_evaluative_frames_are_recommendations(name):
 def test_what_the_respondent_says_a_rule_must_require_is_its_ask(name):
     """"Any initiative ... must require that the rights holders consent", "EFSP insists that any
     licence must ...", "... must require that:" over a list: the respondent's own modal or verb
-    governs the clause; "The Directive requires that libraries:" and "the draft guidance requires
-    that they must ..." describe."""
+    governs the clause, even right after an account of the law in the same paragraph; "The
+    Directive requires that libraries:" and "the draft guidance requires that they must ..."
+    describe."""
     check("rules-the-respondent-asks-for", name)
 
 
