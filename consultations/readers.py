@@ -981,10 +981,33 @@ def markdown_to_text(source: str) -> str:
        - that
     <BLANKLINE>
     """
+    metadata, source = split_front_matter(source)
     reader = _MarkdownBlocks(source.split("\n"))
     for token in _markdown_parser().parse(source):
         reader.token(token)
-    return "\n\n".join(reader.blocks) + "\n" if reader.blocks else ""
+    blocks = metadata + reader.blocks
+    return "\n\n".join(blocks) + "\n" if blocks else ""
+
+
+# YAML front matter: "---" on the first line, "key: value" lines (or their list items), "---".
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n((?:[ \t]*(?:[\w-]+[ \t]*:.*|-[ \t].*)?\n){1,60}?)---[ \t]*\n")
+
+
+def split_front_matter(source: str) -> tuple[list[str], str]:
+    """A post's YAML front matter (title, date, author ...) as one block per field, and the
+    Markdown after it: CommonMark would otherwise read it as a heading run into one line
+    ("title: ... date: ... author: ..."). Each field stays a block of its own, its name
+    capitalised so that no field reads as the rest of the sentence before it, and "Author: X"
+    still marks the document as an article.
+
+    >>> split_front_matter("---\\ntitle: Rules\\nauthor: OWA\\n---\\nText\\n")
+    (['Title: Rules', 'Author: OWA'], 'Text\\n')
+    """
+    found = _FRONT_MATTER.match(source)
+    if found is None:
+        return [], source
+    fields = [line.strip() for line in found.group(1).split("\n") if line.strip() and ":" in line]
+    return [field[:1].upper() + field[1:] for field in fields], source[found.end():]
 
 
 class _MarkdownBlocks:

@@ -374,3 +374,10 @@ def test_the_flask_command_works_on_a_fresh_checkout(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("2 recommendations found in outline-three-deep.txt, with 5 sub-points.")
     assert "        R1.2.1. holds a budget for carers' breaks;" in done.stdout
+
+
+@pytest.mark.parametrize("name", documents("front-matter"))
+def test_front_matter_is_metadata_and_a_post_with_a_byline_is_read_as_an_article(name):
+    """A Markdown post's YAML front matter (title, date, author) is not a heading run into the text;
+    its author line marks an article, whose "must"s describe unless the post says it responds."""
+    check("front-matter", name)
