@@ -110,7 +110,7 @@ def bench_bomb() -> None:
 def bench_upload() -> None:
     from consultations.consultation_import import load_consultation_file, upsert_consultation
     from tracker import create_app
-    from tracker.auth import create_user
+    from consultations.users import create_user
     from tracker.db import db
 
     paragraphs = blocks(CLINKS.read_text(encoding="utf-8"))

@@ -43,7 +43,7 @@ def parse_only(kind: str, path: Path) -> int:
     from consultations.recommendation_import import Options, RecommendationImporter
     from consultations.references import ReferenceResolver
     from consultations.survey_import import SurveyImporter, propose_mapping
-    from tracker import models  # noqa: F401 (the user table that responses refer to)
+    from consultations import workflow as models  # noqa: F401 (the user table that responses refer to)
 
     table = open_table(path)
     report = ImportReport()

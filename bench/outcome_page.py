@@ -56,7 +56,7 @@ def build_database(url: str) -> bool:
                                       Response)
     from tracker import create_app
     from tracker.db import db
-    from tracker.models import Action, ActionUpdate, Decision
+    from consultations.workflow import Action, ActionUpdate, Decision
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     now = dt.datetime(2020, 1, 10, 10)
@@ -107,7 +107,7 @@ def build_database(url: str) -> bool:
         db.session.commit()
         has_outcome_page = any(rule.rule == "/consultations/<slug>" for rule in app.url_map.iter_rules())
         if not has_outcome_page:
-            from tracker.search import rebuild
+            from tracker.indexing import rebuild
 
             rebuild(db.session)
             db.session.commit()

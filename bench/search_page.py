@@ -2,7 +2,7 @@
 
 The 31,468 UPR recommendations are loaded into a temporary SQLite database (one
 consultation per session, one respondent per recommending state, one response per state
-and session), both indexes are rebuilt with ``tracker.search.rebuild`` (database to
+and session), both indexes are rebuilt with ``tracker.indexing.rebuild`` (database to
 index, as `flask search rebuild` does), and then real requests for /staff/search are
 timed through the Flask app, rendering rows from the database: p50 and p95 against the
 150 ms target. When the data set is absent a generated corpus of the same size is used.
@@ -73,9 +73,9 @@ def load_corpus(db) -> int:
 def main() -> None:
     serve_on_loopback()
     from tracker import create_app
-    from tracker.auth import create_user
+    from consultations.users import create_user
     from tracker.db import db
-    from tracker.search import rebuild
+    from tracker.indexing import rebuild
 
     print("Staff search page on the UPR corpus (Flask app, SQLite, both indexes)")
     with tempfile.TemporaryDirectory() as folder:

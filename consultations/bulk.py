@@ -3,7 +3,7 @@
 A table yields every data row with its number as a spreadsheet shows it (the header is
 row 1, the first answer row 2), or the reason the row cannot be read: a wrong number of
 values, bytes that are not UTF-8, a broken quote. The importers turn each readable row
-into a plan (``RowError`` if it is wrong) and store the plans; ``tracker.imports`` runs
+into a plan (``RowError`` if it is wrong) and store the plans; ``tracker.jobs.imports`` runs
 them in batches. Nothing here touches the database.
 """
 from __future__ import annotations

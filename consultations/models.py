@@ -455,3 +455,7 @@ __all__ = [
     "ResponseSection",
     "utcnow",
 ]
+
+# The workflow tables (users, decisions, actions, audit) share this metadata: importing the models
+# gives the whole schema, with or without the web app.
+from consultations import workflow  # noqa: E402,F401

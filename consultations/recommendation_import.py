@@ -128,7 +128,7 @@ class RecommendationRow:
 class RecommendationImporter:
     """Rows to recommendations. ``prepare`` checks a row without touching the database;
     ``store`` adds its recommendation to the session (the caller flushes and commits).
-    Decisions are workflow objects: ``tracker.imports`` adds them from ``row.outcome``."""
+    Decisions are workflow objects: ``tracker.jobs.imports`` adds them from ``row.outcome``."""
 
     kind = "recommendations"
 

@@ -113,7 +113,7 @@ ROLES = ("admin", "policy", "methodology", "approver", "viewer")
 @pytest.fixture
 def users(app):
     """One active user per role, emailed ROLE@example.org, all with PASSWORD."""
-    from tracker.auth import create_user
+    from consultations.users import create_user
 
     with app.app_context():
         ids = {role: create_user(db.session, f"{role}@example.org", role, PASSWORD, role.title()).id

@@ -22,7 +22,7 @@ from werkzeug.test import encode_multipart
 
 from consultations.models import Consultation, Framework, FrameworkItem, Question, Respondent, Response
 from tracker.db import db
-from tracker.models import AuditEvent, User
+from consultations.workflow import AuditEvent, User
 
 SLUG = "probation-inspection-changes-2019"
 ERROR_SUMMARY = "There is a problem"

@@ -20,10 +20,10 @@ from test_feeds import (  # noqa: F401 (fixtures)
 
 from consultations.models import Consultation, Framework, FrameworkItem, Recommendation
 from tracker.db import db
-from tracker.models import Decision
-from tracker.published import public_recommendations
+from consultations.workflow import Decision
+from consultations.published import public_recommendations
 
-# --- a small JSON Schema (2020-12 subset) validator for the keywords tracker.openapi uses ------
+# --- a small JSON Schema (2020-12 subset) validator for the keywords tracker.public.openapi uses ------
 # jsonschema / openapi-spec-validator are not installed in the project's virtualenv.
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -4,7 +4,7 @@ of the API on a small demo database find no 500 and no response that breaks the 
 Examples are bounded (MAX_EXAMPLES per operation, no deadline: the machine is shared) so the
 whole run stays well under a minute. It runs on SQLite whatever TEST_DATABASE_URL says: what
 it tests is the contract, and test_bad_input.py covers the database-specific limits on both.
-Operations are parametrized from tracker.openapi.PATHS rather than with
+Operations are parametrized from tracker.public.openapi.PATHS rather than with
 schemathesis.pytest.from_fixture, which fails under pytest 9 (it sets a Node attribute pytest
 no longer has).
 """
@@ -15,7 +15,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tracker import create_app, openapi
+from tracker import create_app
+from tracker.public import openapi
 from tracker.db import db
 
 MAX_EXAMPLES = 30

@@ -17,11 +17,13 @@ from werkzeug.security import check_password_hash
 from consultations.models import Framework, FrameworkItem, Link, Question, Recommendation, Respondent, Response
 from tracker import create_app
 from consultations.models import utcnow
-from tracker import sessions, throttle
-from tracker.auth import SESSION_TOKEN, create_user
+from consultations import user_sessions as sessions
+from tracker.auth import throttle
+from tracker.auth.views import SESSION_TOKEN
+from consultations.users import create_user
 from tracker.db import db
-from tracker.models import Action, ActionUpdate, AuditEvent, Decision, FailedSignIn, User, UserSession
-from tracker.sessions import hash_token
+from consultations.workflow import Action, ActionUpdate, AuditEvent, Decision, FailedSignIn, User, UserSession
+from consultations.user_sessions import hash_token
 
 STAFF_BLUEPRINTS = {"browse", "history", "triage", "mapping", "decisions", "implementation", "admin", "account"}
 EVIL_NEXT = ["//evil.example", "https://evil.example/", "/\\evil", "javascript:alert(1)", "/\t/evil.example",
@@ -188,7 +190,7 @@ def test_a_signed_in_user_who_is_deactivated_is_signed_out_on_the_next_request(c
 
 
 def test_a_password_reset_ends_the_users_other_sessions(app, client, users, session):
-    from tracker.users import set_password
+    from consultations.users import set_password
 
     sign_in(client, "policy@example.org")
     other_device = app.test_client()
@@ -316,7 +318,7 @@ def test_last_seen_is_written_at_most_once_a_minute(app, client, users, session)
 
 
 def test_deactivating_a_user_ends_their_sessions(client, users, session):
-    from tracker.users import update_user
+    from consultations.users import update_user
 
     sign_in(client, "policy@example.org")
     admin = session.get(User, users["admin"])

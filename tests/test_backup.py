@@ -13,7 +13,7 @@ from sqlalchemy import text
 from conftest import SUER_FRAMEWORK
 from test_bad_input import database_rows
 
-from tracker import search
+from tracker import indexing as search
 from tracker.db import db
 
 CONFIG = "# this installation's settings\nSERVICE_NAME = 'Inspectorate tracker'\n"

@@ -16,8 +16,8 @@ from werkzeug.routing import IntegerConverter
 from consultations.models import Base
 from consultations.yamlfile import YamlFileError, load_yaml
 from tracker.db import db
-from tracker.ids import MAX_ID, IdConverter
-from tracker.paging import MAX_PAGE
+from tracker.web.ids import MAX_ID, IdConverter
+from tracker.web.paging import MAX_PAGE
 
 IMPOSSIBLE_DATES = ["2019-13-45", "2019-02-30"]
 
@@ -299,7 +299,7 @@ def test_ids_too_large_in_forms_are_refused_not_a_500(app, runner, sign_in, sess
 
 @pytest.mark.parametrize("limit", [1, 9, 10, 205, 1000])
 def test_the_id_pattern_matches_exactly_one_to_the_limit(limit):
-    from tracker.ids import numbers_up_to
+    from tracker.web.ids import numbers_up_to
 
     pattern = re.compile(numbers_up_to(limit))
     assert [n for n in range(3 * limit + 20) if pattern.fullmatch(str(n))] == list(range(1, limit + 1))
@@ -307,7 +307,7 @@ def test_the_id_pattern_matches_exactly_one_to_the_limit(limit):
 
 
 def test_the_id_pattern_stops_at_the_largest_id():
-    from tracker.ids import numbers_up_to
+    from tracker.web.ids import numbers_up_to
 
     pattern = re.compile(numbers_up_to(MAX_ID))
     assert all(pattern.fullmatch(str(n)) for n in (1, 1999999999, 2099999999, 2147483599, MAX_ID - 1, MAX_ID))

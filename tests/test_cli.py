@@ -163,8 +163,8 @@ def test_demo_shows_every_decision_state_and_an_overdue_action(app, runner):
 
     from sqlalchemy import select
 
-    from tracker.models import Action, Decision
-    from tracker.outcomes import is_overdue
+    from consultations.workflow import Action, Decision
+    from consultations.outcomes import is_overdue
 
     assert runner.invoke(args=["demo", "load"]).exit_code == 0
     with app.app_context():

@@ -9,9 +9,9 @@ from jinja2 import BytecodeCache
 from sqlalchemy import func, select
 
 from consultations.models import Consultation, Recommendation, Respondent, Response
-from tracker import outcomes
+from consultations import outcomes
 from tracker.db import db
-from tracker.models import AuditEvent, Decision
+from consultations.workflow import AuditEvent, Decision
 
 
 # --- helpers -----------------------------------------------------------------

@@ -35,8 +35,8 @@ from consultations.models import (
     Respondent,
     Response,
 )
-from tracker import outcomes
-from tracker.models import AuditEvent
+from consultations import outcomes
+from consultations.workflow import AuditEvent
 
 UPR = SHARED_DATA / "upr-recommendations.csv"
 LABELS = Path(__file__).resolve().parent / "fixtures" / "upr-duplicate-labels.csv"

@@ -13,11 +13,12 @@ from sqlalchemy import select
 from conftest import count_statements
 from test_auth import make_app  # noqa: F401 (a fixture)
 from consultations.models import Consultation, Framework, FrameworkItem, Link, Recommendation, Respondent, Response
-from tracker import feeds, outcomes
+from tracker.public import feeds
+from consultations import outcomes
 from tracker.db import db
-from tracker.feeds import CSV_COLUMNS
-from tracker.models import Action, ActionUpdate, Decision
-from tracker.published import public_recommendations
+from tracker.public.feeds import CSV_COLUMNS
+from consultations.workflow import Action, ActionUpdate, Decision
+from consultations.published import public_recommendations
 
 A = "{http://www.w3.org/2005/Atom}"
 SLUG = "probation-inspection-changes-2019"

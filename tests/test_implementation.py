@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 
 from conftest import count_statements
 from consultations.models import Recommendation
-from tracker import implementation, outcomes
+from tracker.staff.implementation import views as implementation
+from consultations import outcomes
 from tracker.db import db
-from tracker.models import Action, ActionUpdate, AuditEvent, Decision
+from consultations.workflow import Action, ActionUpdate, AuditEvent, Decision
 
 TODAY = dt.date.today()
 

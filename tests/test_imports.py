@@ -34,9 +34,9 @@ from consultations.models import (
 )
 from consultations.recommendation_import import RecommendationImporter
 from consultations.survey_import import consent_for, guess_kind, is_placeholder
-from tracker import search
+from tracker import indexing as search
 from tracker.db import db
-from tracker.models import AuditEvent, Decision, SearchDirty
+from consultations.workflow import AuditEvent, Decision, SearchDirty
 
 SLUG = "probation-survey-2024"
 Q1 = "What should the inspectorate change about how it inspects probation services?"
@@ -740,7 +740,7 @@ def test_a_run_on_another_host_is_judged_by_its_heartbeat(app, runner, session, 
 def test_process_alive_on_this_host_asks_the_process_table(app):
     import datetime as dt_
 
-    from tracker.imports import process_alive, record_process
+    from tracker.jobs.imports import process_alive, record_process
 
     now, timeout = dt_.datetime(2030, 1, 1), dt_.timedelta(minutes=10)
     me = record_process(ImportRun())

@@ -20,10 +20,10 @@ from sqlalchemy import select
 
 from browser import client_fetcher, crawl, links_in, normalise, page_text, public_seeds
 from consultations.models import Consultation, FrameworkItem, Recommendation, Respondent, Response
-from tracker import outcomes
-from tracker.editing import soft_delete
-from tracker.models import Action, ActionUpdate, Decision
-from tracker.published import public_consultations, public_recommendations
+from consultations import outcomes
+from consultations.soft_delete import soft_delete
+from consultations.workflow import Action, ActionUpdate, Decision
+from consultations.published import public_consultations, public_recommendations
 
 WINDOW = 7  # words: a snippet this long of a secret counts as a leak
 CONFIDENTIAL_NAME = "Harrowgate Confidential Survivors Network"

@@ -25,7 +25,7 @@ from consultations.models import (
     Response,
 )
 from tracker.db import db
-from tracker.models import AuditEvent, Decision
+from consultations.workflow import AuditEvent, Decision
 
 DEMO_SLUG = "probation-inspection-changes-2019"
 

@@ -5,7 +5,7 @@ import pytest
 from flask import render_template_string
 from markupsafe import Markup
 
-from tracker.markdown import render_markdown
+from tracker.web.markdown import render_markdown
 
 
 def test_formatting_that_is_allowed_survives():

@@ -22,7 +22,7 @@ from consultations.models import (
     Respondent,
     Response,
 )
-from tracker.browse import Segment, build_tree, clean_spans, highlight_paragraphs, human_size
+from tracker.staff.browse.views import Segment, build_tree, clean_spans, highlight_paragraphs, human_size
 
 TEXT = (
     "About us\n\n"
@@ -370,7 +370,7 @@ def test_consultation_pages_do_not_query_per_row(app, client, session):
 
 
 def test_consultation_page_lists_responses_a_page_at_a_time(app, client, session):
-    from tracker.browse import RESPONSES_PER_PAGE
+    from tracker.staff.browse.views import RESPONSES_PER_PAGE
 
     consultation = Consultation(slug="survey", title="A big survey", body="Body")
     session.add_all([Response(consultation=consultation, respondent=Respondent(name=f"Respondent {n:04}"), text="t")

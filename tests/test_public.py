@@ -13,9 +13,9 @@ from conftest import count_statements
 from consultations.models import (
     Consultation, Framework, FrameworkItem, Link, Question, Recommendation, Respondent, Response,
 )
-from tracker.models import Action, ActionUpdate, Decision
-from tracker.public import bar_chart, group_by_question, outcome_counts, page_of_groups
-from tracker.published import public_outline, public_recommendations
+from consultations.workflow import Action, ActionUpdate, Decision
+from tracker.public.pages import bar_chart, group_by_question, outcome_counts, page_of_groups
+from consultations.published import public_outline, public_recommendations
 
 SLUG = "probation-inspection-changes-2019"
 CONFIDENTIAL_NAME = "Sealed Secret Trust"
@@ -23,7 +23,7 @@ CONFIDENTIAL_TEXT = "Inspect the hidden annex of every probation office."
 ANONYMOUS_NAME = "Quiet Anonymous Charity"
 ANONYMOUS_TEXT = "Ask faith groups how they support people on probation."
 CONTACTS = ["sealed@example.org", "quiet@example.org", "clinks-contact@example.org", "020 7946 0000"]
-# Working copies, internal notes and internal updates from the demo (tracker/demo_workflow.py).
+# Working copies, internal notes and internal updates from the demo (tracker/commands/demo_workflow.py).
 SECRETS = [
     "Need data from providers on how the 20% education time is used",  # R3: a draft decision
     "Domain one already asks how well providers work together",  # R8: approved, not published

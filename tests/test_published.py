@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from consultations.models import Consultation, Recommendation, Respondent, Response
-from tracker.models import Decision
-from tracker.published import public_name, public_recommendations
+from consultations.workflow import Decision
+from consultations.published import public_name, public_recommendations
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from consultations.models import (
     Response,
     ResponseSection,
 )
-from tracker.models import Decision
+from consultations.workflow import Decision
 
 EU = SHARED_DATA / "eu-ai-white-paper-consultation-2020.csv"
 UPR = SHARED_DATA / "upr-recommendations.csv"

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from consultations.models import Consultation, FrameworkItem, Link, Question, Recommendation
 from tracker.db import db
-from tracker.models import Action, AuditEvent, Decision
+from consultations.workflow import Action, AuditEvent, Decision
 
 STAFF_BLUEPRINTS = {"browse", "history", "triage", "mapping", "decisions", "implementation", "admin", "upload", "clusters",
                     "account"}

@@ -10,8 +10,8 @@ from whoosh import index as whoosh_index
 
 from consultations.models import Consultation, Recommendation, Respondent, Response
 from tracker.db import db
-from tracker.models import Decision, SearchDirty
-from tracker.search import indexes
+from consultations.workflow import Decision, SearchDirty
+from tracker.indexing import indexes
 
 SLUG = "probation-inspection-changes-2019"
 

@@ -1,4 +1,4 @@
-"""Public search obeys exactly the visibility rules of ``tracker/published.py``, through every
+"""Public search obeys exactly the visibility rules of ``consultations/published.py``, through every
 change that alters what the public may see: consultation status, consent, soft delete and
 restore of responses, recommendations, decisions and actions, duplicates, publication.
 
@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from consultations.models import Consultation, Recommendation, Respondent, Response
 from consultations.triage import delete_response, restore_response
-from tracker import outcomes
-from tracker.models import SearchDirty
-from tracker.editing import restore, soft_delete
-from tracker.published import public_recommendations
-from tracker.search import differences, indexes
+from consultations import outcomes
+from consultations.workflow import SearchDirty
+from consultations.soft_delete import restore, soft_delete
+from consultations.published import public_recommendations
+from tracker.indexing import differences, indexes
 
 TODAY = dt.date(2026, 12, 1)
 

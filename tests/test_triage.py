@@ -25,8 +25,8 @@ from consultations.models import (
     Response,
 )
 from consultations.triage import TriageError
-from tracker import demo_workflow
-from tracker.models import AuditEvent, User
+from tracker.commands import demo_workflow
+from consultations.workflow import AuditEvent, User
 
 SLUG = "probation-inspection-changes-2019"
 
@@ -961,8 +961,8 @@ def test_merged_keys_are_explained_not_renumbered(demo, policy):
 
 def test_search_outcome_pages_and_letters_show_the_corrected_text(app, demo, policy, client):
     """Public pages and both search indexes read the current text of a recommendation."""
-    from tracker import outcomes
-    from tracker.search import indexes
+    from consultations import outcomes
+    from tracker.indexing import indexes
 
     session = demo
     r4 = rec(session, "R4")

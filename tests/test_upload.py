@@ -22,7 +22,7 @@ from consultations.consultation_import import load_consultation_file, upsert_con
 from consultations.models import Document, Recommendation, Respondent, Response
 from consultations.readers import DOCX_TYPE, DocumentLimits, read_document
 from tracker.db import db
-from tracker.models import AuditEvent
+from consultations.workflow import AuditEvent
 
 URL = "/staff/responses/upload"
 PDF = make_pdf([["Example Trust response", "We recommend that inspectors meet service users in every region."]])

@@ -14,7 +14,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def create_app(test_config: dict | None = None) -> Flask:
     """Config comes from defaults, then ``instance/config.py``, then ``TRACKER_*`` variables,
     then ``DATABASE_URL``, then ``test_config`` (as in the Flask tutorial)."""
-    from .site_url import TrackerFlask  # builds URLs for the configured public address
+    from tracker.web.site_url import TrackerFlask  # builds URLs for the configured public address
 
     app = TrackerFlask(
         __name__,
@@ -26,8 +26,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         GOVUK_FRONTEND_DIR=str(PROJECT_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"),
         SERVICE_NAME="Consultation response tracker",
         MAX_CONTENT_LENGTH=100 * 1024 * 1024,  # one request: several uploaded files together
-        UPLOAD_MAX_FILE_BYTES=20 * 1024 * 1024,  # one uploaded response file (tracker/upload.py), and `extract`/`ingest`
-        UPLOAD_MAX_SECONDS=10,  # an upload starts no further file after this long (tracker/upload.py)
+        UPLOAD_MAX_FILE_BYTES=20 * 1024 * 1024,  # one uploaded response file (tracker/staff/upload/views.py), and `extract`/`ingest`
+        UPLOAD_MAX_SECONDS=10,  # an upload starts no further file after this long (tracker/staff/upload/views.py)
         # What one response file may expand to when read (consultations.readers.DocumentLimits):
         DOCUMENT_MAX_CHARACTERS=1_000_000,  # text, any format (an email with its attachments)
         DOCUMENT_MAX_PAGES=1_000,  # pages of a PDF
@@ -37,7 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         # A running import whose heartbeat is older than this, on another host, is taken as gone
-        # (tracker.imports); on the same host the process table answers at once.
+        # (tracker.jobs.imports); on the same host the process table answers at once.
         IMPORT_HEARTBEAT_TIMEOUT_MINUTES=10,
         # Sessions, sign-in throttling and the public address: see "Security model" in the README.
         SESSION_IDLE_MINUTES=30,
@@ -47,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         SIGN_IN_LOCKOUT_MINUTES=15,
         PUBLIC_URL=None,  # such as https://consult.example.org: every absolute URL is built from it
         TRUSTED_PROXIES=0,  # reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust
+        PASSWORD_HASH_METHOD="scrypt",  # werkzeug's; the tests use a cheap one
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("TRACKER")
@@ -61,6 +62,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Session cookies travel only over HTTPS, except on a developer's own machine and in tests.
     app.config["SESSION_COOKIE_SECURE"] = not (app.config["DEVELOPMENT"] or app.config.get("TESTING"))
 
+    from consultations import users
+
+    users.password_hash_method = app.config["PASSWORD_HASH_METHOD"]
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
@@ -80,31 +84,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     from flask_wtf.csrf import CSRFProtect
     from govuk_frontend_wtf.main import WTFormsHelpers
 
-    from . import (  # noqa: F401 (audit registers its hook on import)
-        admin,
-        api,
-        assets,
-        audit,
-        auth,
-        browse,
-        cli,
-        clusters,
-        db,
-        decisions,
-        errors,
-        feeds,
-        headers,
-        history,
-        ids,
-        implementation,
-        mapping,
-        public as public_site,
-        search,
-        search_views,
-        site_url,
-        triage,
-        upload,
-    )
+    from tracker import commands, db, indexing
+    from tracker.auth import views as auth
+    from tracker.public import api, feeds, pages as public_pages, search as public_search
+    from tracker.staff.admin import views as admin
+    from tracker.staff.browse import views as browse
+    from tracker.staff.clusters import views as clusters
+    from tracker.staff.decisions import views as decisions
+    from tracker.staff.history import views as history
+    from tracker.staff.implementation import views as implementation
+    from tracker.staff.mapping import views as mapping
+    from tracker.staff.search import views as staff_search
+    from tracker.staff.triage import views as triage
+    from tracker.staff.upload import views as upload
+    from tracker.web import assets, errors, headers, ids, roles, site_url
 
     site_url.init_app(app)  # first: a production app without a public address refuses requests
     db.init_app(app)
@@ -114,15 +107,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     assets.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
-    cli.init_app(app)
-    search.init_app(app)
+    roles.init_app(app)
+    commands.init_app(app)
+    indexing.init_app(app)
     auth.init_app(app)
     app.register_blueprint(browse.bp, url_prefix="/staff")
-    for staff_area in (history, triage, mapping, decisions, implementation, admin, search_views, upload, clusters):
+    for staff_area in (history, triage, mapping, decisions, implementation, admin, staff_search, upload, clusters):
         app.register_blueprint(staff_area.bp, url_prefix="/staff")
-    app.register_blueprint(search_views.public_bp)
+    app.register_blueprint(public_search.bp)
 
-    app.register_blueprint(public_site.bp)
+    app.register_blueprint(public_pages.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
 

@@ -1,4 +1,4 @@
-"""``backup PATH`` and ``restore PATH``: the work is done by ``tracker.backup``."""
+"""``backup PATH`` and ``restore PATH``: the work is done by ``tracker.jobs.backup``."""
 from __future__ import annotations
 
 import sys
@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from .. import backup
-from ..db import db
+from tracker.jobs import backup
+from tracker.db import db
 
 
 def _size(path: Path) -> str:

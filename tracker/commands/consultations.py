@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from consultations.consultation_import import ConsultationFileError, load_consultation_file, upsert_consultation
 from consultations.models import Consultation, Response
 
-from ..db import db
+from tracker.db import db
 
 consultations_cli = AppGroup("consultations", help="Create and list consultations.")
 

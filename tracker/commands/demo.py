@@ -19,10 +19,11 @@ from consultations.ingest import ingest_document
 from consultations.models import Consultation, ImportRun
 from consultations.survey_import import propose_mapping
 
-from .. import demo_workflow, imports
-from ..auth import create_user
-from ..db import db
-from ..models import User
+from tracker.commands import demo_workflow
+from tracker.jobs import imports
+from consultations.users import create_user
+from tracker.db import db
+from consultations.workflow import User
 
 DEMO_DATA = Path(__file__).resolve().parent.parent / "demo_data"
 # Illustrative online-survey answers to the same consultation (invented respondents, marked

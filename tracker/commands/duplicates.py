@@ -13,7 +13,7 @@ from consultations import clusters as service
 from consultations.clusters import ClusterError
 from consultations.models import Consultation
 
-from ..db import db
+from tracker.db import db
 
 duplicates_cli = AppGroup("duplicates", help="Find campaigns and near-duplicate recommendations.")
 

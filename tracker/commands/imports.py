@@ -1,5 +1,5 @@
 """``import-survey`` and ``import-recommendations``: bulk imports with a progress bar, a
-report, resuming and ``--strict``. The work is done by ``tracker.imports``."""
+report, resuming and ``--strict``. The work is done by ``tracker.jobs.imports``."""
 from __future__ import annotations
 
 import re
@@ -24,9 +24,9 @@ from consultations.survey_import import (
     save_mapping,
 )
 
-from .. import imports
-from ..db import db
-from ..models import DECISION_OUTCOMES
+from tracker.jobs import imports
+from tracker.db import db
+from consultations.workflow import DECISION_OUTCOMES
 
 FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
 MAX_FAILURES_SHOWN = 100

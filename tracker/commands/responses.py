@@ -17,8 +17,8 @@ from consultations.ingest import IngestError, ingest_document
 from consultations.readers import ReadError, read_document
 from consultations.references import ReferenceResolver
 
-from ..db import db
-from ..upload import document_limits, max_file_bytes, megabytes
+from tracker.db import db
+from tracker.staff.upload.views import document_limits, max_file_bytes, megabytes
 
 FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
 

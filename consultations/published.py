@@ -1,0 +1,415 @@
+"""What the public may see: the one place that decides it.
+
+Public pages, feeds, downloads and the API all read published outcomes through these
+functions, so the rules live once:
+
+* a recommendation is public only when the decision of its group (its own, or its
+  primary's if it is a duplicate) is published and not deleted, the recommendation and
+  its response are not deleted, its respondent is not confidential and its consultation
+  is public (not a draft);
+* the decision shown is the published snapshot (``published_outcome``,
+  ``published_rationale``, ``published_at``), never the working copy or the internal note;
+* respondents appear by name only with ``named`` consent, by organisation type with
+  ``anonymous`` consent, and never with ``confidential`` consent; contact details never;
+* only updates marked public are shown.
+
+Every function runs a fixed number of queries whatever the number of rows (SQLAlchemy's
+``selectinload`` adds one query per 500 rows loaded, so pages load a page at a time).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+
+from consultations.models import (
+    Consultation,
+    Framework,
+    FrameworkItem,
+    Link,
+    Recommendation,
+    Respondent,
+    Response,
+)
+
+from consultations.queries import ids_in_batches
+from consultations.workflow import Action, ActionUpdate, Decision
+
+PUBLIC_CONSULTATION_STATUSES = ("open", "closed", "analysing", "outcome published")
+FINISHED = {"implemented", "superseded", "withdrawn"}
+
+
+def public_name(respondent: Respondent) -> str | None:
+    """How a respondent appears in public: by name, by organisation type, or not at all."""
+    if respondent.consent == "named":
+        return respondent.name
+    if respondent.consent == "anonymous":
+        return f"A {respondent.organisation_type} organisation" if respondent.organisation_type else "A respondent"
+    return None
+
+
+@dataclass
+class PublicUpdate:
+    on: dt.date
+    text: str
+    evidence_url: str | None
+
+
+@dataclass
+class PublicAction:
+    id: int
+    description: str
+    owner: str
+    status: str
+    progress: int
+    due_on: dt.date | None
+    overdue: bool
+    updates: list[PublicUpdate]
+
+
+@dataclass
+class PublicDecision:
+    id: int
+    outcome: str
+    rationale: str  # Markdown: render with the sanitising `markdown` filter
+    published_at: dt.datetime
+    actions: list[PublicAction]
+
+
+@dataclass
+class PublicStandard:
+    id: int
+    framework_key: str
+    framework_name: str
+    code: str
+    title: str | None
+
+
+@dataclass
+class PublicRecommendation:
+    id: int
+    key: str
+    text: str
+    made_by: str  # the public name of the respondent
+    respondent_id: int | None  # only for named respondents, who have a public page
+    organisation_type: str | None
+    consultation_id: int
+    consultation_slug: str
+    consultation_title: str
+    question_number: str | None
+    question_text: str | None
+    standards: list[PublicStandard]
+    decision: PublicDecision
+    also_made_by: list[str] = field(default_factory=list)  # others in the same group of duplicates
+
+
+def public_consultations(session: Session) -> list[Consultation]:
+    return list(session.scalars(
+        select(Consultation).where(Consultation.status.in_(PUBLIC_CONSULTATION_STATUSES))
+        .options(selectinload(Consultation.questions))
+        .order_by(Consultation.opens_on.desc().nulls_last(), Consultation.title, Consultation.id)))
+
+
+def _actions(decision: Decision, today: dt.date) -> list[PublicAction]:
+    return [
+        PublicAction(
+            id=a.id, description=a.description, owner=a.owner, status=a.status, progress=a.progress, due_on=a.due_on,
+            overdue=bool(a.due_on and a.due_on < today and a.status not in FINISHED),
+            updates=[PublicUpdate(u.on, u.text, u.evidence_url) for u in a.updates if u.is_public],
+        )
+        for a in decision.actions if a.deleted_at is None
+    ]
+
+
+def _group_decision_published():
+    """True when the decision of a recommendation's group (its own, or its primary's) is published."""
+    decision = aliased(Decision)  # callers may join Decision themselves
+    return (
+        select(decision.id)
+        .where(decision.recommendation_id == func.coalesce(Recommendation.duplicate_of_id, Recommendation.id),
+               decision.deleted_at.is_(None), decision.published_at.is_not(None))
+        .exists()
+    )
+
+
+def _visible(query, consultation_id: int | None = None):
+    """Narrow a query over Recommendation to what the public may see (the rules above)."""
+    query = (
+        query.select_from(Recommendation)
+        .join(Response, Recommendation.response_id == Response.id)
+        .join(Respondent, Response.respondent_id == Respondent.id)
+        .join(Consultation, Response.consultation_id == Consultation.id)
+        .where(Recommendation.deleted_at.is_(None), Response.deleted_at.is_(None),
+               Respondent.consent != "confidential", Consultation.status.in_(PUBLIC_CONSULTATION_STATUSES),
+               _group_decision_published())
+    )
+    if consultation_id is not None:
+        query = query.where(Response.consultation_id == consultation_id)
+    return query
+
+
+def public_recommendation_ids(session: Session, ids) -> set[int]:
+    """Which of these recommendations the public may see (for the public search documents)."""
+    return ids_in_batches(session, lambda batch: _visible(select(Recommendation.id)).where(Recommendation.id.in_(batch)),
+                       ids)
+
+
+def _public_decisions():
+    """Published, live decisions that answer at least one public recommendation."""
+    primary = func.coalesce(Recommendation.duplicate_of_id, Recommendation.id)
+    return (_visible(select(Decision.id))
+            .join(Decision, (Decision.recommendation_id == primary) & Decision.deleted_at.is_(None)
+                  & Decision.published_at.is_not(None)))
+
+
+def public_decision_ids(session: Session, ids) -> set[int]:
+    """Which of these decisions the public may see: the ones public pages show."""
+    return ids_in_batches(session, lambda batch: _public_decisions().where(Decision.id.in_(batch)), ids)
+
+
+def public_action_ids(session: Session, ids) -> set[int]:
+    """Which of these actions the public may see: live actions under a public decision."""
+    return ids_in_batches(session, lambda batch: select(Action.id).where(
+        Action.id.in_(batch), Action.deleted_at.is_(None), Action.decision_id.in_(_public_decisions())), ids)
+
+
+def current_item_ids(session: Session, ids) -> set[int]:
+    """Which of these framework items are current (not retired): frameworks are public information."""
+    return ids_in_batches(session, lambda batch: select(FrameworkItem.id).where(
+        FrameworkItem.id.in_(batch), FrameworkItem.retired_at.is_(None)), ids)
+
+
+def _published_at():
+    """When the decision of a recommendation's group was published (correlated)."""
+    decision = aliased(Decision)
+    return (
+        select(func.max(decision.published_at))
+        .where(decision.recommendation_id == func.coalesce(Recommendation.duplicate_of_id, Recommendation.id),
+               decision.deleted_at.is_(None))
+        .scalar_subquery()
+    )
+
+
+@dataclass(frozen=True)
+class OutlineRow:
+    """The little a page needs to count, group and page published recommendations without loading them."""
+    id: int
+    question_id: int | None
+    outcome: str
+
+
+def public_outline(session: Session, consultation_id: int) -> list[OutlineRow]:
+    """Every published recommendation of a consultation as an ``OutlineRow``, in response order."""
+    primary = func.coalesce(Recommendation.duplicate_of_id, Recommendation.id)
+    rows = session.execute(
+        _visible(select(Recommendation.id, Recommendation.question_id, Decision.published_outcome), consultation_id)
+        .join(Decision, (Decision.recommendation_id == primary) & Decision.deleted_at.is_(None)
+              & Decision.published_at.is_not(None))
+        .order_by(Response.id, Recommendation.sequence, Recommendation.id, Decision.id)
+    ).all()
+    outline: dict[int, OutlineRow] = {}  # the latest decision wins, as in public_recommendations
+    for rec_id, question_id, outcome in rows:
+        outline[rec_id] = OutlineRow(rec_id, question_id, outcome or "")
+    return list(outline.values())
+
+
+def public_standard_links(session: Session, consultation_id: int) -> list[tuple[int, PublicStandard]]:
+    """(recommendation id, standard) for each live link of a consultation's published recommendations."""
+    rows = session.execute(
+        _visible(select(Recommendation.id, FrameworkItem, Framework), consultation_id)
+        .join(Link, Link.recommendation_id == Recommendation.id)
+        .join(FrameworkItem, Link.item_id == FrameworkItem.id)
+        .join(Framework, FrameworkItem.framework_id == Framework.id)
+        .where(Link.status != "rejected", FrameworkItem.retired_at.is_(None))
+        .order_by(Response.id, Recommendation.sequence, Recommendation.id, FrameworkItem.position, FrameworkItem.id)
+    ).all()
+    return [(rec_id, PublicStandard(item.id, framework.key, framework.name, item.code, item.title))
+            for rec_id, item, framework in rows]
+
+
+def public_action_statuses(session: Session, consultation_id: int, today: dt.date | None = None) -> list[tuple[str, bool]]:
+    """(status, overdue) of each live action under a consultation's published decisions, each action once."""
+    today = today or dt.date.today()
+    primaries = _visible(select(func.coalesce(Recommendation.duplicate_of_id, Recommendation.id)), consultation_id)
+    actions = session.execute(
+        select(Action.status, Action.due_on)
+        .join(Decision, Action.decision_id == Decision.id)
+        .where(Decision.recommendation_id.in_(primaries), Decision.deleted_at.is_(None),
+               Decision.published_at.is_not(None), Action.deleted_at.is_(None))
+        .order_by(Action.id)
+    ).all()
+    return [(status, bool(due_on and due_on < today and status not in FINISHED)) for status, due_on in actions]
+
+
+def _narrowed(query, *, consultation_id=None, item_id=None, respondent_id=None, recommendation_id=None, ids=None,
+              standard_code=None, framework_key=None, groups=None):
+    query = _visible(query, consultation_id)
+    if standard_code is not None:
+        item = select(FrameworkItem.id).join(Framework).where(FrameworkItem.code == standard_code)
+        if framework_key is not None:
+            item = item.where(Framework.key == framework_key)
+        query = query.where(Recommendation.links.any(Link.item_id.in_(item) & (Link.status != "rejected")))
+    if groups is not None:  # the recommendations answered by these primaries' decisions
+        query = query.where(func.coalesce(Recommendation.duplicate_of_id, Recommendation.id).in_(groups))
+    if respondent_id is not None:
+        query = query.where(Response.respondent_id == respondent_id, Respondent.consent == "named")
+    if recommendation_id is not None:
+        query = query.where(Recommendation.id == recommendation_id)
+    if ids is not None:
+        query = query.where(Recommendation.id.in_(ids))
+    if item_id is not None:
+        query = query.where(Recommendation.links.any((Link.item_id == item_id) & (Link.status != "rejected")))
+    return query
+
+
+def count_public_recommendations(session: Session, **narrow) -> int:
+    """How many recommendations ``public_recommendations`` would return with the same narrowing."""
+    return session.scalar(_narrowed(select(func.count(Recommendation.id)), **narrow))
+
+
+def public_recommendations(
+    session: Session,
+    *,
+    consultation_id: int | None = None,
+    item_id: int | None = None,
+    respondent_id: int | None = None,
+    recommendation_id: int | None = None,
+    ids: list[int] | None = None,
+    standard_code: str | None = None,
+    framework_key: str | None = None,
+    groups: list[int] | None = None,
+    newest_first: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+    today: dt.date | None = None,
+) -> list[PublicRecommendation]:
+    """Published recommendations, optionally narrowed and paged, in consultation and response
+    order (or most recently decided first)."""
+    today = today or dt.date.today()
+    query = (
+        _narrowed(select(Recommendation), consultation_id=consultation_id, item_id=item_id,
+                  respondent_id=respondent_id, recommendation_id=recommendation_id, ids=ids,
+                  standard_code=standard_code, framework_key=framework_key, groups=groups)
+        .options(
+            # many-to-one: joined into the one query; collections: one more query each
+            joinedload(Recommendation.response).joinedload(Response.respondent),
+            joinedload(Recommendation.response).joinedload(Response.consultation),
+            joinedload(Recommendation.question),
+            selectinload(Recommendation.links).joinedload(Link.item).joinedload(FrameworkItem.framework),
+        )
+        .order_by(Response.consultation_id, Response.id, Recommendation.sequence, Recommendation.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    if newest_first:
+        query = query.order_by(None).order_by(_published_at().desc(), Recommendation.id.desc())
+    recs = session.scalars(query).all()
+    if not recs:
+        return []
+
+    primaries = {rec.duplicate_of_id or rec.id for rec in recs}
+    decisions = {
+        d.recommendation_id: d
+        for d in session.scalars(
+            select(Decision)
+            .where(Decision.recommendation_id.in_(primaries), Decision.deleted_at.is_(None),
+                   Decision.published_at.is_not(None))
+            .options(selectinload(Decision.actions).selectinload(Action.updates))
+            .order_by(Decision.id))
+    }
+    # Everyone who made the same point: the group's members, by public name.
+    members = session.execute(
+        select(Recommendation.id, Recommendation.duplicate_of_id, Respondent)
+        .join(Response, Recommendation.response_id == Response.id)
+        .join(Respondent, Response.respondent_id == Respondent.id)
+        .where((Recommendation.id.in_(primaries)) | (Recommendation.duplicate_of_id.in_(primaries)),
+               Recommendation.deleted_at.is_(None), Response.deleted_at.is_(None))
+    ).all()
+    group_names: dict[int, list[tuple[int, str]]] = {}
+    for rec_id, duplicate_of, respondent in members:
+        name = public_name(respondent)
+        if name:
+            group_names.setdefault(duplicate_of or rec_id, []).append((rec_id, name))
+
+    found = []
+    for rec in recs:
+        primary = rec.duplicate_of_id or rec.id
+        decision = decisions.get(primary)
+        if decision is None:
+            continue
+        respondent = rec.response.respondent
+        found.append(PublicRecommendation(
+            id=rec.id, key=rec.key, text=rec.text, made_by=public_name(respondent),
+            respondent_id=respondent.id if respondent.consent == "named" else None,
+            organisation_type=respondent.organisation_type,
+            consultation_id=rec.response.consultation_id, consultation_slug=rec.response.consultation.slug,
+            consultation_title=rec.response.consultation.title,
+            question_number=rec.question.number if rec.question else None,
+            question_text=rec.question.text if rec.question else None,
+            standards=[PublicStandard(link.item.id, link.item.framework.key, link.item.framework.name, link.item.code,
+                                      link.item.title)
+                       for link in rec.links if link.status != "rejected" and link.item.retired_at is None],
+            decision=PublicDecision(decision.id, decision.published_outcome or "", decision.published_rationale or "",
+                                    decision.published_at, _actions(decision, today)),
+            also_made_by=sorted({name for other_id, name in group_names.get(primary, []) if other_id != rec.id}),
+        ))
+    return found
+
+
+def public_decision_groups(session: Session, *, decision_id: int | None = None, limit: int | None = None,
+                           offset: int = 0) -> tuple[list[int], int]:
+    """Primaries (recommendation ids) of published decisions that answer at least one public
+    recommendation, by decision id, one page of them; and how many there are in all."""
+    primary = func.coalesce(Recommendation.duplicate_of_id, Recommendation.id)
+    decisions = (
+        _visible(select(Decision.id, Decision.recommendation_id))
+        .join(Decision, (Decision.recommendation_id == primary) & Decision.deleted_at.is_(None)
+              & Decision.published_at.is_not(None))
+        .distinct()
+    )
+    if decision_id is not None:
+        decisions = decisions.where(Decision.id == decision_id)
+    total = session.scalar(select(func.count()).select_from(decisions.subquery()))
+    rows = session.execute(decisions.order_by(Decision.id).offset(offset).limit(limit)).all()
+    return [rec_id for _, rec_id in rows], total
+
+
+@dataclass
+class PublicUpdateEntry:
+    """A public update for a feed, with the action it is on and a public recommendation to link to."""
+    update_id: int
+    action_id: int
+    action_description: str
+    update: PublicUpdate
+    recommendation_id: int
+    consultation_id: int
+
+
+def public_updates(session: Session, *, limit: int, **narrow) -> list[PublicUpdateEntry]:
+    """The newest public updates on actions under published decisions whose group has a public
+    recommendation matching ``narrow``; each links to that group's first such recommendation."""
+    first_public = (
+        _narrowed(select(func.min(Recommendation.id)), **narrow)
+        .where(func.coalesce(Recommendation.duplicate_of_id, Recommendation.id) == Decision.recommendation_id)
+        .correlate(Decision)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(ActionUpdate, Action.description, first_public)
+        .join(Action, ActionUpdate.action_id == Action.id)
+        .join(Decision, Action.decision_id == Decision.id)
+        .where(ActionUpdate.is_public.is_(True), Action.deleted_at.is_(None), Decision.deleted_at.is_(None),
+               Decision.published_at.is_not(None), first_public.is_not(None))
+        .order_by(ActionUpdate.on.desc(), ActionUpdate.id.desc())
+        .limit(limit)
+    ).all()
+    if not rows:
+        return []
+    consultations = dict(session.execute(
+        select(Recommendation.id, Response.consultation_id).join(Response)
+        .where(Recommendation.id.in_({rec_id for _, _, rec_id in rows}))).all())
+    return [PublicUpdateEntry(update.id, update.action_id, description, PublicUpdate(update.on, update.text, update.evidence_url),
+                              rec_id, consultations[rec_id])
+            for update, description, rec_id in rows]

@@ -1,0 +1,1 @@
+"""Signing in and out, the signed-in user, server-side sessions and sign-in throttling."""

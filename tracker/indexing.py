@@ -1,0 +1,601 @@
+"""Keep the search indexes in step with the database.
+
+Two indexes, so that nothing unpublished can leak by construction:
+
+* the staff index holds every live response, recommendation, decision (public rationale
+  and internal note), action and framework item;
+* the public index holds only what stakeholders may read: recommendations and decisions
+  whose decision is published, never from a confidential respondent, an anonymous
+  respondent shown by organisation type only, public action updates, and framework items.
+
+Changes are collected as they are flushed and written after the commit (a rollback
+drops them, leaving the index untouched). If an index cannot be written (lock held past
+the timeout, disk error) the database change still stands and the objects are queued in
+``search_dirty`` for ``flask --app tracker search sync``. Each document's ``version`` is a
+hash of its content, so ``search check`` finds any drift, not only missing documents.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import click
+from flask import Flask, current_app, has_app_context
+from flask.cli import AppGroup
+from sqlalchemy import delete, event, func, inspect, select
+from sqlalchemy.orm import Session, selectinload
+
+from consultations.models import (
+    Consultation,
+    utcnow,
+    FrameworkItem,
+    Link,
+    Recommendation,
+    Respondent,
+    Response,
+)
+from search_index import IndexBusy, IndexUnwritable, SearchIndex
+
+from consultations import published
+from consultations.queries import ids_in_batches
+from tracker.db import db
+from consultations.workflow import Action, ActionUpdate, Decision, SearchDirty
+from consultations.published import public_name
+
+log = logging.getLogger(__name__)
+
+KINDS = ("recommendation", "response", "decision", "action", "item")
+FINISHED_ACTIONS = {"implemented", "superseded", "withdrawn"}
+BATCH = 500
+
+
+# --- the indexes ----------------------------------------------------------------------
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("SEARCH_INDEX_DIR", os.path.join(app.instance_path, "search_index"))
+    app.config.setdefault("SEARCH_WRITE_TIMEOUT", 2.0)
+    app.cli.add_command(search_cli)
+    install()
+
+
+def install() -> None:
+    """Index what every session changes once it commits (web requests, commands and imports all
+    write through sessions of their own). Called by ``init_app``; calling it again changes nothing."""
+    if event.contains(Session, "after_commit", _index_after_commit):
+        return
+    event.listen(Session, "after_flush", _collect)
+    event.listen(Session, "after_rollback", _forget)
+    event.listen(Session, "after_commit", _index_after_commit)
+
+
+def indexes() -> dict[str, SearchIndex]:
+    """The staff and public indexes of the current app, opened once per process."""
+    app = current_app._get_current_object()
+    opened = app.extensions.setdefault("search_indexes", {})
+    if not opened:
+        root = app.config["SEARCH_INDEX_DIR"]
+        timeout = app.config["SEARCH_WRITE_TIMEOUT"]
+        opened["staff"] = SearchIndex(os.path.join(root, "staff"), write_timeout=timeout)
+        opened["public"] = SearchIndex(os.path.join(root, "public"), write_timeout=timeout)
+    return opened
+
+
+# --- documents ------------------------------------------------------------------------
+
+
+def _with_version(doc: dict) -> dict:
+    content = json.dumps(doc, sort_keys=True, default=str, ensure_ascii=False)
+    doc["version"] = hashlib.sha1(content.encode()).hexdigest()[:16]
+    return doc
+
+
+def _when(value) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    return None
+
+
+def is_overdue(action: Action, today: dt.date) -> bool:
+    return action.due_on is not None and action.due_on < today and action.status not in FINISHED_ACTIONS
+
+
+def _standards(rec: Recommendation, public: bool = False) -> list[str]:
+    """Codes of the recommendation's live links; the public sees current (not retired) items only."""
+    return sorted({link.item.code for link in rec.links
+                   if link.status != "rejected" and not (public and link.item.retired_at)})
+
+
+class _Loader:
+    """Builds documents for batches of ids with a fixed number of queries per batch."""
+
+    def __init__(self, session: Session, today: dt.date | None = None):
+        self.session = session
+        self.today = today or dt.date.today()
+
+    def _decisions_for(self, recommendation_ids: set[int]) -> dict[int, Decision]:
+        if not recommendation_ids:
+            return {}
+        rows = self.session.scalars(
+            select(Decision)
+            .where(Decision.recommendation_id.in_(recommendation_ids), Decision.deleted_at.is_(None))
+            .options(selectinload(Decision.actions))
+            .order_by(Decision.id)
+        )
+        return {decision.recommendation_id: decision for decision in rows}
+
+    def _live_groups(self, primaries: set[int]) -> set[int]:
+        """The primaries among these whose group still has a live member: a decision stays
+        searchable while it answers a live duplicate, even when its own recommendation is deleted."""
+        member = func.coalesce(Recommendation.duplicate_of_id, Recommendation.id)
+        return ids_in_batches(self.session, lambda batch: (
+            select(member).join(Response, Recommendation.response_id == Response.id)
+            .where(member.in_(batch), Recommendation.deleted_at.is_(None), Response.deleted_at.is_(None))), primaries)
+
+    def recommendations(self, ids: list[int]) -> dict[int, tuple[dict | None, dict | None]]:
+        recs = self.session.scalars(
+            select(Recommendation)
+            .where(Recommendation.id.in_(ids))
+            .options(
+                selectinload(Recommendation.response).selectinload(Response.respondent),
+                selectinload(Recommendation.response).selectinload(Response.consultation),
+                selectinload(Recommendation.links).selectinload(Link.item),
+            )
+        ).all()
+        decisions = self._decisions_for({rec.duplicate_of_id or rec.id for rec in recs})
+        public = published.public_recommendation_ids(self.session, [rec.id for rec in recs])
+        found = {rec.id: self._recommendation(rec, decisions.get(rec.duplicate_of_id or rec.id), rec.id in public)
+                 for rec in recs}
+        return {i: found.get(i, (None, None)) for i in ids}
+
+    def _recommendation(self, rec: Recommendation, decision: Decision | None, is_public: bool):
+        response = rec.response
+        if rec.deleted_at or response.deleted_at:
+            return None, None
+        respondent, consultation = response.respondent, response.consultation
+        standards = _standards(rec)
+        live_actions = [a for a in (decision.actions if decision else []) if a.deleted_at is None]
+        statuses = sorted({a.status for a in live_actions} | ({"overdue"} if any(is_overdue(a, self.today) for a in live_actions) else set()))
+        staff = _with_version({
+            "id": f"recommendation:{rec.id}", "kind": "recommendation",
+            "title": f"{respondent.name} {rec.key}", "body": rec.text,
+            "respondent": respondent.name, "consultation": consultation.slug,
+            "org_type": respondent.organisation_type or "", "standards": standards,
+            "outcome": decision.outcome if decision else "", "status": statuses,
+            "date": _when(response.received_on) or rec.created_at, "public": False,
+        })
+        public = None
+        if is_public and decision is not None and decision.published_at:
+            public = _with_version({
+                "id": f"recommendation:{rec.id}", "kind": "recommendation",
+                "title": public_name(respondent), "body": rec.text, "consultation": consultation.slug,
+                "org_type": respondent.organisation_type or "", "standards": _standards(rec, public=True),
+                "outcome": decision.published_outcome or "", "status": statuses,
+                "date": decision.published_at, "public": True,
+            })
+        return staff, public
+
+    def responses(self, ids: list[int]):
+        rows = self.session.scalars(
+            select(Response).where(Response.id.in_(ids))
+            .options(selectinload(Response.respondent), selectinload(Response.consultation))
+        ).all()
+        found = {}
+        for response in rows:
+            if response.deleted_at:
+                found[response.id] = (None, None)
+                continue
+            respondent = response.respondent
+            found[response.id] = (_with_version({
+                "id": f"response:{response.id}", "kind": "response",
+                "title": f"Response from {respondent.name}", "body": response.text,
+                "respondent": respondent.name, "consultation": response.consultation.slug,
+                "org_type": respondent.organisation_type or "", "status": response.status,
+                "date": _when(response.received_on) or response.created_at, "public": False,
+            }), None)  # whole responses are never published as such
+        return {i: found.get(i, (None, None)) for i in ids}
+
+    def decisions(self, ids: list[int]):
+        rows = self.session.scalars(
+            select(Decision).where(Decision.id.in_(ids)).options(
+                selectinload(Decision.recommendation).selectinload(Recommendation.response)
+                .selectinload(Response.respondent),
+                selectinload(Decision.recommendation).selectinload(Recommendation.response)
+                .selectinload(Response.consultation),
+                selectinload(Decision.recommendation).selectinload(Recommendation.links).selectinload(Link.item),
+            )
+        ).all()
+        public_ids = published.public_decision_ids(self.session, ids)
+        public_recs = published.public_recommendation_ids(self.session, [d.recommendation_id for d in rows])
+        live = self._live_groups({d.recommendation_id for d in rows})
+        found = {}
+        for decision in rows:
+            rec = decision.recommendation
+            if decision.deleted_at or rec.id not in live:
+                found[decision.id] = (None, None)
+                continue
+            respondent, consultation = rec.response.respondent, rec.response.consultation
+            standards = _standards(rec)
+            staff = _with_version({
+                "id": f"decision:{decision.id}", "kind": "decision",
+                "title": f"Decision on {respondent.name} {rec.key}", "body": decision.public_rationale or "",
+                "extra": decision.internal_note or "", "respondent": respondent.name,
+                "consultation": consultation.slug, "org_type": respondent.organisation_type or "",
+                "standards": standards, "outcome": decision.outcome, "status": decision.state,
+                "date": decision.updated_at, "public": False,
+            })
+            public = None
+            if decision.id in public_ids:
+                # Public through a duplicate when its own recommendation is not: then it names no one.
+                own = rec.id in public_recs
+                public = _with_version({
+                    "id": f"decision:{decision.id}", "kind": "decision",
+                    "title": (f"Decision on a recommendation from {public_name(respondent)}" if own
+                              else "Decision on a published recommendation"),
+                    "body": decision.published_rationale or "", "consultation": consultation.slug,
+                    "org_type": (respondent.organisation_type or "") if own else "",
+                    "standards": _standards(rec, public=True),
+                    "outcome": decision.published_outcome or "", "date": decision.published_at, "public": True,
+                })
+            found[decision.id] = (staff, public)
+        return {i: found.get(i, (None, None)) for i in ids}
+
+    def actions(self, ids: list[int]):
+        rows = self.session.scalars(
+            select(Action).where(Action.id.in_(ids)).options(
+                selectinload(Action.updates),
+                selectinload(Action.decision).selectinload(Decision.recommendation)
+                .selectinload(Recommendation.response).selectinload(Response.respondent),
+                selectinload(Action.decision).selectinload(Decision.recommendation)
+                .selectinload(Recommendation.response).selectinload(Response.consultation),
+            )
+        ).all()
+        public_ids = published.public_action_ids(self.session, ids)
+        public_recs = published.public_recommendation_ids(self.session, [a.decision.recommendation_id for a in rows])
+        live = self._live_groups({a.decision.recommendation_id for a in rows})
+        found = {}
+        for action in rows:
+            decision = action.decision
+            rec = decision.recommendation
+            if action.deleted_at or decision.deleted_at or rec.id not in live:
+                found[action.id] = (None, None)
+                continue
+            respondent, consultation = rec.response.respondent, rec.response.consultation
+            statuses = [action.status] + (["overdue"] if is_overdue(action, self.today) else [])
+            updates = [u for u in action.updates]
+            staff = _with_version({
+                "id": f"action:{action.id}", "kind": "action", "title": action.description[:200],
+                "body": "\n".join([action.description, *(u.text for u in updates)]),
+                "respondent": respondent.name, "consultation": consultation.slug,
+                "org_type": respondent.organisation_type or "", "outcome": decision.outcome,
+                "status": statuses, "date": _when(action.due_on) or action.created_at, "public": False,
+            })
+            public = None
+            if action.id in public_ids:
+                own = rec.id in public_recs
+                public = _with_version({
+                    "id": f"action:{action.id}", "kind": "action", "title": action.description[:200],
+                    "body": "\n".join([action.description, *(u.text for u in updates if u.is_public)]),
+                    "consultation": consultation.slug,
+                    "org_type": (respondent.organisation_type or "") if own else "",
+                    "outcome": decision.published_outcome or "", "status": statuses,
+                    "date": _when(action.due_on) or action.created_at, "public": True,
+                })
+            found[action.id] = (staff, public)
+        return {i: found.get(i, (None, None)) for i in ids}
+
+    def items(self, ids: list[int]):
+        rows = self.session.scalars(
+            select(FrameworkItem).where(FrameworkItem.id.in_(ids)).options(selectinload(FrameworkItem.framework))
+        ).all()
+        found = {}
+        for item in rows:
+            if item.retired_at:
+                found[item.id] = (None, None)
+                continue
+            doc = _with_version({
+                "id": f"item:{item.id}", "kind": "item", "title": f"{item.code} {item.title or ''}".strip(),
+                "body": item.text or "", "standards": [item.code], "outcome": "",
+                "consultation": "", "date": item.framework.created_at, "public": True,
+            })
+            found[item.id] = (doc, doc)  # frameworks are public information
+        return {i: found.get(i, (None, None)) for i in ids}
+
+    def build(self, kind: str, ids: list[int]):
+        return getattr(self, {"item": "items"}.get(kind, kind + "s"))(ids)
+
+
+# --- which documents a change touches -------------------------------------------------
+
+
+def _keys_for(obj) -> set[tuple[str, int]]:
+    """The (kind, id) pairs whose documents may change when ``obj`` changes.
+
+    Besides the object's own documents: a recommendation decides whether its group's decision
+    and actions are public ("group-decisions", also for the group it left), a decision decides
+    its whole group ("recommendation-group"), an action's status shows on its group's
+    recommendations ("decision-of-action"), and a response, respondent (consent) or
+    consultation (status) decides everything under it.
+    """
+    if isinstance(obj, Recommendation):
+        keys = {("recommendation", obj.id)}
+        left = inspect(obj).attrs.duplicate_of_id.history.deleted
+        keys |= {("group-decisions", primary) for primary in left if primary is not None}
+        return keys
+    if isinstance(obj, Link):
+        return {("recommendation", obj.recommendation_id)}
+    if isinstance(obj, Decision):
+        return {("decision", obj.id), ("recommendation-group", obj.recommendation_id)}
+    if isinstance(obj, Action):
+        return {("action", obj.id), ("decision-of-action", obj.id)}
+    if isinstance(obj, ActionUpdate):
+        return {("action", obj.action_id)}
+    if isinstance(obj, Response):
+        return {("response", obj.id), ("recommendations-of-response", obj.id)}
+    if isinstance(obj, Respondent):
+        return {("respondent", obj.id)}
+    if isinstance(obj, Consultation):
+        return {("consultation", obj.id)}
+    if isinstance(obj, FrameworkItem):
+        return {("item", obj.id), ("recommendations-of-item", obj.id)}
+    return set()
+
+
+def expand(session: Session, keys: Iterable[tuple[str, int]]) -> dict[str, set[int]]:
+    """Resolve pending keys to the concrete documents to rebuild, by kind: every document
+    whose content or visibility depends on what changed (see ``_keys_for``)."""
+    by_kind: dict[str, set[int]] = {}
+    for kind, entity_id in keys:
+        by_kind.setdefault(kind, set()).add(entity_id)
+    wanted: dict[str, set[int]] = {kind: set(by_kind.get(kind, ())) for kind in KINDS}
+
+    def ids(query_for, among) -> set[int]:
+        return ids_in_batches(session, query_for, among) if among else set()
+
+    # Everything under a response, a respondent or a consultation.
+    responses = by_kind.get("recommendations-of-response", set())
+    responses |= ids(lambda b: select(Response.id).where(Response.respondent_id.in_(b)), by_kind.get("respondent"))
+    responses |= ids(lambda b: select(Response.id).where(Response.consultation_id.in_(b)), by_kind.get("consultation"))
+    wanted["response"] |= responses
+    recs = wanted["recommendation"]
+    recs |= ids(lambda b: select(Recommendation.id).where(Recommendation.response_id.in_(b)), responses)
+    recs |= ids(lambda b: select(Link.recommendation_id).where(Link.item_id.in_(b)), by_kind.get("recommendations-of-item"))
+
+    # A changed decision (or one of its actions) changes every member of its group.
+    groups = set(by_kind.get("recommendation-group", set()))
+    groups |= ids(lambda b: select(Decision.recommendation_id).where(Decision.id.in_(b)), wanted["decision"])
+    groups |= ids(lambda b: select(Decision.recommendation_id).join(Action).where(Action.id.in_(b)),
+                  by_kind.get("decision-of-action"))
+    recs |= groups | ids(lambda b: select(Recommendation.id).where(Recommendation.duplicate_of_id.in_(b)), groups)
+
+    # Whether a group's decision and actions are public depends on each member's visibility.
+    primaries = groups | by_kind.get("group-decisions", set())
+    primaries |= ids(lambda b: select(func.coalesce(Recommendation.duplicate_of_id, Recommendation.id))
+                     .where(Recommendation.id.in_(b)), recs)
+    wanted["decision"] |= ids(lambda b: select(Decision.id).where(Decision.recommendation_id.in_(b)), primaries)
+    wanted["action"] |= ids(lambda b: select(Action.id).where(Action.decision_id.in_(b)), wanted["decision"])
+    return wanted
+
+
+def write(session: Session, keys: Iterable[tuple[str, int]], today: dt.date | None = None) -> int:
+    """Rebuild the documents behind ``keys`` in both indexes. Raises IndexBusy."""
+    return _write_documents(session, expand(session, keys), today)
+
+
+def _write_documents(session: Session, wanted: dict[str, set[int]], today: dt.date | None = None) -> int:
+    """Write the staff and public documents of these objects, removing those that should not exist."""
+    loader = _Loader(session, today)
+    staff_docs, staff_gone, public_docs, public_gone = [], [], [], []
+    for kind, ids in wanted.items():
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), BATCH):
+            for entity_id, (staff, public) in loader.build(kind, ordered[start : start + BATCH]).items():
+                doc_id = f"{kind}:{entity_id}"
+                (staff_docs.append(staff) if staff else staff_gone.append(doc_id))
+                (public_docs.append(public) if public else public_gone.append(doc_id))
+    found = indexes()
+    found["staff"].update(staff_docs, delete_ids=staff_gone)
+    found["public"].update(public_docs, delete_ids=public_gone)
+    return len(staff_docs) + len(staff_gone)
+
+
+# --- after the commit -----------------------------------------------------------------
+
+
+def _collect(session: Session, flush_context) -> None:
+    pending = session.info.setdefault("search_pending", set())
+    # session.dirty also holds objects whose relationships alone changed (a respondent gains
+    # a response): their own documents are unchanged, and re-indexing them would grow with
+    # every response they send.
+    changed = [obj for obj in session.dirty if session.is_modified(obj, include_collections=False)]
+    for obj in (*session.new, *changed, *session.deleted):
+        pending |= _keys_for(obj)
+
+
+def _forget(session: Session) -> None:
+    session.info.pop("search_pending", None)
+
+
+def _index_after_commit(session: Session) -> None:
+    keys = session.info.pop("search_pending", None)
+    if not keys or not has_app_context() or not current_app.config.get("SEARCH_ENABLED", True):
+        return
+    # The committed session cannot run SQL inside this event: read through a fresh one.
+    with Session(bind=session.get_bind()) as reader:
+        try:
+            write(reader, keys)
+        except Exception as error:  # noqa: BLE001 - the database change must stand whatever the index does
+            log.warning("search index not updated (%s); %d changes queued for `search sync`", error, len(keys))
+            reader.rollback()
+            mark_dirty(reader, keys)
+            reader.commit()
+
+
+def mark_dirty(session: Session, keys: Iterable[tuple[str, int]]) -> None:
+    existing = {(kind, entity_id) for kind, entity_id in session.execute(
+        select(SearchDirty.entity_type, SearchDirty.entity_id))}
+    for key in set(keys) - existing:
+        session.add(SearchDirty(entity_type=key[0], entity_id=key[1]))
+    session.flush()
+
+
+# --- whole-index operations (CLI) -------------------------------------------------------
+
+
+def all_documents(session: Session, audience: str, today: dt.date | None = None) -> Iterator[dict]:
+    """Every document of one index, streamed in batches."""
+    loader = _Loader(session, today)
+    models = {"recommendation": Recommendation, "response": Response, "decision": Decision,
+              "action": Action, "item": FrameworkItem}
+    position = 0 if audience == "staff" else 1
+    for kind, model in models.items():
+        ids = session.scalars(select(model.id).order_by(model.id)).all()
+        for start in range(0, len(ids), BATCH):
+            for staff_and_public in loader.build(kind, ids[start : start + BATCH]).values():
+                if doc := staff_and_public[position]:
+                    yield doc
+            session.expunge_all()
+
+
+@dataclass(frozen=True)
+class Difference:
+    audience: str  # "staff" or "public"
+    doc_id: str  # "recommendation:12"
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.audience}: {self.doc_id} {self.problem}"
+
+
+def find_differences(session: Session) -> list[Difference]:
+    """Every document that differs between an index and what the database says it should hold.
+    The public index is held to ``published.py``'s rules, so a document the public may not see
+    is reported even while its object exists."""
+    found = []
+    expected = {audience: {doc["id"]: doc["version"] for doc in all_documents(session, audience)}
+                for audience in ("staff", "public")}
+    for audience, index in indexes().items():
+        indexed, wanted = index.all_versions(), expected[audience]
+        for doc_id in sorted(wanted.keys() - indexed.keys()):
+            found.append(Difference(audience, doc_id, "is missing from the index"))
+        for doc_id in sorted(indexed.keys() - wanted.keys()):
+            live = audience == "public" and doc_id in expected["staff"]
+            found.append(Difference(audience, doc_id, "is in the index but should not be public" if live
+                                    else "is in the index but not (or no longer) in the database"))
+        for doc_id in sorted(wanted.keys() & indexed.keys()):
+            if str(indexed[doc_id]) != wanted[doc_id]:
+                found.append(Difference(audience, doc_id, "is out of date"))
+    return found
+
+
+def differences(session: Session) -> list[str]:
+    """What differs between the indexes and the database, one line each."""
+    return [str(difference) for difference in find_differences(session)]
+
+
+def repair_differences(session: Session, found: Iterable[Difference]) -> int:
+    """Rewrite (or remove) exactly the documents that differ; returns how many objects."""
+    wanted: dict[str, set[int]] = {kind: set() for kind in KINDS}
+    for difference in found:
+        kind, _, entity_id = difference.doc_id.partition(":")
+        if kind in wanted and entity_id.isdigit():
+            wanted[kind].add(int(entity_id))
+    _write_documents(session, wanted)
+    return sum(len(ids) for ids in wanted.values())
+
+
+search_cli = AppGroup("search", help="Keep the search indexes in step with the database.")
+
+
+def rebuild(session: Session, echo=lambda line, nl=True: None) -> dict[str, int]:
+    """Write both indexes afresh from the database; searches keep working meanwhile."""
+    started = utcnow()
+    counts = {}
+    for audience, index in indexes().items():
+        def progress(n, audience=audience):
+            echo(f"\r{audience}: {n} documents", nl=False)
+        counts[audience] = index.rebuild(all_documents(session, audience), progress=progress)
+        echo(f"\r{audience}: {counts[audience]} documents indexed.")
+    # Changes queued while the rebuild held the lock may postdate what it read: keep those.
+    session.execute(delete(SearchDirty).where(SearchDirty.created_at < started))
+    return counts
+
+
+def sync(session: Session) -> str:
+    """Index what could not be indexed at the time, and refresh actions that became overdue."""
+    found = indexes()
+    empty_but_data = found["staff"].doc_count() == 0 and session.scalar(select(FrameworkItem.id).limit(1))
+    if empty_but_data or any(index.needs_rebuild for index in found.values()):
+        counts = rebuild(session)
+        return f"The index was missing or out of format, so it was rebuilt: {counts['staff']} documents."
+    dirty = session.scalars(select(SearchDirty)).all()
+    keys = {(row.entity_type, row.entity_id) for row in dirty}
+    keys |= {("action", action_id) for action_id in session.scalars(
+        select(Action.id).where(Action.due_on < dt.date.today(), Action.status.not_in(FINISHED_ACTIONS)))}
+    count = write(session, keys) if keys else 0
+    for row in dirty:
+        session.delete(row)
+    return f"Search index in step: {len(dirty)} queued changes and {count} documents written."
+
+
+def _index_error(error: IndexBusy) -> click.ClickException:
+    """What to tell someone at the command line when an index cannot be written."""
+    if isinstance(error, IndexUnwritable):
+        folder = current_app.config["SEARCH_INDEX_DIR"]
+        return click.ClickException(
+            f"The search index cannot be written ({error}). Check that {folder} exists, that this user may "
+            "write to it and that the disk is not full or read-only, then run the command again.")
+    return click.ClickException(f"The index is busy ({error}); try again in a moment.")
+
+
+@search_cli.command("rebuild")
+def rebuild_command() -> None:
+    """Write both indexes afresh from the database; searches keep working meanwhile."""
+    try:
+        rebuild(db.session, echo=click.echo)
+        db.session.commit()
+        click.echo(sync(db.session))
+    except IndexBusy as error:
+        db.session.rollback()
+        raise _index_error(error) from None
+    db.session.commit()
+
+
+@search_cli.command("sync")
+def sync_command() -> None:
+    """Index what could not be indexed at the time, and refresh what became overdue."""
+    try:
+        message = sync(db.session)
+    except IndexBusy as error:
+        db.session.rollback()
+        raise _index_error(error) from None
+    db.session.commit()
+    click.echo(message)
+
+
+@search_cli.command("check")
+@click.option("--repair", is_flag=True, help="Rewrite or remove exactly the documents that differ.")
+def check_command(repair: bool) -> None:
+    """Compare the indexes with the database (the public index with what the public may see);
+    exit 1 and list every difference, or repair them with --repair."""
+    found = find_differences(db.session)
+    for difference in found:
+        click.echo(str(difference))
+    if found and repair:
+        try:
+            count = repair_differences(db.session, found)
+        except IndexBusy as error:
+            raise _index_error(error) from None
+        click.echo(f"{count} document{'s' if count != 1 else ''} repaired.")
+        found = find_differences(db.session)
+    if found:
+        raise click.ClickException(f"{len(found)} differences; run `flask --app tracker search check --repair` "
+                                   "or `search rebuild`.")
+    click.echo("The search indexes match the database.")

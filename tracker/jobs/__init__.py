@@ -1,0 +1,1 @@
+"""Work that runs outside a request: bulk imports with progress and resuming, backup and restore."""

@@ -1,0 +1,1 @@
+"""Admin: users, consultations and their questions, frameworks."""

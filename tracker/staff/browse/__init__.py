@@ -1,0 +1,1 @@
+"""Reading consultations, responses, recommendations and frameworks (staff view)."""

@@ -1,0 +1,443 @@
+"""Read-only pages for browsing consultations, responses, recommendations and frameworks.
+
+Views stay thin: they run a fixed number of queries and hand plain data to templates.
+The presentation logic worth testing (highlighting spans in the response text, building
+trees from parent ids) lives in plain functions below that tests call directly.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request, send_file
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from consultations.anchoring import valid_spans
+from consultations.models import (
+    Consultation,
+    Document,
+    Framework,
+    FrameworkItem,
+    Link,
+    Recommendation,
+    Respondent,
+    Response,
+    ResponseSection,
+)
+
+from tracker.web.roles import login_required
+from tracker.web.paging import page_number, pagination
+from tracker.db import db
+from tracker.web.headers import download_name, download_type
+from consultations.workflow import Decision
+from tracker.web.search import similar_recommendations
+
+bp = Blueprint("browse", __name__)
+
+
+# ---------------------------------------------------------------------------
+# Presentation helpers (plain functions, tested directly)
+# ---------------------------------------------------------------------------
+
+# A blank line (possibly holding spaces) separates paragraphs in cleaned response text.
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of response text covered by the same set of recommendations.
+
+    ``keys`` are the recommendations highlighting this run (empty for plain text);
+    ``opens`` are keys whose highlight starts here, so the page shows their label;
+    ``anchors`` are keys whose first highlight in the whole text starts here, so the
+    page puts the ``text-<key>`` anchor that the recommendation list links back to.
+    """
+
+    text: str
+    start: int
+    end: int
+    keys: tuple[str, ...] = ()
+    opens: tuple[str, ...] = ()
+    anchors: tuple[str, ...] = ()
+
+
+def paragraph_ranges(text: str) -> list[tuple[int, int]]:
+    """Character ranges of the paragraphs of ``text``, without surrounding whitespace."""
+    ranges = []
+    pos = 0
+    for match in [*_PARAGRAPH_BREAK.finditer(text), None]:
+        end = match.start() if match else len(text)
+        chunk = text[pos:end]
+        start = pos + len(chunk) - len(chunk.lstrip())
+        stop = pos + len(chunk.rstrip())
+        if start < stop:
+            ranges.append((start, stop))
+        if match:
+            pos = match.end()
+    return ranges
+
+
+def clean_spans(spans: Iterable[Any] | None, length: int) -> list[tuple[int, int]]:
+    """Valid, clamped and merged ``(start, end)`` spans: stored JSON may be messy or stale."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(valid_spans(spans, length)):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def highlight_paragraphs(
+    text: str, spans_by_key: Mapping[str, Iterable[Any]]
+) -> list[list[Segment]]:
+    """Split ``text`` into paragraphs of flat segments, one per distinct set of covering keys.
+
+    Segments never nest, so overlapping spans and spans that cross a paragraph break
+    still render as well-formed HTML (one ``<mark>`` per segment). Keys keep the order
+    of ``spans_by_key`` (the recommendation order).
+    """
+    order = {key: index for index, key in enumerate(spans_by_key)}
+    spans = [
+        (start, end, key)
+        for key, key_spans in spans_by_key.items()
+        for start, end in clean_spans(key_spans, len(text))
+    ]
+    anchored: set[str] = set()
+    paragraphs = []
+    for p_start, p_end in paragraph_ranges(text):
+        local = [
+            (max(start, p_start), min(end, p_end), key)
+            for start, end, key in spans
+            if start < p_end and end > p_start
+        ]
+        cuts = sorted({p_start, p_end, *(s for s, _, _ in local), *(e for _, e, _ in local)})
+        segments = []
+        for a, b in zip(cuts, cuts[1:]):
+            keys = sorted({k for s, e, k in local if s <= a and b <= e}, key=order.__getitem__)
+            opens = sorted({k for s, _, k in local if s == a}, key=order.__getitem__)
+            anchors = tuple(k for k in opens if k not in anchored)
+            anchored.update(anchors)
+            segments.append(Segment(text[a:b], a, b, tuple(keys), tuple(opens), anchors))
+        paragraphs.append(segments)
+    return paragraphs
+
+
+@dataclass
+class Node:
+    """One entry of a tree built from parent ids, with anything the page counts for it."""
+
+    obj: Any
+    children: list[Node] = field(default_factory=list)
+    count: int = 0
+
+
+def build_tree(objects: Sequence[Any], counts: Mapping[int, int] | None = None) -> list[Node]:
+    """Nest objects by ``parent_id`` without lazy loads; orphans become top-level nodes.
+
+    Input order is kept among siblings, so sort the objects before calling.
+    """
+    counts = counts or {}
+    nodes = {obj.id: Node(obj, count=counts.get(obj.id, 0)) for obj in objects}
+    roots = []
+    for obj in objects:
+        parent = nodes.get(obj.parent_id) if obj.parent_id is not None else None
+        (parent.children if parent is not None else roots).append(nodes[obj.id])
+    return roots
+
+
+def human_size(size: int | None) -> str:
+    """File size as people read it, e.g. ``12.3 KB``."""
+    if size is None:
+        return "Unknown"
+    if size < 1024:
+        return f"{size} bytes"
+    for unit in ("KB", "MB", "GB"):
+        size /= 1024
+        if size < 1024 or unit == "GB":
+            return f"{size:.1f} {unit}"
+    return f"{size} bytes"  # pragma: no cover
+
+
+@bp.app_template_filter("govuk_date")
+def govuk_date(value: dt.date | dt.datetime | None) -> str:
+    """Dates in the GOV.UK style, e.g. ``5 April 2019``."""
+    if value is None:
+        return "Not recorded"
+    return f"{value.day} {value:%B %Y}"
+
+
+# ---------------------------------------------------------------------------
+# Queries (one per page section, counts aggregated in SQL)
+# ---------------------------------------------------------------------------
+
+
+def _live_recommendation_counts():
+    """Non-deleted recommendations per response, as a subquery to outer-join."""
+    return (
+        select(Recommendation.response_id, func.count().label("n"))
+        .where(Recommendation.deleted_at.is_(None))
+        .group_by(Recommendation.response_id)
+        .subquery()
+    )
+
+
+def item_link_counts(framework_id: int) -> dict[int, int]:
+    """Recommendations linked to each item of a framework, in one aggregate query.
+
+    Rejected links and deleted recommendations (or ones on deleted responses) do not count.
+    """
+    rows = db.session.execute(
+        select(Link.item_id, func.count(func.distinct(Link.recommendation_id)))
+        .join(FrameworkItem, FrameworkItem.id == Link.item_id)
+        .join(Recommendation, Recommendation.id == Link.recommendation_id)
+        .join(Response, Response.id == Recommendation.response_id)
+        .where(
+            FrameworkItem.framework_id == framework_id,
+            Link.status != "rejected",
+            Recommendation.deleted_at.is_(None),
+            Response.deleted_at.is_(None),
+        )
+        .group_by(Link.item_id)
+    )
+    return {item_id: n for item_id, n in rows}
+
+
+# ---------------------------------------------------------------------------
+# Views
+# ---------------------------------------------------------------------------
+
+
+@bp.route("/")
+@login_required
+def home():
+    """What the service is for, with counts so staff can see what is loaded."""
+    consultations = db.session.scalar(select(func.count()).select_from(Consultation))
+    frameworks = db.session.scalar(select(func.count()).select_from(Framework))
+    return render_template(
+        "staff/browse/home.html", consultation_count=consultations, framework_count=frameworks
+    )
+
+
+@bp.route("/consultations/")
+@login_required
+def consultations():
+    """All consultations with their response counts (one query)."""
+    responses = (
+        select(Response.consultation_id, func.count().label("n"))
+        .where(Response.deleted_at.is_(None))
+        .group_by(Response.consultation_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Consultation, func.coalesce(responses.c.n, 0))
+        .outerjoin(responses, responses.c.consultation_id == Consultation.id)
+        .order_by(
+            Consultation.opens_on.is_(None), Consultation.opens_on.desc(), Consultation.title, Consultation.id
+        )
+    ).all()
+    return render_template("staff/browse/consultations.html", rows=rows)
+
+
+RESPONSES_PER_PAGE = 100
+
+
+@bp.route("/consultations/<slug>")
+@login_required
+def consultation(slug: str):
+    """One consultation: its questions and a page of its (non-deleted) responses; a survey
+    brings thousands."""
+    item = db.one_or_404(
+        select(Consultation)
+        .where(Consultation.slug == slug)
+        .options(selectinload(Consultation.questions))
+    )
+    live = (Response.consultation_id == item.id, Response.deleted_at.is_(None))
+    total = db.session.scalar(select(func.count()).select_from(Response).where(*live))
+    pages = max(1, -(-total // RESPONSES_PER_PAGE))
+    page = page_number(request.args.get("page"), pages)
+    counts = _live_recommendation_counts()
+    responses = db.session.execute(
+        select(Response, func.coalesce(counts.c.n, 0))
+        .join(Response.respondent)
+        .outerjoin(counts, counts.c.response_id == Response.id)
+        .where(*live)
+        .options(contains_eager(Response.respondent))
+        .order_by(Respondent.name, Response.id)
+        .limit(RESPONSES_PER_PAGE).offset((page - 1) * RESPONSES_PER_PAGE)
+    ).all()
+    return render_template(
+        "staff/browse/consultation.html", consultation=item, responses=responses, total=total,
+        first=(page - 1) * RESPONSES_PER_PAGE + 1,
+        pagination=pagination("browse.consultation", page, pages, slug=slug, _anchor="responses"),
+    )
+
+
+def _live_response(response_id: int, *options) -> Response:
+    """A response that has not been soft-deleted, or 404."""
+    return db.one_or_404(
+        select(Response)
+        .where(Response.id == response_id, Response.deleted_at.is_(None))
+        .options(*options)
+    )
+
+
+@bp.route("/responses/<id:response_id>")
+@login_required
+def response(response_id: int):
+    """A response with its recommendations and the text they were found in."""
+    item = _live_response(
+        response_id,
+        selectinload(Response.consultation),
+        selectinload(Response.respondent),
+        selectinload(Response.document),
+        selectinload(Response.import_run),
+        selectinload(Response.recommendations).selectinload(Recommendation.question),
+        selectinload(Response.recommendations)
+        .selectinload(Recommendation.links)
+        .selectinload(Link.item)
+        .selectinload(FrameworkItem.framework),
+    )
+    recommendations = [r for r in item.recommendations if r.deleted_at is None]
+    tree = build_tree(recommendations)
+    spans_by_key = {r.key: r.spans for r in recommendations}
+    paragraphs = highlight_paragraphs(item.text or "", spans_by_key)
+    located = {key for segments in paragraphs for s in segments for key in s.anchors}
+    return render_template(
+        "staff/browse/response.html",
+        response=item,
+        placeholders=_placeholder_answers(ResponseSection.response_id == item.id),
+        referring=_placeholder_answers(ResponseSection.written_response_id == item.id),
+        tree=tree,
+        recommendation_count=len(recommendations),
+        paragraphs=paragraphs,
+        located=located,
+        size=human_size(item.document.size) if item.document else None,
+    )
+
+
+def _placeholder_answers(condition) -> list[ResponseSection]:
+    """Survey answers such as "See written response" (of this response, or pointing at it),
+    with their questions and the responses at both ends: one query each."""
+    return list(db.session.scalars(
+        select(ResponseSection).where(condition, ResponseSection.kind == "placeholder")
+        .options(selectinload(ResponseSection.question),
+                 selectinload(ResponseSection.response).selectinload(Response.respondent),
+                 selectinload(ResponseSection.written_response))
+        .order_by(ResponseSection.response_id, ResponseSection.position, ResponseSection.id)))
+
+
+@bp.route("/responses/<id:response_id>/original")
+@login_required
+def response_original(response_id: int):
+    """The original file exactly as received, as an attachment that never renders as a page of this
+    site: a type a browser could run (HTML, SVG, ...) goes as application/octet-stream, and every
+    download gets a sandboxing Content-Security-Policy (``tracker.web.headers``)."""
+    item = _live_response(response_id)
+    if item.document_id is None:
+        abort(404)
+    document = db.get_or_404(Document, item.document_id)
+    reply = send_file(
+        io.BytesIO(document.content or b""),
+        mimetype=download_type(document.media_type),
+        as_attachment=True,
+        download_name=download_name(document.filename, f"response-{item.id}"),
+        etag=document.sha256,
+        max_age=0,
+    )
+    reply.headers["X-Content-Type-Options"] = "nosniff"
+    return reply
+
+
+@bp.route("/frameworks/")
+@login_required
+def frameworks():
+    """All frameworks with current and retired item counts (one query)."""
+    items = (
+        select(
+            FrameworkItem.framework_id,
+            func.count().label("n"),
+            func.count(FrameworkItem.retired_at).label("retired"),
+        )
+        .group_by(FrameworkItem.framework_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(
+            Framework, func.coalesce(items.c.n, 0), func.coalesce(items.c.retired, 0)
+        )
+        .outerjoin(items, items.c.framework_id == Framework.id)
+        .order_by(Framework.name, Framework.version)
+    ).all()
+    return render_template("staff/browse/frameworks.html", rows=rows)
+
+
+@bp.route("/frameworks/<key>/<version>")
+@login_required
+def framework(key: str, version: str):
+    """A framework as a tree, with linked-recommendation counts from one aggregate query."""
+    item = db.one_or_404(
+        select(Framework).where(Framework.key == key, Framework.version == version)
+    )
+    items = db.session.scalars(
+        select(FrameworkItem)
+        .where(FrameworkItem.framework_id == item.id)
+        .order_by(FrameworkItem.position, FrameworkItem.code, FrameworkItem.id)
+    ).all()
+    counts = item_link_counts(item.id)
+    return render_template(
+        "staff/browse/framework.html",
+        framework=item,
+        tree=build_tree(items, counts),
+        item_count=len(items),
+        retired_count=sum(1 for i in items if i.retired_at is not None),
+        linked_items=len(counts),
+    )
+
+
+@bp.route("/recommendations/<id:rec_id>")
+@login_required
+def recommendation(rec_id: int):
+    """One recommendation: where it came from, its links, duplicates, decision and actions."""
+    rec = db.one_or_404(
+        select(Recommendation)
+        .where(Recommendation.id == rec_id)
+        .options(
+            selectinload(Recommendation.response).selectinload(Response.respondent),
+            selectinload(Recommendation.response).selectinload(Response.consultation),
+            selectinload(Recommendation.parent),
+            selectinload(Recommendation.children),
+            selectinload(Recommendation.question),
+            selectinload(Recommendation.duplicate_of).selectinload(Recommendation.response)
+            .selectinload(Response.respondent),
+            selectinload(Recommendation.links).selectinload(Link.item).selectinload(FrameworkItem.framework),
+        )
+    )
+    duplicates = db.session.scalars(
+        select(Recommendation)
+        .where(Recommendation.duplicate_of_id == rec.id, Recommendation.deleted_at.is_(None))
+        .options(selectinload(Recommendation.response).selectinload(Response.respondent))
+        .order_by(Recommendation.id)
+    ).all()
+    decided_on = rec.duplicate_of_id or rec.id  # a duplicate shares the decision of its group
+    decision = db.session.scalar(
+        select(Decision)
+        .where(Decision.recommendation_id == decided_on, Decision.deleted_at.is_(None))
+        .options(selectinload(Decision.actions))
+        .order_by(Decision.id.desc())
+    )
+    sources = [rec.response.text[start:end] for start, end in clean_spans(rec.spans, len(rec.response.text))]
+    return render_template(
+        "staff/browse/recommendation.html",
+        rec=rec,
+        sources=sources,
+        duplicates=duplicates,
+        decision=decision,
+        similar=similar_recommendations(rec),
+        links=[link for link in rec.links if link.status != "rejected"],
+    )

@@ -1,0 +1,1 @@
+"""Campaigns and near-duplicate clusters: confirm, split, answer together."""

@@ -1,0 +1,1 @@
+"""Decisions on recommendations: draft, approve, publish, revise."""

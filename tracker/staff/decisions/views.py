@@ -1,0 +1,275 @@
+"""Decisions: approvers record, approve and publish the inspectorate's answer to a
+recommendation (and to every duplicate of it); every staff role can read them.
+
+Views are thin: they read the form, check the version the page was loaded at, call the
+services in ``consultations.outcomes`` and commit, or roll back and show the page again with
+the problem (400) or with what someone else changed meanwhile (409).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextArea
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import RadioField, TextAreaField
+
+from wtforms.validators import InputRequired, Length
+
+from consultations.models import FrameworkItem, Link, Recommendation, Response
+
+from consultations import outcomes
+from tracker.web.roles import login_required, role_required
+from tracker.db import db
+from tracker.web.editing import StaleEdit, ensure_current
+from tracker.web.forms import VersionedForm, options
+from tracker.web.markdown import render_markdown
+from consultations.workflow import DECISION_OUTCOMES, Action, Decision, User
+
+bp = Blueprint("decisions", __name__)
+
+DECIDERS = ("approver",)
+MAX_TEXT = 20_000
+
+
+@bp.app_template_filter("markdown")
+def markdown_filter(text: str | None) -> Markup:
+    """``{{ text | markdown }}``: staff Markdown as sanitised HTML."""
+    return render_markdown(text)
+
+
+class DecisionForm(VersionedForm):
+    """The working version of a decision. ``version`` is 0 while there is no decision yet."""
+
+    outcome = RadioField(
+        "Outcome",
+        choices=options((outcome, outcome[0].upper() + outcome[1:]) for outcome in DECISION_OUTCOMES),
+        widget=GovRadioInput(),
+        validators=[InputRequired("Select the outcome of the decision")],
+        invalid_choice_message="Select one of the outcomes listed",
+    )
+    public_rationale = TextAreaField(
+        "Public rationale",
+        widget=GovTextArea(),
+        description=(
+            "This will be published on the outcome page for everyone the decision answers. "
+            "You can use Markdown: **bold**, *italic*, lists starting with - or 1., "
+            "[link text](https://example.org) and > for quotes. It is needed before the decision can be approved."
+        ),
+        validators=[Length(max=MAX_TEXT, message=f"The public rationale must be {MAX_TEXT:,} characters or fewer")],
+    )
+    internal_note = TextAreaField(
+        "Internal note (optional)",
+        widget=GovTextArea(),
+        description="For inspectorate staff only. It is never published.",
+        validators=[Length(max=MAX_TEXT, message=f"The internal note must be {MAX_TEXT:,} characters or fewer")],
+    )
+
+
+class DecisionStateForm(VersionedForm):
+    """Approve, publish, delete and restore buttons: they carry the version they were shown at."""
+
+
+# ---------------------------------------------------------------------------
+# Loading and rendering
+# ---------------------------------------------------------------------------
+
+
+def _recommendation_or_404(rec_id: int) -> Recommendation:
+    return db.one_or_404(
+        select(Recommendation)
+        .where(Recommendation.id == rec_id)
+        .options(
+            selectinload(Recommendation.response).selectinload(Response.respondent),
+            selectinload(Recommendation.response).selectinload(Response.consultation),
+            selectinload(Recommendation.duplicate_of)
+            .selectinload(Recommendation.response)
+            .selectinload(Response.respondent),
+        )
+    )
+
+
+def _describe(rec: Recommendation) -> str:
+    return f"{rec.key} from {rec.response.respondent.name}"
+
+
+def decision_form_for(decision: Decision | None, formdata=None) -> DecisionForm:
+    """The edit form filled from the saved decision (or empty, at version 0)."""
+    if decision is None:
+        return DecisionForm(formdata=formdata, version=0)
+    return DecisionForm(formdata=formdata, obj=decision, version=decision.version_id)
+
+
+def render_decision_page(
+    primary: Recommendation,
+    *,
+    decision: Decision | None = None,
+    form: DecisionForm | None = None,
+    conflict: StaleEdit | None = None,
+    problem: str | None = None,
+    status: int = 200,
+):
+    """The decision page of a group's primary recommendation, with any problem to show."""
+    if decision is None:
+        decision = outcomes.decision_for(db.session, primary)
+    if form is None:
+        form = decision_form_for(decision)
+    group = outcomes.decision_group(db.session, primary)
+    links = db.session.scalars(
+        select(Link)
+        .where(Link.recommendation_id == primary.id, Link.status != "rejected")
+        .options(selectinload(Link.item).selectinload(FrameworkItem.framework))
+        .order_by(Link.id)
+    ).all()
+    deleted = None
+    actions: list[Action] = []
+    if decision is not None:
+        actions = db.session.scalars(
+            select(Action)
+            .where(Action.decision_id == decision.id, Action.deleted_at.is_(None))
+            .order_by(Action.due_on.is_(None), Action.due_on, Action.id)
+        ).all()
+    else:
+        deleted = db.session.scalar(
+            select(Decision)
+            .where(Decision.recommendation_id == primary.id, Decision.deleted_at.is_not(None))
+            .order_by(Decision.deleted_at.desc(), Decision.id.desc())
+        )
+    shown = decision or deleted
+    people = {}
+    if shown is not None:
+        ids = {shown.decided_by_id, shown.approved_by_id} - {None}
+        if ids:
+            people = {u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    today = dt.date.today()
+    return (
+        render_template(
+            "staff/decisions/decision.html",
+            rec=primary,
+            group=group,
+            links=links,
+            decision=decision,
+            deleted=deleted,
+            actions=actions,
+            overdue={a.id: outcomes.days_overdue(a, today) for a in actions if outcomes.is_overdue(a, today)},
+            people=people,
+            form=form,
+            state_form=DecisionStateForm(formdata=None, version=shown.version_id if shown else 0),
+            conflict=conflict,
+            problem=problem,
+        ),
+        status,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Views
+# ---------------------------------------------------------------------------
+
+
+@bp.route("/recommendations/<id:rec_id>/decision", methods=["GET", "POST"])
+@login_required
+def decision(rec_id: int):
+    """Read (every role) or record and edit (approvers) the decision of a recommendation's group."""
+    rec = _recommendation_or_404(rec_id)
+    primary = outcomes.primary_of(rec)
+    if request.method == "POST" and g.user.role not in DECIDERS:
+        abort(403)
+    if primary.id != rec.id and request.method == "GET":
+        flash(f"Recommendation {_describe(rec)} is a duplicate of {_describe(primary)}. "
+              "One decision answers them all: this is it.")
+        return redirect(url_for(".decision", rec_id=primary.id))
+
+    current = outcomes.decision_for(db.session, primary)
+    if request.method == "GET":
+        return render_decision_page(primary, decision=current)
+
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        return render_decision_page(primary, decision=current, form=form, status=400)
+    was = current.state if current is not None else None
+    try:
+        if current is not None:
+            ensure_current(db.session, current, form.version.data)
+        saved = outcomes.save_decision(
+            db.session, primary, form.outcome.data, form.public_rationale.data or "",
+            form.internal_note.data or "", g.user.id,
+        )
+        db.session.commit()
+    except StaleEdit as conflict:
+        db.session.rollback()
+        form.accept_current_version(conflict.obj)
+        return render_decision_page(primary, decision=current, form=form, conflict=conflict, status=409)
+    except outcomes.DecisionError as error:
+        db.session.rollback()
+        return render_decision_page(primary, form=form, problem=str(error), status=400)
+    if was is None:
+        flash("Decision recorded as a draft. It needs approving before it can be published.")
+    elif was == "published" and saved.state == "draft":
+        flash("Revision saved as a draft. The public still sees the published version until this "
+              "revision is approved and published.")
+    elif was == "approved" and saved.state == "draft":
+        flash("Decision saved. It has changed since it was approved, so it needs approving again.")
+    else:
+        flash("Decision saved.")
+    return redirect(url_for(".decision", rec_id=primary.id))
+
+
+def _change_state(decision_id: int, change, done: str):
+    """Shared by approve, publish, delete and restore: version check, change, commit or explain."""
+    item = db.get_or_404(Decision, decision_id)
+    primary = db.get_or_404(Recommendation, item.recommendation_id)
+    form = DecisionStateForm()
+    if not form.validate_on_submit():
+        return render_decision_page(
+            primary, problem="The form was incomplete. Reload the page and try again.", status=400
+        )
+    try:
+        ensure_current(db.session, item, form.version.data)
+        change(item)
+        db.session.commit()
+    except StaleEdit as conflict:
+        db.session.rollback()
+        return render_decision_page(primary, conflict=conflict, status=409)
+    except outcomes.DecisionError as error:
+        db.session.rollback()
+        return render_decision_page(primary, problem=str(error), status=400)
+    flash(done)
+    return redirect(url_for(".decision", rec_id=primary.id))
+
+
+@bp.route("/decisions/<id:decision_id>/approve", methods=["POST"])
+@role_required(*DECIDERS)
+def approve(decision_id: int):
+    return _change_state(
+        decision_id, lambda d: outcomes.approve(d, g.user.id),
+        "Decision approved. It can now be published.",
+    )
+
+
+@bp.route("/decisions/<id:decision_id>/publish", methods=["POST"])
+@role_required(*DECIDERS)
+def publish(decision_id: int):
+    return _change_state(
+        decision_id, lambda d: outcomes.publish(d, g.user.id),
+        "Decision published. The public now sees this outcome and rationale.",
+    )
+
+
+@bp.route("/decisions/<id:decision_id>/delete", methods=["POST"])
+@role_required(*DECIDERS)
+def delete(decision_id: int):
+    return _change_state(
+        decision_id, outcomes.delete_decision,
+        "Decision deleted. It no longer appears anywhere, and you can restore it from this page.",
+    )
+
+
+@bp.route("/decisions/<id:decision_id>/restore", methods=["POST"])
+@role_required(*DECIDERS)
+def restore(decision_id: int):
+    return _change_state(
+        decision_id, lambda d: outcomes.restore_decision(db.session, d), "Decision restored."
+    )

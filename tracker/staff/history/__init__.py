@@ -1,0 +1,1 @@
+"""The audit history page of any audited object."""

@@ -1,0 +1,1 @@
+"""Actions that implement decisions, their dated updates, and the dashboard."""

@@ -1,0 +1,1 @@
+"""Links from recommendations to framework items: suggestions, confirmations, coverage."""

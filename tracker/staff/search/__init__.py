@@ -1,0 +1,1 @@
+"""Staff full-text search."""

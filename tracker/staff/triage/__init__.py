@@ -1,0 +1,1 @@
+"""Triage of responses: queue, assignment, consent, and correcting the extracted recommendations."""

@@ -1,0 +1,1 @@
+"""Uploading written responses, several files at once."""
