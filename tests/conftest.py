@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flask import has_app_context
 from jinja2 import BytecodeCache
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from tracker import create_app
 from tracker.db import db
@@ -59,34 +60,183 @@ TEMPLATE_CACHE = SharedTemplateCache()
 
 
 def database_url(tmp_path: Path) -> str:
+    """The database of a test that builds its own app (tests/test_auth.py's ``make_app``)."""
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite3'}"
 
 
+# --- databases built once per session and copied for each test ---------------------------
+#
+# Building the schema, and above all loading the demo, costs seconds; copying a finished
+# database costs milliseconds. So each kind of starting database (empty; the demo; the demo's
+# content only; either with the per-role test users made first) is built once, the first time a
+# test asks for it, and every test gets its own copy: on SQLite a copy of the file, on
+# PostgreSQL ``CREATE DATABASE ... TEMPLATE``. The app's instance folder (its search index)
+# is copied with it. A test changes only its own copy, so tests stay independent.
+
+# Fixture names that choose the starting database: a test (or a fixture it uses) that asks
+# for one of these gets ``app`` (and so ``client``, ``runner``, ``session``) on that database.
+DEMO_FIXTURES = {"demo_app": "demo", "demo_content_app": "demo-content"}
+
+
+def _template_config(url: str) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "WTF_CSRF_ENABLED": False,  # tests/test_auth.py checks CSRF with it on
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashes; production uses scrypt
+        "SQLALCHEMY_DATABASE_URI": url,
+    }
+
+
+def _make_users() -> dict[str, int]:
+    from consultations.users import create_user
+
+    ids = {role: create_user(db.session, f"{role}@example.org", role, PASSWORD, role.title()).id
+           for role in ROLES}
+    db.session.commit()
+    return ids
+
+
+class DatabaseTemplates:
+    """The starting databases of the session, built on first use: {(kind, with_users): copy source}."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.built: dict[tuple[str, bool], tuple[str, Path]] = {}
+        self.postgres_url = os.environ.get("TEST_DATABASE_URL")
+        self.admin = None  # on PostgreSQL, a connection that creates and drops the copies
+        self.copies = 0
+        if self.postgres_url:
+            import psycopg
+            from sqlalchemy.engine import make_url
+
+            url = make_url(normalise(self.postgres_url))
+            self.url = url
+            self.base = url.database
+            self.admin = psycopg.connect(
+                url.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True)
+
+    # the copy source: a SQLite file or a PostgreSQL database name, and the instance folder
+    def get(self, kind: str, with_users: bool) -> tuple[str, Path]:
+        key = (kind, with_users)
+        if key not in self.built:
+            self.built[key] = self._build(kind, with_users)
+        return self.built[key]
+
+    def _build(self, kind: str, with_users: bool) -> tuple[str, Path]:
+        name = f"{kind}-users" if with_users else kind
+        folder = self.folder / name
+        folder.mkdir()
+        if self.admin:
+            source = f"{self.base}_tpl_{os.getpid()}_{name.replace('-', '_')}"
+            self._sql(f'DROP DATABASE IF EXISTS "{source}"')
+            self._sql(f'CREATE DATABASE "{source}"')
+            url = self.url.set(database=source).render_as_string(hide_password=False)
+        else:
+            source = str(folder / "test.sqlite3")
+            url = f"sqlite:///{source}"
+        with pytest.MonkeyPatch.context() as env:
+            env.delenv("DATABASE_URL", raising=False)
+            env.setenv("TRACKER_INSTANCE_PATH", str(folder / "instance"))
+            app = create_app(_template_config(url))
+        app.jinja_env.bytecode_cache = TEMPLATE_CACHE
+        with app.app_context():
+            db.create_all()
+            if with_users:
+                _make_users()  # first, as the tests' fixtures did: demo load then leaves them alone
+            db.session.remove()
+        if kind != "empty":
+            args = ["demo", "load"] + (["--content-only"] if kind == "demo-content" else [])
+            result = app.test_cli_runner().invoke(args=args)
+            assert result.exit_code == 0, result.output
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()  # PostgreSQL copies no database anyone is connected to
+        app.extensions.pop("search_indexes", None)
+        return source, folder / "instance"
+
+    def copy(self, kind: str, with_users: bool, tmp_path: Path) -> str:
+        """A fresh copy of that starting database for one test; its URL. The instance folder is
+        copied to ``tmp_path / "instance"``."""
+        source, instance = self.get(kind, with_users)
+        if instance.exists():
+            shutil.copytree(instance, tmp_path / "instance")
+        if self.admin:
+            self.copies += 1
+            name = f"{self.base}_{os.getpid()}_{self.copies}"
+            self._sql(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+            return self.url.set(database=name).render_as_string(hide_password=False)
+        target = tmp_path / "test.sqlite3"
+        shutil.copyfile(source, target)
+        return f"sqlite:///{target}"
+
+    def drop(self, url: str) -> None:
+        if self.admin:
+            from sqlalchemy.engine import make_url
+
+            self._sql(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+    def close(self) -> None:
+        if self.admin:
+            for source, _instance in self.built.values():
+                self._sql(f'DROP DATABASE IF EXISTS "{source}" WITH (FORCE)')
+            self.admin.close()
+
+    def _sql(self, statement: str) -> None:
+        self.admin.execute(statement)
+
+
+def normalise(url: str) -> str:
+    from tracker import normalise_database_url
+
+    return normalise_database_url(url)
+
+
+@pytest.fixture(scope="session")
+def database_templates(tmp_path_factory):
+    templates = DatabaseTemplates(tmp_path_factory.mktemp("templates"))
+    yield templates
+    templates.close()
+
+
 @pytest.fixture
-def app(tmp_path, monkeypatch, request):
-    """The app on a fresh database; ``@pytest.mark.app_config(NAME=value)`` adds settings."""
+def app(tmp_path, monkeypatch, request, database_templates):
+    """The app on its own copy of a starting database: empty, or the demo when the test asks
+    for ``demo_app`` or ``demo_content_app``; with the per-role users already in it when it asks
+    for ``users`` too. ``@pytest.mark.app_config(NAME=value)`` adds settings."""
+    wanted = [kind for name, kind in DEMO_FIXTURES.items() if name in request.fixturenames]
+    assert len(wanted) <= 1, f"one starting database per test, not {wanted}"
+    kind = wanted[0] if wanted else "empty"
+    with_users = kind != "empty" and "users" in request.fixturenames
+    url = database_templates.copy(kind, with_users, tmp_path)
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path / "instance"))
     marker = request.node.get_closest_marker("app_config")
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "WTF_CSRF_ENABLED": False,  # tests/test_auth.py checks CSRF with it on
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashes; production uses scrypt
-            "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
-            **(marker.kwargs if marker else {}),
-        }
-    )
+    app = create_app({**_template_config(url), **(marker.kwargs if marker else {})})
     app.jinja_env.bytecode_cache = TEMPLATE_CACHE
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
+    app.extensions["test_database"] = (kind, with_users)
     yield app
     with app.app_context():
         db.session.remove()
-        db.drop_all()
         db.engine.dispose()
+    database_templates.drop(url)
+
+
+@pytest.fixture
+def demo_app(app):
+    """The app on a copy of the demo database (``demo load``, after the users if the test has them)."""
+    return app
+
+
+@pytest.fixture
+def demo_content_app(app):
+    """The app on a copy of ``demo load --content-only`` (after the users if the test has them)."""
+    return app
+
+
+@pytest.fixture
+def demo_client(demo_app, client):
+    return client
 
 
 @pytest.fixture
@@ -113,13 +263,13 @@ ROLES = ("admin", "policy", "methodology", "approver", "viewer")
 @pytest.fixture
 def users(app):
     """One active user per role, emailed ROLE@example.org, all with PASSWORD."""
-    from consultations.users import create_user
+    from consultations.workflow import User
 
     with app.app_context():
-        ids = {role: create_user(db.session, f"{role}@example.org", role, PASSWORD, role.title()).id
-               for role in ROLES}
-        db.session.commit()
-    return ids
+        if app.extensions["test_database"][1]:  # the copied database has them already
+            return {role: db.session.scalar(select(User.id).where(User.email == f"{role}@example.org"))
+                    for role in ROLES}
+        return _make_users()
 
 
 @pytest.fixture

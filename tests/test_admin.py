@@ -38,10 +38,8 @@ def admin(sign_in):
 
 
 @pytest.fixture
-def demo(runner, users):
+def demo(demo_app, users):
     """The demo data, loaded after the per-role users so their passwords are the test's."""
-    result = runner.invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
 
 
 def hidden_value(html: str, name: str) -> str:

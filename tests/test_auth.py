@@ -56,9 +56,8 @@ def csrf_token(html: str) -> str:
 
 
 @pytest.fixture
-def demo_ids(runner, users, session) -> dict:
+def demo_ids(demo_app, users, session) -> dict:
     """Real ids from the demo data for every kind of object a staff URL can name."""
-    assert runner.invoke(args=["demo", "load"]).exit_code == 0
     first = lambda model: session.scalars(select(model).order_by(model.id)).first()  # noqa: E731
     recommendation, framework = first(Recommendation), first(Framework)
     decision = Decision(recommendation_id=recommendation.id, outcome="accepted", public_rationale="Yes.")

@@ -20,9 +20,8 @@ CONFIG = "# this installation's settings\nSERVICE_NAME = 'Inspectorate tracker'\
 
 
 @pytest.fixture
-def demo(app, runner):
-    result = runner.invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
+def demo(demo_app):
+    app = demo_app
     config = Path(app.instance_path) / "config.py"
     config.write_text(CONFIG)  # read by the next create_app: the app under test is already configured
     return app

@@ -260,8 +260,7 @@ def test_an_id_too_large_for_the_database_is_a_404_on_every_route(app, users):
     "/staff/consultations/probation-inspection-changes-2019/duplicates?page={n}",
     "/staff/coverage?framework={n}",
 ])
-def test_a_page_number_or_id_too_large_in_a_query_is_a_404(app, runner, sign_in, url):
-    assert runner.invoke(args=["demo", "load", "--content-only"]).exit_code == 0
+def test_a_page_number_or_id_too_large_in_a_query_is_a_404(demo_content_app, sign_in, url):
     client = sign_in("viewer")
     for number in TOO_LARGE[:2]:
         assert client.get(url.format(n=number)).status_code == 404, url.format(n=number)
@@ -280,10 +279,9 @@ def test_an_api_page_number_too_large_is_a_json_400(client, path):
     assert client.get(f"{path}?page=%C2%B2").status_code == 400, "a superscript two is a digit to isdigit()"
 
 
-def test_ids_too_large_in_forms_are_refused_not_a_500(app, runner, sign_in, session):
+def test_ids_too_large_in_forms_are_refused_not_a_500(demo_content_app, sign_in, session):
     from consultations.models import Recommendation
 
-    assert runner.invoke(args=["demo", "load", "--content-only"]).exit_code == 0
     rec = session.scalars(select(Recommendation).order_by(Recommendation.id).limit(1)).one()
     policy = sign_in("policy")
     huge = TOO_LARGE[0]

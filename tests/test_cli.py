@@ -158,7 +158,7 @@ def test_demo_load_twice_changes_nothing(app, runner):
     assert "probation-inspection-changes-2019  [analysing]  11 responses  " in listing
 
 
-def test_demo_shows_every_decision_state_and_an_overdue_action(app, runner):
+def test_demo_shows_every_decision_state_and_an_overdue_action(demo_app, runner):
     import datetime as dt
 
     from sqlalchemy import select
@@ -166,8 +166,7 @@ def test_demo_shows_every_decision_state_and_an_overdue_action(app, runner):
     from consultations.workflow import Action, Decision
     from consultations.outcomes import is_overdue
 
-    assert runner.invoke(args=["demo", "load"]).exit_code == 0
-    with app.app_context():
+    with demo_app.app_context():
         decisions = db.session.scalars(select(Decision)).all()
         assert {d.state for d in decisions} == {"draft", "approved", "published"}
         assert any(d.internal_note for d in decisions if d.state == "published")

@@ -40,11 +40,9 @@ def shared_template_cache(app):
 
 
 @pytest.fixture
-def recs(app, runner, users):
+def recs(demo_content_app, users):
     """The demo data (after the users, which demo load then leaves alone): {key: recommendation id}."""
-    result = runner.invoke(args=["demo", "load", "--content-only"])
-    assert result.exit_code == 0, result.output
-    with app.app_context():
+    with demo_content_app.app_context():
         return {r.key: r.id for r in db.session.scalars(select(Recommendation))}
 
 

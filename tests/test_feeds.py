@@ -63,8 +63,7 @@ def add_response(session, consultation, name, consent, rec_text, key="R1", **res
 
 
 @pytest.fixture
-def demo(app, runner, session):
-    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+def demo(demo_app, session):
     return session
 
 

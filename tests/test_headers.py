@@ -25,8 +25,8 @@ SECURITY_HEADERS = {
 
 
 @pytest.fixture
-def demo(app, runner, users):
-    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+def demo(demo_app, users):
+    """The demo data, after the per-role users."""
 
 
 def policy_of(response) -> dict[str, str]:

@@ -45,11 +45,9 @@ def shared_template_cache(app):
 
 
 @pytest.fixture
-def decision_id(app, runner, users):
+def decision_id(demo_content_app, users):
     """The demo data with a published decision on R1; the decision's id."""
-    result = runner.invoke(args=["demo", "load", "--content-only"])
-    assert result.exit_code == 0, result.output
-    return make_decision(app, "R1", users["approver"])
+    return make_decision(demo_content_app, "R1", users["approver"])
 
 
 def make_decision(app, key: str, user_id: int) -> int:

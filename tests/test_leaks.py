@@ -65,11 +65,9 @@ def add_respondent_with_published_decision(session, consultation, name, consent,
 
 
 @pytest.fixture
-def private_demo(app, runner, session):
+def private_demo(demo_app, session):
     """The full demo plus the cases the demo lacks: confidential and anonymous respondents with
     published decisions, contact details, a published decision under revision and a deleted one."""
-    result = runner.invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
     consultation = session.scalar(select(Consultation).where(Consultation.slug == "probation-inspection-changes-2019"))
     session.scalar(select(Respondent).where(Respondent.name == "Clinks")).contact_details = CONTACTS["Clinks"]
     add_respondent_with_published_decision(session, consultation, CONFIDENTIAL_NAME, "confidential",

@@ -133,9 +133,7 @@ def counts(app) -> tuple[int, int]:
 
 
 @pytest.fixture
-def demo(app, runner, users):
-    result = runner.invoke(args=["demo", "load", "--content-only"])
-    assert result.exit_code == 0, result.output
+def demo(demo_content_app, users):
     return users
 
 

@@ -523,8 +523,8 @@ def test_server_error_page_says_what_to_do(app):
     assert "Sorry, there is a problem with the service" in html and "Try again later." in html
 
 
-def test_every_page_renders_the_real_demo_data(runner, client):
-    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+def test_every_page_renders_the_real_demo_data(demo_client):
+    client = demo_client
     listing = client.get("/staff/consultations/").get_data(as_text=True)
     assert "Inspection of probation providers: proposed changes 2019" in listing
     page = client.get("/staff/consultations/probation-inspection-changes-2019").get_data(as_text=True)

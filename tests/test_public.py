@@ -49,9 +49,8 @@ def rec_by_key(session, key: str) -> Recommendation:
 
 
 @pytest.fixture
-def demo(app, runner, session):
+def demo(demo_app, session):
     """The demo, plus a confidential and an anonymous respondent with published decisions and contact details."""
-    assert runner.invoke(args=["demo", "load"]).exit_code == 0
     consultation = session.scalar(select(Consultation).where(Consultation.slug == SLUG))
     r4 = rec_by_key(session, "R4")
     clinks = r4.response.respondent

@@ -12,8 +12,7 @@ from consultations.published import public_name, public_recommendations
 
 
 @pytest.fixture
-def demo(app, runner, session):
-    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+def demo(demo_app, session):
     return session
 
 

@@ -76,8 +76,8 @@ MATRIX = {
 
 
 @pytest.fixture
-def demo_ids(app, runner, users):
-    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+def demo_ids(demo_app, users):
+    app = demo_app
     with app.app_context():
         r4 = db.session.scalar(select(Recommendation).where(Recommendation.key == "R4"))
         decision = db.session.scalar(select(Decision).where(Decision.recommendation_id == r4.id))

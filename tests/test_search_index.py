@@ -293,19 +293,40 @@ NASTY = [
 ]
 
 
+NOT_PUBLIC = {d["id"] for d in CORPUS if not d["public"]}
+
+
 @pytest.mark.parametrize("public_only", [False, True])
 def test_nasty_input_never_raises(ix, public_only):
     for text in NASTY:
+        unfiltered = set(ix.search(text, public_only=public_only).ids)
+        found = []
         for sort in ("relevance", "date"):
             results = ix.search(text, public_only=public_only, sort=sort, filters={"standard": text[:20]})
-            assert results.total >= 0 and isinstance(results.ids, list), text
+            # the corpus fits on one page of 20, so the page holds every match, each once
+            assert len(set(results.ids)) == len(results.ids) == results.total <= len(CORPUS), text
+            assert results.pages == (1 if results.total else 0) and results.page == 1, text
+            assert set(results.ids) <= unfiltered, f"a filter only narrows: {text!r}"
+            assert not (public_only and set(results.ids) & NOT_PUBLIC), text
+            assert set(results.highlights) == set(results.ids), text
             assert all("<script>" not in html for html in results.highlights.values()), text
+            found.append(set(results.ids))
+        assert found[0] == found[1], f"sorting changes the order, not what matches: {text!r}"
+    women = ix.search("(" * 300 + "women" + ")" * 300, public_only=public_only)
+    assert set(women.ids) == {"recommendation:1", "recommendation:2", "action:1"} and women.notice
 
 
 def test_nasty_filters_and_facets_never_raise(ix):
+    women = set(ix.search("women").ids)
+    assert women == {"recommendation:1", "recommendation:2", "action:1"}
     for value in NASTY[:20] + [None, 4, ["4.1.1", None, ""], ()]:
-        ix.search("women", filters={"standard": value, "kind": value, value if isinstance(value, str) else "x": 1},
-                  facets=(value,) if isinstance(value, str) else ())
+        results = ix.search("women", filters={"standard": value, "kind": value, value if isinstance(value, str) else "x": 1},
+                            facets=(value,) if isinstance(value, str) else ())
+        # A blank filter (or an unknown field) is ignored; any other value of "kind" names no kind
+        # in the corpus, so nothing matches. None of the values is a facet, so none is counted.
+        blank = value is None or value == () or (isinstance(value, str) and not value.strip())
+        assert set(results.ids) == (women if blank else set()), repr(value)
+        assert results.total == len(results.ids) and results.facets == {}, repr(value)
 
 
 # -- writing --------------------------------------------------------------------------

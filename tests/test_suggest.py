@@ -118,7 +118,11 @@ def test_a_text_identical_to_an_item_scores_1(index, items):
 def test_limit_and_min_score(index):
     assert len(index.suggest(R4)) == 8
     assert len(index.suggest(R4, limit=3)) == 3
-    assert all(s.score >= 0.2 for s in index.suggest(R4, min_score=0.2))
+    everything = index.suggest(R4, limit=None, min_score=0)
+    kept = index.suggest(R4, min_score=0.2)
+    assert kept and all(s.score >= 0.2 for s in kept)
+    assert kept == [s for s in everything if s.score >= 0.2][:8], "the best of those scoring 0.2 or more"
+    assert min(s.score for s in everything) < 0.2, "the threshold drops some"
     assert len(index.suggest(R4, limit=None, min_score=0)) > 8
 
 

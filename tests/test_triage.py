@@ -37,10 +37,8 @@ SLUG = "probation-inspection-changes-2019"
 
 
 @pytest.fixture
-def demo(app, runner, users, session):
+def demo(demo_content_app, users, session):
     """The demo consultation with the Clinks response (id 1, 18 recommendations), users per role."""
-    result = runner.invoke(args=["demo", "load", "--content-only"])
-    assert result.exit_code == 0, result.output
     return session
 
 
