@@ -5,9 +5,8 @@ Views are thin: a form checks what was typed, a service function below (or in
 ``consultations.users``) checks the rules that need the database and flushes, and only the view
 commits, or rolls back and shows the refusal next to its field with HTTP 400.
 
-Users, consultations and questions have no ``version_id`` column, so an edit form remembers
-the newest audit event of its object instead: every change to them is in the audit log, so an
-event newer than the one the form was loaded with means someone else saved meanwhile.
+Edit forms carry the ``version_id`` of the object they were loaded with, like every other
+edit form: a newer version means someone else saved meanwhile.
 """
 from __future__ import annotations
 
@@ -32,7 +31,6 @@ from werkzeug.utils import secure_filename
 from wtforms import DateField, EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, NumberRange, Optional
-from wtforms.widgets import HiddenInput
 
 from consultations.consultation_import import check_consultation
 from consultations.frameworks import FrameworkFileError, ImportReport, import_framework, load_framework_file
@@ -40,48 +38,19 @@ from consultations.models import CONSULTATION_STATUSES, Consultation, Framework,
 
 from consultations import user_sessions as sessions
 from tracker.auth import throttle
-from consultations.audit import entity_name
 from consultations.users import MIN_PASSWORD_LENGTH
 from tracker.web.roles import role_required
 from tracker.auth.sign_in import session_limits, throttle_rules
 from tracker.db import db
-from tracker.web.editing import StaleEdit
-from tracker.web.forms import Form
-from consultations.workflow import ROLES, AuditEvent, User
+from tracker.web.editing import StaleEdit, ensure_current
+from tracker.web.forms import Form, VersionedForm
+from consultations.workflow import ROLES, User
 from consultations.users import ROLE_DESCRIPTIONS, UserFieldError, add_user, set_password, update_user
 
 bp = Blueprint("admin", __name__)
 
 MAX_FRAMEWORK_FILE_BYTES = 2 * 1024 * 1024
 FRAMEWORK_SUFFIXES = (".yaml", ".yml", ".csv")
-
-
-# ---------------------------------------------------------------------------
-# Stale edits for objects without a version column: the audit log is the version
-# ---------------------------------------------------------------------------
-
-
-def _edits_of(obj):
-    """Audit events that change ``obj`` (signing in and out are recorded on a user, but edit nothing)."""
-    return (AuditEvent.entity_type == entity_name(obj), AuditEvent.entity_id == obj.id,
-            AuditEvent.field.not_in(sessions.SIGN_IN_EVENTS))
-
-
-def latest_event_id(session: Session, obj) -> int:
-    """The id of the newest audit event of ``obj`` (0 if none): what an edit form remembers."""
-    return session.scalar(select(func.max(AuditEvent.id)).where(*_edits_of(obj))) or 0
-
-
-def ensure_unchanged_since(session: Session, obj, seen_event_id: int | None) -> None:
-    """Raise ``StaleEdit`` listing what changed if ``obj`` has audit events newer than the form's."""
-    changes = session.scalars(
-        select(AuditEvent)
-        .where(*_edits_of(obj), AuditEvent.id > (seen_event_id or 0))
-        .options(selectinload(AuditEvent.user))
-        .order_by(AuditEvent.id)
-    ).all()
-    if changes:
-        raise StaleEdit(obj, changes)
 
 
 # ---------------------------------------------------------------------------
@@ -251,15 +220,6 @@ class GovDateField(DateField):
             raise ValueError(f"{label} must be a real date") from None
 
 
-class SeenEventField(IntegerField):
-    """Hidden: the newest audit event of the object when the form was loaded (see module doc)."""
-
-    widget = HiddenInput()
-
-    def __init__(self, **kwargs):
-        super().__init__(validators=[Optional()], **kwargs)
-
-
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
 ACTIVE_CHOICES = [SelectChoice("yes", "Active: can sign in"), SelectChoice("no", "Deactivated: cannot sign in")]
 STATUS_CHOICES = [SelectChoice(status, status.capitalize()) for status in CONSULTATION_STATUSES]
@@ -294,12 +254,11 @@ class NewUserForm(Form):
         DataRequired("Enter the password again"), EqualTo("password", "The passwords do not match")])
 
 
-class EditUserForm(Form):
+class EditUserForm(VersionedForm):
     name = _name_field()
     role = _role_field()
     active = RadioField("Can they sign in?", choices=ACTIVE_CHOICES, widget=GovRadioInput(), validate_choice=False,
                         validators=[AnyOf(["yes", "no"], message="Select whether the person can sign in")])
-    seen_event = SeenEventField()
 
 
 class ResetPasswordForm(Form):
@@ -328,8 +287,8 @@ class ConsultationForm(Form):
     closes_on = GovDateField("Closing date (optional)", description="For example, 22 4 2019")
 
 
-class EditConsultationForm(ConsultationForm):
-    seen_event = SeenEventField()
+class EditConsultationForm(VersionedForm, ConsultationForm):
+    """The consultation form, remembering the version it was loaded at."""
 
 
 class QuestionForm(Form):
@@ -346,8 +305,8 @@ class QuestionForm(Form):
                             validators=[Optional(), NumberRange(min=0, message="Position must be 0 or more")])
 
 
-class EditQuestionForm(QuestionForm):
-    seen_event = SeenEventField()
+class EditQuestionForm(VersionedForm, QuestionForm):
+    """The question form, remembering the version it was loaded at."""
 
 
 class FrameworkUploadForm(Form):
@@ -366,12 +325,6 @@ class FrameworkUploadForm(Form):
     kind = StringField("Kind (optional)", widget=GovTextInput(), description=(
         "For example, standards, strategic objectives or themes. Leave blank to use the kind in a "
         "YAML file, or standards for a CSV file"), validators=[Optional()])
-
-
-def _remember_latest_event(form, obj) -> None:
-    """After a stale edit, the form carries the current state, so the next save (made knowingly) goes through."""
-    form.seen_event.raw_data = None  # otherwise the hidden input shows the submitted value again
-    form.seen_event.data = latest_event_id(db.session, obj)
 
 
 def _add_errors(form, errors: dict[str, str]) -> None:
@@ -428,7 +381,7 @@ def new_user():
 
 def _edit_user_form(user: User) -> EditUserForm:
     return EditUserForm(data={"name": user.name, "role": user.role, "active": "yes" if user.active else "no",
-                              "seen_event": latest_event_id(db.session, user)})
+                              "version": user.version_id})
 
 
 def _render_edit_user(user: User, form: EditUserForm, reset_form: ResetPasswordForm, conflict=None):
@@ -449,13 +402,14 @@ def edit_user(user_id: int):
     conflict = None
     if form.validate_on_submit():
         try:
-            ensure_unchanged_since(db.session, user, form.seen_event.data)
+            ensure_current(db.session, user, form.version.data)
             update_user(db.session, user, name=form.name.data, role=form.role.data,
                         active=form.active.data == "yes", acting_user=g.user)
             db.session.commit()
         except StaleEdit as stale:
+            db.session.rollback()
             conflict = stale
-            _remember_latest_event(form, user)
+            form.accept_current_version(user)
         except UserFieldError as error:
             db.session.rollback()
             _add_errors(form, {error.field: str(error)})
@@ -567,16 +521,17 @@ def edit_consultation(consultation_id: int):
     if request.method == "POST":
         form = EditConsultationForm()
     else:
-        form = EditConsultationForm(obj=consultation, seen_event=latest_event_id(db.session, consultation))
+        form = EditConsultationForm(obj=consultation, version=consultation.version_id)
     conflict = None
     if form.validate_on_submit():
         try:
-            ensure_unchanged_since(db.session, consultation, form.seen_event.data)
+            ensure_current(db.session, consultation, form.version.data)
             save_consultation(db.session, consultation, _consultation_values(form))
             db.session.commit()
         except StaleEdit as stale:
+            db.session.rollback()
             conflict = stale
-            _remember_latest_event(form, consultation)
+            form.accept_current_version(consultation)
         except FieldErrors as error:
             db.session.rollback()
             _add_errors(form, error.errors)
@@ -617,16 +572,17 @@ def edit_question(consultation_id: int, question_id: int):
     if request.method == "POST":
         form = EditQuestionForm()
     else:
-        form = EditQuestionForm(obj=question, seen_event=latest_event_id(db.session, question))
+        form = EditQuestionForm(obj=question, version=question.version_id)
     conflict = None
     if form.validate_on_submit():
         try:
-            ensure_unchanged_since(db.session, question, form.seen_event.data)
+            ensure_current(db.session, question, form.version.data)
             save_question(db.session, consultation, question, form.data)
             db.session.commit()
         except StaleEdit as stale:
+            db.session.rollback()
             conflict = stale
-            _remember_latest_event(form, question)
+            form.accept_current_version(question)
         except FieldErrors as error:
             db.session.rollback()
             _add_errors(form, error.errors)
