@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
+from flask import flash, redirect
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from consultations.audit import changes_since
 from tracker.db import db
+from tracker.web.forms import StateChangeForm
 
 
 class StaleEdit(Exception):
@@ -53,8 +55,9 @@ def apply_edit(form, change: Callable[[], Any], render: Callable[..., ResponseRe
 
     ``render(code=..., conflict=...)`` re-renders the page with ``form`` in it: 400 when the form
     is invalid or the domain refuses (its ``ValueError``, shown on ``error_field``), 409 with the
-    ``StaleEdit`` when ``current`` moved on since the form's ``version``. Nothing is saved unless
-    the whole change succeeds.
+    ``StaleEdit`` when ``current`` moved on since the form's ``version``. A refusal that names
+    its fields (``errors``, field name to message, or ``field``) shows on those fields. Nothing is
+    saved unless the whole change succeeds.
     """
     if validate and not form.validate():
         return EditOutcome(None, render(code=400, conflict=None))
@@ -69,9 +72,42 @@ def apply_edit(form, change: Callable[[], Any], render: Callable[..., ResponseRe
         return EditOutcome(None, render(code=409, conflict=conflict))
     except ValueError as refusal:  # every domain refusal (TriageError, DecisionError, ...) is one
         db.session.rollback()
-        add_error(error_field if error_field is not None else _first_field(form), str(refusal))
+        _show_refusal(form, refusal, error_field)
         return EditOutcome(None, render(code=400, conflict=None))
     return EditOutcome(result, None)
+
+
+def apply_state_change(current, change: Callable[[], Any], render_page: Callable[..., ResponseReturnValue], *,
+                       done: str, then: str) -> ResponseReturnValue:
+    """The buttons that move ``current`` to another state (approve, publish, delete, restore):
+    ``apply_edit`` with a ``StateChangeForm``; on success flash ``done`` and go to ``then``.
+
+    The page shows no form to correct, so ``render_page(status=..., conflict=..., problem=...)``
+    shows the object again with the conflict, or with the refusal as the page's problem.
+    """
+    form = StateChangeForm()
+
+    def render(code, conflict):
+        return render_page(status=code, conflict=conflict,
+                           problem=None if conflict else (form.version.errors or [None])[-1])
+
+    outcome = apply_edit(form, change, render, current=current, error_field=form.version)
+    if outcome.refused:
+        return outcome.page
+    flash(done)
+    return redirect(then)
+
+
+def _show_refusal(form, refusal: ValueError, error_field) -> None:
+    named = getattr(refusal, "errors", None)
+    if not isinstance(named, dict):
+        field = getattr(refusal, "field", None)
+        named = {field: str(refusal)} if isinstance(field, str) else {}
+    if named and all(name in form for name in named):
+        for name, message in named.items():
+            add_error(form[name], message)
+    else:
+        add_error(error_field if error_field is not None else _first_field(form), str(refusal))
 
 
 def _first_field(form):

@@ -37,3 +37,11 @@ class VersionedForm(Form):
         through. WTForms renders the submitted raw value first, so both must change."""
         self.version.data = obj.version_id
         self.version.raw_data = [str(obj.version_id)]
+
+
+class StateChangeForm(VersionedForm):
+    """A button that moves an object to another state (approve, publish, delete, restore, reject,
+    remove): it carries only the version the page was shown at, and says why when that is missing."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[
+        InputRequired("The form was sent without the version it was loaded at. Reload the page and try again")])

@@ -42,10 +42,10 @@ from consultations.users import MIN_PASSWORD_LENGTH
 from tracker.web.roles import role_required
 from tracker.auth.sign_in import session_limits, throttle_rules
 from tracker.db import db
-from tracker.web.editing import StaleEdit, ensure_current
+from tracker.web.editing import apply_edit
 from tracker.web.forms import Form, VersionedForm
 from consultations.workflow import ROLES, User
-from consultations.users import ROLE_DESCRIPTIONS, UserFieldError, add_user, set_password, update_user
+from consultations.users import ROLE_DESCRIPTIONS, add_user, set_password, update_user
 
 bp = Blueprint("admin", __name__)
 
@@ -327,11 +327,6 @@ class FrameworkUploadForm(Form):
         "YAML file, or standards for a CSV file"), validators=[Optional()])
 
 
-def _add_errors(form, errors: dict[str, str]) -> None:
-    for field, message in errors.items():
-        form[field].errors = [*form[field].errors, message]
-
-
 # ---------------------------------------------------------------------------
 # Views
 # ---------------------------------------------------------------------------
@@ -364,19 +359,23 @@ def users():
 @role_required("admin")
 def new_user():
     form = NewUserForm()
-    if form.validate_on_submit():
-        try:
-            user = add_user(db.session, email=form.email.data, name=form.name.data, role=form.role.data,
-                            password=form.password.data)
-            db.session.commit()
-        except UserFieldError as error:
-            db.session.rollback()
-            _add_errors(form, {error.field: str(error)})
-        else:
-            flash(f"{user.name} ({user.email}) has been added with the role {user.role}.")
-            return redirect(url_for("admin.users"))
-    return render_template("staff/admin/new_user.html", form=form, role_descriptions=ROLE_DESCRIPTIONS), \
-        400 if form.errors else 200
+    if request.method == "GET":
+        return _render_new_user(form, 200)
+    outcome = apply_edit(
+        form,
+        lambda: add_user(db.session, email=form.email.data, name=form.name.data, role=form.role.data,
+                         password=form.password.data),
+        lambda code, conflict: _render_new_user(form, code),
+    )
+    if outcome.refused:
+        return outcome.page
+    user = outcome.result
+    flash(f"{user.name} ({user.email}) has been added with the role {user.role}.")
+    return redirect(url_for("admin.users"))
+
+
+def _render_new_user(form: NewUserForm, code: int):
+    return render_template("staff/admin/new_user.html", form=form, role_descriptions=ROLE_DESCRIPTIONS), code
 
 
 def _edit_user_form(user: User) -> EditUserForm:
@@ -384,13 +383,12 @@ def _edit_user_form(user: User) -> EditUserForm:
                               "version": user.version_id})
 
 
-def _render_edit_user(user: User, form: EditUserForm, reset_form: ResetPasswordForm, conflict=None):
-    status = 409 if conflict else 400 if (form.errors or reset_form.errors) else 200
+def _render_edit_user(user: User, form: EditUserForm, reset_form: ResetPasswordForm, conflict=None, code=200):
     return render_template("staff/admin/edit_user.html", user=user, form=form, reset_form=reset_form,
                            conflict=conflict, role_descriptions=ROLE_DESCRIPTIONS,
                            live_sessions=sessions.live_sessions(db.session, user, session_limits()),
                            lock=throttle.account_lock(db.session, throttle.account_key(user.email), throttle_rules())
-                           ), status
+                           ), code
 
 
 @bp.route("/admin/users/<id:user_id>/edit", methods=["GET", "POST"])
@@ -398,25 +396,20 @@ def _render_edit_user(user: User, form: EditUserForm, reset_form: ResetPasswordF
 def edit_user(user_id: int):
     """Name, role and whether they can sign in; an admin cannot lock themselves out."""
     user = db.get_or_404(User, user_id)
-    form = EditUserForm() if request.method == "POST" else _edit_user_form(user)
-    conflict = None
-    if form.validate_on_submit():
-        try:
-            ensure_current(db.session, user, form.version.data)
-            update_user(db.session, user, name=form.name.data, role=form.role.data,
-                        active=form.active.data == "yes", acting_user=g.user)
-            db.session.commit()
-        except StaleEdit as stale:
-            db.session.rollback()
-            conflict = stale
-            form.accept_current_version(user)
-        except UserFieldError as error:
-            db.session.rollback()
-            _add_errors(form, {error.field: str(error)})
-        else:
-            flash(f"The changes to {user.name} ({user.email}) have been saved.")
-            return redirect(url_for("admin.users"))
-    return _render_edit_user(user, form, ResetPasswordForm(prefix="reset"), conflict)
+    if request.method == "GET":
+        return _render_edit_user(user, _edit_user_form(user), ResetPasswordForm(prefix="reset"))
+    form = EditUserForm()
+    outcome = apply_edit(
+        form,
+        lambda: update_user(db.session, user, name=form.name.data, role=form.role.data,
+                            active=form.active.data == "yes", acting_user=g.user),
+        lambda code, conflict: _render_edit_user(user, form, ResetPasswordForm(prefix="reset"), conflict, code),
+        current=user,
+    )
+    if outcome.refused:
+        return outcome.page
+    flash(f"The changes to {user.name} ({user.email}) have been saved.")
+    return redirect(url_for("admin.users"))
 
 
 @bp.route("/admin/users/<id:user_id>/password", methods=["POST"])
@@ -425,19 +418,17 @@ def reset_password(user_id: int):
     """Give a user a new password (for example when they have forgotten theirs)."""
     user = db.get_or_404(User, user_id)
     reset_form = ResetPasswordForm(prefix="reset")
-    if reset_form.validate_on_submit():
-        try:
-            # Resetting one's own password keeps this session and ends the others.
-            set_password(db.session, user, reset_form.password.data,
-                         keep=g.user_session if user.id == g.user.id else None, actor=g.user)
-            db.session.commit()
-        except UserFieldError as error:
-            db.session.rollback()
-            _add_errors(reset_form, {error.field: str(error)})
-        else:
-            flash(f"The password of {user.name} ({user.email}) has been reset. Give them the new password in a secure way.")
-            return redirect(url_for("admin.users"))
-    return _render_edit_user(user, _edit_user_form(user), reset_form)
+    outcome = apply_edit(
+        reset_form,
+        # Resetting one's own password keeps this session and ends the others.
+        lambda: set_password(db.session, user, reset_form.password.data,
+                             keep=g.user_session if user.id == g.user.id else None, actor=g.user),
+        lambda code, conflict: _render_edit_user(user, _edit_user_form(user), reset_form, code=code),
+    )
+    if outcome.refused:
+        return outcome.page
+    flash(f"The password of {user.name} ({user.email}) has been reset. Give them the new password in a secure way.")
+    return redirect(url_for("admin.users"))
 
 
 @bp.route("/admin/users/<id:user_id>/sessions/end", methods=["POST"])
@@ -497,18 +488,20 @@ def _consultation_values(form: ConsultationForm) -> dict:
 @role_required("admin")
 def new_consultation():
     form = ConsultationForm()
-    if form.validate_on_submit():
-        try:
-            consultation = save_consultation(db.session, None, _consultation_values(form))
-            db.session.commit()
-        except FieldErrors as error:
-            db.session.rollback()
-            _add_errors(form, error.errors)
-        else:
-            flash(f"The consultation “{consultation.title}” has been added. Now add its questions.")
-            return redirect(url_for("admin.edit_consultation", consultation_id=consultation.id))
-    return render_template("staff/admin/consultation_form.html", form=form, consultation=None), \
-        400 if form.errors else 200
+    if request.method == "GET":
+        return _render_consultation_form(form, None)
+    outcome = apply_edit(form, lambda: save_consultation(db.session, None, _consultation_values(form)),
+                         lambda code, conflict: _render_consultation_form(form, None, code=code))
+    if outcome.refused:
+        return outcome.page
+    consultation = outcome.result
+    flash(f"The consultation “{consultation.title}” has been added. Now add its questions.")
+    return redirect(url_for("admin.edit_consultation", consultation_id=consultation.id))
+
+
+def _render_consultation_form(form, consultation: Consultation | None, conflict=None, code=200):
+    return render_template("staff/admin/consultation_form.html", form=form, consultation=consultation,
+                           conflict=conflict), code
 
 
 @bp.route("/admin/consultations/<id:consultation_id>/edit", methods=["GET", "POST"])
@@ -518,29 +511,17 @@ def edit_consultation(consultation_id: int):
     consultation = db.one_or_404(
         select(Consultation).where(Consultation.id == consultation_id).options(selectinload(Consultation.questions))
     )
-    if request.method == "POST":
-        form = EditConsultationForm()
-    else:
-        form = EditConsultationForm(obj=consultation, version=consultation.version_id)
-    conflict = None
-    if form.validate_on_submit():
-        try:
-            ensure_current(db.session, consultation, form.version.data)
-            save_consultation(db.session, consultation, _consultation_values(form))
-            db.session.commit()
-        except StaleEdit as stale:
-            db.session.rollback()
-            conflict = stale
-            form.accept_current_version(consultation)
-        except FieldErrors as error:
-            db.session.rollback()
-            _add_errors(form, error.errors)
-        else:
-            flash(f"The changes to the consultation “{consultation.title}” have been saved.")
-            return redirect(url_for("admin.consultations"))
-    status = 409 if conflict else 400 if form.errors else 200
-    return render_template("staff/admin/consultation_form.html", form=form, consultation=consultation,
-                           conflict=conflict), status
+    if request.method == "GET":
+        return _render_consultation_form(EditConsultationForm(obj=consultation, version=consultation.version_id),
+                                         consultation)
+    form = EditConsultationForm()
+    outcome = apply_edit(form, lambda: save_consultation(db.session, consultation, _consultation_values(form)),
+                         lambda code, conflict: _render_consultation_form(form, consultation, conflict, code),
+                         current=consultation)
+    if outcome.refused:
+        return outcome.page
+    flash(f"The changes to the consultation “{consultation.title}” have been saved.")
+    return redirect(url_for("admin.consultations"))
 
 
 @bp.route("/admin/consultations/<id:consultation_id>/questions/new", methods=["GET", "POST"])
@@ -548,18 +529,19 @@ def edit_consultation(consultation_id: int):
 def new_question(consultation_id: int):
     consultation = db.get_or_404(Consultation, consultation_id)
     form = QuestionForm()
-    if form.validate_on_submit():
-        try:
-            question = save_question(db.session, consultation, None, form.data)
-            db.session.commit()
-        except FieldErrors as error:
-            db.session.rollback()
-            _add_errors(form, error.errors)
-        else:
-            flash(f"Question {question.number} has been added.")
-            return redirect(url_for("admin.edit_consultation", consultation_id=consultation.id))
-    return render_template("staff/admin/question_form.html", form=form, consultation=consultation, question=None), \
-        400 if form.errors else 200
+    if request.method == "GET":
+        return _render_question_form(form, consultation, None)
+    outcome = apply_edit(form, lambda: save_question(db.session, consultation, None, form.data),
+                         lambda code, conflict: _render_question_form(form, consultation, None, code=code))
+    if outcome.refused:
+        return outcome.page
+    flash(f"Question {outcome.result.number} has been added.")
+    return redirect(url_for("admin.edit_consultation", consultation_id=consultation.id))
+
+
+def _render_question_form(form, consultation: Consultation, question: Question | None, conflict=None, code=200):
+    return render_template("staff/admin/question_form.html", form=form, consultation=consultation,
+                           question=question, conflict=conflict), code
 
 
 @bp.route("/admin/consultations/<id:consultation_id>/questions/<id:question_id>/edit", methods=["GET", "POST"])
@@ -569,29 +551,17 @@ def edit_question(consultation_id: int, question_id: int):
     if question.consultation_id != consultation_id:
         abort(404)
     consultation = question.consultation
-    if request.method == "POST":
-        form = EditQuestionForm()
-    else:
-        form = EditQuestionForm(obj=question, version=question.version_id)
-    conflict = None
-    if form.validate_on_submit():
-        try:
-            ensure_current(db.session, question, form.version.data)
-            save_question(db.session, consultation, question, form.data)
-            db.session.commit()
-        except StaleEdit as stale:
-            db.session.rollback()
-            conflict = stale
-            form.accept_current_version(question)
-        except FieldErrors as error:
-            db.session.rollback()
-            _add_errors(form, error.errors)
-        else:
-            flash(f"The changes to question {question.number} have been saved.")
-            return redirect(url_for("admin.edit_consultation", consultation_id=consultation.id))
-    status = 409 if conflict else 400 if form.errors else 200
-    return render_template("staff/admin/question_form.html", form=form, consultation=consultation, question=question,
-                           conflict=conflict), status
+    if request.method == "GET":
+        return _render_question_form(EditQuestionForm(obj=question, version=question.version_id), consultation,
+                                     question)
+    form = EditQuestionForm()
+    outcome = apply_edit(form, lambda: save_question(db.session, consultation, question, form.data),
+                         lambda code, conflict: _render_question_form(form, consultation, question, conflict, code),
+                         current=question)
+    if outcome.refused:
+        return outcome.page
+    flash(f"The changes to question {question.number} have been saved.")
+    return redirect(url_for("admin.edit_consultation", consultation_id=consultation.id))
 
 
 # --- frameworks --------------------------------------------------------------
@@ -618,21 +588,24 @@ def frameworks():
     """Imported frameworks, and a form to upload a new one or a corrected file."""
     form = FrameworkUploadForm()
     problems: list[str] = []
-    if form.validate_on_submit():
+
+    def upload():
         try:
-            report = import_uploaded_framework(db.session, form.file.data, key=form.key.data, name=form.name.data,
-                                               version=form.version.data, kind=form.kind.data)
-            db.session.commit()
-        except UploadRefused as error:
-            form.file.errors = [str(error)]
-        except FrameworkFileError as error:
-            db.session.rollback()
-            problems = error.problems
-            form.file.errors = [problems[0] if len(problems) == 1 else
-                                f"The file has {len(problems)} problems, listed at the top of the page"]
-        else:
-            flash(describe_import(report))
-            return redirect(url_for("admin.frameworks"))
-    return render_template("staff/admin/frameworks.html", form=form, rows=_framework_rows(), problems=problems,
-                           filename=form.file.data.filename if form.file.data else None), \
-        400 if form.errors else 200
+            return import_uploaded_framework(db.session, form.file.data, key=form.key.data, name=form.name.data,
+                                             version=form.version.data, kind=form.kind.data)
+        except FrameworkFileError as error:  # every problem is listed at the top of the page
+            problems.extend(error.problems)
+            raise UploadRefused(problems[0] if len(problems) == 1 else
+                                f"The file has {len(problems)} problems, listed at the top of the page") from None
+
+    def render(code=200, conflict=None):
+        return render_template("staff/admin/frameworks.html", form=form, rows=_framework_rows(), problems=problems,
+                               filename=form.file.data.filename if form.file.data else None), code
+
+    if request.method == "GET":
+        return render()
+    outcome = apply_edit(form, upload, render, error_field=form.file)
+    if outcome.refused:
+        return outcome.page
+    flash(describe_import(outcome.result))
+    return redirect(url_for("admin.frameworks"))

@@ -1,13 +1,14 @@
 """Decisions: approvers record, approve and publish the inspectorate's answer to a
 recommendation (and to every duplicate of it); every staff role can read them.
 
-Views are thin: they read the form, check the version the page was loaded at, call the
-services in ``consultations.outcomes`` and commit, or roll back and show the page again with
-the problem (400) or with what someone else changed meanwhile (409).
+Views are thin: ``apply_edit`` validates the form, checks the version the page was loaded at,
+calls the services in ``consultations.outcomes`` and commits, or rolls back and shows the page
+again with the problem (400) or with what someone else changed meanwhile (409).
 """
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextArea
@@ -23,7 +24,7 @@ from consultations.models import FrameworkItem, Link, Recommendation, Response
 from consultations import outcomes
 from tracker.web.roles import login_required, role_required
 from tracker.db import db
-from tracker.web.editing import StaleEdit, ensure_current
+from tracker.web.editing import StaleEdit, apply_edit, apply_state_change
 from tracker.web.forms import VersionedForm, options
 from tracker.web.markdown import render_markdown
 from consultations.workflow import DECISION_OUTCOMES, Action, Decision, User
@@ -187,24 +188,18 @@ def decision(rec_id: int):
         return render_decision_page(primary, decision=current)
 
     form = DecisionForm()
-    if not form.validate_on_submit():
-        return render_decision_page(primary, decision=current, form=form, status=400)
     was = current.state if current is not None else None
-    try:
-        if current is not None:
-            ensure_current(db.session, current, form.version.data)
-        saved = outcomes.save_decision(
-            db.session, primary, form.outcome.data, form.public_rationale.data or "",
-            form.internal_note.data or "", g.user.id,
-        )
-        db.session.commit()
-    except StaleEdit as conflict:
-        db.session.rollback()
-        form.accept_current_version(conflict.obj)
-        return render_decision_page(primary, decision=current, form=form, conflict=conflict, status=409)
-    except outcomes.DecisionError as error:
-        db.session.rollback()
-        return render_decision_page(primary, form=form, problem=str(error), status=400)
+    outcome = apply_edit(
+        form,
+        lambda: outcomes.save_decision(db.session, primary, form.outcome.data, form.public_rationale.data or "",
+                                       form.internal_note.data or "", g.user.id),
+        lambda code, conflict: render_decision_page(primary, decision=current, form=form, conflict=conflict,
+                                                    status=code),
+        current=current, error_field=form.outcome,
+    )
+    if outcome.refused:
+        return outcome.page
+    saved = outcome.result
     if was is None:
         flash("Decision recorded as a draft. It needs approving before it can be published.")
     elif was == "published" and saved.state == "draft":
@@ -218,26 +213,11 @@ def decision(rec_id: int):
 
 
 def _change_state(decision_id: int, change, done: str):
-    """Shared by approve, publish, delete and restore: version check, change, commit or explain."""
+    """Approve, publish, delete and restore: the one state-change flow, back to the decision page."""
     item = db.get_or_404(Decision, decision_id)
     primary = db.get_or_404(Recommendation, item.recommendation_id)
-    form = DecisionStateForm()
-    if not form.validate_on_submit():
-        return render_decision_page(
-            primary, problem="The form was incomplete. Reload the page and try again.", status=400
-        )
-    try:
-        ensure_current(db.session, item, form.version.data)
-        change(item)
-        db.session.commit()
-    except StaleEdit as conflict:
-        db.session.rollback()
-        return render_decision_page(primary, conflict=conflict, status=409)
-    except outcomes.DecisionError as error:
-        db.session.rollback()
-        return render_decision_page(primary, problem=str(error), status=400)
-    flash(done)
-    return redirect(url_for(".decision", rec_id=primary.id))
+    return apply_state_change(item, lambda: change(item), partial(render_decision_page, primary),
+                              done=done, then=url_for(".decision", rec_id=primary.id))
 
 
 @bp.route("/decisions/<id:decision_id>/approve", methods=["POST"])

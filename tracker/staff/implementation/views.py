@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from functools import partial
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -29,7 +30,7 @@ from consultations import outcomes
 from tracker.web.roles import login_required, role_required
 from tracker.db import db
 from tracker.web.paging import page_number, page_numbers
-from tracker.web.editing import StaleEdit, ensure_current
+from tracker.web.editing import apply_edit, apply_state_change
 from tracker.web.forms import Form, QueryForm, VersionedForm, options
 from consultations.workflow import ACTION_STATUSES, Action, ActionUpdate, Decision, User
 
@@ -116,8 +117,27 @@ class ActionForm(Form):
     )
 
 
+class NewActionForm(ActionForm):
+    """A new action is due today or later."""
+
+    def validate_due_on(self, field) -> None:
+        if field.data is not None and field.data < today():
+            raise ValidationError("The due date must be today or in the future")
+
+
 class EditActionForm(VersionedForm, ActionForm):
-    """The action form, remembering the version of the action it was loaded with."""
+    """The action form, remembering the version of the action it was loaded with. A changed due
+    date may not be before the day the action was created."""
+
+    def __init__(self, *args, saved: Action, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.saved = saved
+
+    def validate_due_on(self, field) -> None:
+        created_on = self.saved.created_at.date()
+        if field.data is not None and field.data != self.saved.due_on and field.data < created_on:
+            raise ValidationError(f"The due date cannot be before the action was created ({created_on.day} "
+                                  f"{created_on:%B %Y})")
 
 
 def evidence_link(form, field) -> None:
@@ -218,8 +238,7 @@ def render_action_page(action: Action, *, conflict=None, problem=None, status=20
     )
 
 
-def _render_action_form(action: Action | None, decision: Decision, form, *, conflict=None, problem=None,
-                        status=200):
+def _render_action_form(action: Action | None, decision: Decision, form, *, conflict=None, status=200):
     return (
         render_template(
             "staff/implementation/action_form.html",
@@ -228,7 +247,6 @@ def _render_action_form(action: Action | None, decision: Decision, form, *, conf
             rec=decision.recommendation,
             form=form,
             conflict=conflict,
-            problem=problem,
         ),
         status,
     )
@@ -248,21 +266,18 @@ def new_action(decision_id: int):
         .options(selectinload(Decision.recommendation).selectinload(Recommendation.response)
                  .selectinload(Response.respondent))
     )
-    form = ActionForm(data=None if request.method == "POST" else {"status": "not started", "progress": 0})
+    form = NewActionForm(data=None if request.method == "POST" else {"status": "not started", "progress": 0})
     if request.method == "GET":
         return _render_action_form(None, decision, form)
-    if not form.validate_on_submit():
-        return _render_action_form(None, decision, form, status=400)
-    if form.due_on.data < today():
-        form.due_on.errors.append("The due date must be today or in the future")
-        return _render_action_form(None, decision, form, status=400)
-    try:
-        action = outcomes.add_action(db.session, decision, form.description.data, form.owner.data,
-                                     form.due_on.data, form.status.data, form.progress.data, today())
-        db.session.commit()
-    except outcomes.ActionError as error:
-        db.session.rollback()
-        return _render_action_form(None, decision, form, problem=str(error), status=400)
+    outcome = apply_edit(
+        form,
+        lambda: outcomes.add_action(db.session, decision, form.description.data, form.owner.data,
+                                    form.due_on.data, form.status.data, form.progress.data, today()),
+        lambda code, conflict: _render_action_form(None, decision, form, status=code),
+    )
+    if outcome.refused:
+        return outcome.page
+    action = outcome.result
     flash("Action added.")
     return redirect(url_for(".action", action_id=action.id))
 
@@ -278,37 +293,27 @@ def action(action_id: int):
 def edit_action(action_id: int):
     item = _action_or_404(action_id)
     if request.method == "GET":
-        form = EditActionForm(formdata=None, obj=item, version=item.version_id)
+        form = EditActionForm(formdata=None, obj=item, version=item.version_id, saved=item)
         return _render_action_form(item, item.decision, form)
-    form = EditActionForm()
-    if not form.validate_on_submit():
-        return _render_action_form(item, item.decision, form, status=400)
-    created_on = item.created_at.date()
-    if form.due_on.data != item.due_on and form.due_on.data < created_on:
-        form.due_on.errors.append(f"The due date cannot be before the action was created ({created_on.day} "
-                                  f"{created_on:%B %Y})")
-        return _render_action_form(item, item.decision, form, status=400)
-    try:
-        ensure_current(db.session, item, form.version.data)
-        outcomes.edit_action(item, form.description.data, form.owner.data, form.due_on.data,
-                             form.status.data, form.progress.data)
-        db.session.commit()
-    except StaleEdit as conflict:
-        db.session.rollback()
-        form.accept_current_version(conflict.obj)
-        return _render_action_form(item, item.decision, form, conflict=conflict, status=409)
-    except outcomes.ActionError as error:
-        db.session.rollback()
-        return _render_action_form(item, item.decision, form, problem=str(error), status=400)
+    form = EditActionForm(saved=item)
+    outcome = apply_edit(
+        form,
+        lambda: outcomes.edit_action(item, form.description.data, form.owner.data, form.due_on.data,
+                                     form.status.data, form.progress.data),
+        lambda code, conflict: _render_action_form(item, item.decision, form, conflict=conflict, status=code),
+        current=item,
+    )
+    if outcome.refused:
+        return outcome.page
     flash("Action saved.")
     return redirect(url_for(".action", action_id=item.id))
 
 
-def _render_update_form(item: Action, form: UpdateForm, *, conflict=None, problem=None, status=200):
+def _render_update_form(item: Action, form: UpdateForm, *, conflict=None, status=200):
     form.new_status.choices = options([("", f"Leave the status unchanged ({item.status})")]) + STATUS_CHOICES
     return (
         render_template("staff/implementation/update_form.html", action=item, form=form,
-                        conflict=conflict, problem=problem),
+                        conflict=conflict),
         status,
     )
 
@@ -321,43 +326,24 @@ def add_update(action_id: int):
     if request.method == "GET":
         return _render_update_form(item, UpdateForm(formdata=None, version=item.version_id, on=today()))
     form = UpdateForm()
-    if not form.validate_on_submit():
-        return _render_update_form(item, form, status=400)
-    try:
-        if form.new_status.data:
-            ensure_current(db.session, item, form.version.data)
-        outcomes.add_update(db.session, item, form.on.data, form.text.data, form.evidence_url.data,
-                            form.new_status.data or None, form.is_public.data, g.user.id, today())
-        db.session.commit()
-    except StaleEdit as conflict:
-        db.session.rollback()
-        form.accept_current_version(conflict.obj)
-        return _render_update_form(item, form, conflict=conflict, status=409)
-    except outcomes.ActionError as error:
-        db.session.rollback()
-        return _render_update_form(item, form, problem=str(error), status=400)
+    outcome = apply_edit(
+        form,
+        lambda: outcomes.add_update(db.session, item, form.on.data, form.text.data, form.evidence_url.data,
+                                    form.new_status.data or None, form.is_public.data, g.user.id, today()),
+        lambda code, conflict: _render_update_form(item, form, conflict=conflict, status=code),
+        current=item if form.new_status.data else None,  # a plain note is always added
+    )
+    if outcome.refused:
+        return outcome.page
     flash("Update added." + (f" The action is now {item.status}." if form.new_status.data else ""))
     return redirect(url_for(".action", action_id=item.id))
 
 
 def _change_action(action_id: int, change, done: str):
+    """Delete and restore: the one state-change flow, back to the action's page."""
     item = _action_or_404(action_id)
-    form = VersionedForm()
-    if not form.validate_on_submit():
-        return render_action_page(item, problem="The form was incomplete. Reload the page and try again.",
-                                  status=400)
-    try:
-        ensure_current(db.session, item, form.version.data)
-        change(item)
-        db.session.commit()
-    except StaleEdit as conflict:
-        db.session.rollback()
-        return render_action_page(item, conflict=conflict, status=409)
-    except outcomes.ActionError as error:
-        db.session.rollback()
-        return render_action_page(item, problem=str(error), status=400)
-    flash(done)
-    return redirect(url_for(".action", action_id=item.id))
+    return apply_state_change(item, lambda: change(item), partial(render_action_page, item),
+                              done=done, then=url_for(".action", action_id=item.id))
 
 
 @bp.route("/actions/<id:action_id>/delete", methods=["POST"])
