@@ -25,7 +25,7 @@ from consultations import outcomes
 from tracker.web.roles import login_required, role_required
 from tracker.db import db
 from tracker.web.editing import StaleEdit, apply_edit, apply_state_change
-from tracker.web.forms import VersionedForm, options
+from tracker.web.forms import StateChangeForm, VersionedForm, options
 from tracker.web.markdown import render_markdown
 from consultations.workflow import DECISION_OUTCOMES, Action, Decision, User
 
@@ -67,10 +67,6 @@ class DecisionForm(VersionedForm):
         description="For inspectorate staff only. It is never published.",
         validators=[Length(max=MAX_TEXT, message=f"The internal note must be {MAX_TEXT:,} characters or fewer")],
     )
-
-
-class DecisionStateForm(VersionedForm):
-    """Approve, publish, delete and restore buttons: they carry the version they were shown at."""
 
 
 # ---------------------------------------------------------------------------
@@ -157,7 +153,7 @@ def render_decision_page(
             overdue={a.id: outcomes.days_overdue(a, today) for a in actions if outcomes.is_overdue(a, today)},
             people=people,
             form=form,
-            state_form=DecisionStateForm(formdata=None, version=shown.version_id if shown else 0),
+            state_form=StateChangeForm(formdata=None, version=shown.version_id if shown else 0),
             conflict=conflict,
             problem=problem,
         ),

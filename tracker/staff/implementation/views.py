@@ -31,7 +31,7 @@ from tracker.web.roles import login_required, role_required
 from tracker.db import db
 from tracker.web.paging import page_number, page_numbers
 from tracker.web.editing import apply_edit, apply_state_change
-from tracker.web.forms import Form, QueryForm, VersionedForm, options
+from tracker.web.forms import Form, QueryForm, StateChangeForm, VersionedForm, options
 from consultations.workflow import ACTION_STATUSES, Action, ActionUpdate, Decision, User
 
 bp = Blueprint("implementation", __name__)
@@ -230,7 +230,7 @@ def render_action_page(action: Action, *, conflict=None, problem=None, status=20
             updates=updates,
             people=people,
             overdue_days=outcomes.days_overdue(action, now) if outcomes.is_overdue(action, now) else None,
-            state_form=VersionedForm(formdata=None, version=action.version_id),
+            state_form=StateChangeForm(formdata=None, version=action.version_id),
             conflict=conflict,
             problem=problem,
         ),
