@@ -2,7 +2,7 @@
 recommendation (and to every duplicate of it); every staff role can read them.
 
 Views are thin: ``apply_edit`` validates the form, checks the version the page was loaded at,
-calls the services in ``consultations.outcomes`` and commits, or rolls back and shows the page
+calls the services in ``consultations.decisions`` and commits, or rolls back and shows the page
 again with the problem (400) or with what someone else changed meanwhile (409).
 """
 from __future__ import annotations
@@ -21,7 +21,8 @@ from wtforms.validators import InputRequired, Length
 
 from consultations.models import FrameworkItem, Link, Recommendation, Response
 
-from consultations import outcomes
+from consultations import actions as action_rules
+from consultations import decisions as decision_rules
 from tracker.web.roles import login_required, role_required
 from tracker.db import db
 from tracker.web.editing import StaleEdit, apply_edit, apply_state_change
@@ -110,10 +111,10 @@ def render_decision_page(
 ):
     """The decision page of a group's primary recommendation, with any problem to show."""
     if decision is None:
-        decision = outcomes.decision_for(db.session, primary)
+        decision = decision_rules.decision_for(db.session, primary)
     if form is None:
         form = decision_form_for(decision)
-    group = outcomes.decision_group(db.session, primary)
+    group = decision_rules.decision_group(db.session, primary)
     links = db.session.scalars(
         select(Link)
         .where(Link.recommendation_id == primary.id, Link.status != "rejected")
@@ -150,7 +151,7 @@ def render_decision_page(
             decision=decision,
             deleted=deleted,
             actions=actions,
-            overdue={a.id: outcomes.days_overdue(a, today) for a in actions if outcomes.is_overdue(a, today)},
+            overdue={a.id: action_rules.days_overdue(a, today) for a in actions if action_rules.is_overdue(a, today)},
             people=people,
             form=form,
             state_form=StateChangeForm(formdata=None, version=shown.version_id if shown else 0),
@@ -171,7 +172,7 @@ def render_decision_page(
 def decision(rec_id: int):
     """Read (every role) or record and edit (approvers) the decision of a recommendation's group."""
     rec = _recommendation_or_404(rec_id)
-    primary = outcomes.primary_of(rec)
+    primary = decision_rules.primary_of(rec)
     if request.method == "POST" and g.user.role not in DECIDERS:
         abort(403)
     if primary.id != rec.id and request.method == "GET":
@@ -179,7 +180,7 @@ def decision(rec_id: int):
               "One decision answers them all: this is it.")
         return redirect(url_for(".decision", rec_id=primary.id))
 
-    current = outcomes.decision_for(db.session, primary)
+    current = decision_rules.decision_for(db.session, primary)
     if request.method == "GET":
         return render_decision_page(primary, decision=current)
 
@@ -187,7 +188,7 @@ def decision(rec_id: int):
     was = current.state if current is not None else None
     outcome = apply_edit(
         form,
-        lambda: outcomes.save_decision(db.session, primary, form.outcome.data, form.public_rationale.data or "",
+        lambda: decision_rules.save_decision(db.session, primary, form.outcome.data, form.public_rationale.data or "",
                                        form.internal_note.data or "", g.user.id),
         lambda code, conflict: render_decision_page(primary, decision=current, form=form, conflict=conflict,
                                                     status=code),
@@ -220,7 +221,7 @@ def _change_state(decision_id: int, change, done: str):
 @role_required(*DECIDERS)
 def approve(decision_id: int):
     return _change_state(
-        decision_id, lambda d: outcomes.approve(d, g.user.id),
+        decision_id, lambda d: decision_rules.approve(d, g.user.id),
         "Decision approved. It can now be published.",
     )
 
@@ -229,7 +230,7 @@ def approve(decision_id: int):
 @role_required(*DECIDERS)
 def publish(decision_id: int):
     return _change_state(
-        decision_id, lambda d: outcomes.publish(d, g.user.id),
+        decision_id, lambda d: decision_rules.publish(d, g.user.id),
         "Decision published. The public now sees this outcome and rationale.",
     )
 
@@ -238,7 +239,7 @@ def publish(decision_id: int):
 @role_required(*DECIDERS)
 def delete(decision_id: int):
     return _change_state(
-        decision_id, outcomes.delete_decision,
+        decision_id, decision_rules.delete_decision,
         "Decision deleted. It no longer appears anywhere, and you can restore it from this page.",
     )
 
@@ -247,5 +248,5 @@ def delete(decision_id: int):
 @role_required(*DECIDERS)
 def restore(decision_id: int):
     return _change_state(
-        decision_id, lambda d: outcomes.restore_decision(db.session, d), "Decision restored."
+        decision_id, lambda d: decision_rules.restore_decision(db.session, d), "Decision restored."
     )

@@ -2,7 +2,7 @@
 dashboard of what is late. Policy staff and approvers change them; every role reads.
 
 Overdue is never stored: it is worked out from the due date and status each time
-(``outcomes.is_overdue`` in Python, ``outcomes.overdue_clause`` in SQL).
+(``action_rules.is_overdue`` in Python, ``action_rules.overdue_clause`` in SQL).
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from consultations.models import Recommendation, Response
 
-from consultations import outcomes
+from consultations import actions as action_rules
 from tracker.web.roles import login_required, role_required
 from tracker.db import db
 from tracker.web.paging import page_number, page_numbers
@@ -97,8 +97,8 @@ class ActionForm(Form):
         widget=GovTextInput(),
         description="A team or a person, for example ‘Policy team’ or ‘Sam Jones’",
         validators=[DataRequired("Enter who owns the action: a team or a person"),
-                    Length(max=outcomes.MAX_OWNER_LENGTH,
-                           message=f"The owner must be {outcomes.MAX_OWNER_LENGTH} characters or fewer")],
+                    Length(max=action_rules.MAX_OWNER_LENGTH,
+                           message=f"The owner must be {action_rules.MAX_OWNER_LENGTH} characters or fewer")],
     )
     due_on = DateInputField("Due date", description="For example, 27 3 2026",
                             required_message="Enter the date the action is due")
@@ -143,8 +143,8 @@ class EditActionForm(VersionedForm, ActionForm):
 def evidence_link(form, field) -> None:
     """Field errors for the evidence link, with the service's own rule."""
     try:
-        field.data = outcomes.check_evidence_url(field.data)
-    except outcomes.ActionError as error:
+        field.data = action_rules.check_evidence_url(field.data)
+    except action_rules.ActionError as error:
         raise StopValidation(str(error)) from None
 
 
@@ -229,7 +229,7 @@ def render_action_page(action: Action, *, conflict=None, problem=None, status=20
             rec=action.decision.recommendation,
             updates=updates,
             people=people,
-            overdue_days=outcomes.days_overdue(action, now) if outcomes.is_overdue(action, now) else None,
+            overdue_days=action_rules.days_overdue(action, now) if action_rules.is_overdue(action, now) else None,
             state_form=StateChangeForm(formdata=None, version=action.version_id),
             conflict=conflict,
             problem=problem,
@@ -271,7 +271,7 @@ def new_action(decision_id: int):
         return _render_action_form(None, decision, form)
     outcome = apply_edit(
         form,
-        lambda: outcomes.add_action(db.session, decision, form.description.data, form.owner.data,
+        lambda: action_rules.add_action(db.session, decision, form.description.data, form.owner.data,
                                     form.due_on.data, form.status.data, form.progress.data, today()),
         lambda code, conflict: _render_action_form(None, decision, form, status=code),
     )
@@ -298,7 +298,7 @@ def edit_action(action_id: int):
     form = EditActionForm(saved=item)
     outcome = apply_edit(
         form,
-        lambda: outcomes.edit_action(item, form.description.data, form.owner.data, form.due_on.data,
+        lambda: action_rules.edit_action(item, form.description.data, form.owner.data, form.due_on.data,
                                      form.status.data, form.progress.data),
         lambda code, conflict: _render_action_form(item, item.decision, form, conflict=conflict, status=code),
         current=item,
@@ -328,7 +328,7 @@ def add_update(action_id: int):
     form = UpdateForm()
     outcome = apply_edit(
         form,
-        lambda: outcomes.add_update(db.session, item, form.on.data, form.text.data, form.evidence_url.data,
+        lambda: action_rules.add_update(db.session, item, form.on.data, form.text.data, form.evidence_url.data,
                                     form.new_status.data or None, form.is_public.data, g.user.id, today()),
         lambda code, conflict: _render_update_form(item, form, conflict=conflict, status=code),
         current=item if form.new_status.data else None,  # a plain note is always added
@@ -349,14 +349,14 @@ def _change_action(action_id: int, change, done: str):
 @bp.route("/actions/<id:action_id>/delete", methods=["POST"])
 @role_required(*IMPLEMENTERS)
 def delete_action(action_id: int):
-    return _change_action(action_id, outcomes.delete_action,
+    return _change_action(action_id, action_rules.delete_action,
                           "Action deleted. It no longer counts anywhere; you can restore it from this page.")
 
 
 @bp.route("/actions/<id:action_id>/restore", methods=["POST"])
 @role_required(*IMPLEMENTERS)
 def restore_action(action_id: int):
-    return _change_action(action_id, outcomes.restore_action, "Action restored.")
+    return _change_action(action_id, action_rules.restore_action, "Action restored.")
 
 
 # ---------------------------------------------------------------------------
@@ -382,19 +382,19 @@ def dashboard():
     filters = DashboardFilter(formdata=request.args)
     status = filters.status.data if filters.status.data in ACTION_STATUSES else ""
     overdue_only = bool(filters.overdue.data)
-    counts = outcomes.dashboard_counts(db.session, now)
+    counts = action_rules.dashboard_counts(db.session, now)
 
     overdue = db.session.scalars(
-        _with_context(outcomes.live_actions().where(outcomes.overdue_clause(now)))
+        _with_context(action_rules.live_actions().where(action_rules.overdue_clause(now)))
         .order_by(Action.due_on, Action.id)
         .limit(OVERDUE_SHOWN)
     ).all()
 
-    listed = outcomes.live_actions()
+    listed = action_rules.live_actions()
     if status:
         listed = listed.where(Action.status == status)
     if overdue_only:
-        listed = listed.where(outcomes.overdue_clause(now))
+        listed = listed.where(action_rules.overdue_clause(now))
     total = db.session.scalar(select(func.count()).select_from(listed.subquery()))
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = page_number(request.args.get("page"), pages)
@@ -412,9 +412,9 @@ def dashboard():
     return render_template(
         "staff/implementation/dashboard.html",
         counts=counts,
-        overdue=[(a, outcomes.days_overdue(a, now)) for a in overdue],
+        overdue=[(a, action_rules.days_overdue(a, now)) for a in overdue],
         rows=rows,
-        late={a.id: outcomes.days_overdue(a, now) for a in rows if outcomes.is_overdue(a, now)},
+        late={a.id: action_rules.days_overdue(a, now) for a in rows if action_rules.is_overdue(a, now)},
         total=total,
         page=page,
         pages=pages,
