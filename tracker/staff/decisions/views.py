@@ -11,13 +11,9 @@ import datetime as dt
 from functools import partial
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextArea
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import RadioField, TextAreaField
-
-from wtforms.validators import InputRequired, Length
 
 from consultations.models import FrameworkItem, Link, Recommendation, Response
 
@@ -26,48 +22,20 @@ from consultations import decisions as decision_rules
 from tracker.web.roles import login_required, role_required
 from tracker.db import db
 from tracker.web.editing import StaleEdit, apply_edit, apply_state_change
-from tracker.web.forms import StateChangeForm, VersionedForm, options
+from tracker.staff.decisions.forms import DecisionForm
+from tracker.web.forms import StateChangeForm
 from tracker.web.markdown import render_markdown
-from consultations.workflow import DECISION_OUTCOMES, Action, Decision, User
+from consultations.workflow import Action, Decision, User
 
 bp = Blueprint("decisions", __name__)
 
 DECIDERS = ("approver",)
-MAX_TEXT = 20_000
 
 
 @bp.app_template_filter("markdown")
 def markdown_filter(text: str | None) -> Markup:
     """``{{ text | markdown }}``: staff Markdown as sanitised HTML."""
     return render_markdown(text)
-
-
-class DecisionForm(VersionedForm):
-    """The working version of a decision. ``version`` is 0 while there is no decision yet."""
-
-    outcome = RadioField(
-        "Outcome",
-        choices=options((outcome, outcome[0].upper() + outcome[1:]) for outcome in DECISION_OUTCOMES),
-        widget=GovRadioInput(),
-        validators=[InputRequired("Select the outcome of the decision")],
-        invalid_choice_message="Select one of the outcomes listed",
-    )
-    public_rationale = TextAreaField(
-        "Public rationale",
-        widget=GovTextArea(),
-        description=(
-            "This will be published on the outcome page for everyone the decision answers. "
-            "You can use Markdown: **bold**, *italic*, lists starting with - or 1., "
-            "[link text](https://example.org) and > for quotes. It is needed before the decision can be approved."
-        ),
-        validators=[Length(max=MAX_TEXT, message=f"The public rationale must be {MAX_TEXT:,} characters or fewer")],
-    )
-    internal_note = TextAreaField(
-        "Internal note (optional)",
-        widget=GovTextArea(),
-        description="For inspectorate staff only. It is never published.",
-        validators=[Length(max=MAX_TEXT, message=f"The internal note must be {MAX_TEXT:,} characters or fewer")],
-    )
 
 
 # ---------------------------------------------------------------------------

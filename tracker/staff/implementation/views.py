@@ -6,23 +6,12 @@ Overdue is never stored: it is worked out from the due date and status each time
 """
 from __future__ import annotations
 
-import datetime as dt
 import math
 from functools import partial
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxInput,
-    GovDateInput,
-    GovRadioInput,
-    GovSelect,
-    GovTextArea,
-    GovTextInput,
-)
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
-from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, StopValidation, ValidationError
 
 from consultations.models import Recommendation, Response
 
@@ -31,162 +20,22 @@ from tracker.web.roles import login_required, role_required
 from tracker.db import db
 from tracker.web.paging import page_number, page_numbers
 from tracker.web.editing import apply_edit, apply_state_change
-from tracker.web.forms import Form, QueryForm, StateChangeForm, VersionedForm, options
+from tracker.staff.implementation.forms import (
+    STATUS_CHOICES,
+    DashboardFilter,
+    EditActionForm,
+    NewActionForm,
+    UpdateForm,
+    today,
+)
+from tracker.web.forms import StateChangeForm, options
 from consultations.workflow import ACTION_STATUSES, Action, ActionUpdate, Decision, User
 
 bp = Blueprint("implementation", __name__)
 
 IMPLEMENTERS = ("policy", "approver")
-STATUS_CHOICES = options((status, status.capitalize()) for status in ACTION_STATUSES)
 PAGE_SIZE = 25
 OVERDUE_SHOWN = 20
-PROGRESS_MESSAGE = "Progress must be a whole number from 0 to 100"
-
-
-def today() -> dt.date:
-    return dt.date.today()
-
-
-# ---------------------------------------------------------------------------
-# Forms
-# ---------------------------------------------------------------------------
-
-
-class DateInputField(DateField):
-    """A GOV.UK date input: day, month and year boxes sharing one name, read as one date.
-
-    Errors follow the GOV.UK date input pattern: missing, incomplete or not a real date.
-    """
-
-    widget = GovDateInput()
-
-    def __init__(self, label=None, validators=None, required_message=None, **kwargs):
-        super().__init__(label, validators, format="%d %m %Y", **kwargs)
-        self.required_message = required_message or f"Enter the {str(label).lower()}"
-
-    def process_formdata(self, valuelist):
-        parts = [value.strip() for value in valuelist]
-        if len(parts) != 3:
-            self.raw_data = None  # the widget needs exactly day, month and year to redisplay
-            parts = (parts + ["", "", ""])[:3] if parts else []
-        if not any(parts):
-            self.data = None
-            raise ValueError(self.required_message)
-        if not all(parts):
-            self.data = None
-            raise ValueError(f"{self.label.text} must include a day, month and year")
-        try:
-            day, month, year = (int(part) for part in parts)
-            if year < 1000:
-                raise ValueError
-            self.data = dt.date(year, month, day)
-        except ValueError:
-            self.data = None
-            raise ValueError(f"{self.label.text} must be a real date") from None
-
-
-class ActionForm(Form):
-    description = TextAreaField(
-        "What will be done",
-        widget=GovTextArea(),
-        validators=[DataRequired("Describe the action"),
-                    Length(max=5000, message="The description must be 5,000 characters or fewer")],
-    )
-    owner = StringField(
-        "Owner",
-        widget=GovTextInput(),
-        description="A team or a person, for example ‘Policy team’ or ‘Sam Jones’",
-        validators=[DataRequired("Enter who owns the action: a team or a person"),
-                    Length(max=action_rules.MAX_OWNER_LENGTH,
-                           message=f"The owner must be {action_rules.MAX_OWNER_LENGTH} characters or fewer")],
-    )
-    due_on = DateInputField("Due date", description="For example, 27 3 2026",
-                            required_message="Enter the date the action is due")
-    status = RadioField(
-        "Status", choices=STATUS_CHOICES, widget=GovRadioInput(),
-        validators=[InputRequired("Select the status of the action")],
-        invalid_choice_message="Select one of the statuses listed",
-    )
-    progress = IntegerField(
-        "Progress (percent complete)",
-        widget=GovTextInput(),
-        description="A whole number from 0 to 100",
-        invalid_value_message=PROGRESS_MESSAGE,
-        validators=[InputRequired("Enter the progress, from 0 to 100"),
-                    NumberRange(min=0, max=100, message=PROGRESS_MESSAGE)],
-    )
-
-
-class NewActionForm(ActionForm):
-    """A new action is due today or later."""
-
-    def validate_due_on(self, field) -> None:
-        if field.data is not None and field.data < today():
-            raise ValidationError("The due date must be today or in the future")
-
-
-class EditActionForm(VersionedForm, ActionForm):
-    """The action form, remembering the version of the action it was loaded with. A changed due
-    date may not be before the day the action was created."""
-
-    def __init__(self, *args, saved: Action, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.saved = saved
-
-    def validate_due_on(self, field) -> None:
-        created_on = self.saved.created_at.date()
-        if field.data is not None and field.data != self.saved.due_on and field.data < created_on:
-            raise ValidationError(f"The due date cannot be before the action was created ({created_on.day} "
-                                  f"{created_on:%B %Y})")
-
-
-def evidence_link(form, field) -> None:
-    """Field errors for the evidence link, with the service's own rule."""
-    try:
-        field.data = action_rules.check_evidence_url(field.data)
-    except action_rules.ActionError as error:
-        raise StopValidation(str(error)) from None
-
-
-def not_in_the_future(form, field) -> None:
-    if field.data is not None and field.data > today():
-        raise ValidationError("The date of the update must be today or in the past")
-
-
-class UpdateForm(VersionedForm):
-    """A dated update. ``version`` is the action's: a status change made on an out-of-date
-    page is refused like a stale edit; a plain note is always added."""
-
-    on = DateInputField("Date of the update", description="For example, 27 3 2026",
-                        required_message="Enter the date of the update", validators=[not_in_the_future])
-    text = TextAreaField(
-        "What has happened",
-        widget=GovTextArea(),
-        validators=[DataRequired("Say what has happened"),
-                    Length(max=5000, message="The update must be 5,000 characters or fewer")],
-    )
-    evidence_url = StringField(
-        "Link to evidence (optional)",
-        widget=GovTextInput(),
-        description="A web address starting with https://, for example a published report",
-        validators=[evidence_link],
-    )
-    new_status = SelectField(
-        "New status (optional)",
-        choices=options([("", "Leave the status unchanged")]) + STATUS_CHOICES,
-        widget=GovSelect(),
-        invalid_choice_message="Select one of the statuses listed",
-    )
-    is_public = BooleanField(
-        "This update may appear on published outcome pages", widget=GovCheckboxInput(),
-        description="Leave unticked for updates that are for staff only.",
-    )
-
-
-class DashboardFilter(QueryForm):
-    status = SelectField("Status", choices=options([("", "All statuses")]) + STATUS_CHOICES, widget=GovSelect(),
-                         validate_choice=False)
-    overdue = BooleanField("Overdue only", widget=GovCheckboxInput())
 
 
 # ---------------------------------------------------------------------------
