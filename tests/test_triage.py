@@ -554,8 +554,8 @@ def test_queue_filters(demo, sign_in, users):
     "query, message",
     [
         ("received_from=31&received_from=2&received_from=2019", "Received on or after must be a real date"),
-        ("received_to=1&received_to=&received_to=2019", "Received on or before must be a real date"),
-        ("received_to=1&received_to=1&received_to=19", "must be a real date"),
+        ("received_to=1&received_to=&received_to=2019", "Received on or before must include a month"),
+        ("received_to=1&received_to=1&received_to=19", "The year of the received on or before must include 4 numbers"),
         ("received_from=nonsense", "must be a real date"),
         ("received_from=2019-04-01&received_to=2019-03-01", "must be the same as or after"),
         ("status=published", "Choose a status from the list"),

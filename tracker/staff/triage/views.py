@@ -9,7 +9,6 @@ queue and the management page; only policy staff change anything.
 """
 from __future__ import annotations
 
-import datetime as dt
 import math
 from urllib.parse import parse_qsl, urlsplit
 
@@ -17,9 +16,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovCheckboxInput,
-    GovDateInput,
     GovRadioInput,
-    GovSelect,
     GovTextArea,
     GovTextInput,
 )
@@ -30,16 +27,13 @@ from wtforms import (
     BooleanField,
     Field,
     HiddenField,
-    IntegerField,
     RadioField,
-    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
-from wtforms.widgets import HiddenInput
 
 from consultations import anchoring
 from consultations import triage as service
@@ -54,13 +48,14 @@ from consultations.models import (
 )
 from consultations.triage import STATUS_FLOW, TriageError
 
-from tracker.web.roles import is_safe_next, login_required, role_required
+from tracker.web.roles import is_safe_next, login_required, return_to, role_required
 from tracker.staff.browse.views import build_tree, highlight_paragraphs
 from tracker.db import db
 from tracker.web.ids import parse_id
 from tracker.web.paging import page_number, page_numbers
 from tracker.web.editing import StaleEdit, ensure_current
-from tracker.web.forms import Form, QueryForm, VersionedForm, options
+from tracker.web.fields import ChoiceField, GovDateField
+from tracker.web.forms import EditForm, Form, QueryForm, error_list, options
 from consultations.workflow import Decision, User
 
 bp = Blueprint("triage", __name__)
@@ -102,63 +97,13 @@ def triage_status_moves(status: str) -> list[dict]:
 # ---------------------------------------------------------------------------
 
 
-class ChoiceField(SelectField):
-    """A GOV.UK select where empty means "not chosen", and a value that is not offered is
-    refused with a message that says what to do (``refusal``)."""
-
-    widget = GovSelect()
-
-    def __init__(self, label=None, validators=None, refusal: str | None = None, **kwargs):
-        kwargs.setdefault("default", "")
-        super().__init__(label, validators, **kwargs)
-        self.refusal = refusal or f"Choose {label.lower()} from the list"
-
-    def pre_validate(self, form):
-        if self.data in (None, "") or not self.validate_choice:
-            return
-        if str(self.data) not in {str(choice.value) for choice in self.choices}:
-            raise ValidationError(self.refusal)
-
-
-class DateFilterField(Field):
-    """A GOV.UK date input (day, month, year) that may be left empty.
-
-    Also accepts one ISO date (``2019-04-12``) so links can carry a date. Anything partly
-    filled or not a real date is an error that names the field, never a crash.
-    """
-
-    widget = GovDateInput()
-
-    def process_formdata(self, valuelist):
-        parts = [str(value).strip() for value in valuelist]
-        if len(parts) == 1 and parts[0].count("-") == 2:
-            year, month, day = parts[0].split("-")
-            parts = [day, month, year]
-        self.raw_data = (parts + ["", "", ""])[:3]
-        self.data = None
-        if not any(self.raw_data):
-            return
-        day, month, year = self.raw_data
-        try:
-            if len(year) != 4:
-                raise ValueError
-            self.data = dt.date(int(year), int(month), int(day))
-        except ValueError:
-            raise ValueError(
-                f"{self.label.text} must be a real date, for example 12 4 2019"
-            ) from None
-
-    def _value(self):
-        return self.data.isoformat() if self.data else ""
-
-
 class QueueFilterForm(QueryForm):
     consultation = ChoiceField("Consultation", refusal="Choose a consultation from the list")
     status = ChoiceField("Status", refusal="Choose a status from the list")
     assignee = ChoiceField("Assigned to", refusal="Choose who the responses are assigned to from the list")
     organisation_type = ChoiceField("Organisation type", refusal="Choose an organisation type from the list")
-    received_from = DateFilterField("Received on or after", description="For example, 12 4 2019")
-    received_to = DateFilterField("Received on or before", description="For example, 30 4 2019")
+    received_from = GovDateField("Received on or after", description="For example, 12 4 2019")
+    received_to = GovDateField("Received on or before", description="For example, 30 4 2019")
     show_deleted = BooleanField("Show deleted responses only", widget=GovCheckboxInput(),
                                 description="Deleted responses are kept and can be restored from that list.")
 
@@ -166,13 +111,6 @@ class QueueFilterForm(QueryForm):
         start, end = self.received_from.data, field.data
         if start and end and start > end and not self.received_from.errors:
             raise ValidationError("Received on or before must be the same as or after received on or after")
-
-
-class EditForm(VersionedForm):
-    """A versioned form whose missing version is explained, not just "This field is required"."""
-
-    version = IntegerField(widget=HiddenInput(), validators=[
-        InputRequired("The form was sent without the version it was loaded at. Reload the page and try again")])
 
 
 class AssignForm(Form):
@@ -252,24 +190,8 @@ class ConsentForm(EditForm):
 # ---------------------------------------------------------------------------
 
 
-def error_list(*forms) -> list[dict]:
-    """GOV.UK error summary entries for every field error, linked to the field."""
-    return [
-        {"text": field.errors[0], "href": f"#{field.id}-day" if isinstance(field, DateFilterField) else f"#{field.id}"}
-        for form in forms if form is not None
-        for field in form
-        if field.errors
-    ]
-
-
 def add_error(field, message: str) -> None:
     field.errors = [*field.errors, message]
-
-
-def return_to(default: str) -> str:
-    """Where to go after a change: the page the form came from, if it is on this site."""
-    target = request.form.get("return_to") or request.args.get("next")
-    return target if is_safe_next(target) else default
 
 
 def live_response(response_id: int, *loaders) -> Response:
