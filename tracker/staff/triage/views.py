@@ -53,7 +53,7 @@ from tracker.staff.browse.views import build_tree, highlight_paragraphs
 from tracker.db import db
 from tracker.web.ids import parse_id
 from tracker.web.paging import page_number, page_numbers
-from tracker.web.editing import StaleEdit, ensure_current
+from tracker.web.editing import EditOutcome, StaleEdit, add_error, apply_edit
 from tracker.web.fields import ChoiceField, GovDateField
 from tracker.web.forms import EditForm, Form, QueryForm, error_list, options
 from consultations.workflow import Decision, User
@@ -111,6 +111,13 @@ class QueueFilterForm(QueryForm):
         start, end = self.received_from.data, field.data
         if start and end and start > end and not self.received_from.errors:
             raise ValidationError("Received on or before must be the same as or after received on or after")
+
+
+class ButtonForm(Form):
+    """A button press (delete, restore, move...): nothing to fill in and no version to check.
+    ``refusal`` holds the domain's reason when it says no, for the management page to show."""
+
+    refusal = HiddenField()
 
 
 class AssignForm(Form):
@@ -188,10 +195,6 @@ class ConsentForm(EditForm):
 # ---------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------
-
-
-def add_error(field, message: str) -> None:
-    field.errors = [*field.errors, message]
 
 
 def live_response(response_id: int, *loaders) -> Response:
@@ -407,16 +410,13 @@ def assign():
     elif len(responses) != len(ids):
         selection_error = "Some of the selected responses have been deleted. Reload the queue and select again"
     if not valid or selection_error:
-        db.session.rollback()
         return render_queue(queue_args, assign_form=form, code=400, selection_error=selection_error)
     user = users.get(int(form.assignee.data)) if form.assignee.data != UNASSIGNED else None
-    try:
-        service.assign(db.session, responses, user.id if user else None)
-        db.session.commit()
-    except TriageError as error:
-        db.session.rollback()
-        add_error(form.assignee, str(error))
-        return render_queue(queue_args, assign_form=form, code=400)
+    outcome = apply_edit(form, lambda: service.assign(db.session, responses, user.id if user else None),
+                         lambda code, conflict: render_queue(queue_args, assign_form=form, code=code),
+                         error_field=form.assignee, validate=False)
+    if outcome.refused:
+        return outcome.page
     if user:
         flash(f"{plural(len(responses), 'response')} assigned to {user.name}.")
     else:
@@ -482,10 +482,23 @@ def manage(response_id: int):
     return render_manage(_manage_response(response_id))
 
 
-def _refuse_on_manage(response_id: int, message: str, anchor: str = "recommendations", code: int = 400):
-    """Roll back and show the management page with the reason, so nothing is half-saved."""
-    db.session.rollback()
-    return render_manage(_manage_response(response_id), errors=[{"text": message, "href": f"#{anchor}"}], code=code)
+def on_manage_page(response_id: int, form, anchor: str):
+    """How an edit refused on a response's management page is shown: the form's first error,
+    linked to ``anchor``, or the stale-edit conflict (for ``apply_edit``'s ``render``)."""
+
+    def render(code: int, conflict: StaleEdit | None):
+        errors = [] if conflict else [{"text": error_list(form)[0]["text"], "href": f"#{anchor}"}]
+        return render_manage(_manage_response(response_id), errors=errors, conflict=conflict, code=code)
+
+    return render
+
+
+def press_button(response_id: int, change, anchor: str):
+    """A button press (no form to fill in, no version): ``change`` through the one edit flow,
+    or its refusal shown on the response's management page, linked to ``anchor``."""
+    form = ButtonForm()
+    return apply_edit(form, change, on_manage_page(response_id, form, anchor),
+                      error_field=form.refusal, validate=False)
 
 
 @bp.route("/responses/<id:response_id>/status", methods=["POST"])
@@ -494,19 +507,11 @@ def set_status(response_id: int):
     """Move a response one step on (or back) in triage, if nobody changed it meanwhile."""
     response = live_response(response_id)
     form = StatusForm()
-    if not form.validate():
-        return _refuse_on_manage(response_id, error_list(form)[0]["text"], "status")
-    try:
-        ensure_current(db.session, response, form.version.data)
-    except StaleEdit as conflict:
-        db.session.rollback()
-        return render_manage(_manage_response(response_id), conflict=conflict, code=409)
     old = response.status
-    try:
-        service.set_status(response, form.status.data.strip())
-        db.session.commit()
-    except TriageError as error:
-        return _refuse_on_manage(response_id, str(error), "status")
+    outcome = apply_edit(form, lambda: service.set_status(response, form.status.data.strip()),
+                         on_manage_page(response_id, form, "status"), current=response, error_field=form.status)
+    if outcome.refused:
+        return outcome.page
     flash(f"The response from {response.respondent.name} moved from ‘{old}’ to ‘{response.status}’.")
     return redirect(return_to(url_for("triage.manage", response_id=response_id)))
 
@@ -516,8 +521,9 @@ def set_status(response_id: int):
 def delete_response(response_id: int):
     response = live_response(response_id)
     name = response.respondent.name
-    service.delete_response(db.session, response)
-    db.session.commit()
+    outcome = press_button(response_id, lambda: service.delete_response(db.session, response), "response")
+    if outcome.refused:
+        return outcome.page
     flash(f"The response from {name} was deleted. It can be restored from the triage queue "
           "(show deleted responses).")
     return redirect(url_for("triage.queue"))
@@ -527,11 +533,9 @@ def delete_response(response_id: int):
 @policy_required
 def restore_response(response_id: int):
     response = db.get_or_404(Response, response_id)
-    try:
-        service.restore_response(db.session, response)
-        db.session.commit()
-    except TriageError as error:
-        return _refuse_on_manage(response_id, str(error), "response")
+    outcome = press_button(response_id, lambda: service.restore_response(db.session, response), "response")
+    if outcome.refused:
+        return outcome.page
     flash(f"The response from {response.respondent.name} was restored.")
     return redirect(url_for("triage.manage", response_id=response_id))
 
@@ -598,33 +602,33 @@ def add_recommendation(response_id: int):
                              selectinload(Response.consultation), selectinload(Response.recommendations))
     manage_url = url_for("triage.manage", response_id=response_id)
     form = _add_choices(AddRecommendationForm(), response)
-    code = 200
+
+    def page(code: int = 200, conflict=None):
+        paragraphs = highlight_paragraphs(response.text or "", {
+            r.key: r.spans for r in response.recommendations if r.deleted_at is None})
+        return render_template("staff/triage/add.html", response=response, form=form, errors=error_list(form),
+                               paragraphs=paragraphs), code
+
     if request.method == "GET":
         form.return_to.data = return_to(manage_url)
-    elif form.validate():
-        target = form.return_to.data if is_safe_next(form.return_to.data) else manage_url
+        return page()
+
+    def add():
+        """The new recommendation's key and what to say about its passage (read before the commit)."""
         parent = db.session.get(Recommendation, int(form.parent.data)) if form.parent.data else None
-        try:
-            span = anchoring.parse_selection(form.start.data, form.end.data, response.text or "")
-            rec = service.add_recommendation(db.session, response, form.text.data, parent,
-                                             _question(form.question), span)
-            note = _anchor_note(rec, selected=span is not None)
-            key = rec.key
-            db.session.commit()
-        except (TriageError, AnchoringError) as error:
-            db.session.rollback()
-            add_error(form.text, str(error))
-        else:
-            flash(f"Recommendation {key} was added.{note}")
-            if urlsplit(target).path == url_for("browse.response", response_id=response_id):
-                target = f"{target}#rec-{key}"
-            return redirect(target)
-    if request.method == "POST":
-        code = 400
-    paragraphs = highlight_paragraphs(response.text or "", {
-        r.key: r.spans for r in response.recommendations if r.deleted_at is None})
-    return render_template("staff/triage/add.html", response=response, form=form, errors=error_list(form),
-                           paragraphs=paragraphs), code
+        span = anchoring.parse_selection(form.start.data, form.end.data, response.text or "")
+        rec = service.add_recommendation(db.session, response, form.text.data, parent, _question(form.question), span)
+        return rec.key, _anchor_note(rec, selected=span is not None)
+
+    outcome = apply_edit(form, add, page, error_field=form.text)  # TriageError and AnchoringError refuse
+    if outcome.refused:
+        return outcome.page
+    key, note = outcome.result
+    flash(f"Recommendation {key} was added.{note}")
+    target = form.return_to.data if is_safe_next(form.return_to.data) else manage_url
+    if urlsplit(target).path == url_for("browse.response", response_id=response_id):
+        target = f"{target}#rec-{key}"
+    return redirect(target)
 
 
 def _edit_page(rec: Recommendation, edit=None, split=None, merge=None, duplicate=None,
@@ -744,21 +748,11 @@ def edit_recommendation(rec_id: int):
         return _edit_page(rec)
     form = RecommendationForm()
     form.question.choices = _question_choices(rec.response.consultation_id)
-    if not form.validate():
-        return _edit_page(rec, edit=form, code=400)
-    try:
-        ensure_current(db.session, rec, form.version.data)
-    except StaleEdit as conflict:
-        db.session.rollback()
-        form.accept_current_version(rec)
-        return _edit_page(rec, edit=form, conflict=conflict, code=409)
-    try:
-        found = service.edit_recommendation(rec, form.text.data, _question(form.question))
-        db.session.commit()
-    except TriageError as error:
-        db.session.rollback()
-        add_error(form.text, str(error))
-        return _edit_page(rec, edit=form, code=400)
+    found, refusal = _on_hub(rec, form, "edit",
+                             lambda: service.edit_recommendation(rec, form.text.data, _question(form.question)),
+                             form.text)
+    if refusal:
+        return refusal
     if found:
         flash(f"Recommendation {rec.key} was saved.")
     elif rec.spans:
@@ -770,24 +764,12 @@ def edit_recommendation(rec_id: int):
     return redirect(url_for("triage.manage", response_id=rec.response_id))
 
 
-def _versioned_change(rec: Recommendation, form, name: str, change, error_field):
-    """Validate, check the version, run ``change`` and commit; or re-render the hub with why not."""
-    if not form.validate():
-        return None, _edit_page(rec, **{name: form}, code=400)
-    try:
-        ensure_current(db.session, rec, form.version.data)
-    except StaleEdit as conflict:
-        db.session.rollback()
-        form.accept_current_version(rec)
-        return None, _edit_page(rec, **{name: form}, conflict=conflict, code=409)
-    try:
-        result = change()
-        db.session.commit()
-    except TriageError as error:
-        db.session.rollback()
-        add_error(error_field, str(error))
-        return None, _edit_page(rec, **{name: form}, code=400)
-    return result, None
+def _on_hub(rec: Recommendation, form, name: str, change, error_field) -> EditOutcome:
+    """``change`` to ``rec`` through the one edit flow; refused, the hub page shows ``form``
+    (passed to ``_edit_page`` as ``name``) with why not."""
+    return apply_edit(form, change,
+                      lambda code, conflict: _edit_page(rec, **{name: form}, conflict=conflict, code=code),
+                      current=rec, error_field=error_field)
 
 
 @bp.route("/recommendations/<id:rec_id>/split", methods=["POST"])
@@ -803,7 +785,7 @@ def split_recommendation(rec_id: int):
         form.validate()
         add_error(field, problem)
         return _edit_page(rec, split=form, code=400)
-    split, refusal = _versioned_change(
+    split, refusal = _on_hub(
         rec, form, "split",
         lambda: service.split_recommendation(db.session, rec, point, published_ids(rec.response_id)),
         field,
@@ -854,7 +836,7 @@ def merge_recommendations(rec_id: int):
         others.extend(found)
         return service.merge_recommendations(db.session, rec, found)
 
-    keep, refusal = _versioned_change(rec, form, "merge", merge, form.others)
+    keep, refusal = _on_hub(rec, form, "merge", merge, form.others)
     if refusal:
         return refusal
     keys = ", ".join(o.key for o in others)
@@ -879,7 +861,7 @@ def mark_duplicate(rec_id: int):
         refuse_if_decided([rec])
         return service.mark_duplicate(db.session, rec, db.session.get(Recommendation, target_id))
 
-    primary, refusal = _versioned_change(rec, form, "duplicate", mark, form.target)
+    primary, refusal = _on_hub(rec, form, "duplicate", mark, form.target)
     if refusal:
         return refusal
     flash(f"{rec.key} is now marked as a duplicate of {primary.key} from {primary.response.respondent.name}.")
@@ -890,12 +872,10 @@ def _simple_change(rec_id: int, change, message):
     """A button press (move, clear, delete, restore): do it, or say why not on the management page."""
     rec = live_recommendation(rec_id)
     response_id = rec.response_id
-    try:
-        result = change(rec)
-        db.session.commit()
-    except TriageError as error:
-        return _refuse_on_manage(response_id, str(error), f"rec-{rec_id}")
-    flash(message(rec, result))
+    outcome = press_button(response_id, lambda: change(rec), f"rec-{rec_id}")
+    if outcome.refused:
+        return outcome.page
+    flash(message(rec, outcome.result))
     return redirect(return_to(url_for("triage.manage", response_id=response_id)))
 
 
@@ -966,25 +946,18 @@ def edit_consent(respondent_id: int):
         return render_template("staff/triage/consent.html", respondent=respondent, responses=responses, form=form,
                                errors=[], conflict=None, consent_items=_consent_items(form))
     form = ConsentForm()
-    conflict, code = None, 400
-    if form.validate():
-        try:
-            ensure_current(db.session, respondent, form.version.data)
-            service.set_consent(respondent, form.consent.data, form.organisation_type.data)
-            db.session.commit()
-        except StaleEdit as stale:
-            db.session.rollback()
-            conflict, code = stale, 409
-            form.accept_current_version(respondent)
-        except TriageError as error:
-            db.session.rollback()
-            add_error(form.consent, str(error))
-        else:
-            flash(f"Publication consent for {respondent.name} is now ‘{respondent.consent}’.")
-            return redirect(return_to(default_return))
-    return render_template("staff/triage/consent.html", respondent=respondent, responses=responses, form=form,
-                           errors=error_list(form) if not conflict else [], conflict=conflict,
-                           consent_items=_consent_items(form)), code
+
+    def page(code: int, conflict: StaleEdit | None):
+        return render_template("staff/triage/consent.html", respondent=respondent, responses=responses, form=form,
+                               errors=error_list(form) if not conflict else [], conflict=conflict,
+                               consent_items=_consent_items(form)), code
+
+    outcome = apply_edit(form, lambda: service.set_consent(respondent, form.consent.data, form.organisation_type.data),
+                         page, current=respondent, error_field=form.consent)
+    if outcome.refused:
+        return outcome.page
+    flash(f"Publication consent for {respondent.name} is now ‘{respondent.consent}’.")
+    return redirect(return_to(default_return))
 
 
 def _consent_items(form: ConsentForm) -> list[dict]:
