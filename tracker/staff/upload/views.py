@@ -45,7 +45,7 @@ from tracker.web.roles import role_required
 from tracker.db import db
 from tracker.web.fields import ChoiceField, GovDateField
 from tracker.web.forms import Form, error_list, options
-from tracker.staff.triage.views import CONSENT_HINTS
+from tracker.staff.triage.forms import CONSENT_HINTS
 
 bp = Blueprint("upload", __name__)
 
