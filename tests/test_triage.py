@@ -1371,3 +1371,13 @@ def test_a_recommendation_with_its_own_decision_is_not_folded_into_another(demo,
     assert rv.status_code == 400
     assert "R4 already has a decision" in error_summary(rv.get_data(as_text=True))
     assert snapshot(session) == before
+
+
+def test_the_rule_against_folding_a_decided_recommendation_needs_no_request(demo):
+    """``refuse_if_decided`` is domain code: a script or a service can apply it with a session."""
+    session = demo
+    demo_workflow.load(session, "probation-inspection-changes-2019", "Clinks")  # decides R4
+    session.commit()
+    triage.refuse_if_decided(session, [rec(session, "R6")])  # no decision: nothing to refuse
+    with pytest.raises(TriageError, match="R4 already has a decision"):
+        triage.refuse_if_decided(session, [rec(session, "R6"), rec(session, "R4")])

@@ -81,22 +81,6 @@ def split_recommendation(rec_id: int):
     return redirect(url_for("triage.manage", response_id=rec.response_id))
 
 
-def refuse_if_decided(recs: list[Recommendation]) -> None:
-    """A recommendation with a decision of its own must not be folded into another: decisions
-    follow a duplicate to its primary, so that decision would no longer be found."""
-    decided = db.session.scalars(
-        select(Recommendation.key)
-        .join(Decision, Decision.recommendation_id == Recommendation.id)
-        .where(Recommendation.id.in_([r.id for r in recs]), Decision.deleted_at.is_(None))
-    ).all()
-    if decided:
-        raise TriageError(
-            f"{', '.join(decided)} already {'has a decision' if len(decided) == 1 else 'have decisions'}. "
-            "Delete that decision first (it stays in the history), or keep this recommendation and "
-            "record the decision on it."
-        )
-
-
 @bp.route("/recommendations/<id:rec_id>/merge", methods=["POST"])
 @policy_required
 def merge_recommendations(rec_id: int):
@@ -112,7 +96,7 @@ def merge_recommendations(rec_id: int):
         found = db.session.scalars(select(Recommendation).where(Recommendation.id.in_(form.others.data))).all()
         if len(found) != len(set(form.others.data)):
             raise TriageError("Some of the chosen recommendations no longer exist. Reload the page and choose again.")
-        refuse_if_decided(found)
+        service.refuse_if_decided(db.session, found)
         others.extend(found)
         return service.merge_recommendations(db.session, rec, found)
 
@@ -138,7 +122,7 @@ def mark_duplicate(rec_id: int):
         target_id = parse_id(raw)
         if target_id is None:
             raise TriageError("The reference number must be a number, for example 42.")
-        refuse_if_decided([rec])
+        service.refuse_if_decided(db.session, [rec])
         return service.mark_duplicate(db.session, rec, db.session.get(Recommendation, target_id))
 
     primary, refusal = on_hub(rec, form, "duplicate", mark, form.target)
