@@ -49,7 +49,7 @@ from consultations.models import (
 from consultations.suggest import DEFAULT_LIMIT, SuggestionIndex
 
 from tracker.web.roles import login_required, role_required
-from tracker.staff.browse.views import build_tree
+from tracker.web.trees import build_tree
 from tracker.db import db
 from tracker.web.editing import StaleEdit, ensure_current
 from tracker.web.forms import Form, VersionedForm

@@ -8,10 +8,11 @@ from sqlalchemy.orm import selectinload
 
 from consultations import triage as service
 from consultations.models import Respondent, Response
+from consultations.published import CONSENT_HINTS
 
 from tracker.db import db
 from tracker.staff.triage import bp, policy_required
-from tracker.staff.triage.forms import CONSENT_HINTS, ConsentForm
+from tracker.staff.triage.forms import ConsentForm
 from tracker.web.editing import StaleEdit, apply_edit
 from tracker.web.forms import error_list
 from tracker.web.roles import return_to

@@ -18,12 +18,6 @@ from consultations.models import CONSENT_LEVELS
 from tracker.web.fields import ChoiceField, GovDateField
 from tracker.web.forms import EditForm, Form, QueryForm, options
 
-CONSENT_HINTS = {
-    "named": "We may publish the respondent's name with what they said.",
-    "anonymous": "We may publish what they said, but not who said it.",
-    "confidential": "We publish nothing from their responses; they are used only inside the inspectorate.",
-}
-
 
 class QueueFilterForm(QueryForm):
     consultation = ChoiceField("Consultation", refusal="Choose a consultation from the list")

@@ -16,7 +16,6 @@ from consultations import triage as service
 from consultations.models import Question, Recommendation, Respondent, Response
 
 from tracker.db import db
-from tracker.staff.browse.views import highlight_paragraphs
 from tracker.staff.triage import bp, policy_required
 from tracker.staff.triage.common import live_recommendation, live_response, shorten
 from tracker.staff.triage.forms import (
@@ -30,6 +29,7 @@ from tracker.staff.triage.forms import (
 from tracker.web.editing import EditOutcome, StaleEdit, apply_edit
 from tracker.web.forms import error_list, options
 from tracker.web.roles import is_safe_next, return_to
+from tracker.web.text import highlight_paragraphs
 
 DUPLICATE_CHOICES = 100  # candidates listed in the duplicate select; a search narrows them
 

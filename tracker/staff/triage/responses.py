@@ -16,13 +16,13 @@ from consultations.triage import STATUS_FLOW
 from consultations.workflow import User
 
 from tracker.db import db
-from tracker.staff.browse.views import build_tree
 from tracker.staff.triage import bp, policy_required
 from tracker.staff.triage.common import live_response
 from tracker.staff.triage.forms import ButtonForm, StatusForm
 from tracker.web.editing import StaleEdit, apply_edit
 from tracker.web.forms import error_list
 from tracker.web.roles import login_required, return_to
+from tracker.web.trees import build_tree
 
 STATUS_MOVE_LABELS = {
     ("received", "in review"): "Start review",

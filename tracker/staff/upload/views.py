@@ -39,13 +39,13 @@ from consultations.ingest import (
     sha256_hex,
 )
 from consultations.models import CONSENT_LEVELS, Consultation, Document, Response
+from consultations.published import CONSENT_HINTS
 from consultations.readers import DocumentLimits, seconds
 
 from tracker.web.roles import role_required
 from tracker.db import db
 from tracker.web.fields import ChoiceField, GovDateField
 from tracker.web.forms import Form, error_list, options
-from tracker.staff.triage.forms import CONSENT_HINTS
 
 bp = Blueprint("upload", __name__)
 
