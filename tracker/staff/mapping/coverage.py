@@ -17,7 +17,7 @@ from tracker.db import db
 from tracker.staff.mapping.views import bp
 from tracker.web.ids import parse_id
 from tracker.web.roles import login_required
-from tracker.staff.browse.views import build_tree
+from tracker.web.trees import build_tree
 
 
 @bp.route("/items/<id:item_id>")
