@@ -112,7 +112,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(app, client, consultation_id):
     ({"consent": "public"}, [(DOCX, "a.docx")], "Not a valid choice"),
     ({"consultation": ""}, [(DOCX, "a.docx")], "Choose the consultation the files respond to"),
     ({"consultation": "no-such-thing"}, [(DOCX, "a.docx")], "Choose a consultation from the list"),
-    ({"received_on": ["31", "2", "2019"]}, [(DOCX, "a.docx")], "Date received (optional) must be a real date"),
+    ({"received_on": ["31", "2", "2019"]}, [(DOCX, "a.docx")], "Date received must be a real date"),
     ({"received_on": (dt.date.today() + dt.timedelta(days=2)).isoformat()}, [(DOCX, "a.docx")],
      "Date received must be today or in the past"),
 ])

@@ -151,7 +151,8 @@ def new_consultation():
     if request.method == "GET":
         return _render_consultation_form(form, None)
     outcome = apply_edit(form, lambda: save_consultation(db.session, None, _consultation_values(form)),
-                         lambda code, conflict: _render_consultation_form(form, None, code=code))
+                         lambda code, conflict: _render_consultation_form(form, None, code=code),
+                         error_field=form.title)
     if outcome.refused:
         return outcome.page
     consultation = outcome.result
@@ -177,7 +178,7 @@ def edit_consultation(consultation_id: int):
     form = EditConsultationForm()
     outcome = apply_edit(form, lambda: save_consultation(db.session, consultation, _consultation_values(form)),
                          lambda code, conflict: _render_consultation_form(form, consultation, conflict, code),
-                         current=consultation)
+                         current=consultation, error_field=form.title)
     if outcome.refused:
         return outcome.page
     flash(f"The changes to the consultation “{consultation.title}” have been saved.")
@@ -192,7 +193,8 @@ def new_question(consultation_id: int):
     if request.method == "GET":
         return _render_question_form(form, consultation, None)
     outcome = apply_edit(form, lambda: save_question(db.session, consultation, None, form.data),
-                         lambda code, conflict: _render_question_form(form, consultation, None, code=code))
+                         lambda code, conflict: _render_question_form(form, consultation, None, code=code),
+                         error_field=form.text)
     if outcome.refused:
         return outcome.page
     flash(f"Question {outcome.result.number} has been added.")
@@ -217,7 +219,7 @@ def edit_question(consultation_id: int, question_id: int):
     form = EditQuestionForm()
     outcome = apply_edit(form, lambda: save_question(db.session, consultation, question, form.data),
                          lambda code, conflict: _render_question_form(form, consultation, question, conflict, code),
-                         current=question)
+                         current=question, error_field=form.text)
     if outcome.refused:
         return outcome.page
     flash(f"The changes to question {question.number} have been saved.")

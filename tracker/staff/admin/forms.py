@@ -5,11 +5,8 @@ so a save made over someone else's is refused with what changed meanwhile.
 """
 from __future__ import annotations
 
-import datetime as dt
-
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovDateInput,
     GovFileInput,
     GovPasswordInput,
     GovRadioInput,
@@ -17,39 +14,15 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import DateField, EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, NumberRange, Optional
 
 from consultations.models import CONSULTATION_STATUSES
 from consultations.users import MIN_PASSWORD_LENGTH
 from consultations.workflow import ROLES
+from tracker.web.fields import GovDateField
 from tracker.web.forms import Form, VersionedForm
-
-
-class GovDateField(DateField):
-    """A GOV.UK date input (day, month and year boxes). All blank means no date; part of one is refused."""
-
-    widget = GovDateInput()
-
-    def process_formdata(self, valuelist):
-        parts = [(value or "").strip() for value in valuelist[:3]]
-        parts += [""] * (3 - len(parts))
-        self.raw_data = parts  # the widget shows exactly what was typed
-        self.data = None
-        if not any(parts):
-            return
-        label = self.label.text.removesuffix(" (optional)")
-        day, month, year = parts
-        if not all(parts):
-            missing = [name for name, part in zip(("day", "month", "year"), parts) if not part]
-            raise ValueError(f"{label} must include a {' and '.join(missing)}")
-        if not (year.isdigit() and len(year) == 4):
-            raise ValueError(f"The year of the {label.lower()} must include 4 numbers")
-        try:
-            self.data = dt.date(int(year), int(month), int(day))
-        except ValueError:
-            raise ValueError(f"{label} must be a real date") from None
 
 
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]

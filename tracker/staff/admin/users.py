@@ -35,6 +35,7 @@ def new_user():
         lambda: add_user(db.session, email=form.email.data, name=form.name.data, role=form.role.data,
                          password=form.password.data),
         lambda code, conflict: _render_new_user(form, code),
+        error_field=form.email,
     )
     if outcome.refused:
         return outcome.page
@@ -73,7 +74,7 @@ def edit_user(user_id: int):
         lambda: update_user(db.session, user, name=form.name.data, role=form.role.data,
                             active=form.active.data == "yes", acting_user=g.user),
         lambda code, conflict: _render_edit_user(user, form, ResetPasswordForm(prefix="reset"), conflict, code),
-        current=user,
+        current=user, error_field=form.name,
     )
     if outcome.refused:
         return outcome.page
@@ -93,6 +94,7 @@ def reset_password(user_id: int):
         lambda: set_password(db.session, user, reset_form.password.data,
                              keep=g.user_session if user.id == g.user.id else None, actor=g.user),
         lambda code, conflict: _render_edit_user(user, _edit_user_form(user), reset_form, code=code),
+        error_field=reset_form.password,
     )
     if outcome.refused:
         return outcome.page

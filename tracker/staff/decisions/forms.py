@@ -1,6 +1,6 @@
 """The decision page's form: outcome, public rationale and internal note of a decision.
 
-The approve, publish, delete and restore buttons use the kit's ``StateChangeForm``.
+The approve, publish, delete and restore buttons use the kit's version-only ``EditForm``.
 """
 from __future__ import annotations
 

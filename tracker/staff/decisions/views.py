@@ -23,7 +23,7 @@ from tracker.web.roles import login_required, role_required
 from tracker.db import db
 from tracker.web.editing import StaleEdit, apply_edit, apply_state_change
 from tracker.staff.decisions.forms import DecisionForm
-from tracker.web.forms import StateChangeForm
+from tracker.web.forms import EditForm
 from tracker.web.markdown import render_markdown
 from consultations.workflow import Action, Decision, User
 
@@ -122,7 +122,7 @@ def render_decision_page(
             overdue={a.id: action_rules.days_overdue(a, today) for a in actions if action_rules.is_overdue(a, today)},
             people=people,
             form=form,
-            state_form=StateChangeForm(formdata=None, version=shown.version_id if shown else 0),
+            state_form=EditForm(formdata=None, version=shown.version_id if shown else 0),
             conflict=conflict,
             problem=problem,
         ),
@@ -158,9 +158,9 @@ def decision(rec_id: int):
         form,
         lambda: decision_rules.save_decision(db.session, primary, form.outcome.data, form.public_rationale.data or "",
                                        form.internal_note.data or "", g.user.id),
-        lambda code, conflict: render_decision_page(primary, decision=current, form=form, conflict=conflict,
-                                                    status=code),
-        current=current, error_field=form.outcome,
+        lambda code, conflict, error=None: render_decision_page(primary, decision=current, form=form,
+                                                                conflict=conflict, problem=error, status=code),
+        current=current,
     )
     if outcome.refused:
         return outcome.page

@@ -9,17 +9,17 @@ import datetime as dt
 
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
-    GovDateInput,
     GovRadioInput,
     GovSelect,
     GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, StopValidation, ValidationError
 
 from consultations import actions as action_rules
 from consultations.workflow import ACTION_STATUSES, Action
+from tracker.web.fields import GovDateField
 from tracker.web.forms import Form, QueryForm, VersionedForm, options
 
 STATUS_CHOICES = options((status, status.capitalize()) for status in ACTION_STATUSES)
@@ -28,39 +28,6 @@ PROGRESS_MESSAGE = "Progress must be a whole number from 0 to 100"
 
 def today() -> dt.date:
     return dt.date.today()
-
-
-class DateInputField(DateField):
-    """A GOV.UK date input: day, month and year boxes sharing one name, read as one date.
-
-    Errors follow the GOV.UK date input pattern: missing, incomplete or not a real date.
-    """
-
-    widget = GovDateInput()
-
-    def __init__(self, label=None, validators=None, required_message=None, **kwargs):
-        super().__init__(label, validators, format="%d %m %Y", **kwargs)
-        self.required_message = required_message or f"Enter the {str(label).lower()}"
-
-    def process_formdata(self, valuelist):
-        parts = [value.strip() for value in valuelist]
-        if len(parts) != 3:
-            self.raw_data = None  # the widget needs exactly day, month and year to redisplay
-            parts = (parts + ["", "", ""])[:3] if parts else []
-        if not any(parts):
-            self.data = None
-            raise ValueError(self.required_message)
-        if not all(parts):
-            self.data = None
-            raise ValueError(f"{self.label.text} must include a day, month and year")
-        try:
-            day, month, year = (int(part) for part in parts)
-            if year < 1000:
-                raise ValueError
-            self.data = dt.date(year, month, day)
-        except ValueError:
-            self.data = None
-            raise ValueError(f"{self.label.text} must be a real date") from None
 
 
 class ActionForm(Form):
@@ -78,7 +45,7 @@ class ActionForm(Form):
                     Length(max=action_rules.MAX_OWNER_LENGTH,
                            message=f"The owner must be {action_rules.MAX_OWNER_LENGTH} characters or fewer")],
     )
-    due_on = DateInputField("Due date", description="For example, 27 3 2026",
+    due_on = GovDateField("Due date", description="For example, 27 3 2026",
                             required_message="Enter the date the action is due")
     status = RadioField(
         "Status", choices=STATUS_CHOICES, widget=GovRadioInput(),
@@ -135,7 +102,7 @@ class UpdateForm(VersionedForm):
     """A dated update. ``version`` is the action's: a status change made on an out-of-date
     page is refused like a stale edit; a plain note is always added."""
 
-    on = DateInputField("Date of the update", description="For example, 27 3 2026",
+    on = GovDateField("Date of the update", description="For example, 27 3 2026",
                         required_message="Enter the date of the update", validators=[not_in_the_future])
     text = TextAreaField(
         "What has happened",

@@ -28,7 +28,7 @@ from tracker.staff.implementation.forms import (
     UpdateForm,
     today,
 )
-from tracker.web.forms import StateChangeForm, options
+from tracker.web.forms import EditForm, options
 from consultations.workflow import ACTION_STATUSES, Action, ActionUpdate, Decision, User
 
 bp = Blueprint("implementation", __name__)
@@ -79,7 +79,7 @@ def render_action_page(action: Action, *, conflict=None, problem=None, status=20
             updates=updates,
             people=people,
             overdue_days=action_rules.days_overdue(action, now) if action_rules.is_overdue(action, now) else None,
-            state_form=StateChangeForm(formdata=None, version=action.version_id),
+            state_form=EditForm(formdata=None, version=action.version_id),
             conflict=conflict,
             problem=problem,
         ),
@@ -87,7 +87,8 @@ def render_action_page(action: Action, *, conflict=None, problem=None, status=20
     )
 
 
-def _render_action_form(action: Action | None, decision: Decision, form, *, conflict=None, status=200):
+def _render_action_form(action: Action | None, decision: Decision, form, *, conflict=None, problem=None,
+                        status=200):
     return (
         render_template(
             "staff/implementation/action_form.html",
@@ -96,6 +97,7 @@ def _render_action_form(action: Action | None, decision: Decision, form, *, conf
             rec=decision.recommendation,
             form=form,
             conflict=conflict,
+            problem=problem,
         ),
         status,
     )
@@ -122,7 +124,7 @@ def new_action(decision_id: int):
         form,
         lambda: action_rules.add_action(db.session, decision, form.description.data, form.owner.data,
                                     form.due_on.data, form.status.data, form.progress.data, today()),
-        lambda code, conflict: _render_action_form(None, decision, form, status=code),
+        lambda code, conflict, error=None: _render_action_form(None, decision, form, problem=error, status=code),
     )
     if outcome.refused:
         return outcome.page
@@ -149,7 +151,8 @@ def edit_action(action_id: int):
         form,
         lambda: action_rules.edit_action(item, form.description.data, form.owner.data, form.due_on.data,
                                      form.status.data, form.progress.data),
-        lambda code, conflict: _render_action_form(item, item.decision, form, conflict=conflict, status=code),
+        lambda code, conflict, error=None: _render_action_form(item, item.decision, form, conflict=conflict,
+                                                               problem=error, status=code),
         current=item,
     )
     if outcome.refused:
@@ -158,11 +161,11 @@ def edit_action(action_id: int):
     return redirect(url_for(".action", action_id=item.id))
 
 
-def _render_update_form(item: Action, form: UpdateForm, *, conflict=None, status=200):
+def _render_update_form(item: Action, form: UpdateForm, *, conflict=None, problem=None, status=200):
     form.new_status.choices = options([("", f"Leave the status unchanged ({item.status})")]) + STATUS_CHOICES
     return (
         render_template("staff/implementation/update_form.html", action=item, form=form,
-                        conflict=conflict),
+                        conflict=conflict, problem=problem),
         status,
     )
 
@@ -179,7 +182,8 @@ def add_update(action_id: int):
         form,
         lambda: action_rules.add_update(db.session, item, form.on.data, form.text.data, form.evidence_url.data,
                                     form.new_status.data or None, form.is_public.data, g.user.id, today()),
-        lambda code, conflict: _render_update_form(item, form, conflict=conflict, status=code),
+        lambda code, conflict, error=None: _render_update_form(item, form, conflict=conflict, problem=error,
+                                                               status=code),
         current=item if form.new_status.data else None,  # a plain note is always added
     )
     if outcome.refused:

@@ -39,12 +39,13 @@ from consultations.ingest import (
     sha256_hex,
 )
 from consultations.models import CONSENT_LEVELS, Consultation, Document, Response
+from consultations.published import CONSENT_HINTS
 from consultations.readers import DocumentLimits, seconds
 
 from tracker.web.roles import role_required
 from tracker.db import db
-from tracker.web.forms import Form, options
-from tracker.staff.triage.views import CONSENT_HINTS, ChoiceField, DateFilterField, error_list
+from tracker.web.fields import ChoiceField, GovDateField
+from tracker.web.forms import Form, error_list, options
 
 bp = Blueprint("upload", __name__)
 
@@ -111,7 +112,7 @@ class UploadForm(Form):
                     "consent: change it on their consent page.",
         validators=[InputRequired("Choose what may be published")],
     )
-    received_on = DateFilterField(
+    received_on = GovDateField(
         "Date received (optional)",
         description="For example, 12 4 2019. Leave it blank to use the date an email was sent, or today.",
     )
