@@ -398,7 +398,6 @@ def reject_campaign(campaign_id: int):
     return redirect(url_for("clusters.overview", slug=campaign.consultation.slug))
 
 
-@bp.app_template_global()
 def duplicate_groups_of_response(response_id: int) -> dict:
     """For the triage and response pages: the clusters this response's recommendations are in
     ({rec id: (cluster id, status)}) and its campaigns. Two queries whatever the size."""

@@ -87,7 +87,6 @@ STATUS_MOVE_LABELS = {
 }
 
 
-@bp.app_template_global()
 def triage_status_moves(status: str) -> list[dict]:
     """The status buttons a response page offers: the next step first, then the step back."""
     return [
@@ -648,7 +647,6 @@ def _add_choices(form: AddRecommendationForm, response: Response) -> AddRecommen
     return form
 
 
-@bp.app_template_global()
 def add_from_text_form(response: Response) -> AddRecommendationForm:
     """The add form the response page shows policy staff under the response text."""
     form = AddRecommendationForm(formdata=None, data={
