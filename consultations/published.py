@@ -105,6 +105,15 @@ class PublicRecommendation:
     also_made_by: list[str] = field(default_factory=list)  # others in the same group of duplicates
 
 
+def public_consultation(session: Session, slug: str) -> Consultation | None:
+    """The consultation with this slug if the public may see it (pages, feeds and the API
+    answer 404 otherwise), with its questions loaded."""
+    return session.scalars(
+        select(Consultation)
+        .where(Consultation.slug == slug, Consultation.status.in_(PUBLIC_CONSULTATION_STATUSES))
+        .options(selectinload(Consultation.questions))).first()
+
+
 def public_consultations(session: Session) -> list[Consultation]:
     return list(session.scalars(
         select(Consultation).where(Consultation.status.in_(PUBLIC_CONSULTATION_STATUSES))

@@ -37,7 +37,7 @@ from consultations.models import Consultation, Framework, FrameworkItem
 from tracker.web.roles import public
 from tracker.db import db
 from consultations.published import (
-    PUBLIC_CONSULTATION_STATUSES,
+    public_consultation,
     PublicRecommendation,
     PublicUpdateEntry,
     public_consultations,
@@ -92,10 +92,7 @@ def recommendation_url(rec_id: int) -> str:
 
 
 def public_consultation_or_404(slug: str) -> Consultation:
-    return db.one_or_404(
-        select(Consultation)
-        .where(Consultation.slug == slug, Consultation.status.in_(PUBLIC_CONSULTATION_STATUSES))
-        .options(selectinload(Consultation.questions)))
+    return public_consultation(db.session, slug) or abort(404)
 
 
 def current_standard(framework_key: str, code: str) -> FrameworkItem | None:
