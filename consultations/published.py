@@ -36,9 +36,10 @@ from consultations.models import (
 
 from consultations.queries import ids_in_batches
 from consultations.workflow import Action, ActionUpdate, Decision
-
-PUBLIC_CONSULTATION_STATUSES = ("open", "closed", "analysing", "outcome published")
-FINISHED = {"implemented", "superseded", "withdrawn"}
+from consultations.vocabulary import (
+    FINISHED_ACTION_STATUSES as FINISHED,
+    PUBLIC_CONSULTATION_STATUSES,
+)
 
 
 def public_name(respondent: Respondent) -> str | None:

@@ -33,6 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from consultations.models import Consultation, Framework, FrameworkItem
+from consultations.vocabulary import DECISION_OUTCOMES
 
 from tracker.web.roles import public
 from tracker.db import db
@@ -147,7 +148,7 @@ def feed_entries(recs: list[PublicRecommendation], updates: list[PublicUpdateEnt
     entries = []
     for rec in recs:
         decision = rec.decision
-        outcome = decision.outcome.capitalize() if decision.outcome else "Decided"
+        outcome = DECISION_OUTCOMES.label(decision.outcome) if decision.outcome else "Decided"
         entries.append(Entry(
             id=tag(f"decision/{decision.id}/recommendation/{rec.id}"),
             title=f"{outcome}: {first_words(rec.text)}",

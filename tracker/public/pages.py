@@ -148,13 +148,13 @@ def _standard_href(standard) -> str:
 def outcome_counts(outcomes: Iterable[str]) -> list[tuple[str, int]]:
     """How many of each published outcome, in the usual order of outcomes, zeros left out."""
     counts = Counter(outcomes)
-    known = [(outcome.capitalize(), counts.pop(outcome)) for outcome in DECISION_OUTCOMES if counts.get(outcome)]
+    known = [(DECISION_OUTCOMES.label(outcome), counts.pop(outcome)) for outcome in DECISION_OUTCOMES if counts.get(outcome)]
     return known + [(outcome.capitalize(), n) for outcome, n in sorted(counts.items())]
 
 
 def action_status_counts(statuses: Iterable[str]) -> list[tuple[str, int]]:
     counts = Counter(statuses)
-    known = [(status.capitalize(), counts.pop(status)) for status in ACTION_STATUSES if counts.get(status)]
+    known = [(ACTION_STATUSES.label(status), counts.pop(status)) for status in ACTION_STATUSES if counts.get(status)]
     return known + [(status.capitalize(), n) for status, n in sorted(counts.items())]
 
 

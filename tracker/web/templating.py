@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from flask import Flask
 from markupsafe import Markup
 
+from consultations import vocabulary
 from tracker.web.markdown import render_markdown
 
 
@@ -32,6 +33,10 @@ FILTERS: dict[str, Callable] = {
     "govuk_date": govuk_date,
     "markdown": markdown_filter,
 }
+GLOBALS: dict[str, Callable] = {
+    "status_term": vocabulary.tag,  # label and colour of any status, for the status_tag macro
+    "link_origin_label": vocabulary.LINK_ORIGINS.label,
+}
 
 
 def init_app(app: Flask, area_globals: Mapping[str, Callable] = {}) -> None:
@@ -41,7 +46,7 @@ def init_app(app: Flask, area_globals: Mapping[str, Callable] = {}) -> None:
 
     for name, function in FILTERS.items():
         app.add_template_filter(function, name)
-    for name, function in area_globals.items():
+    for name, function in {**GLOBALS, **area_globals}.items():
         app.add_template_global(function, name)
 
     @app.context_processor

@@ -137,7 +137,7 @@ def overview(slug: str):
             if name not in names.setdefault(cluster_id, []):
                 names[cluster_id].append(name)
 
-    tabs = [{"status": s, "label": s.capitalize(), "count": counts.get(s, 0),
+    tabs = [{"status": s, "label": GROUP_STATUSES.label(s), "count": counts.get(s, 0),
              "href": url_for("clusters.overview", slug=slug, status=s), "current": s == status}
             for s in GROUP_STATUSES]
     tabs.append({"status": "all", "label": "All", "count": sum(counts.values()),

@@ -46,6 +46,7 @@ from consultations import triage as service
 from consultations.anchoring import AnchoringError
 from consultations.models import (
     CONSENT_LEVELS,
+    RESPONSE_STATUSES,
     Consultation,
     Question,
     Recommendation,
@@ -232,7 +233,7 @@ class DuplicateForm(EditForm):
 
 class ConsentForm(EditForm):
     consent = RadioField("What may we publish from this respondent's responses?",
-                         choices=options((level, level.capitalize()) for level in CONSENT_LEVELS),
+                         choices=options(CONSENT_LEVELS.choices()),
                          widget=GovRadioInput(),
                          description="Contact details are never published, whatever you choose.",
                          validators=[InputRequired("Choose what may be published")])
@@ -355,7 +356,7 @@ def render_queue(args: MultiDict, assign_form: AssignForm | None = None, code: i
 
     form = QueueFilterForm(formdata=args)
     form.consultation.choices = options([("", "All consultations"), *consultations])
-    form.status.choices = options([("", "Any status"), *((s, s.capitalize()) for s in STATUS_FLOW)])
+    form.status.choices = options([("", "Any status"), *RESPONSE_STATUSES.choices()])
     form.assignee.choices = options([("", "Anyone or nobody"), (UNASSIGNED, "Unassigned"), *(
         (u.id, u.name + ("" if u.active else " (deactivated)")) for u in users
     )])
