@@ -28,9 +28,9 @@ from consultations.models import Recommendation, Response, utcnow
 
 from consultations.soft_delete import restore, soft_delete
 from consultations.workflow import ACTION_STATUSES, DECISION_OUTCOMES, Action, ActionUpdate, Decision
+from consultations.vocabulary import FINISHED_ACTION_STATUSES as CLOSED_STATUSES
 
 # Statuses after which an action can no longer be late.
-CLOSED_STATUSES = ("implemented", "superseded", "withdrawn")
 MAX_OWNER_LENGTH = 200
 MAX_URL_LENGTH = 1000
 

@@ -11,7 +11,6 @@ import datetime as dt
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextArea
-from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import RadioField, TextAreaField
@@ -25,7 +24,6 @@ from tracker.web.roles import login_required, role_required
 from tracker.db import db
 from tracker.web.editing import StaleEdit, ensure_current
 from tracker.web.forms import VersionedForm, options
-from tracker.web.markdown import render_markdown
 from consultations.workflow import DECISION_OUTCOMES, Action, Decision, User
 
 bp = Blueprint("decisions", __name__)
@@ -34,18 +32,12 @@ DECIDERS = ("approver",)
 MAX_TEXT = 20_000
 
 
-@bp.app_template_filter("markdown")
-def markdown_filter(text: str | None) -> Markup:
-    """``{{ text | markdown }}``: staff Markdown as sanitised HTML."""
-    return render_markdown(text)
-
-
 class DecisionForm(VersionedForm):
     """The working version of a decision. ``version`` is 0 while there is no decision yet."""
 
     outcome = RadioField(
         "Outcome",
-        choices=options((outcome, outcome[0].upper() + outcome[1:]) for outcome in DECISION_OUTCOMES),
+        choices=options(DECISION_OUTCOMES.choices()),
         widget=GovRadioInput(),
         validators=[InputRequired("Select the outcome of the decision")],
         invalid_choice_message="Select one of the outcomes listed",

@@ -36,7 +36,7 @@ from consultations.workflow import ACTION_STATUSES, Action, ActionUpdate, Decisi
 bp = Blueprint("implementation", __name__)
 
 IMPLEMENTERS = ("policy", "approver")
-STATUS_CHOICES = options((status, status.capitalize()) for status in ACTION_STATUSES)
+STATUS_CHOICES = options(ACTION_STATUSES.choices())
 PAGE_SIZE = 25
 OVERDUE_SHOWN = 20
 PROGRESS_MESSAGE = "Progress must be a whole number from 0 to 100"

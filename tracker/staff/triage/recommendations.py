@@ -53,7 +53,6 @@ def _add_choices(form: AddRecommendationForm, response: Response) -> AddRecommen
     return form
 
 
-@bp.app_template_global()
 def add_from_text_form(response: Response) -> AddRecommendationForm:
     """The add form the response page shows policy staff under the response text."""
     form = AddRecommendationForm(formdata=None, data={

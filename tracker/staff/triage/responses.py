@@ -34,7 +34,6 @@ STATUS_MOVE_LABELS = {
 }
 
 
-@bp.app_template_global()
 def triage_status_moves(status: str) -> list[dict]:
     """The status buttons a response page offers: the next step first, then the step back."""
     return [

@@ -106,7 +106,7 @@ class UploadForm(Form):
     )
     consent = RadioField(
         "What may we publish from this respondent's responses?",
-        choices=options((level, level.capitalize()) for level in CONSENT_LEVELS),
+        choices=options(CONSENT_LEVELS.choices()),
         widget=GovRadioInput(),
         description="This is recorded for a new respondent. A respondent already on record keeps their "
                     "consent: change it on their consent page.",
@@ -181,7 +181,7 @@ def upload():
 
 def _render_form(form: UploadForm, status: int = 200):
     return render_template("staff/upload/upload.html", form=form, errors=error_list(form),
-                           consent_items=[{"value": level, "text": level.capitalize(), "hint": {"text": hint}}
+                           consent_items=[{"value": level, "text": CONSENT_LEVELS.label(level), "hint": {"text": hint}}
                                           for level, hint in CONSENT_HINTS.items()],
                            max_file=megabytes(max_file_bytes()), max_request=megabytes(_max_request()),
                            max_files=max_files()), status
