@@ -211,8 +211,8 @@ def edit_recommendation(rec_id: int):
     form = RecommendationForm()
     form.question.choices = _question_choices(rec.response.consultation_id)
     found, refusal = on_hub(rec, form, "edit",
-                             lambda: service.edit_recommendation(rec, form.text.data, _question(form.question)),
-                             form.text)
+                            lambda: service.edit_recommendation(rec, form.text.data, _question(form.question)),
+                            form.text)
     if refusal:
         return refusal
     if found:

@@ -43,7 +43,6 @@ def triage_status_moves(status: str) -> list[dict]:
     ]
 
 
-
 def _manage_response(response_id: int) -> Response:
     return live_response(
         response_id,
