@@ -20,10 +20,9 @@ from sqlalchemy.orm import Session, object_session
 
 from consultations.models import Recommendation, Response, utcnow
 from consultations.soft_delete import restore, soft_delete
+from consultations.vocabulary import FINISHED_ACTION_STATUSES
 from consultations.workflow import ACTION_STATUSES, Action, ActionUpdate, Decision
 
-#: Statuses of a finished action: done, or no longer to be done. A finished action is never late.
-FINISHED_STATUSES = ("implemented", "superseded", "withdrawn")
 MAX_OWNER_LENGTH = 200
 MAX_URL_LENGTH = 1000
 
@@ -38,8 +37,8 @@ class ActionError(ValueError):
 
 
 def is_finished(status: str) -> bool:
-    """Implemented, superseded or withdrawn: nothing more is expected of the action."""
-    return status in FINISHED_STATUSES
+    """Implemented, superseded or withdrawn (``FINISHED_ACTION_STATUSES``): nothing more is expected."""
+    return status in FINISHED_ACTION_STATUSES
 
 
 def is_late(due_on: dt.date | None, status: str, today: dt.date) -> bool:
@@ -59,7 +58,7 @@ def days_overdue(action: Action, today: dt.date) -> int:
 
 def late_clause(due_on, status, today: dt.date):
     """``is_late`` as a SQL condition on any due date and status columns (a table's or a subquery's)."""
-    return (due_on < today) & status.not_in(FINISHED_STATUSES)
+    return (due_on < today) & status.not_in(FINISHED_ACTION_STATUSES)
 
 
 def overdue_clause(today: dt.date):

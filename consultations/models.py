@@ -25,6 +25,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# Status lists live in consultations.vocabulary; imported here too, where callers have always found them.
+from consultations.vocabulary import (  # noqa: F401
+    CONSENT_LEVELS,
+    CONSULTATION_STATUSES,
+    GROUP_STATUSES,
+    IMPORT_STATUSES,
+    LINK_ORIGINS,
+    LINK_STATUSES,
+    RESPONSE_STATUSES,
+)
+
 # Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -42,13 +53,6 @@ class Base(DeclarativeBase):
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-
-
-CONSENT_LEVELS = ("named", "anonymous", "confidential")
-CONSULTATION_STATUSES = ("draft", "open", "closed", "analysing", "outcome published")
-RESPONSE_STATUSES = ("received", "in review", "recommendations confirmed", "closed")
-LINK_ORIGINS = ("explicit", "suggested", "manual")
-LINK_STATUSES = ("proposed", "confirmed", "rejected")
 
 
 class Framework(Base):
@@ -320,9 +324,6 @@ class ResponseSection(Base):
     written_response: Mapped[Response | None] = relationship(foreign_keys=[written_response_id])
 
 
-IMPORT_STATUSES = ("running", "finished", "failed")
-
-
 class ImportRun(Base):
     """One run of a bulk import command: what file, when, and what became of its rows.
 
@@ -350,9 +351,6 @@ class ImportRun(Base):
     host: Mapped[str | None] = mapped_column(String(255))
     process_started: Mapped[str | None] = mapped_column(String(30))  # Linux: ticks after boot
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # renewed at every batch
-
-
-GROUP_STATUSES = ("proposed", "confirmed", "rejected")
 
 
 class Campaign(Base):

@@ -37,8 +37,7 @@ from consultations.models import (
 from consultations.actions import is_late, is_overdue
 from consultations.queries import ids_in_batches
 from consultations.workflow import Action, ActionUpdate, Decision
-
-PUBLIC_CONSULTATION_STATUSES = ("open", "closed", "analysing", "outcome published")
+from consultations.vocabulary import PUBLIC_CONSULTATION_STATUSES
 
 # What each consent level lets us publish, in the words staff see beside each choice (consent
 # page, upload form): the rule is ``public_name`` and the visibility functions below.
@@ -111,6 +110,15 @@ class PublicRecommendation:
     standards: list[PublicStandard]
     decision: PublicDecision
     also_made_by: list[str] = field(default_factory=list)  # others in the same group of duplicates
+
+
+def public_consultation(session: Session, slug: str) -> Consultation | None:
+    """The consultation with this slug if the public may see it (pages, feeds and the API
+    answer 404 otherwise), with its questions loaded."""
+    return session.scalars(
+        select(Consultation)
+        .where(Consultation.slug == slug, Consultation.status.in_(PUBLIC_CONSULTATION_STATUSES))
+        .options(selectinload(Consultation.questions))).first()
 
 
 def public_consultations(session: Session) -> list[Consultation]:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from .bulk import ImportReport, Row, RowError, check_length, normalise, parse_date, row_key, slugify
 from .models import Consultation, Recommendation, Respondent, Response
+from consultations.vocabulary import DECISION_STATES  # noqa: F401 (re-exported)
 
 CHANNEL = "import"
 
@@ -64,7 +65,6 @@ OUTCOME_WORDS = {
     "already in place": "already in place", "already implemented": "already in place", "in place": "already in place",
     "already done": "already in place",
 }
-DECISION_STATES = ("draft", "approved", "published")
 MAX_TEXT = 100_000
 _CHAR_REF = re.compile(r"&#(\d{1,6});")
 

@@ -10,17 +10,9 @@ from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultations.models import Base, Recommendation, utcnow
+from consultations.vocabulary import ACTION_STATUSES, DECISION_OUTCOMES, DECISION_STATES  # noqa: F401 (re-exported)
 
 ROLES = ("admin", "policy", "methodology", "approver", "viewer")
-DECISION_OUTCOMES = (
-    "accepted",
-    "accepted in part",
-    "not accepted",
-    "already in place",
-    "under consideration",
-)
-DECISION_STATES = ("draft", "approved", "published")
-ACTION_STATUSES = ("not started", "in progress", "implemented", "superseded", "withdrawn")
 
 
 class User(Base):

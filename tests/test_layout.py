@@ -84,6 +84,14 @@ def test_the_web_kit_imports_no_area():
                                       "tracker.jobs"))) == []
 
 
+def test_commands_and_jobs_import_no_page():
+    """The CLI and the background jobs run without a request: they share rules with the pages
+    through the domain and tracker's own modules (limits, indexing), never through a view."""
+    for package in ("tracker/commands", "tracker/jobs"):
+        assert violations(package, lambda _, imported: any(
+            within(imported, p) for p in ("tracker.staff", "tracker.public", "tracker.auth"))) == []
+
+
 def test_public_pages_import_no_staff_area():
     assert violations("tracker/public", lambda _, imported: within(imported, "tracker.staff")) == []
 

@@ -97,7 +97,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from tracker.staff.search import views as staff_search
     from tracker.staff.triage import views as triage
     from tracker.staff.upload import views as upload
-    from tracker.web import assets, errors, headers, ids, roles, site_url
+    from tracker.web import assets, errors, headers, ids, site_url, templating
 
     site_url.init_app(app)  # first: a production app without a public address refuses requests
     db.init_app(app)
@@ -107,7 +107,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     assets.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
-    roles.init_app(app)
+    templating.init_app(app, area_globals={
+        # helpers of one staff area that templates of another use (browse's response page)
+        "triage_status_moves": triage.triage_status_moves,
+        "add_from_text_form": triage.add_from_text_form,
+        "duplicate_groups_of_response": clusters.duplicate_groups_of_response,
+    })
     commands.init_app(app)
     indexing.init_app(app)
     auth.init_app(app)

@@ -23,7 +23,7 @@ from tracker.db import db
 from tracker.public.feeds import recommendation_url
 from tracker.web.paging import MAX_PAGE, whole_number
 from consultations.published import (
-    PUBLIC_CONSULTATION_STATUSES,
+    public_consultation,
     PublicDecision,
     PublicRecommendation,
     count_public_recommendations,
@@ -187,13 +187,6 @@ def decisions_with_recommendations(**narrow) -> tuple[list[tuple[PublicDecision,
     return [pairs[key] for key in sorted(pairs)], total
 
 
-def public_consultation(slug: str) -> Consultation | None:
-    return db.session.scalars(
-        select(Consultation)
-        .where(Consultation.slug == slug, Consultation.status.in_(PUBLIC_CONSULTATION_STATUSES))
-        .options(selectinload(Consultation.questions))).first()
-
-
 # ---------------------------------------------------------------------------
 # Routes
 # ---------------------------------------------------------------------------
@@ -233,7 +226,7 @@ def consultations():
 @public
 def consultation(slug: str):
     check_parameters()
-    found = public_consultation(slug)
+    found = public_consultation(db.session, slug)
     return jsonify(consultation_json(found)) if found else not_found("The consultation")
 
 
@@ -245,7 +238,7 @@ def recommendations():
     narrow = {}
     slug = request.args.get("consultation")
     if slug is not None:
-        found = public_consultation(slug)
+        found = public_consultation(db.session, slug)
         if found is None:
             raise BadParameter(f"No published consultation has the slug {slug!r}; see /api/v1/consultations.")
         narrow["consultation_id"] = found.id

@@ -33,11 +33,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from consultations.models import Consultation, Framework, FrameworkItem
+from consultations.vocabulary import DECISION_OUTCOMES
 
 from tracker.web.roles import public
 from tracker.db import db
 from consultations.published import (
-    PUBLIC_CONSULTATION_STATUSES,
+    public_consultation,
     PublicRecommendation,
     PublicUpdateEntry,
     public_consultations,
@@ -92,10 +93,7 @@ def recommendation_url(rec_id: int) -> str:
 
 
 def public_consultation_or_404(slug: str) -> Consultation:
-    return db.one_or_404(
-        select(Consultation)
-        .where(Consultation.slug == slug, Consultation.status.in_(PUBLIC_CONSULTATION_STATUSES))
-        .options(selectinload(Consultation.questions)))
+    return public_consultation(db.session, slug) or abort(404)
 
 
 def current_standard(framework_key: str, code: str) -> FrameworkItem | None:
@@ -150,7 +148,7 @@ def feed_entries(recs: list[PublicRecommendation], updates: list[PublicUpdateEnt
     entries = []
     for rec in recs:
         decision = rec.decision
-        outcome = decision.outcome.capitalize() if decision.outcome else "Decided"
+        outcome = DECISION_OUTCOMES.label(decision.outcome) if decision.outcome else "Decided"
         entries.append(Entry(
             id=tag(f"decision/{decision.id}/recommendation/{rec.id}"),
             title=f"{outcome}: {first_words(rec.text)}",

@@ -7,6 +7,7 @@ that should never be public) fails the tests.
 """
 from __future__ import annotations
 
+from consultations.vocabulary import ACTION_STATUSES, DECISION_OUTCOMES, PUBLIC_CONSULTATION_STATUSES
 from tracker.web.ids import MAX_ID
 from tracker.web.paging import MAX_PAGE
 
@@ -28,6 +29,11 @@ def _list_of(name: str) -> dict:
     return {"type": "array", "items": _ref(name)}
 
 
+def _enum(vocabulary) -> dict:
+    """A status field: its values from consultations.vocabulary, in their order."""
+    return {"type": "string", "enum": list(vocabulary)}
+
+
 URL = {"type": "string", "format": "uri"}
 ID = {"type": "integer", "minimum": 1}
 DATE = {"type": "string", "format": "date"}
@@ -45,7 +51,7 @@ SCHEMAS = {
         "id": ID, "slug": {"type": "string"}, "title": {"type": "string"},
         "body": {"type": "string", "description": "The organisation consulting."},
         "summary": _nullable("string"),
-        "status": {"type": "string", "enum": ["open", "closed", "analysing", "outcome published"]},
+        "status": _enum(PUBLIC_CONSULTATION_STATUSES),
         "opens_on": _nullable("string", format="date"), "closes_on": _nullable("string", format="date"),
         "questions": _list_of("Question"),
         "url": URL, "api_url": URL, "recommendations_url": URL, "feed_url": URL, "csv_url": URL, "json_url": URL,
@@ -53,7 +59,7 @@ SCHEMAS = {
     "Update": _object({"on": DATE, "text": {"type": "string"}, "evidence_url": _nullable("string")}),
     "Action": _object({
         "id": ID, "description": {"type": "string"}, "owner": {"type": "string"},
-        "status": {"type": "string", "enum": ["not started", "in progress", "implemented", "superseded", "withdrawn"]},
+        "status": _enum(ACTION_STATUSES),
         "progress": {"type": "integer", "minimum": 0, "maximum": 100},
         "due_on": _nullable("string", format="date"),
         "overdue": {"type": "boolean", "description": "Past its due date and not finished."},
@@ -73,7 +79,7 @@ SCHEMAS = {
         "question": {"oneOf": [{"type": "null"}, _object({"number": {"type": "string"}, "text": _nullable("string")})]},
         "standards": _list_of("Standard"),
         "decision": _object({
-            "id": ID, "outcome": {"type": "string"},
+            "id": ID, "outcome": _enum(DECISION_OUTCOMES),
             "rationale": {"type": "string", "description": "Markdown."},
             "published_at": {"type": "string", "format": "date-time"}, "api_url": URL,
         }),
@@ -81,7 +87,7 @@ SCHEMAS = {
         "url": URL, "api_url": URL,
     }),
     "Decision": _object({
-        "id": ID, "outcome": {"type": "string"}, "rationale": {"type": "string", "description": "Markdown."},
+        "id": ID, "outcome": _enum(DECISION_OUTCOMES), "rationale": {"type": "string", "description": "Markdown."},
         "published_at": {"type": "string", "format": "date-time"},
         "recommendations": {"type": "array", "items": _object(
             {"id": ID, "key": {"type": "string"}, "made_by": {"type": "string"}, "api_url": URL, "url": URL})},

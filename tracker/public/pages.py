@@ -16,7 +16,7 @@ from flask import Blueprint, abort, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from consultations.models import Consultation, Framework, FrameworkItem
+from consultations.models import Framework, FrameworkItem
 
 from tracker.web.roles import public
 from tracker.db import db
@@ -24,7 +24,7 @@ from consultations.workflow import ACTION_STATUSES, DECISION_OUTCOMES
 from tracker.public.feeds import OUTCOME_COLUMNS
 from tracker.web.paging import page_number, page_numbers
 from consultations.published import (
-    PUBLIC_CONSULTATION_STATUSES,
+    public_consultation,
     OutlineRow,
     PublicRecommendation,
     PublicStandard,
@@ -148,13 +148,13 @@ def _standard_href(standard) -> str:
 def outcome_counts(outcomes: Iterable[str]) -> list[tuple[str, int]]:
     """How many of each published outcome, in the usual order of outcomes, zeros left out."""
     counts = Counter(outcomes)
-    known = [(outcome.capitalize(), counts.pop(outcome)) for outcome in DECISION_OUTCOMES if counts.get(outcome)]
+    known = [(DECISION_OUTCOMES.label(outcome), counts.pop(outcome)) for outcome in DECISION_OUTCOMES if counts.get(outcome)]
     return known + [(outcome.capitalize(), n) for outcome, n in sorted(counts.items())]
 
 
 def action_status_counts(statuses: Iterable[str]) -> list[tuple[str, int]]:
     counts = Counter(statuses)
-    known = [(status.capitalize(), counts.pop(status)) for status in ACTION_STATUSES if counts.get(status)]
+    known = [(ACTION_STATUSES.label(status), counts.pop(status)) for status in ACTION_STATUSES if counts.get(status)]
     return known + [(status.capitalize(), n) for status, n in sorted(counts.items())]
 
 
@@ -196,10 +196,7 @@ def consultations():
 def consultation(slug: str):
     """The outcome page of one consultation: counts and charts over every published
     recommendation, then one page of them, in a fixed number of queries whatever its size."""
-    item = db.one_or_404(
-        select(Consultation)
-        .where(Consultation.slug == slug, Consultation.status.in_(PUBLIC_CONSULTATION_STATUSES))
-        .options(selectinload(Consultation.questions)))
+    item = public_consultation(db.session, slug) or abort(404)
     outline = public_outline(db.session, item.id)
     by = "standard" if request.args.get("by") == "standard" else "question"
     groups = (group_by_standard(outline, public_standard_links(db.session, item.id)) if by == "standard"

@@ -13,7 +13,4 @@ def init_app(app: Flask) -> None:
             except NotFound:
                 continue
         abort(404)
-
-    @app.context_processor
-    def govuk_template_globals():
-        return {"assetPath": "/assets", "serviceName": app.config["SERVICE_NAME"]}
+    # ``assetPath`` and ``serviceName`` reach templates through tracker.web.templating.

@@ -93,7 +93,4 @@ def forget_nonce() -> None:
 def init_app(app: Flask) -> None:
     app.before_request(forget_nonce)
     app.after_request(add_security_headers)
-
-    @app.context_processor
-    def nonce():
-        return {"cspNonce": csp_nonce()}
+    # ``cspNonce`` reaches templates through tracker.web.templating.

@@ -93,9 +93,7 @@ def staff_navigation() -> list[dict]:
 
 
 
-def init_app(app) -> None:
-    """The signed-in user, ``can`` and the navigation in every template."""
-
-    @app.context_processor
-    def inject_user():
-        return {"current_user": g.get("user"), "can": can, "staff_navigation": staff_navigation}
+def template_context() -> dict:
+    """The signed-in user, ``can`` and the navigation in every template
+    (registered by ``tracker.web.templating``)."""
+    return {"current_user": g.get("user"), "can": can, "staff_navigation": staff_navigation}

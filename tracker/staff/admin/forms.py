@@ -27,7 +27,7 @@ from tracker.web.forms import Form, VersionedForm
 
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
 ACTIVE_CHOICES = [SelectChoice("yes", "Active: can sign in"), SelectChoice("no", "Deactivated: cannot sign in")]
-STATUS_CHOICES = [SelectChoice(status, status.capitalize()) for status in CONSULTATION_STATUSES]
+STATUS_CHOICES = [SelectChoice(status, label) for status, label in CONSULTATION_STATUSES.choices()]
 
 
 PASSWORD_HINT = f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a good password."

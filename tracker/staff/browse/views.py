@@ -7,7 +7,6 @@ trees from parent ids) lives in plain functions that tests call directly, in
 """
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 from flask import Blueprint, abort, render_template, request, send_file
@@ -54,14 +53,6 @@ def human_size(size: int | None) -> str:
         if size < 1024 or unit == "GB":
             return f"{size:.1f} {unit}"
     return f"{size} bytes"  # pragma: no cover
-
-
-@bp.app_template_filter("govuk_date")
-def govuk_date(value: dt.date | dt.datetime | None) -> str:
-    """Dates in the GOV.UK style, e.g. ``5 April 2019``."""
-    if value is None:
-        return "Not recorded"
-    return f"{value.day} {value:%B %Y}"
 
 
 # ---------------------------------------------------------------------------

@@ -128,7 +128,7 @@ def overview(slug: str):
             if name not in names.setdefault(cluster_id, []):
                 names[cluster_id].append(name)
 
-    tabs = [{"status": s, "label": s.capitalize(), "count": counts.get(s, 0),
+    tabs = [{"status": s, "label": GROUP_STATUSES.label(s), "count": counts.get(s, 0),
              "href": url_for("clusters.overview", slug=slug, status=s), "current": s == status}
             for s in GROUP_STATUSES]
     tabs.append({"status": "all", "label": "All", "count": sum(counts.values()),
@@ -386,7 +386,6 @@ def reject_campaign(campaign_id: int):
     return redirect(url_for("clusters.overview", slug=campaign.consultation.slug))
 
 
-@bp.app_template_global()
 def duplicate_groups_of_response(response_id: int) -> dict:
     """For the triage and response pages: the clusters this response's recommendations are in
     ({rec id: (cluster id, status)}) and its campaigns. Two queries whatever the size."""

@@ -19,7 +19,7 @@ class DecisionForm(VersionedForm):
 
     outcome = RadioField(
         "Outcome",
-        choices=options((outcome, outcome[0].upper() + outcome[1:]) for outcome in DECISION_OUTCOMES),
+        choices=options(DECISION_OUTCOMES.choices()),
         widget=GovRadioInput(),
         validators=[InputRequired("Select the outcome of the decision")],
         invalid_choice_message="Select one of the outcomes listed",

@@ -11,7 +11,6 @@ import datetime as dt
 from functools import partial
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -24,18 +23,11 @@ from tracker.db import db
 from tracker.web.editing import StaleEdit, apply_edit, apply_state_change
 from tracker.staff.decisions.forms import DecisionForm
 from tracker.web.forms import EditForm
-from tracker.web.markdown import render_markdown
 from consultations.workflow import Action, Decision, User
 
 bp = Blueprint("decisions", __name__)
 
 DECIDERS = ("approver",)
-
-
-@bp.app_template_filter("markdown")
-def markdown_filter(text: str | None) -> Markup:
-    """``{{ text | markdown }}``: staff Markdown as sanitised HTML."""
-    return render_markdown(text)
 
 
 # ---------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from consultations.workflow import ACTION_STATUSES, Action
 from tracker.web.fields import GovDateField
 from tracker.web.forms import Form, QueryForm, VersionedForm, options
 
-STATUS_CHOICES = options((status, status.capitalize()) for status in ACTION_STATUSES)
+STATUS_CHOICES = options(ACTION_STATUSES.choices())
 PROGRESS_MESSAGE = "Progress must be a whole number from 0 to 100"
 
 

@@ -34,8 +34,6 @@ def published_ids(response_id: int) -> set[int]:
     ))
 
 
-
-
 def _chosen_point(form: SplitForm) -> tuple[int | None, Field, str | None]:
     """The offset the split form chose, or the field to blame and what to do."""
     radios = bool(form.point.choices)

@@ -100,7 +100,7 @@ class DuplicateForm(EditForm):
 
 class ConsentForm(EditForm):
     consent = RadioField("What may we publish from this respondent's responses?",
-                         choices=options((level, level.capitalize()) for level in CONSENT_LEVELS),
+                         choices=options(CONSENT_LEVELS.choices()),
                          widget=GovRadioInput(),
                          description="Contact details are never published, whatever you choose.",
                          validators=[InputRequired("Choose what may be published")])

@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased, contains_eager
 from werkzeug.datastructures import MultiDict
 
 from consultations import triage as service
-from consultations.models import Consultation, Recommendation, Respondent, Response
+from consultations.models import RESPONSE_STATUSES, Consultation, Recommendation, Respondent, Response
 from consultations.triage import STATUS_FLOW
 from consultations.workflow import User
 
@@ -79,7 +79,7 @@ def render_queue(args: MultiDict, assign_form: AssignForm | None = None, code: i
 
     form = QueueFilterForm(formdata=args)
     form.consultation.choices = options([("", "All consultations"), *consultations])
-    form.status.choices = options([("", "Any status"), *((s, s.capitalize()) for s in STATUS_FLOW)])
+    form.status.choices = options([("", "Any status"), *RESPONSE_STATUSES.choices()])
     form.assignee.choices = options([("", "Anyone or nobody"), (UNASSIGNED, "Unassigned"), *(
         (u.id, u.name + ("" if u.active else " (deactivated)")) for u in users
     )])

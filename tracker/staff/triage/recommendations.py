@@ -53,7 +53,6 @@ def _add_choices(form: AddRecommendationForm, response: Response) -> AddRecommen
     return form
 
 
-@bp.app_template_global()
 def add_from_text_form(response: Response) -> AddRecommendationForm:
     """The add form the response page shows policy staff under the response text."""
     form = AddRecommendationForm(formdata=None, data={
@@ -212,8 +211,8 @@ def edit_recommendation(rec_id: int):
     form = RecommendationForm()
     form.question.choices = _question_choices(rec.response.consultation_id)
     found, refusal = on_hub(rec, form, "edit",
-                             lambda: service.edit_recommendation(rec, form.text.data, _question(form.question)),
-                             form.text)
+                            lambda: service.edit_recommendation(rec, form.text.data, _question(form.question)),
+                            form.text)
     if refusal:
         return refusal
     if found:

@@ -34,7 +34,6 @@ STATUS_MOVE_LABELS = {
 }
 
 
-@bp.app_template_global()
 def triage_status_moves(status: str) -> list[dict]:
     """The status buttons a response page offers: the next step first, then the step back."""
     return [
@@ -42,7 +41,6 @@ def triage_status_moves(status: str) -> list[dict]:
          "forward": STATUS_FLOW.index(target) > STATUS_FLOW.index(status) if status in STATUS_FLOW else True}
         for target in service.allowed_statuses(status)
     ]
-
 
 
 def _manage_response(response_id: int) -> Response:

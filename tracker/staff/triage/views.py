@@ -19,5 +19,7 @@ the one blueprint, ``bp``:
 """
 from tracker.staff.triage import bp
 from tracker.staff.triage import consent, corrections, queue, recommendations, responses  # noqa: F401 (routes)
+from tracker.staff.triage.recommendations import add_from_text_form
+from tracker.staff.triage.responses import triage_status_moves
 
-__all__ = ["bp"]
+__all__ = ["bp", "add_from_text_form", "triage_status_moves"]  # the last two: globals for browse's templates

@@ -1,0 +1,59 @@
+"""Every app-wide Jinja filter and global, registered in one place by the app factory.
+
+Blueprints register none of their own (``app_template_filter`` and friends hide who adds what
+to every template); a helper a template in another area needs lives here, in the web kit, or
+is handed in by the factory (``area_globals``) when it belongs to one staff area, which the
+web kit may not import.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+
+from flask import Flask
+from markupsafe import Markup
+
+from consultations import vocabulary
+from tracker.web.markdown import render_markdown
+
+
+def govuk_date(value: dt.date | dt.datetime | None) -> str:
+    """Dates in the GOV.UK style, e.g. ``5 April 2019``."""
+    if value is None:
+        return "Not recorded"
+    return f"{value.day} {value:%B %Y}"
+
+
+def markdown_filter(text: str | None) -> Markup:
+    """``{{ text | markdown }}``: staff Markdown as sanitised HTML."""
+    return render_markdown(text)
+
+
+FILTERS: dict[str, Callable] = {
+    "govuk_date": govuk_date,
+    "markdown": markdown_filter,
+}
+GLOBALS: dict[str, Callable] = {
+    "status_term": vocabulary.tag,  # label and colour of any status, for the status_tag macro
+    "link_origin_label": vocabulary.LINK_ORIGINS.label,
+}
+
+
+def init_app(app: Flask, area_globals: Mapping[str, Callable] = {}) -> None:
+    """Filters and globals for every template, and the per-request values (user, navigation,
+    CSP nonce, GOV.UK asset path) that the web kit's modules provide."""
+    from tracker.web import headers, roles  # noqa: PLC0415 (their context, named here)
+
+    for name, function in FILTERS.items():
+        app.add_template_filter(function, name)
+    for name, function in {**GLOBALS, **area_globals}.items():
+        app.add_template_global(function, name)
+
+    @app.context_processor
+    def request_context() -> dict:
+        return {
+            "assetPath": "/assets",
+            "serviceName": app.config["SERVICE_NAME"],
+            "cspNonce": headers.csp_nonce(),
+            **roles.template_context(),
+        }
