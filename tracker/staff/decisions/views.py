@@ -149,7 +149,7 @@ def decision(rec_id: int):
     outcome = apply_edit(
         form,
         lambda: decision_rules.save_decision(db.session, primary, form.outcome.data, form.public_rationale.data or "",
-                                       form.internal_note.data or "", g.user.id),
+                                             form.internal_note.data or "", g.user.id),
         lambda code, conflict, error=None: render_decision_page(primary, decision=current, form=form,
                                                                 conflict=conflict, problem=error, status=code),
         current=current,

@@ -123,7 +123,7 @@ def new_action(decision_id: int):
     outcome = apply_edit(
         form,
         lambda: action_rules.add_action(db.session, decision, form.description.data, form.owner.data,
-                                    form.due_on.data, form.status.data, form.progress.data, today()),
+                                        form.due_on.data, form.status.data, form.progress.data, today()),
         lambda code, conflict, error=None: _render_action_form(None, decision, form, problem=error, status=code),
     )
     if outcome.refused:
@@ -150,7 +150,7 @@ def edit_action(action_id: int):
     outcome = apply_edit(
         form,
         lambda: action_rules.edit_action(item, form.description.data, form.owner.data, form.due_on.data,
-                                     form.status.data, form.progress.data),
+                                         form.status.data, form.progress.data),
         lambda code, conflict, error=None: _render_action_form(item, item.decision, form, conflict=conflict,
                                                                problem=error, status=code),
         current=item,
@@ -181,7 +181,7 @@ def add_update(action_id: int):
     outcome = apply_edit(
         form,
         lambda: action_rules.add_update(db.session, item, form.on.data, form.text.data, form.evidence_url.data,
-                                    form.new_status.data or None, form.is_public.data, g.user.id, today()),
+                                        form.new_status.data or None, form.is_public.data, g.user.id, today()),
         lambda code, conflict, error=None: _render_update_form(item, form, conflict=conflict, problem=error,
                                                                status=code),
         current=item if form.new_status.data else None,  # a plain note is always added
