@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from jinja2 import BytecodeCache
 from sqlalchemy import func, select
 
 from consultations.models import Consultation, Recommendation, Respondent, Response
@@ -15,28 +14,6 @@ from consultations.workflow import AuditEvent, Decision
 
 
 # --- helpers -----------------------------------------------------------------
-class _SharedTemplateCache(BytecodeCache):
-    """Compiled templates kept across the many apps tests create, so each test does not
-    recompile the GOV.UK templates (most of a page test's time otherwise)."""
-
-    def __init__(self):
-        self.store: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket):
-        if bucket.key in self.store:
-            bucket.bytecode_from_string(self.store[bucket.key])
-
-    def dump_bytecode(self, bucket):
-        self.store[bucket.key] = bucket.bytecode_to_string()
-
-
-_TEMPLATE_CACHE = _SharedTemplateCache()
-
-
-@pytest.fixture(autouse=True)
-def shared_template_cache(app):
-    app.jinja_env.bytecode_cache = _TEMPLATE_CACHE
-
 
 
 @pytest.fixture
