@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from consultations import vocabulary
 from tracker.web.markdown import render_markdown
+from tracker.web.paging import pagination_params
 
 
 def govuk_date(value: dt.date | dt.datetime | None) -> str:
@@ -36,6 +37,7 @@ FILTERS: dict[str, Callable] = {
 GLOBALS: dict[str, Callable] = {
     "status_term": vocabulary.tag,  # label and colour of any status, for the status_tag macro
     "link_origin_label": vocabulary.LINK_ORIGINS.label,
+    "pagination_params": pagination_params,  # for the pagination macro
 }
 
 

@@ -7,7 +7,6 @@ Overdue is never stored: it is worked out from the due date and status each time
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -28,7 +27,7 @@ from consultations.models import Recommendation, Response
 from consultations import outcomes
 from tracker.web.roles import login_required, role_required
 from tracker.db import db
-from tracker.web.paging import page_number, page_numbers
+from tracker.web.paging import paginate
 from tracker.web.editing import StaleEdit, ensure_current
 from tracker.web.forms import Form, QueryForm, VersionedForm, options
 from consultations.workflow import ACTION_STATUSES, Action, ActionUpdate, Decision, User
@@ -410,14 +409,9 @@ def dashboard():
     if overdue_only:
         listed = listed.where(outcomes.overdue_clause(now))
     total = db.session.scalar(select(func.count()).select_from(listed.subquery()))
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = page_number(request.args.get("page"), pages)
-    rows = db.session.scalars(
-        _with_context(listed)
-        .order_by(Action.due_on.is_(None), Action.due_on, Action.id)
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
+    shown = paginate(_with_context(listed).order_by(Action.due_on.is_(None), Action.due_on, Action.id),
+                     PAGE_SIZE, total=total)
+    rows, page = shown.items, shown.page
 
     def page_url(number: int) -> str:
         return url_for(".dashboard", status=status or None, overdue="y" if overdue_only else None,
@@ -431,8 +425,7 @@ def dashboard():
         late={a.id: outcomes.days_overdue(a, now) for a in rows if outcomes.is_overdue(a, now)},
         total=total,
         page=page,
-        pages=pages,
-        page_numbers=page_numbers(page, pages),
+        pages=shown.pages,
         page_url=page_url,
         filters=filters,
         status=status,
