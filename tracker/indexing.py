@@ -46,11 +46,12 @@ from consultations.queries import ids_in_batches
 from tracker.db import db
 from consultations.workflow import Action, ActionUpdate, Decision, SearchDirty
 from consultations.published import public_name
+from consultations.vocabulary import FINISHED_ACTION_STATUSES
 
 log = logging.getLogger(__name__)
 
 KINDS = ("recommendation", "response", "decision", "action", "item")
-FINISHED_ACTIONS = {"implemented", "superseded", "withdrawn"}
+FINISHED_ACTIONS = FINISHED_ACTION_STATUSES  # never overdue
 BATCH = 500
 
 
