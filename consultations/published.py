@@ -41,6 +41,14 @@ from consultations.vocabulary import (
     PUBLIC_CONSULTATION_STATUSES,
 )
 
+# What each consent level lets us publish, in the words staff see beside each choice (consent
+# page, upload form): the rule is ``public_name`` and the visibility functions below.
+CONSENT_HINTS = {
+    "named": "We may publish the respondent's name with what they said.",
+    "anonymous": "We may publish what they said, but not who said it.",
+    "confidential": "We publish nothing from their responses; they are used only inside the inspectorate.",
+}
+
 
 def public_name(respondent: Respondent) -> str | None:
     """How a respondent appears in public: by name, by organisation type, or not at all."""

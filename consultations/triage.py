@@ -32,6 +32,7 @@ from .models import (
     Response,
     utcnow,
 )
+from .workflow import Decision
 
 
 class TriageError(ValueError):
@@ -573,6 +574,23 @@ def _duplicates_of(session: Session, ids: Iterable[int]) -> list[Recommendation]
     if not ids:
         return []
     return list(session.scalars(select(Recommendation).where(Recommendation.duplicate_of_id.in_(ids))))
+
+
+def refuse_if_decided(session: Session, recs: Iterable[Recommendation]) -> None:
+    """Refuse to fold a recommendation with a decision of its own into another (merging it, or
+    marking it a duplicate): decisions follow a duplicate to its primary, so that decision
+    would no longer be found."""
+    decided = session.scalars(
+        select(Recommendation.key)
+        .join(Decision, Decision.recommendation_id == Recommendation.id)
+        .where(Recommendation.id.in_([r.id for r in recs]), Decision.deleted_at.is_(None))
+    ).all()
+    if decided:
+        raise TriageError(
+            f"{', '.join(decided)} already {'has a decision' if len(decided) == 1 else 'have decisions'}. "
+            "Delete that decision first (it stays in the history), or keep this recommendation and "
+            "record the decision on it."
+        )
 
 
 def move_recommendation(session: Session, rec: Recommendation, direction: str) -> Recommendation:

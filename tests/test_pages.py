@@ -22,7 +22,9 @@ from consultations.models import (
     Respondent,
     Response,
 )
-from tracker.staff.browse.views import Segment, build_tree, clean_spans, highlight_paragraphs, human_size
+from tracker.staff.browse.views import human_size
+from tracker.web.text import Segment, clean_spans, highlight_paragraphs
+from tracker.web.trees import build_tree
 
 TEXT = (
     "About us\n\n"

@@ -554,8 +554,8 @@ def test_queue_filters(demo, sign_in, users):
     "query, message",
     [
         ("received_from=31&received_from=2&received_from=2019", "Received on or after must be a real date"),
-        ("received_to=1&received_to=&received_to=2019", "Received on or before must be a real date"),
-        ("received_to=1&received_to=1&received_to=19", "must be a real date"),
+        ("received_to=1&received_to=&received_to=2019", "Received on or before must include a month"),
+        ("received_to=1&received_to=1&received_to=19", "The year of the received on or before must include 4 numbers"),
         ("received_from=nonsense", "must be a real date"),
         ("received_from=2019-04-01&received_to=2019-03-01", "must be the same as or after"),
         ("status=published", "Choose a status from the list"),
@@ -1371,3 +1371,13 @@ def test_a_recommendation_with_its_own_decision_is_not_folded_into_another(demo,
     assert rv.status_code == 400
     assert "R4 already has a decision" in error_summary(rv.get_data(as_text=True))
     assert snapshot(session) == before
+
+
+def test_the_rule_against_folding_a_decided_recommendation_needs_no_request(demo):
+    """``refuse_if_decided`` is domain code: a script or a service can apply it with a session."""
+    session = demo
+    demo_workflow.load(session, "probation-inspection-changes-2019", "Clinks")  # decides R4
+    session.commit()
+    triage.refuse_if_decided(session, [rec(session, "R6")])  # no decision: nothing to refuse
+    with pytest.raises(TriageError, match="R4 already has a decision"):
+        triage.refuse_if_decided(session, [rec(session, "R6"), rec(session, "R4")])

@@ -18,7 +18,7 @@ from consultations.readers import ReadError, read_document
 from consultations.references import ReferenceResolver
 
 from tracker.db import db
-from tracker.staff.upload.views import document_limits, max_file_bytes, megabytes
+from tracker.limits import document_limits, max_file_bytes, megabytes
 
 FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
 

@@ -52,9 +52,10 @@ def apply_edit(form, change: Callable[[], Any], render: Callable[..., ResponseRe
     commit; or roll back and re-render with why not.
 
     ``render(code=..., conflict=...)`` re-renders the page with ``form`` in it: 400 when the form
-    is invalid or the domain refuses (its ``ValueError``, shown on ``error_field``), 409 with the
-    ``StaleEdit`` when ``current`` moved on since the form's ``version``. Nothing is saved unless
-    the whole change succeeds.
+    is invalid or the domain refuses (its ``ValueError``, shown on ``error_field``; with no
+    ``error_field`` the message comes as ``render(..., error=message)`` for the page to show),
+    409 with the ``StaleEdit`` when ``current`` moved on since the form's ``version``. Nothing is
+    saved unless the whole change succeeds.
     """
     if validate and not form.validate():
         return EditOutcome(None, render(code=400, conflict=None))
@@ -69,12 +70,8 @@ def apply_edit(form, change: Callable[[], Any], render: Callable[..., ResponseRe
         return EditOutcome(None, render(code=409, conflict=conflict))
     except ValueError as refusal:  # every domain refusal (TriageError, DecisionError, ...) is one
         db.session.rollback()
-        add_error(error_field if error_field is not None else _first_field(form), str(refusal))
+        if error_field is None:
+            return EditOutcome(None, render(code=400, conflict=None, error=str(refusal)))
+        add_error(error_field, str(refusal))
         return EditOutcome(None, render(code=400, conflict=None))
     return EditOutcome(result, None)
-
-
-def _first_field(form):
-    """Where a refusal shows when the view names no field: the form's first visible field."""
-    return next(field for field in form
-                if field.type not in ("CSRFTokenField", "HiddenField") and field.name != "version")

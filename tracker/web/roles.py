@@ -1,5 +1,6 @@
 """Who may use a route, for every view: ``@role_required``, ``@login_required`` and ``@public``,
-``can`` for templates, the staff navigation, and the check that a ``next`` URL stays on this site.
+``can`` for templates, the staff navigation, and the check that a ``next`` URL stays on this site
+(``is_safe_next``, ``return_to``).
 
 Roles: ``admin`` (users, consultations, frameworks), ``policy`` (triage, implementation),
 ``methodology`` (links to frameworks), ``approver`` (decisions, implementation) and
@@ -24,6 +25,13 @@ def is_safe_next(target: str | None) -> bool:
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc
+
+
+def return_to(default: str) -> str:
+    """Where to go after a change: the page the form came from (its ``return_to`` field, or
+    ``?next=``), if it is on this site; ``default`` otherwise."""
+    target = request.form.get("return_to") or request.args.get("next")
+    return target if is_safe_next(target) else default
 
 
 def role_required(*roles: str):

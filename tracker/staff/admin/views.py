@@ -11,14 +11,12 @@ event newer than the one the form was loaded with means someone else saved meanw
 """
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from pathlib import Path
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovDateInput,
     GovFileInput,
     GovPasswordInput,
     GovRadioInput,
@@ -29,7 +27,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.utils import secure_filename
-from wtforms import DateField, EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
@@ -46,6 +44,7 @@ from tracker.web.roles import role_required
 from tracker.auth.sign_in import session_limits, throttle_rules
 from tracker.db import db
 from tracker.web.editing import StaleEdit
+from tracker.web.fields import GovDateField
 from tracker.web.forms import Form
 from consultations.workflow import ROLES, AuditEvent, User
 from consultations.users import ROLE_DESCRIPTIONS, UserFieldError, add_user, set_password, update_user
@@ -224,31 +223,6 @@ def describe_import(report: ImportReport) -> str:
 # ---------------------------------------------------------------------------
 # Forms
 # ---------------------------------------------------------------------------
-
-
-class GovDateField(DateField):
-    """A GOV.UK date input (day, month and year boxes). All blank means no date; part of one is refused."""
-
-    widget = GovDateInput()
-
-    def process_formdata(self, valuelist):
-        parts = [(value or "").strip() for value in valuelist[:3]]
-        parts += [""] * (3 - len(parts))
-        self.raw_data = parts  # the widget shows exactly what was typed
-        self.data = None
-        if not any(parts):
-            return
-        label = self.label.text.removesuffix(" (optional)")
-        day, month, year = parts
-        if not all(parts):
-            missing = [name for name, part in zip(("day", "month", "year"), parts) if not part]
-            raise ValueError(f"{label} must include a {' and '.join(missing)}")
-        if not (year.isdigit() and len(year) == 4):
-            raise ValueError(f"The year of the {label.lower()} must include 4 numbers")
-        try:
-            self.data = dt.date(int(year), int(month), int(day))
-        except ValueError:
-            raise ValueError(f"{label} must be a real date") from None
 
 
 class SeenEventField(IntegerField):

@@ -2,21 +2,17 @@
 
 Views stay thin: they run a fixed number of queries and hand plain data to templates.
 The presentation logic worth testing (highlighting spans in the response text, building
-trees from parent ids) lives in plain functions below that tests call directly.
+trees from parent ids) lives in plain functions that tests call directly, in
+``tracker.web.text`` and ``tracker.web.trees`` since other staff pages use them too.
 """
 from __future__ import annotations
 
 import io
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 from flask import Blueprint, abort, render_template, send_file, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from consultations.anchoring import valid_spans
 from consultations.models import (
     Consultation,
     Document,
@@ -35,6 +31,8 @@ from tracker.db import db
 from tracker.web.headers import download_name, download_type
 from consultations.workflow import Decision
 from tracker.web.search import similar_recommendations
+from tracker.web.text import clean_spans, highlight_paragraphs
+from tracker.web.trees import build_tree
 
 bp = Blueprint("browse", __name__)
 
@@ -42,112 +40,6 @@ bp = Blueprint("browse", __name__)
 # ---------------------------------------------------------------------------
 # Presentation helpers (plain functions, tested directly)
 # ---------------------------------------------------------------------------
-
-# A blank line (possibly holding spaces) separates paragraphs in cleaned response text.
-_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
-
-
-@dataclass(frozen=True)
-class Segment:
-    """A run of response text covered by the same set of recommendations.
-
-    ``keys`` are the recommendations highlighting this run (empty for plain text);
-    ``opens`` are keys whose highlight starts here, so the page shows their label;
-    ``anchors`` are keys whose first highlight in the whole text starts here, so the
-    page puts the ``text-<key>`` anchor that the recommendation list links back to.
-    """
-
-    text: str
-    start: int
-    end: int
-    keys: tuple[str, ...] = ()
-    opens: tuple[str, ...] = ()
-    anchors: tuple[str, ...] = ()
-
-
-def paragraph_ranges(text: str) -> list[tuple[int, int]]:
-    """Character ranges of the paragraphs of ``text``, without surrounding whitespace."""
-    ranges = []
-    pos = 0
-    for match in [*_PARAGRAPH_BREAK.finditer(text), None]:
-        end = match.start() if match else len(text)
-        chunk = text[pos:end]
-        start = pos + len(chunk) - len(chunk.lstrip())
-        stop = pos + len(chunk.rstrip())
-        if start < stop:
-            ranges.append((start, stop))
-        if match:
-            pos = match.end()
-    return ranges
-
-
-def clean_spans(spans: Iterable[Any] | None, length: int) -> list[tuple[int, int]]:
-    """Valid, clamped and merged ``(start, end)`` spans: stored JSON may be messy or stale."""
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(valid_spans(spans, length)):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def highlight_paragraphs(
-    text: str, spans_by_key: Mapping[str, Iterable[Any]]
-) -> list[list[Segment]]:
-    """Split ``text`` into paragraphs of flat segments, one per distinct set of covering keys.
-
-    Segments never nest, so overlapping spans and spans that cross a paragraph break
-    still render as well-formed HTML (one ``<mark>`` per segment). Keys keep the order
-    of ``spans_by_key`` (the recommendation order).
-    """
-    order = {key: index for index, key in enumerate(spans_by_key)}
-    spans = [
-        (start, end, key)
-        for key, key_spans in spans_by_key.items()
-        for start, end in clean_spans(key_spans, len(text))
-    ]
-    anchored: set[str] = set()
-    paragraphs = []
-    for p_start, p_end in paragraph_ranges(text):
-        local = [
-            (max(start, p_start), min(end, p_end), key)
-            for start, end, key in spans
-            if start < p_end and end > p_start
-        ]
-        cuts = sorted({p_start, p_end, *(s for s, _, _ in local), *(e for _, e, _ in local)})
-        segments = []
-        for a, b in zip(cuts, cuts[1:]):
-            keys = sorted({k for s, e, k in local if s <= a and b <= e}, key=order.__getitem__)
-            opens = sorted({k for s, _, k in local if s == a}, key=order.__getitem__)
-            anchors = tuple(k for k in opens if k not in anchored)
-            anchored.update(anchors)
-            segments.append(Segment(text[a:b], a, b, tuple(keys), tuple(opens), anchors))
-        paragraphs.append(segments)
-    return paragraphs
-
-
-@dataclass
-class Node:
-    """One entry of a tree built from parent ids, with anything the page counts for it."""
-
-    obj: Any
-    children: list[Node] = field(default_factory=list)
-    count: int = 0
-
-
-def build_tree(objects: Sequence[Any], counts: Mapping[int, int] | None = None) -> list[Node]:
-    """Nest objects by ``parent_id`` without lazy loads; orphans become top-level nodes.
-
-    Input order is kept among siblings, so sort the objects before calling.
-    """
-    counts = counts or {}
-    nodes = {obj.id: Node(obj, count=counts.get(obj.id, 0)) for obj in objects}
-    roots = []
-    for obj in objects:
-        parent = nodes.get(obj.parent_id) if obj.parent_id is not None else None
-        (parent.children if parent is not None else roots).append(nodes[obj.id])
-    return roots
 
 
 def human_size(size: int | None) -> str:

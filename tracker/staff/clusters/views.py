@@ -18,7 +18,6 @@ from wtforms.validators import InputRequired
 from wtforms.widgets import HiddenInput
 
 from consultations import clusters as service
-from consultations.clusters import ClusterError
 from consultations.models import (
     GROUP_STATUSES,
     Campaign,
@@ -30,11 +29,10 @@ from consultations.models import (
     Respondent,
     Response,
 )
-from consultations.triage import TriageError
 
 from tracker.web.roles import login_required, role_required
 from tracker.db import db
-from tracker.web.editing import StaleEdit, ensure_current
+from tracker.web.editing import StaleEdit, apply_edit
 from tracker.web.forms import VersionedForm, options
 from consultations.workflow import Decision
 from tracker.web.ids import parse_id
@@ -49,14 +47,14 @@ CAMPAIGN_MEMBERS_PER_PAGE = 100
 NAMES_SHOWN = 4  # respondents named per cluster on the list; the rest are counted
 
 
-class DecisionForm(VersionedForm):
+class VersionOnlyForm(VersionedForm):
     """Reject, or remove a member: only the version the page was loaded at."""
 
     version = IntegerField(widget=HiddenInput(), validators=[
         InputRequired("The form was sent without the version it was loaded at. Reload the page and try again")])
 
 
-class ConfirmForm(DecisionForm):
+class ConfirmForm(VersionOnlyForm):
     primary = RadioField("Which recommendation carries the decision for the cluster?", widget=GovRadioInput(),
                          description="The others become its duplicates: one decision answers them all, and "
                                      "every respondent is credited on the published page.",
@@ -204,26 +202,34 @@ def cluster(cluster_id: int):
     return _cluster_page(_load_cluster(cluster_id))
 
 
-def _refuse_cluster(cluster_id: int, message: str, anchor: str, confirm: ConfirmForm | None = None,
-                    conflict: StaleEdit | None = None, code: int = 400):
-    db.session.rollback()
-    cluster = _load_cluster(cluster_id)
-    if confirm is not None and conflict is not None:
-        confirm.accept_current_version(cluster)
-    errors = [] if conflict else [{"text": message, "href": f"#{anchor}"}]
-    return _cluster_page(cluster, confirm=confirm, errors=errors, conflict=conflict, code=code)
+def _rerender_confirm(cluster_id: int, confirm: ConfirmForm):
+    """``apply_edit``'s page for the confirm form: the cluster loaded afresh (a rollback expired
+    it), with the refusal linked to the field at fault, or to the choice of primary."""
+
+    def render(code: int, conflict: StaleEdit | None, error: str | None = None):
+        errors = []
+        if conflict is None:
+            failing = next((field for field in confirm if field.errors), None)
+            if error is None and failing is not None:
+                errors = [{"text": failing.errors[0], "href": f"#{failing.id}"}]
+            else:
+                errors = [{"text": error, "href": "#confirm-primary"}]
+        return _cluster_page(_load_cluster(cluster_id), confirm=confirm, errors=errors, conflict=conflict, code=code)
+
+    return render
 
 
-def _check_version(obj, form):
-    """None when the form is valid and current; else (message, anchor, conflict)."""
-    if not form.validate():
-        field = next(f for f in form if f.errors)
-        return field.errors[0], field.id, None
-    try:
-        ensure_current(db.session, obj, form.version.data)
-    except StaleEdit as conflict:
-        return "", "", conflict
-    return None
+def _rerender_versioned(cluster_id: int, form, anchor: str):
+    """Like ``_rerender_cluster`` for a form with only a version (reject, remove a member)."""
+
+    def render(code: int, conflict: StaleEdit | None, error: str | None = None):
+        errors = []
+        if conflict is None:
+            message = error if error is not None else next(field.errors[0] for field in form if field.errors)
+            errors = [{"text": message, "href": f"#{anchor}"}]
+        return _cluster_page(_load_cluster(cluster_id), errors=errors, conflict=conflict, code=code)
+
+    return render
 
 
 @bp.route("/clusters/<id:cluster_id>/confirm", methods=["POST"])
@@ -233,20 +239,18 @@ def confirm(cluster_id: int):
     form = ConfirmForm(prefix="confirm")
     form.primary.choices = options((m.recommendation_id, "") for m in cluster.members)
     form.primary.validate_choice = False  # the service says why a choice is not allowed
-    problem = _check_version(cluster, form)
-    if problem:
-        message, anchor, conflict = problem
-        return _refuse_cluster(cluster_id, message, anchor or "confirm-primary", confirm=form, conflict=conflict,
-                               code=409 if conflict else 400)
-    raw = form.primary.data or ""
-    primary_id = parse_id(raw)
-    primary = db.session.get(Recommendation, primary_id) if primary_id else None
-    try:
-        group_primary, changed = service.confirm_cluster(
+
+    def confirm_it():
+        primary_id = parse_id(form.primary.data or "")
+        primary = db.session.get(Recommendation, primary_id) if primary_id else None
+        return service.confirm_cluster(
             db.session, cluster, primary, g.user.id, decided=_decided(m.recommendation_id for m in cluster.members))
-        db.session.commit()
-    except (ClusterError, TriageError) as error:
-        return _refuse_cluster(cluster_id, str(error), "confirm-primary", confirm=form)
+
+    edit = apply_edit(form, confirm_it, _rerender_confirm(cluster_id, form),
+                      current=cluster)
+    if edit.refused:
+        return edit.page
+    group_primary, changed = edit.result
     who = group_primary.response.respondent.name
     flash(f"Cluster confirmed: {changed} recommendation{'' if changed == 1 else 's'} marked as "
           f"{'a duplicate' if changed == 1 else 'duplicates'} of {group_primary.key} from {who}. "
@@ -258,16 +262,11 @@ def confirm(cluster_id: int):
 @policy_required
 def reject(cluster_id: int):
     cluster = _load_cluster(cluster_id)
-    form = DecisionForm()
-    problem = _check_version(cluster, form)
-    if problem:
-        message, _, conflict = problem
-        return _refuse_cluster(cluster_id, message, "reject", conflict=conflict, code=409 if conflict else 400)
-    try:
-        service.reject_cluster(db.session, cluster, g.user.id)
-        db.session.commit()
-    except ClusterError as error:
-        return _refuse_cluster(cluster_id, str(error), "reject")
+    form = VersionOnlyForm()
+    edit = apply_edit(form, lambda: service.reject_cluster(db.session, cluster, g.user.id),
+                      _rerender_versioned(cluster_id, form, "reject"), current=cluster)
+    if edit.refused:
+        return edit.page
     flash("Cluster rejected: nothing else was changed, and it will not be proposed again.")
     return redirect(url_for("clusters.overview", slug=cluster.consultation.slug))
 
@@ -276,19 +275,14 @@ def reject(cluster_id: int):
 @policy_required
 def remove_member(cluster_id: int, rec_id: int):
     cluster = _load_cluster(cluster_id)
-    form = DecisionForm()
-    problem = _check_version(cluster, form)
-    if problem:
-        message, _, conflict = problem
-        return _refuse_cluster(cluster_id, message, "members", conflict=conflict, code=409 if conflict else 400)
     rec = db.get_or_404(Recommendation, rec_id)
-    try:
-        closed = service.remove_member(db.session, cluster, rec, g.user.id)
-        db.session.commit()
-    except ClusterError as error:
-        return _refuse_cluster(cluster_id, str(error), "members")
+    form = VersionOnlyForm()
+    edit = apply_edit(form, lambda: service.remove_member(db.session, cluster, rec, g.user.id),
+                      _rerender_versioned(cluster_id, form, "members"), current=cluster)
+    if edit.refused:
+        return edit.page
     flash(f"{rec.key} from {rec.response.respondent.name} was removed from the cluster."
-          + (" Fewer than two recommendations were left, so the cluster was closed." if closed else ""))
+          + (" Fewer than two recommendations were left, so the cluster was closed." if edit.result else ""))
     return redirect(url_for("clusters.cluster", cluster_id=cluster_id))
 
 
@@ -324,7 +318,7 @@ def _campaign_page(campaign: Campaign, errors: list[dict] | None = None, conflic
         .order_by(CampaignMember.response_id != campaign.canonical_response_id,
                   CampaignMember.similarity, Respondent.name, CampaignMember.id),
         CAMPAIGN_MEMBERS_PER_PAGE, total=size)
-    form = DecisionForm(formdata=None, data={"version": campaign.version_id})
+    form = VersionOnlyForm(formdata=None, data={"version": campaign.version_id})
     return render_template(
         "staff/clusters/campaign.html", campaign=campaign, members=members, size=size, identical=identical, live=live,
         form=form, errors=errors or [], conflict=conflict, page=members.page, pages=members.pages,
@@ -339,10 +333,17 @@ def campaign(campaign_id: int):
     return _campaign_page(_load_campaign(campaign_id))
 
 
-def _refuse_campaign(campaign_id: int, message: str, conflict: StaleEdit | None = None, code: int = 400):
-    db.session.rollback()
-    errors = [] if conflict else [{"text": message, "href": "#decide"}]
-    return _campaign_page(_load_campaign(campaign_id), errors=errors, conflict=conflict, code=code)
+def _rerender_campaign(campaign_id: int, form):
+    """``apply_edit``'s page: the campaign loaded afresh (a rollback expired it) with why not."""
+
+    def render(code: int, conflict: StaleEdit | None, error: str | None = None):
+        errors = []
+        if conflict is None:
+            message = error if error is not None else next(field.errors[0] for field in form if field.errors)
+            errors = [{"text": message, "href": "#decide"}]
+        return _campaign_page(_load_campaign(campaign_id), errors=errors, conflict=conflict, code=code)
+
+    return render
 
 
 def _campaign_rec_ids(campaign: Campaign) -> list[int]:
@@ -356,16 +357,15 @@ def _campaign_rec_ids(campaign: Campaign) -> list[int]:
 @policy_required
 def confirm_campaign(campaign_id: int):
     campaign = _load_campaign(campaign_id)
-    form = DecisionForm()
-    problem = _check_version(campaign, form)
-    if problem:
-        message, _, conflict = problem
-        return _refuse_campaign(campaign_id, message, conflict, 409 if conflict else 400)
-    try:
-        outcome = service.confirm_campaign(db.session, campaign, g.user.id, decided=_decided(_campaign_rec_ids(campaign)))
-        db.session.commit()
-    except (ClusterError, TriageError) as error:
-        return _refuse_campaign(campaign_id, str(error))
+    form = VersionOnlyForm()
+    edit = apply_edit(
+        form,
+        lambda: service.confirm_campaign(db.session, campaign, g.user.id, decided=_decided(_campaign_rec_ids(campaign))),
+        _rerender_campaign(campaign_id, form), current=campaign,
+    )
+    if edit.refused:
+        return edit.page
+    outcome = edit.result
     own = len(outcome.own)
     flash(f"Campaign confirmed: {outcome.marked} recommendation{'' if outcome.marked == 1 else 's'} from its members "
           f"{'was' if outcome.marked == 1 else 'were'} marked as duplicates of the template's, so each is decided once."
@@ -378,16 +378,11 @@ def confirm_campaign(campaign_id: int):
 @policy_required
 def reject_campaign(campaign_id: int):
     campaign = _load_campaign(campaign_id)
-    form = DecisionForm()
-    problem = _check_version(campaign, form)
-    if problem:
-        message, _, conflict = problem
-        return _refuse_campaign(campaign_id, message, conflict, 409 if conflict else 400)
-    try:
-        service.reject_campaign(db.session, campaign, g.user.id)
-        db.session.commit()
-    except ClusterError as error:
-        return _refuse_campaign(campaign_id, str(error))
+    form = VersionOnlyForm()
+    edit = apply_edit(form, lambda: service.reject_campaign(db.session, campaign, g.user.id),
+                      _rerender_campaign(campaign_id, form), current=campaign)
+    if edit.refused:
+        return edit.page
     flash("Campaign rejected: its responses are analysed one by one, and it will not be proposed again.")
     return redirect(url_for("clusters.overview", slug=campaign.consultation.slug))
 

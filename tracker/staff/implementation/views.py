@@ -11,7 +11,6 @@ import datetime as dt
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
-    GovDateInput,
     GovRadioInput,
     GovSelect,
     GovTextArea,
@@ -19,7 +18,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
-from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, StopValidation, ValidationError
 
 from consultations.models import Recommendation, Response
@@ -29,6 +28,7 @@ from tracker.web.roles import login_required, role_required
 from tracker.db import db
 from tracker.web.paging import paginate
 from tracker.web.editing import StaleEdit, ensure_current
+from tracker.web.fields import GovDateField
 from tracker.web.forms import Form, QueryForm, VersionedForm, options
 from consultations.workflow import ACTION_STATUSES, Action, ActionUpdate, Decision, User
 
@@ -50,39 +50,6 @@ def today() -> dt.date:
 # ---------------------------------------------------------------------------
 
 
-class DateInputField(DateField):
-    """A GOV.UK date input: day, month and year boxes sharing one name, read as one date.
-
-    Errors follow the GOV.UK date input pattern: missing, incomplete or not a real date.
-    """
-
-    widget = GovDateInput()
-
-    def __init__(self, label=None, validators=None, required_message=None, **kwargs):
-        super().__init__(label, validators, format="%d %m %Y", **kwargs)
-        self.required_message = required_message or f"Enter the {str(label).lower()}"
-
-    def process_formdata(self, valuelist):
-        parts = [value.strip() for value in valuelist]
-        if len(parts) != 3:
-            self.raw_data = None  # the widget needs exactly day, month and year to redisplay
-            parts = (parts + ["", "", ""])[:3] if parts else []
-        if not any(parts):
-            self.data = None
-            raise ValueError(self.required_message)
-        if not all(parts):
-            self.data = None
-            raise ValueError(f"{self.label.text} must include a day, month and year")
-        try:
-            day, month, year = (int(part) for part in parts)
-            if year < 1000:
-                raise ValueError
-            self.data = dt.date(year, month, day)
-        except ValueError:
-            self.data = None
-            raise ValueError(f"{self.label.text} must be a real date") from None
-
-
 class ActionForm(Form):
     description = TextAreaField(
         "What will be done",
@@ -98,7 +65,7 @@ class ActionForm(Form):
                     Length(max=outcomes.MAX_OWNER_LENGTH,
                            message=f"The owner must be {outcomes.MAX_OWNER_LENGTH} characters or fewer")],
     )
-    due_on = DateInputField("Due date", description="For example, 27 3 2026",
+    due_on = GovDateField("Due date", description="For example, 27 3 2026",
                             required_message="Enter the date the action is due")
     status = RadioField(
         "Status", choices=STATUS_CHOICES, widget=GovRadioInput(),
@@ -136,7 +103,7 @@ class UpdateForm(VersionedForm):
     """A dated update. ``version`` is the action's: a status change made on an out-of-date
     page is refused like a stale edit; a plain note is always added."""
 
-    on = DateInputField("Date of the update", description="For example, 27 3 2026",
+    on = GovDateField("Date of the update", description="For example, 27 3 2026",
                         required_message="Enter the date of the update", validators=[not_in_the_future])
     text = TextAreaField(
         "What has happened",

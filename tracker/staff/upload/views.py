@@ -39,47 +39,16 @@ from consultations.ingest import (
     sha256_hex,
 )
 from consultations.models import CONSENT_LEVELS, Consultation, Document, Response
+from consultations.published import CONSENT_HINTS
 from consultations.readers import DocumentLimits, seconds
 
+from tracker.limits import document_limits, max_file_bytes, max_files, megabytes
 from tracker.web.roles import role_required
 from tracker.db import db
-from tracker.web.forms import Form, options
-from tracker.staff.triage.views import CONSENT_HINTS, ChoiceField, DateFilterField, error_list
+from tracker.web.fields import ChoiceField, GovDateField
+from tracker.web.forms import Form, error_list, options
 
 bp = Blueprint("upload", __name__)
-
-DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
-DEFAULT_MAX_FILES = 50
-
-
-def max_file_bytes() -> int:
-    return int(current_app.config.get("UPLOAD_MAX_FILE_BYTES") or DEFAULT_MAX_FILE_BYTES)
-
-
-def max_files() -> int:
-    return int(current_app.config.get("UPLOAD_MAX_FILES") or DEFAULT_MAX_FILES)
-
-
-def document_limits() -> DocumentLimits:
-    """What one response file may expand to when read, from the configuration (``DOCUMENT_MAX_*``);
-    the upload page, ``extract`` and ``ingest`` use the same."""
-    config, defaults = current_app.config, DocumentLimits()
-    reading = float(config.get("DOCUMENT_MAX_SECONDS") or 0)
-    return DocumentLimits(
-        max_characters=int(config.get("DOCUMENT_MAX_CHARACTERS") or defaults.max_characters),
-        max_pages=int(config.get("DOCUMENT_MAX_PAGES") or defaults.max_pages),
-        max_xml_bytes=int(config.get("DOCUMENT_MAX_XML_BYTES") or defaults.max_xml_bytes),
-        max_seconds=reading if reading > 0 else None,
-    )
-
-
-def megabytes(size: int) -> str:
-    """20 MB, 1.5 MB, 30 KB: sizes as people read them."""
-    if size < 1024 * 1024:
-        return f"{max(1, round(size / 1024))} KB"
-    value = size / (1024 * 1024)
-    return f"{value:,.0f} MB" if value >= 10 or value == int(value) else f"{value:,.1f} MB"
-
 
 class UploadForm(Form):
     consultation = ChoiceField("Consultation", refusal="Choose a consultation from the list",
@@ -111,7 +80,7 @@ class UploadForm(Form):
                     "consent: change it on their consent page.",
         validators=[InputRequired("Choose what may be published")],
     )
-    received_on = DateFilterField(
+    received_on = GovDateField(
         "Date received (optional)",
         description="For example, 12 4 2019. Leave it blank to use the date an email was sent, or today.",
     )

@@ -1,0 +1,95 @@
+"""Which decision counts for a recommendation, and how many linked recommendations each framework
+item has, accepted or not: the mapping pages' questions, answered in aggregate queries so the
+number of queries does not grow with items or consultations.
+
+"Accepted" and the decision shown follow one rule: a recommendation's own live decision (the
+newest not deleted), or else the live decision on the recommendation it duplicates.
+"""
+from __future__ import annotations
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, aliased
+
+from consultations.models import FrameworkItem, Link, Recommendation, Response
+from consultations.workflow import Decision
+
+ACCEPTED_OUTCOMES = ("accepted", "accepted in part")
+
+
+def live_decision_ids():
+    """The newest live decision of each recommendation, as a subquery (recommendation_id, id)."""
+    return (
+        select(Decision.recommendation_id, func.max(Decision.id).label("decision_id"))
+        .where(Decision.deleted_at.is_(None))
+        .group_by(Decision.recommendation_id)
+        .subquery()
+    )
+
+
+def decisions_for(session: Session, recommendations: list[Recommendation]) -> dict[int, tuple[Decision, bool]]:
+    """``{recommendation id: (decision, decided for its group)}`` in one query.
+
+    A recommendation's own live decision wins; otherwise the live decision on the
+    recommendation it duplicates, which is then "decided for the group".
+    """
+    wanted = {r.id for r in recommendations} | {r.duplicate_of_id for r in recommendations if r.duplicate_of_id}
+    if not wanted:
+        return {}
+    latest = live_decision_ids()
+    newest = {
+        decision.recommendation_id: decision
+        for decision in session.scalars(
+            select(Decision).join(latest, latest.c.decision_id == Decision.id)
+            .where(Decision.recommendation_id.in_(wanted))
+        )
+    }
+    found: dict[int, tuple[Decision, bool]] = {}
+    for rec in recommendations:
+        if rec.id in newest:
+            found[rec.id] = (newest[rec.id], False)
+        elif rec.duplicate_of_id in newest:
+            found[rec.id] = (newest[rec.duplicate_of_id], True)
+    return found
+
+
+def coverage_counts(session: Session, framework_id: int, by_item: bool = True) -> dict:
+    """Linked and accepted recommendations, in one aggregate query.
+
+    Grouped by (item id, consultation id), or by consultation id alone with ``by_item=False``
+    (a recommendation linked to several items then counts once). Linked: distinct live
+    recommendations on live responses with a proposed or confirmed link to a current
+    (non-retired) item of the framework. Accepted: those whose live decision, or the live
+    decision of the recommendation they duplicate, is "accepted" or "accepted in part".
+    """
+    latest = live_decision_ids()
+    own_latest, group_latest = latest.alias("own_latest"), latest.alias("group_latest")
+    own, group = aliased(Decision, name="own_decision"), aliased(Decision, name="group_decision")
+    outcome = func.coalesce(own.outcome, group.outcome)
+    accepted = case((outcome.in_(ACCEPTED_OUTCOMES), Recommendation.id), else_=None)
+    keys = [Link.item_id, Response.consultation_id] if by_item else [Response.consultation_id]
+    query = (
+        select(
+            *keys,
+            func.count(func.distinct(Recommendation.id)),
+            func.count(func.distinct(accepted)),
+        )
+        .select_from(Link)
+        .join(FrameworkItem, FrameworkItem.id == Link.item_id)
+        .join(Recommendation, Recommendation.id == Link.recommendation_id)
+        .join(Response, Response.id == Recommendation.response_id)
+        .outerjoin(own_latest, own_latest.c.recommendation_id == Recommendation.id)
+        .outerjoin(own, own.id == own_latest.c.decision_id)
+        .outerjoin(group_latest, group_latest.c.recommendation_id == Recommendation.duplicate_of_id)
+        .outerjoin(group, group.id == group_latest.c.decision_id)
+        .where(
+            FrameworkItem.framework_id == framework_id,
+            FrameworkItem.retired_at.is_(None),
+            Link.status != "rejected",
+            Recommendation.deleted_at.is_(None),
+            Response.deleted_at.is_(None),
+        )
+        .group_by(*keys)
+    )
+    if by_item:
+        return {(item_id, cid): (linked, ok) for item_id, cid, linked, ok in session.execute(query)}
+    return {cid: (linked, ok) for cid, linked, ok in session.execute(query)}

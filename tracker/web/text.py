@@ -1,0 +1,94 @@
+"""Response text as pages show it: paragraphs of flat segments, each highlighted by the
+recommendations whose passages cover it. Plain functions, tested directly; browse's
+response page and triage's add page both use them."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from consultations.anchoring import valid_spans
+
+# A blank line (possibly holding spaces) separates paragraphs in cleaned response text.
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of response text covered by the same set of recommendations.
+
+    ``keys`` are the recommendations highlighting this run (empty for plain text);
+    ``opens`` are keys whose highlight starts here, so the page shows their label;
+    ``anchors`` are keys whose first highlight in the whole text starts here, so the
+    page puts the ``text-<key>`` anchor that the recommendation list links back to.
+    """
+
+    text: str
+    start: int
+    end: int
+    keys: tuple[str, ...] = ()
+    opens: tuple[str, ...] = ()
+    anchors: tuple[str, ...] = ()
+
+
+def paragraph_ranges(text: str) -> list[tuple[int, int]]:
+    """Character ranges of the paragraphs of ``text``, without surrounding whitespace."""
+    ranges = []
+    pos = 0
+    for match in [*_PARAGRAPH_BREAK.finditer(text), None]:
+        end = match.start() if match else len(text)
+        chunk = text[pos:end]
+        start = pos + len(chunk) - len(chunk.lstrip())
+        stop = pos + len(chunk.rstrip())
+        if start < stop:
+            ranges.append((start, stop))
+        if match:
+            pos = match.end()
+    return ranges
+
+
+def clean_spans(spans: Iterable[Any] | None, length: int) -> list[tuple[int, int]]:
+    """Valid, clamped and merged ``(start, end)`` spans: stored JSON may be messy or stale."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(valid_spans(spans, length)):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def highlight_paragraphs(
+    text: str, spans_by_key: Mapping[str, Iterable[Any]]
+) -> list[list[Segment]]:
+    """Split ``text`` into paragraphs of flat segments, one per distinct set of covering keys.
+
+    Segments never nest, so overlapping spans and spans that cross a paragraph break
+    still render as well-formed HTML (one ``<mark>`` per segment). Keys keep the order
+    of ``spans_by_key`` (the recommendation order).
+    """
+    order = {key: index for index, key in enumerate(spans_by_key)}
+    spans = [
+        (start, end, key)
+        for key, key_spans in spans_by_key.items()
+        for start, end in clean_spans(key_spans, len(text))
+    ]
+    anchored: set[str] = set()
+    paragraphs = []
+    for p_start, p_end in paragraph_ranges(text):
+        local = [
+            (max(start, p_start), min(end, p_end), key)
+            for start, end, key in spans
+            if start < p_end and end > p_start
+        ]
+        cuts = sorted({p_start, p_end, *(s for s, _, _ in local), *(e for _, e, _ in local)})
+        segments = []
+        for a, b in zip(cuts, cuts[1:]):
+            keys = sorted({k for s, e, k in local if s <= a and b <= e}, key=order.__getitem__)
+            opens = sorted({k for s, _, k in local if s == a}, key=order.__getitem__)
+            anchors = tuple(k for k in opens if k not in anchored)
+            anchored.update(anchors)
+            segments.append(Segment(text[a:b], a, b, tuple(keys), tuple(opens), anchors))
+        paragraphs.append(segments)
+    return paragraphs
