@@ -6,7 +6,6 @@ Overdue is never stored: it is worked out from the due date and status each time
 """
 from __future__ import annotations
 
-import math
 from functools import partial
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
@@ -18,7 +17,7 @@ from consultations.models import Recommendation, Response
 from consultations import actions as action_rules
 from tracker.web.roles import login_required, role_required
 from tracker.db import db
-from tracker.web.paging import page_number, page_numbers
+from tracker.web.paging import paginate
 from tracker.web.editing import apply_edit, apply_state_change
 from tracker.staff.implementation.forms import (
     STATUS_CHOICES,
@@ -249,14 +248,9 @@ def dashboard():
     if overdue_only:
         listed = listed.where(action_rules.overdue_clause(now))
     total = db.session.scalar(select(func.count()).select_from(listed.subquery()))
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = page_number(request.args.get("page"), pages)
-    rows = db.session.scalars(
-        _with_context(listed)
-        .order_by(Action.due_on.is_(None), Action.due_on, Action.id)
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
+    shown = paginate(_with_context(listed).order_by(Action.due_on.is_(None), Action.due_on, Action.id),
+                     PAGE_SIZE, total=total)
+    rows, page = shown.items, shown.page
 
     def page_url(number: int) -> str:
         return url_for(".dashboard", status=status or None, overdue="y" if overdue_only else None,
@@ -270,8 +264,7 @@ def dashboard():
         late={a.id: action_rules.days_overdue(a, now) for a in rows if action_rules.is_overdue(a, now)},
         total=total,
         page=page,
-        pages=pages,
-        page_numbers=page_numbers(page, pages),
+        pages=shown.pages,
         page_url=page_url,
         filters=filters,
         status=status,
