@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from . import duplicates, triage
+from .soft_delete import WITH_DELETED
 from .models import (
     Campaign,
     CampaignMember,
@@ -82,8 +83,7 @@ def _live_recommendations(session: Session, consultation: Consultation) -> list[
     return list(session.scalars(
         select(Recommendation)
         .join(Recommendation.response)
-        .where(Response.consultation_id == consultation.id, Response.deleted_at.is_(None),
-               Recommendation.deleted_at.is_(None))
+        .where(Response.consultation_id == consultation.id)
         .order_by(Response.id, Recommendation.sequence, Recommendation.id)
     ))
 
@@ -180,7 +180,7 @@ def find_campaigns(
     _check_threshold(threshold)
     report = report or FindReport(consultation.slug)
     responses = list(session.scalars(
-        select(Response).where(Response.consultation_id == consultation.id, Response.deleted_at.is_(None))
+        select(Response).where(Response.consultation_id == consultation.id)
         .order_by(Response.id)
     ))
     by_id = {response.id: response for response in responses}
@@ -278,7 +278,8 @@ def _mark_duplicates(session: Session, plans: Sequence[tuple[Recommendation, Rec
     leaders: set[int] = set()
     for start in range(0, len(ids), 500):
         leaders.update(session.scalars(
-            select(Recommendation.duplicate_of_id).where(Recommendation.duplicate_of_id.in_(ids[start:start + 500]))))
+            select(Recommendation.duplicate_of_id).where(Recommendation.duplicate_of_id.in_(ids[start:start + 500])),
+            execution_options=WITH_DELETED))
     changed = 0
     for rec, target in plans:
         group = triage.primary_of(target)

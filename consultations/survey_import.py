@@ -40,6 +40,7 @@ from .bulk import (
 )
 from .extract import content_words, extract_recommendations
 from .models import Consultation, Link, Question, Recommendation, Respondent, Response, ResponseSection
+from .soft_delete import WITH_DELETED
 from .references import ReferenceResolver
 from .yamlfile import LineList, YamlFileError, line_of, load_yaml
 
@@ -400,7 +401,8 @@ class SurveyImporter:
         self.reference = mapping.of("reference")
         self.existing = set(session.scalars(
             select(Response.external_id).where(Response.consultation_id == consultation.id,
-                                               Response.external_id.is_not(None))))
+                                               Response.external_id.is_not(None)),
+            execution_options=WITH_DELETED))  # a deleted response's id stays taken
         self.seen: dict[str, int] = {}  # external id -> row number, within this run
         self.respondents: dict[str, Respondent] = {}
         self.pending_sections: list[tuple[Response, list[dict]]] = []
@@ -412,7 +414,8 @@ class SurveyImporter:
         self.pending_sections = []
         self.existing = set(self.session.scalars(
             select(Response.external_id).where(Response.consultation_id == self.consultation.id,
-                                               Response.external_id.is_not(None))))
+                                               Response.external_id.is_not(None)),
+            execution_options=WITH_DELETED))
 
     def release(self) -> None:
         """After a commit: drop the collections cached objects grew, so memory stays flat."""
@@ -602,7 +605,7 @@ def written_response_of(session: Session, consultation_id: int, respondent_id: i
     return session.scalar(
         select(Response).where(
             Response.consultation_id == consultation_id, Response.respondent_id == respondent_id,
-            Response.channel.not_in(WRITTEN_CHANNELS_EXCLUDED), Response.deleted_at.is_(None),
+            Response.channel.not_in(WRITTEN_CHANNELS_EXCLUDED),
         ).order_by(Response.id).limit(1))
 
 
@@ -618,7 +621,7 @@ def link_placeholders(session: Session, consultation_id: int, respondent_id: int
     )
     if respondent_id is not None:
         waiting = waiting.where(Response.respondent_id == respondent_id)
-    rows = session.execute(waiting).all()
+    rows = session.execute(waiting, execution_options=WITH_DELETED).all()  # deleted surveys' too
     if not rows:
         return 0
     written = {}
@@ -626,7 +629,7 @@ def link_placeholders(session: Session, consultation_id: int, respondent_id: int
         select(Response).where(
             Response.consultation_id == consultation_id,
             Response.respondent_id.in_({respondent_id for _, respondent_id in rows}),
-            Response.channel.not_in(WRITTEN_CHANNELS_EXCLUDED), Response.deleted_at.is_(None),
+            Response.channel.not_in(WRITTEN_CHANNELS_EXCLUDED),
         ).order_by(Response.id.desc())
     ):
         written[response.respondent_id] = response  # the earliest wins (ordered newest first)

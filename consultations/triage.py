@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from . import anchoring
+from .soft_delete import WITH_DELETED
 from .models import (
     CONSENT_LEVELS,
     RESPONSE_STATUSES,
@@ -136,7 +137,8 @@ def _all_recommendations(session: Session, response: Response) -> list[Recommend
         session.scalars(
             select(Recommendation)
             .where(Recommendation.response_id == response.id)
-            .order_by(Recommendation.sequence, Recommendation.id)
+            .order_by(Recommendation.sequence, Recommendation.id),
+            execution_options=WITH_DELETED,
         )
     )
 
@@ -572,7 +574,8 @@ def _duplicates_of(session: Session, ids: Iterable[int]) -> list[Recommendation]
     ids = list(ids)
     if not ids:
         return []
-    return list(session.scalars(select(Recommendation).where(Recommendation.duplicate_of_id.in_(ids))))
+    return list(session.scalars(select(Recommendation).where(Recommendation.duplicate_of_id.in_(ids)),
+                                execution_options=WITH_DELETED))
 
 
 def move_recommendation(session: Session, rec: Recommendation, direction: str) -> Recommendation:

@@ -125,7 +125,7 @@ class _Loader:
             return {}
         rows = self.session.scalars(
             select(Decision)
-            .where(Decision.recommendation_id.in_(recommendation_ids), Decision.deleted_at.is_(None))
+            .where(Decision.recommendation_id.in_(recommendation_ids))
             .options(selectinload(Decision.actions))
             .order_by(Decision.id)
         )
@@ -137,7 +137,7 @@ class _Loader:
         member = func.coalesce(Recommendation.duplicate_of_id, Recommendation.id)
         return ids_in_batches(self.session, lambda batch: (
             select(member).join(Response, Recommendation.response_id == Response.id)
-            .where(member.in_(batch), Recommendation.deleted_at.is_(None), Response.deleted_at.is_(None))), primaries)
+            .where(member.in_(batch))), primaries)
 
     def recommendations(self, ids: list[int]) -> dict[int, tuple[dict | None, dict | None]]:
         recs = self.session.scalars(
@@ -357,7 +357,9 @@ def expand(session: Session, keys: Iterable[tuple[str, int]]) -> dict[str, set[i
     wanted: dict[str, set[int]] = {kind: set(by_kind.get(kind, ())) for kind in KINDS}
 
     def ids(query_for, among) -> set[int]:
-        return ids_in_batches(session, query_for, among) if among else set()
+        # Deleted rows included: a deletion must take the documents that depended on it out.
+        return ids_in_batches(session, lambda batch: query_for(batch).execution_options(include_deleted=True),
+                              among) if among else set()
 
     # Everything under a response, a respondent or a consultation.
     responses = by_kind.get("recommendations-of-response", set())
