@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import create_engine, func, select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import joinedload, selectinload, sessionmaker, subqueryload
 
 from consultations import soft_delete as soft
 from consultations.models import Base, Consultation, Recommendation, Respondent, Response
@@ -82,6 +82,31 @@ def test_a_row_still_reaches_its_deleted_parent(make_session, ids):
         assert dead is not None
 
 
+@pytest.mark.parametrize("loader", [selectinload, subqueryload, joinedload])
+def test_eager_loaded_collections_hide_deleted_rows_too(make_session, ids, loader):
+    with make_session() as session:
+        responses = session.scalars(select(Response).options(loader(Response.recommendations))).unique().all()
+        assert [[rec.key for rec in r.recommendations] for r in responses] == [["R1"]]
+    with make_session() as session:
+        responses = session.scalars(select(Response).options(loader(Response.recommendations))
+                                    .order_by(Response.id), execution_options=WITH_DELETED).unique().all()
+        assert [sorted(rec.key for rec in r.recommendations) for r in responses] == [["R1", "R2"], []]
+
+
+@pytest.mark.parametrize("loader", [selectinload, subqueryload, None])
+def test_a_reference_loaded_later_reaches_a_deleted_parent(make_session, ids, loader):
+    """Only a joinedload, part of the filtered statement itself, gives None (see hide_deleted)."""
+    with make_session() as session:
+        session.get(Response, ids["kept"]).deleted_at = dt.datetime(2026, 1, 1)
+        session.commit()
+    with make_session() as session:
+        query = select(Recommendation)
+        if loader is not None:
+            query = query.options(loader(Recommendation.response))
+        rec = session.scalars(query).one()
+        assert rec.response is not None and rec.response.id == ids["kept"]
+
+
 def test_include_deleted_sees_them(make_session, ids):
     with make_session() as session:
         every = session.scalars(select(Recommendation.key).order_by(Recommendation.key),
@@ -112,17 +137,21 @@ def test_deleting_again_keeps_the_first_time(make_session, ids):
         assert dead.deleted_at == first
 
 
-def test_install_is_idempotent_and_sessions_without_it_see_everything(ids, make_session):
+def test_install_is_idempotent(ids, make_session):
     soft.install(make_session)
+    assert soft.installed(make_session)
     with make_session() as session:
         assert len(session.scalars(select(Recommendation)).all()) == 1
-    plain = sessionmaker(make_session.kw["bind"])
-    with plain() as session:
-        assert len(session.scalars(select(Recommendation)).all()) == 2
+    soft.uninstall(make_session)
+    assert not soft.installed(make_session)
+    soft.install(make_session)  # for the fixture to remove
 
 
-def test_the_app_installs_it(app):
+def test_the_app_installs_it_for_every_session(app):
+    from sqlalchemy.orm import Session
+
     from tracker.db import db
 
+    assert soft.installed(Session)
     with app.app_context():
-        assert soft.installed(db.session.session_factory)
+        assert isinstance(db.session(), Session)

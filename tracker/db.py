@@ -15,4 +15,4 @@ def init_app(app):
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
     audit.install()
-    soft_delete.install(db.session.session_factory)
+    soft_delete.install()  # every session: the app's, the indexer's after-commit reader, import jobs'
