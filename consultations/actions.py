@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, object_session
 
-from consultations.models import Recommendation, Response, utcnow
+from consultations.models import Recommendation, utcnow
 from consultations.soft_delete import restore, soft_delete
 from consultations.vocabulary import FINISHED_ACTION_STATUSES
 from consultations.workflow import ACTION_STATUSES, Action, ActionUpdate, Decision
@@ -213,19 +213,14 @@ def restore_action(action: Action) -> Action:
 
 
 def live_actions():
-    """``select(Action)`` limited to live actions under live decisions on live recommendations
-    and responses, joined so callers can filter and sort on any of them."""
+    """``select(Action)`` joined to its decision, recommendation and response, so callers can
+    filter and sort on any of them; the joins also keep out actions under anything deleted
+    (``soft_delete`` hides deleted rows from every join)."""
     return (
         select(Action)
         .join(Action.decision)
         .join(Decision.recommendation)
         .join(Recommendation.response)
-        .where(
-            Action.deleted_at.is_(None),
-            Decision.deleted_at.is_(None),
-            Recommendation.deleted_at.is_(None),
-            Response.deleted_at.is_(None),
-        )
     )
 
 

@@ -20,7 +20,6 @@ def live_decision_ids():
     """The newest live decision of each recommendation, as a subquery (recommendation_id, id)."""
     return (
         select(Decision.recommendation_id, func.max(Decision.id).label("decision_id"))
-        .where(Decision.deleted_at.is_(None))
         .group_by(Decision.recommendation_id)
         .subquery()
     )
@@ -85,8 +84,6 @@ def coverage_counts(session: Session, framework_id: int, by_item: bool = True) -
             FrameworkItem.framework_id == framework_id,
             FrameworkItem.retired_at.is_(None),
             Link.status != "rejected",
-            Recommendation.deleted_at.is_(None),
-            Response.deleted_at.is_(None),
         )
         .group_by(*keys)
     )

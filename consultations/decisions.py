@@ -52,7 +52,7 @@ def decision_group(session: Session, primary: Recommendation) -> list[Recommenda
     while frontier:
         found = session.scalars(
             select(Recommendation)
-            .where(Recommendation.duplicate_of_id.in_(frontier), Recommendation.deleted_at.is_(None))
+            .where(Recommendation.duplicate_of_id.in_(frontier))
             .options(selectinload(Recommendation.response).selectinload(Response.respondent))
             .order_by(Recommendation.id)
         ).all()
@@ -68,7 +68,7 @@ def decision_for(session: Session, rec: Recommendation) -> Decision | None:
     primary = primary_of(rec)
     return session.scalar(
         select(Decision)
-        .where(Decision.recommendation_id == primary.id, Decision.deleted_at.is_(None))
+        .where(Decision.recommendation_id == primary.id)
         .order_by(Decision.id.desc())
     )
 
@@ -183,7 +183,6 @@ def restore_decision(session: Session, decision: Decision) -> Decision:
     other = session.scalar(
         select(Decision.id).where(
             Decision.recommendation_id == decision.recommendation_id,
-            Decision.deleted_at.is_(None),
             Decision.id != decision.id,
         )
     )

@@ -28,6 +28,7 @@ from .models import (
 )
 from .readers import DEFAULT_LIMITS, MEDIA_TYPE_EXTENSIONS, DocumentLimits, ReadError, read_document
 from .references import ReferenceResolver
+from .soft_delete import WITH_DELETED
 from .survey_import import link_placeholders
 
 
@@ -96,7 +97,8 @@ def ingest_document(
     existing = session.scalar(
         select(Response)
         .join(Document, Response.document_id == Document.id)
-        .where(Response.consultation_id == consultation.id, Document.sha256 == digest)
+        .where(Response.consultation_id == consultation.id, Document.sha256 == digest),
+        execution_options=WITH_DELETED,  # a deleted copy is restored, not uploaded again
     )
     if existing is not None:
         return IngestResult(response=existing, created=False)

@@ -1,7 +1,9 @@
 """What the public may see: the one place that decides it.
 
 Public pages, feeds, downloads and the API all read published outcomes through these
-functions, so the rules live once:
+functions, so the rules live once. "Not deleted" is not written here: the soft-delete listener
+(``consultations.soft_delete``) adds it to every statement, subqueries and joins included, so
+these functions rely on the session having it installed (the app does it in ``tracker.db``).
 
 * a recommendation is public only when the decision of its group (its own, or its
   primary's if it is a duplicate) is published and not deleted, the recommendation and
@@ -145,7 +147,7 @@ def _group_decision_published():
     return (
         select(decision.id)
         .where(decision.recommendation_id == func.coalesce(Recommendation.duplicate_of_id, Recommendation.id),
-               decision.deleted_at.is_(None), decision.published_at.is_not(None))
+               decision.published_at.is_not(None))
         .exists()
     )
 
@@ -157,8 +159,7 @@ def _visible(query, consultation_id: int | None = None):
         .join(Response, Recommendation.response_id == Response.id)
         .join(Respondent, Response.respondent_id == Respondent.id)
         .join(Consultation, Response.consultation_id == Consultation.id)
-        .where(Recommendation.deleted_at.is_(None), Response.deleted_at.is_(None),
-               Respondent.consent != "confidential", Consultation.status.in_(PUBLIC_CONSULTATION_STATUSES),
+        .where(Respondent.consent != "confidential", Consultation.status.in_(PUBLIC_CONSULTATION_STATUSES),
                _group_decision_published())
     )
     if consultation_id is not None:
@@ -176,7 +177,7 @@ def _public_decisions():
     """Published, live decisions that answer at least one public recommendation."""
     primary = func.coalesce(Recommendation.duplicate_of_id, Recommendation.id)
     return (_visible(select(Decision.id))
-            .join(Decision, (Decision.recommendation_id == primary) & Decision.deleted_at.is_(None)
+            .join(Decision, (Decision.recommendation_id == primary)
                   & Decision.published_at.is_not(None)))
 
 
@@ -188,7 +189,7 @@ def public_decision_ids(session: Session, ids) -> set[int]:
 def public_action_ids(session: Session, ids) -> set[int]:
     """Which of these actions the public may see: live actions under a public decision."""
     return ids_in_batches(session, lambda batch: select(Action.id).where(
-        Action.id.in_(batch), Action.deleted_at.is_(None), Action.decision_id.in_(_public_decisions())), ids)
+        Action.id.in_(batch), Action.decision_id.in_(_public_decisions())), ids)
 
 
 def current_item_ids(session: Session, ids) -> set[int]:
@@ -202,8 +203,7 @@ def _published_at():
     decision = aliased(Decision)
     return (
         select(func.max(decision.published_at))
-        .where(decision.recommendation_id == func.coalesce(Recommendation.duplicate_of_id, Recommendation.id),
-               decision.deleted_at.is_(None))
+        .where(decision.recommendation_id == func.coalesce(Recommendation.duplicate_of_id, Recommendation.id))
         .scalar_subquery()
     )
 
@@ -221,7 +221,7 @@ def public_outline(session: Session, consultation_id: int) -> list[OutlineRow]:
     primary = func.coalesce(Recommendation.duplicate_of_id, Recommendation.id)
     rows = session.execute(
         _visible(select(Recommendation.id, Recommendation.question_id, Decision.published_outcome), consultation_id)
-        .join(Decision, (Decision.recommendation_id == primary) & Decision.deleted_at.is_(None)
+        .join(Decision, (Decision.recommendation_id == primary)
               & Decision.published_at.is_not(None))
         .order_by(Response.id, Recommendation.sequence, Recommendation.id, Decision.id)
     ).all()
@@ -252,8 +252,7 @@ def public_action_statuses(session: Session, consultation_id: int, today: dt.dat
     actions = session.execute(
         select(Action.status, Action.due_on)
         .join(Decision, Action.decision_id == Decision.id)
-        .where(Decision.recommendation_id.in_(primaries), Decision.deleted_at.is_(None),
-               Decision.published_at.is_not(None), Action.deleted_at.is_(None))
+        .where(Decision.recommendation_id.in_(primaries), Decision.published_at.is_not(None))
         .order_by(Action.id)
     ).all()
     return [(status, is_late(due_on, status, today)) for status, due_on in actions]
@@ -330,8 +329,7 @@ def public_recommendations(
         d.recommendation_id: d
         for d in session.scalars(
             select(Decision)
-            .where(Decision.recommendation_id.in_(primaries), Decision.deleted_at.is_(None),
-                   Decision.published_at.is_not(None))
+            .where(Decision.recommendation_id.in_(primaries), Decision.published_at.is_not(None))
             .options(selectinload(Decision.actions).selectinload(Action.updates))
             .order_by(Decision.id))
     }
@@ -340,8 +338,7 @@ def public_recommendations(
         select(Recommendation.id, Recommendation.duplicate_of_id, Respondent)
         .join(Response, Recommendation.response_id == Response.id)
         .join(Respondent, Response.respondent_id == Respondent.id)
-        .where((Recommendation.id.in_(primaries)) | (Recommendation.duplicate_of_id.in_(primaries)),
-               Recommendation.deleted_at.is_(None), Response.deleted_at.is_(None))
+        .where((Recommendation.id.in_(primaries)) | (Recommendation.duplicate_of_id.in_(primaries)))
     ).all()
     group_names: dict[int, list[tuple[int, str]]] = {}
     for rec_id, duplicate_of, respondent in members:
@@ -381,7 +378,7 @@ def public_decision_groups(session: Session, *, decision_id: int | None = None, 
     primary = func.coalesce(Recommendation.duplicate_of_id, Recommendation.id)
     decisions = (
         _visible(select(Decision.id, Decision.recommendation_id))
-        .join(Decision, (Decision.recommendation_id == primary) & Decision.deleted_at.is_(None)
+        .join(Decision, (Decision.recommendation_id == primary)
               & Decision.published_at.is_not(None))
         .distinct()
     )
@@ -416,8 +413,7 @@ def public_updates(session: Session, *, limit: int, **narrow) -> list[PublicUpda
         select(ActionUpdate, Action.description, first_public)
         .join(Action, ActionUpdate.action_id == Action.id)
         .join(Decision, Action.decision_id == Decision.id)
-        .where(ActionUpdate.is_public.is_(True), Action.deleted_at.is_(None), Decision.deleted_at.is_(None),
-               Decision.published_at.is_not(None), first_public.is_not(None))
+        .where(ActionUpdate.is_public.is_(True), Decision.published_at.is_not(None), first_public.is_not(None))
         .order_by(ActionUpdate.on.desc(), ActionUpdate.id.desc())
         .limit(limit)
     ).all()

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from .bulk import ImportReport, Row, RowError, check_length, normalise, parse_date, row_key, slugify
 from .models import Consultation, Recommendation, Respondent, Response
+from .soft_delete import WITH_DELETED
 from consultations.vocabulary import DECISION_STATES  # noqa: F401 (re-exported)
 
 CHANNEL = "import"
@@ -262,7 +263,8 @@ class RecommendationImporter:
         if consultation.id not in self.existing:
             self.existing[consultation.id] = set(self.session.scalars(
                 select(Recommendation.external_id).join(Response)
-                .where(Response.consultation_id == consultation.id, Recommendation.external_id.is_not(None))))
+                .where(Response.consultation_id == consultation.id, Recommendation.external_id.is_not(None)),
+                execution_options=WITH_DELETED))  # a deleted recommendation's id stays taken
         return self.existing[consultation.id]
 
     def _consultation(self, plan: RecommendationRow, *, create: bool) -> Consultation | None:
@@ -317,11 +319,12 @@ class RecommendationImporter:
             states = self.responses[key] = {}
             if consultation.id is not None:
                 responses = self.session.scalars(select(Response).where(
-                    Response.consultation_id == consultation.id, Response.external_id.like("from:%"))).all()
+                    Response.consultation_id == consultation.id, Response.external_id.like("from:%")),
+                    execution_options=WITH_DELETED).all()
                 last = dict(self.session.execute(
                     select(Recommendation.response_id, func.max(Recommendation.sequence))
                     .where(Recommendation.response_id.in_([r.id for r in responses]))
-                    .group_by(Recommendation.response_id)).all()) if responses else {}
+                    .group_by(Recommendation.response_id), execution_options=WITH_DELETED).all()) if responses else {}
                 for response in responses:
                     states[response.external_id] = _ResponseState(response, last.get(response.id) or 0)
         return self.responses[key]

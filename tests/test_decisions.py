@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from consultations.models import Consultation, Recommendation, Respondent, Response
 from consultations import decisions as decision_rules
+from consultations.soft_delete import WITH_DELETED
 from tracker.db import db
 from consultations.workflow import AuditEvent, Decision
 
@@ -37,9 +38,7 @@ def decision_of(app, rec_id: int, live: bool = True) -> Decision | None:
     """A detached copy of the decision stored on ``rec_id`` (fresh from the database)."""
     with app.app_context():
         query = select(Decision).where(Decision.recommendation_id == rec_id).order_by(Decision.id.desc())
-        if live:
-            query = query.where(Decision.deleted_at.is_(None))
-        decision = db.session.scalar(query)
+        decision = db.session.scalar(query, execution_options={} if live else WITH_DELETED)
         if decision is not None:
             db.session.expunge(decision)
         return decision
@@ -410,7 +409,7 @@ def test_soft_delete_and_restore(app, sign_in, recs, users):
 
 def deleted_again(app, decision_id: int) -> Decision:
     with app.app_context():
-        decision = db.session.get(Decision, decision_id)
+        decision = db.session.get(Decision, decision_id, execution_options=WITH_DELETED)
         db.session.expunge(decision)
         return decision
 

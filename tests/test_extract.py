@@ -276,7 +276,7 @@ def few_words_text(seed: int, recommendations: int = 150, vocabulary: int = 40) 
 def test_indexed_merging_finds_exactly_the_repeats_comparing_every_pair_finds(text, resolver, monkeypatch):
     cleaned = clean_text(text)
     found = [r.as_json() for r in extract_recommendations(cleaned, resolver=resolver, self_names=[RESPONDENT])]
-    monkeypatch.setattr(extract, "_merge_repeats", merge_every_pair)
+    monkeypatch.setattr(extract.reader, "_merge_repeats", merge_every_pair)  # where extraction looks it up
     expected = [r.as_json() for r in extract_recommendations(cleaned, resolver=resolver, self_names=[RESPONDENT])]
     assert found == expected
     assert any(len(r["spans"]) > 1 for r in found), "the text has repeats to merge"

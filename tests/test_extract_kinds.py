@@ -9,8 +9,11 @@ not for one document. ``make_documents.py`` there writes the PDF and Word ones.
 from __future__ import annotations
 
 import doctest
+import importlib
+import inspect
 import json
 import os
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
@@ -304,9 +307,15 @@ def test_clinks_in_every_format_gives_the_same_18_recommendations(clinks_as_text
 
 @pytest.mark.parametrize("module", [cleaning, extract, readers], ids=lambda module: module.__name__)
 def test_every_rules_example_holds(module):
-    """The docstring examples of the cleaning, extraction and reading rules are run as tests."""
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0
+    """The docstring examples of the cleaning, extraction and reading rules are run as tests
+    (each is a package: every module of it)."""
+    modules = [module, *(importlib.import_module(info.name)
+                         for info in pkgutil.walk_packages(module.__path__, module.__name__ + "."))]
+    # An example may use any name the package exports, as it did when the package was one module.
+    exported = {name: value for name, value in vars(module).items() if not inspect.ismodule(value)}
+    results = [doctest.testmod(each, globs={**exported, **vars(each)}, optionflags=doctest.ELLIPSIS)
+               for each in modules]
+    assert sum(r.attempted for r in results) > 0 and sum(r.failed for r in results) == 0
 
 
 # --- the command line, without a database -------------------------------------------------------

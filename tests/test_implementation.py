@@ -13,6 +13,7 @@ from consultations.models import Recommendation
 from tracker.staff.implementation import views as implementation
 from consultations import actions as action_rules
 from consultations import decisions as decision_rules
+from consultations.soft_delete import WITH_DELETED
 from tracker.db import db
 from consultations.workflow import Action, ActionUpdate, AuditEvent, Decision
 
@@ -60,8 +61,9 @@ def create_action(client, decision_id: int, **changes) -> int:
 
 
 def get_action(app, action_id: int) -> Action:
+    """A detached copy of the action, deleted or not."""
     with app.app_context():
-        action = db.session.get(Action, action_id)
+        action = db.session.get(Action, action_id, execution_options=WITH_DELETED)
         db.session.expunge(action)
         return action
 
@@ -76,8 +78,9 @@ def set_action(app, action_id: int, **values) -> None:
 
 
 def count(app, model) -> int:
+    """Rows of ``model``, deleted or not: nothing is ever removed."""
     with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
+        return db.session.scalar(select(func.count()).select_from(model), execution_options=WITH_DELETED)
 
 
 def audit(app, entity: str, entity_id: int, field: str | None = None) -> list[tuple]:

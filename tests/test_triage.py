@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import count_statements
+from consultations.soft_delete import WITH_DELETED
 from consultations import triage
 from consultations.models import (
     Consultation,
@@ -48,13 +49,17 @@ def policy(sign_in, demo):
 
 
 def clinks(session) -> Response:
-    return session.scalars(select(Response).join(Response.respondent).where(Respondent.name == "Clinks")).one()
+    """Clinks's response, deleted or not."""
+    return session.scalars(select(Response).join(Response.respondent).where(Respondent.name == "Clinks"),
+                           execution_options=WITH_DELETED).one()
 
 
 def rec(session, key: str, response: Response | None = None) -> Recommendation:
+    """The recommendation with this key, deleted or not."""
     response = response or clinks(session)
     return session.scalars(
-        select(Recommendation).where(Recommendation.response_id == response.id, Recommendation.key == key)
+        select(Recommendation).where(Recommendation.response_id == response.id, Recommendation.key == key),
+        execution_options=WITH_DELETED,
     ).one()
 
 

@@ -17,8 +17,6 @@ hash of its content, so ``search check`` finds any drift, not only missing docum
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import logging
 import os
 from collections.abc import Iterable, Iterator
@@ -28,7 +26,7 @@ import click
 from flask import Flask, current_app, has_app_context
 from flask.cli import AppGroup
 from sqlalchemy import delete, event, func, inspect, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from consultations.models import (
     Consultation,
@@ -41,16 +39,14 @@ from consultations.models import (
 )
 from search_index import IndexBusy, IndexUnwritable, SearchIndex
 
-from consultations import published
-from consultations.actions import is_overdue, overdue_clause
 from consultations.queries import ids_in_batches
 from tracker.db import db
 from consultations.workflow import Action, ActionUpdate, Decision, SearchDirty
-from consultations.published import public_name
+from consultations.actions import overdue_clause
+from tracker.search_documents import KINDS, _Loader  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
 
-KINDS = ("recommendation", "response", "decision", "action", "item")
 BATCH = 500
 
 
@@ -84,228 +80,6 @@ def indexes() -> dict[str, SearchIndex]:
         opened["staff"] = SearchIndex(os.path.join(root, "staff"), write_timeout=timeout)
         opened["public"] = SearchIndex(os.path.join(root, "public"), write_timeout=timeout)
     return opened
-
-
-# --- documents ------------------------------------------------------------------------
-
-
-def _with_version(doc: dict) -> dict:
-    content = json.dumps(doc, sort_keys=True, default=str, ensure_ascii=False)
-    doc["version"] = hashlib.sha1(content.encode()).hexdigest()[:16]
-    return doc
-
-
-def _when(value) -> dt.datetime | None:
-    if isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day)
-    return None
-
-
-def _standards(rec: Recommendation, public: bool = False) -> list[str]:
-    """Codes of the recommendation's live links; the public sees current (not retired) items only."""
-    return sorted({link.item.code for link in rec.links
-                   if link.status != "rejected" and not (public and link.item.retired_at)})
-
-
-class _Loader:
-    """Builds documents for batches of ids with a fixed number of queries per batch."""
-
-    def __init__(self, session: Session, today: dt.date | None = None):
-        self.session = session
-        self.today = today or dt.date.today()
-
-    def _decisions_for(self, recommendation_ids: set[int]) -> dict[int, Decision]:
-        if not recommendation_ids:
-            return {}
-        rows = self.session.scalars(
-            select(Decision)
-            .where(Decision.recommendation_id.in_(recommendation_ids), Decision.deleted_at.is_(None))
-            .options(selectinload(Decision.actions))
-            .order_by(Decision.id)
-        )
-        return {decision.recommendation_id: decision for decision in rows}
-
-    def _live_groups(self, primaries: set[int]) -> set[int]:
-        """The primaries among these whose group still has a live member: a decision stays
-        searchable while it answers a live duplicate, even when its own recommendation is deleted."""
-        member = func.coalesce(Recommendation.duplicate_of_id, Recommendation.id)
-        return ids_in_batches(self.session, lambda batch: (
-            select(member).join(Response, Recommendation.response_id == Response.id)
-            .where(member.in_(batch), Recommendation.deleted_at.is_(None), Response.deleted_at.is_(None))), primaries)
-
-    def recommendations(self, ids: list[int]) -> dict[int, tuple[dict | None, dict | None]]:
-        recs = self.session.scalars(
-            select(Recommendation)
-            .where(Recommendation.id.in_(ids))
-            .options(
-                selectinload(Recommendation.response).selectinload(Response.respondent),
-                selectinload(Recommendation.response).selectinload(Response.consultation),
-                selectinload(Recommendation.links).selectinload(Link.item),
-            )
-        ).all()
-        decisions = self._decisions_for({rec.duplicate_of_id or rec.id for rec in recs})
-        public = published.public_recommendation_ids(self.session, [rec.id for rec in recs])
-        found = {rec.id: self._recommendation(rec, decisions.get(rec.duplicate_of_id or rec.id), rec.id in public)
-                 for rec in recs}
-        return {i: found.get(i, (None, None)) for i in ids}
-
-    def _recommendation(self, rec: Recommendation, decision: Decision | None, is_public: bool):
-        response = rec.response
-        if rec.deleted_at or response.deleted_at:
-            return None, None
-        respondent, consultation = response.respondent, response.consultation
-        standards = _standards(rec)
-        live_actions = [a for a in (decision.actions if decision else []) if a.deleted_at is None]
-        statuses = sorted({a.status for a in live_actions} | ({"overdue"} if any(is_overdue(a, self.today) for a in live_actions) else set()))
-        staff = _with_version({
-            "id": f"recommendation:{rec.id}", "kind": "recommendation",
-            "title": f"{respondent.name} {rec.key}", "body": rec.text,
-            "respondent": respondent.name, "consultation": consultation.slug,
-            "org_type": respondent.organisation_type or "", "standards": standards,
-            "outcome": decision.outcome if decision else "", "status": statuses,
-            "date": _when(response.received_on) or rec.created_at, "public": False,
-        })
-        public = None
-        if is_public and decision is not None and decision.published_at:
-            public = _with_version({
-                "id": f"recommendation:{rec.id}", "kind": "recommendation",
-                "title": public_name(respondent), "body": rec.text, "consultation": consultation.slug,
-                "org_type": respondent.organisation_type or "", "standards": _standards(rec, public=True),
-                "outcome": decision.published_outcome or "", "status": statuses,
-                "date": decision.published_at, "public": True,
-            })
-        return staff, public
-
-    def responses(self, ids: list[int]):
-        rows = self.session.scalars(
-            select(Response).where(Response.id.in_(ids))
-            .options(selectinload(Response.respondent), selectinload(Response.consultation))
-        ).all()
-        found = {}
-        for response in rows:
-            if response.deleted_at:
-                found[response.id] = (None, None)
-                continue
-            respondent = response.respondent
-            found[response.id] = (_with_version({
-                "id": f"response:{response.id}", "kind": "response",
-                "title": f"Response from {respondent.name}", "body": response.text,
-                "respondent": respondent.name, "consultation": response.consultation.slug,
-                "org_type": respondent.organisation_type or "", "status": response.status,
-                "date": _when(response.received_on) or response.created_at, "public": False,
-            }), None)  # whole responses are never published as such
-        return {i: found.get(i, (None, None)) for i in ids}
-
-    def decisions(self, ids: list[int]):
-        rows = self.session.scalars(
-            select(Decision).where(Decision.id.in_(ids)).options(
-                selectinload(Decision.recommendation).selectinload(Recommendation.response)
-                .selectinload(Response.respondent),
-                selectinload(Decision.recommendation).selectinload(Recommendation.response)
-                .selectinload(Response.consultation),
-                selectinload(Decision.recommendation).selectinload(Recommendation.links).selectinload(Link.item),
-            )
-        ).all()
-        public_ids = published.public_decision_ids(self.session, ids)
-        public_recs = published.public_recommendation_ids(self.session, [d.recommendation_id for d in rows])
-        live = self._live_groups({d.recommendation_id for d in rows})
-        found = {}
-        for decision in rows:
-            rec = decision.recommendation
-            if decision.deleted_at or rec.id not in live:
-                found[decision.id] = (None, None)
-                continue
-            respondent, consultation = rec.response.respondent, rec.response.consultation
-            standards = _standards(rec)
-            staff = _with_version({
-                "id": f"decision:{decision.id}", "kind": "decision",
-                "title": f"Decision on {respondent.name} {rec.key}", "body": decision.public_rationale or "",
-                "extra": decision.internal_note or "", "respondent": respondent.name,
-                "consultation": consultation.slug, "org_type": respondent.organisation_type or "",
-                "standards": standards, "outcome": decision.outcome, "status": decision.state,
-                "date": decision.updated_at, "public": False,
-            })
-            public = None
-            if decision.id in public_ids:
-                # Public through a duplicate when its own recommendation is not: then it names no one.
-                own = rec.id in public_recs
-                public = _with_version({
-                    "id": f"decision:{decision.id}", "kind": "decision",
-                    "title": (f"Decision on a recommendation from {public_name(respondent)}" if own
-                              else "Decision on a published recommendation"),
-                    "body": decision.published_rationale or "", "consultation": consultation.slug,
-                    "org_type": (respondent.organisation_type or "") if own else "",
-                    "standards": _standards(rec, public=True),
-                    "outcome": decision.published_outcome or "", "date": decision.published_at, "public": True,
-                })
-            found[decision.id] = (staff, public)
-        return {i: found.get(i, (None, None)) for i in ids}
-
-    def actions(self, ids: list[int]):
-        rows = self.session.scalars(
-            select(Action).where(Action.id.in_(ids)).options(
-                selectinload(Action.updates),
-                selectinload(Action.decision).selectinload(Decision.recommendation)
-                .selectinload(Recommendation.response).selectinload(Response.respondent),
-                selectinload(Action.decision).selectinload(Decision.recommendation)
-                .selectinload(Recommendation.response).selectinload(Response.consultation),
-            )
-        ).all()
-        public_ids = published.public_action_ids(self.session, ids)
-        public_recs = published.public_recommendation_ids(self.session, [a.decision.recommendation_id for a in rows])
-        live = self._live_groups({a.decision.recommendation_id for a in rows})
-        found = {}
-        for action in rows:
-            decision = action.decision
-            rec = decision.recommendation
-            if action.deleted_at or decision.deleted_at or rec.id not in live:
-                found[action.id] = (None, None)
-                continue
-            respondent, consultation = rec.response.respondent, rec.response.consultation
-            statuses = [action.status] + (["overdue"] if is_overdue(action, self.today) else [])
-            updates = [u for u in action.updates]
-            staff = _with_version({
-                "id": f"action:{action.id}", "kind": "action", "title": action.description[:200],
-                "body": "\n".join([action.description, *(u.text for u in updates)]),
-                "respondent": respondent.name, "consultation": consultation.slug,
-                "org_type": respondent.organisation_type or "", "outcome": decision.outcome,
-                "status": statuses, "date": _when(action.due_on) or action.created_at, "public": False,
-            })
-            public = None
-            if action.id in public_ids:
-                own = rec.id in public_recs
-                public = _with_version({
-                    "id": f"action:{action.id}", "kind": "action", "title": action.description[:200],
-                    "body": "\n".join([action.description, *(u.text for u in updates if u.is_public)]),
-                    "consultation": consultation.slug,
-                    "org_type": (respondent.organisation_type or "") if own else "",
-                    "outcome": decision.published_outcome or "", "status": statuses,
-                    "date": _when(action.due_on) or action.created_at, "public": True,
-                })
-            found[action.id] = (staff, public)
-        return {i: found.get(i, (None, None)) for i in ids}
-
-    def items(self, ids: list[int]):
-        rows = self.session.scalars(
-            select(FrameworkItem).where(FrameworkItem.id.in_(ids)).options(selectinload(FrameworkItem.framework))
-        ).all()
-        found = {}
-        for item in rows:
-            if item.retired_at:
-                found[item.id] = (None, None)
-                continue
-            doc = _with_version({
-                "id": f"item:{item.id}", "kind": "item", "title": f"{item.code} {item.title or ''}".strip(),
-                "body": item.text or "", "standards": [item.code], "outcome": "",
-                "consultation": "", "date": item.framework.created_at, "public": True,
-            })
-            found[item.id] = (doc, doc)  # frameworks are public information
-        return {i: found.get(i, (None, None)) for i in ids}
-
-    def build(self, kind: str, ids: list[int]):
-        return getattr(self, {"item": "items"}.get(kind, kind + "s"))(ids)
 
 
 # --- which documents a change touches -------------------------------------------------
@@ -353,7 +127,9 @@ def expand(session: Session, keys: Iterable[tuple[str, int]]) -> dict[str, set[i
     wanted: dict[str, set[int]] = {kind: set(by_kind.get(kind, ())) for kind in KINDS}
 
     def ids(query_for, among) -> set[int]:
-        return ids_in_batches(session, query_for, among) if among else set()
+        # Deleted rows included: a deletion must take the documents that depended on it out.
+        return ids_in_batches(session, lambda batch: query_for(batch).execution_options(include_deleted=True),
+                              among) if among else set()
 
     # Everything under a response, a respondent or a consultation.
     responses = by_kind.get("recommendations-of-response", set())

@@ -34,7 +34,7 @@ def list_command() -> None:
     """List consultations with their slugs (used by ``ingest --consultation``)."""
     rows = db.session.execute(
         select(Consultation.slug, Consultation.status, Consultation.title, func.count(Response.id))
-        .outerjoin(Response, (Response.consultation_id == Consultation.id) & Response.deleted_at.is_(None))
+        .outerjoin(Response, Response.consultation_id == Consultation.id)
         .group_by(Consultation.id)
         .order_by(Consultation.slug)
     ).all()

@@ -75,8 +75,7 @@ def load(session: Session, consultation_slug: str, respondent_name: str) -> int:
     per response) that do not exist yet; returns how many were created."""
     recs = {r.key: r for r in session.scalars(
         select(Recommendation).join(Response).where(
-            Response.consultation.has(slug=consultation_slug), Response.respondent.has(name=respondent_name),
-            Recommendation.deleted_at.is_(None)))}
+            Response.consultation.has(slug=consultation_slug), Response.respondent.has(name=respondent_name)))}
     approver = session.scalar(select(User).where(User.role == "approver").order_by(User.id))
     approver_id = approver.id if approver else None
     created = 0

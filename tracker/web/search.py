@@ -84,7 +84,7 @@ def load_hits(ids: list[str], highlights: dict[str, str]) -> list[Hit]:
         loaded["recommendation"] = {r.id: r for r in recs}
         primary = {r.duplicate_of_id or r.id for r in recs}
         decisions = {d.recommendation_id: d for d in db.session.scalars(
-            select(Decision).where(Decision.recommendation_id.in_(primary), Decision.deleted_at.is_(None)))}
+            select(Decision).where(Decision.recommendation_id.in_(primary)))}
         loaded["recommendation-decision"] = {r.id: decisions.get(r.duplicate_of_id or r.id) for r in recs}
     if response_ids := wanted.get("response"):
         loaded["response"] = {r.id: r for r in db.session.scalars(select(Response).where(

@@ -127,7 +127,6 @@ def consultations():
     )
     responses = (
         select(Response.consultation_id, func.count().label("n"))
-        .where(Response.deleted_at.is_(None))
         .group_by(Response.consultation_id)
         .subquery()
     )

@@ -28,6 +28,7 @@ from consultations.models import (
 from tracker.web.roles import login_required
 from tracker.web.paging import paginate
 from tracker.db import db
+from tracker.web.loaders import live_response
 from tracker.web.headers import download_name, download_type
 from consultations.workflow import Decision
 from tracker.web.search import similar_recommendations
@@ -64,7 +65,6 @@ def _live_recommendation_counts():
     """Non-deleted recommendations per response, as a subquery to outer-join."""
     return (
         select(Recommendation.response_id, func.count().label("n"))
-        .where(Recommendation.deleted_at.is_(None))
         .group_by(Recommendation.response_id)
         .subquery()
     )
@@ -83,8 +83,6 @@ def item_link_counts(framework_id: int) -> dict[int, int]:
         .where(
             FrameworkItem.framework_id == framework_id,
             Link.status != "rejected",
-            Recommendation.deleted_at.is_(None),
-            Response.deleted_at.is_(None),
         )
         .group_by(Link.item_id)
     )
@@ -113,7 +111,6 @@ def consultations():
     """All consultations with their response counts (one query)."""
     responses = (
         select(Response.consultation_id, func.count().label("n"))
-        .where(Response.deleted_at.is_(None))
         .group_by(Response.consultation_id)
         .subquery()
     )
@@ -140,14 +137,13 @@ def consultation(slug: str):
         .where(Consultation.slug == slug)
         .options(selectinload(Consultation.questions))
     )
-    live = (Response.consultation_id == item.id, Response.deleted_at.is_(None))
-    total = db.session.scalar(select(func.count()).select_from(Response).where(*live))
+    total = db.session.scalar(select(func.count()).select_from(Response).where(Response.consultation_id == item.id))
     counts = _live_recommendation_counts()
     responses = paginate(
         select(Response, func.coalesce(counts.c.n, 0))
         .join(Response.respondent)
         .outerjoin(counts, counts.c.response_id == Response.id)
-        .where(*live)
+        .where(Response.consultation_id == item.id)
         .options(contains_eager(Response.respondent))
         .order_by(Respondent.name, Response.id),
         RESPONSES_PER_PAGE, total=total, rows=True)
@@ -157,20 +153,11 @@ def consultation(slug: str):
     )
 
 
-def _live_response(response_id: int, *options) -> Response:
-    """A response that has not been soft-deleted, or 404."""
-    return db.one_or_404(
-        select(Response)
-        .where(Response.id == response_id, Response.deleted_at.is_(None))
-        .options(*options)
-    )
-
-
 @bp.route("/responses/<id:response_id>")
 @login_required
 def response(response_id: int):
     """A response with its recommendations and the text they were found in."""
-    item = _live_response(
+    item = live_response(
         response_id,
         selectinload(Response.consultation),
         selectinload(Response.respondent),
@@ -181,6 +168,7 @@ def response(response_id: int):
         .selectinload(Recommendation.links)
         .selectinload(Link.item)
         .selectinload(FrameworkItem.framework),
+        with_deleted_recommendations=True,  # the page says which were merged into which
     )
     recommendations = [r for r in item.recommendations if r.deleted_at is None]
     tree = build_tree(recommendations)
@@ -217,7 +205,7 @@ def response_original(response_id: int):
     """The original file exactly as received, as an attachment that never renders as a page of this
     site: a type a browser could run (HTML, SVG, ...) goes as application/octet-stream, and every
     download gets a sandboxing Content-Security-Policy (``tracker.web.headers``)."""
-    item = _live_response(response_id)
+    item = live_response(response_id)
     if item.document_id is None:
         abort(404)
     document = db.get_or_404(Document, item.document_id)
@@ -299,14 +287,14 @@ def recommendation(rec_id: int):
     )
     duplicates = db.session.scalars(
         select(Recommendation)
-        .where(Recommendation.duplicate_of_id == rec.id, Recommendation.deleted_at.is_(None))
+        .where(Recommendation.duplicate_of_id == rec.id)
         .options(selectinload(Recommendation.response).selectinload(Response.respondent))
         .order_by(Recommendation.id)
     ).all()
     decided_on = rec.duplicate_of_id or rec.id  # a duplicate shares the decision of its group
     decision = db.session.scalar(
         select(Decision)
-        .where(Decision.recommendation_id == decided_on, Decision.deleted_at.is_(None))
+        .where(Decision.recommendation_id == decided_on)
         .options(selectinload(Decision.actions))
         .order_by(Decision.id.desc())
     )

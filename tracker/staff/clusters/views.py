@@ -17,6 +17,7 @@ from wtforms import RadioField
 from wtforms.validators import InputRequired
 
 from consultations import clusters as service
+from consultations.soft_delete import WITH_DELETED
 from consultations.models import (
     GROUP_STATUSES,
     Campaign,
@@ -160,7 +161,7 @@ def _decided(rec_ids) -> set[int]:
     if not rec_ids:
         return set()
     return set(db.session.scalars(
-        select(Decision.recommendation_id).where(Decision.recommendation_id.in_(rec_ids), Decision.deleted_at.is_(None))
+        select(Decision.recommendation_id).where(Decision.recommendation_id.in_(rec_ids))
     ))
 
 
@@ -296,7 +297,8 @@ def _load_campaign(campaign_id: int) -> Campaign:
 def _campaign_page(campaign: Campaign, errors: list[dict] | None = None, conflict: StaleEdit | None = None,
                    code: int = 200):
     """The template, how many sent it, and each member's own words: members with additions
-    first, a page at a time. A fixed number of queries whatever the campaign's size."""
+    first, a page at a time. A fixed number of queries whatever the campaign's size. Members
+    whose response was deleted are counted and listed, marked deleted."""
     base = (select(CampaignMember).join(CampaignMember.response).join(Response.respondent)
             .where(CampaignMember.campaign_id == campaign.id))
     size, identical, live = db.session.execute(
@@ -304,12 +306,14 @@ def _campaign_page(campaign: Campaign, errors: list[dict] | None = None, conflic
                func.coalesce(func.sum(case(((CampaignMember.omitted == 0) & (CampaignMember.similarity >= 1.0), 1), else_=0)), 0),
                func.coalesce(func.sum(case((Response.deleted_at.is_(None), 1), else_=0)), 0))
         .join(Response, Response.id == CampaignMember.response_id)
-        .where(CampaignMember.campaign_id == campaign.id)
+        .where(CampaignMember.campaign_id == campaign.id),
+        execution_options=WITH_DELETED,
     ).one()
     members = paginate(
         base.options(contains_eager(CampaignMember.response).contains_eager(Response.respondent))
         .order_by(CampaignMember.response_id != campaign.canonical_response_id,
-                  CampaignMember.similarity, Respondent.name, CampaignMember.id),
+                  CampaignMember.similarity, Respondent.name, CampaignMember.id)
+        .execution_options(**WITH_DELETED),
         CAMPAIGN_MEMBERS_PER_PAGE, total=size)
     form = VersionOnlyForm(formdata=None, data={"version": campaign.version_id})
     return render_template(

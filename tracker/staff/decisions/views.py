@@ -14,12 +14,14 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from consultations.soft_delete import WITH_DELETED
 from consultations.models import FrameworkItem, Link, Recommendation, Response
 
 from consultations import actions as action_rules
 from consultations import decisions as decision_rules
 from tracker.web.roles import login_required, role_required
 from tracker.db import db
+from tracker.web.loaders import get_or_404, one_or_404
 from tracker.web.editing import StaleEdit, apply_edit, apply_state_change
 from tracker.staff.decisions.forms import DecisionForm
 from tracker.web.forms import EditForm
@@ -36,7 +38,8 @@ DECIDERS = ("approver",)
 
 
 def _recommendation_or_404(rec_id: int) -> Recommendation:
-    return db.one_or_404(
+    """The recommendation, deleted or not (its page says it was deleted)."""
+    return one_or_404(
         select(Recommendation)
         .where(Recommendation.id == rec_id)
         .options(
@@ -45,7 +48,8 @@ def _recommendation_or_404(rec_id: int) -> Recommendation:
             selectinload(Recommendation.duplicate_of)
             .selectinload(Recommendation.response)
             .selectinload(Response.respondent),
-        )
+        ),
+        include_deleted=True,
     )
 
 
@@ -86,14 +90,15 @@ def render_decision_page(
     if decision is not None:
         actions = db.session.scalars(
             select(Action)
-            .where(Action.decision_id == decision.id, Action.deleted_at.is_(None))
+            .where(Action.decision_id == decision.id)
             .order_by(Action.due_on.is_(None), Action.due_on, Action.id)
         ).all()
     else:
         deleted = db.session.scalar(
             select(Decision)
             .where(Decision.recommendation_id == primary.id, Decision.deleted_at.is_not(None))
-            .order_by(Decision.deleted_at.desc(), Decision.id.desc())
+            .order_by(Decision.deleted_at.desc(), Decision.id.desc()),
+            execution_options=WITH_DELETED,
         )
     shown = decision or deleted
     people = {}
@@ -171,8 +176,8 @@ def decision(rec_id: int):
 
 def _change_state(decision_id: int, change, done: str):
     """Approve, publish, delete and restore: the one state-change flow, back to the decision page."""
-    item = db.get_or_404(Decision, decision_id)
-    primary = db.get_or_404(Recommendation, item.recommendation_id)
+    item = get_or_404(Decision, decision_id, include_deleted=True)  # restore needs the deleted one
+    primary = get_or_404(Recommendation, item.recommendation_id, include_deleted=True)
     return apply_state_change(item, lambda: change(item), partial(render_decision_page, primary),
                               done=done, then=url_for(".decision", rec_id=primary.id))
 

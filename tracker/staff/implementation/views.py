@@ -17,6 +17,7 @@ from consultations.models import Recommendation, Response
 from consultations import actions as action_rules
 from tracker.web.roles import login_required, role_required
 from tracker.db import db
+from tracker.web.loaders import one_or_404
 from tracker.web.paging import paginate
 from tracker.web.editing import apply_edit, apply_state_change
 from tracker.staff.implementation.forms import (
@@ -43,7 +44,8 @@ OVERDUE_SHOWN = 20
 
 
 def _action_or_404(action_id: int) -> Action:
-    return db.one_or_404(
+    """The action, deleted or not (its page offers the restore)."""
+    return one_or_404(
         select(Action)
         .where(Action.id == action_id)
         .options(
@@ -55,7 +57,8 @@ def _action_or_404(action_id: int) -> Action:
             .selectinload(Decision.recommendation)
             .selectinload(Recommendation.response)
             .selectinload(Response.consultation),
-        )
+        ),
+        include_deleted=True,
     )
 
 
@@ -110,11 +113,12 @@ def _render_action_form(action: Action | None, decision: Decision, form, *, conf
 @bp.route("/decisions/<id:decision_id>/actions/new", methods=["GET", "POST"])
 @role_required(*IMPLEMENTERS)
 def new_action(decision_id: int):
-    decision = db.one_or_404(
+    decision = one_or_404(  # a deleted decision too: the rules refuse it with a reason, not a 404
         select(Decision)
         .where(Decision.id == decision_id)
         .options(selectinload(Decision.recommendation).selectinload(Recommendation.response)
-                 .selectinload(Response.respondent))
+                 .selectinload(Response.respondent)),
+        include_deleted=True,
     )
     form = NewActionForm(data=None if request.method == "POST" else {"status": "not started", "progress": 0})
     if request.method == "GET":

@@ -50,8 +50,6 @@ def item(item_id: int):
         .where(
             Link.item_id == found.id,
             Link.status != "rejected",
-            Recommendation.deleted_at.is_(None),
-            Response.deleted_at.is_(None),
         )
         .order_by(
             Consultation.opens_on.is_(None), Consultation.opens_on.desc(), Consultation.title,

@@ -21,6 +21,7 @@ from consultations.models import Framework, FrameworkItem, Link, Recommendation,
 from consultations.suggest import DEFAULT_LIMIT, SuggestionIndex
 from consultations.workflow import User
 from tracker.db import db
+from tracker.web.loaders import one_or_404
 from tracker.staff.mapping.forms import AddLinkForm, LinkStatusForm, SuggestionForm
 from tracker.web.editing import StaleEdit, apply_edit
 from tracker.web.roles import login_required, role_required
@@ -32,7 +33,9 @@ LINK_STATUS_ORDER = ("confirmed", "proposed", "rejected")
 
 
 def _load_recommendation(rec_id: int) -> Recommendation:
-    rec = db.one_or_404(
+    """The recommendation, deleted or not (its links page says it was deleted); 404 when its
+    response is deleted."""
+    rec = one_or_404(
         select(Recommendation)
         .where(Recommendation.id == rec_id)
         .options(
@@ -40,7 +43,8 @@ def _load_recommendation(rec_id: int) -> Recommendation:
             selectinload(Recommendation.response).selectinload(Response.consultation),
             selectinload(Recommendation.parent),
             selectinload(Recommendation.links).selectinload(Link.item).selectinload(FrameworkItem.framework),
-        )
+        ),
+        include_deleted=True,
     )
     if rec.response.deleted_at is not None:
         abort(404)

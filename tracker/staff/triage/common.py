@@ -7,26 +7,20 @@ from sqlalchemy.orm import contains_eager
 
 from consultations.models import Recommendation, Response
 
-from tracker.db import db
-
-
-def live_response(response_id: int, *loaders) -> Response:
-    """A response that has not been deleted, or 404: deleted ones are only restored."""
-    return db.one_or_404(
-        select(Response).where(Response.id == response_id, Response.deleted_at.is_(None)).options(*loaders)
-    )
+from tracker.web.loaders import one_or_404
 
 
 def live_recommendation(rec_id: int) -> Recommendation:
     """A recommendation (deleted or not) of a response that has not been deleted, or 404."""
-    return db.one_or_404(
+    return one_or_404(
         select(Recommendation)
         .join(Recommendation.response)
         .where(Recommendation.id == rec_id, Response.deleted_at.is_(None))
         .options(
             contains_eager(Recommendation.response).selectinload(Response.respondent),
             contains_eager(Recommendation.response).selectinload(Response.consultation),
-        )
+        ),
+        include_deleted=True,
     )
 
 

@@ -25,7 +25,7 @@ def edit_consent(respondent_id: int):
     respondent = db.get_or_404(Respondent, respondent_id)
     responses = db.session.scalars(
         select(Response)
-        .where(Response.respondent_id == respondent.id, Response.deleted_at.is_(None))
+        .where(Response.respondent_id == respondent.id)
         .options(selectinload(Response.consultation))
         .order_by(Response.received_on, Response.id)
     ).all()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased, contains_eager
 from werkzeug.datastructures import MultiDict
 
 from consultations import triage as service
+from consultations.soft_delete import WITH_DELETED
 from consultations.models import RESPONSE_STATUSES, Consultation, Recommendation, Respondent, Response
 from consultations.triage import STATUS_FLOW
 from consultations.workflow import User
@@ -44,7 +45,7 @@ def _queue_filters(form: QueueFilterForm) -> list:
     def valid(field):
         return not field.errors and field.data not in (None, "")
 
-    clauses = [Response.deleted_at.is_not(None) if form.show_deleted.data else Response.deleted_at.is_(None)]
+    clauses = [Response.deleted_at.is_not(None)] if form.show_deleted.data else []
     if valid(form.consultation):
         clauses.append(Response.consultation_id == int(form.consultation.data))
     if valid(form.assignee):
@@ -94,12 +95,15 @@ def render_queue(args: MultiDict, assign_form: AssignForm | None = None, code: i
         assign_form.return_to.data or url_for("triage.queue"))
 
     clauses = _queue_filters(form)
+    # The deleted responses' list sees deleted rows; its clauses pick deleted or live responses.
+    deleted_too = WITH_DELETED if form.show_deleted.data else {}
     counted = dict(
         db.session.execute(
             select(Response.status, func.count(Response.id))
             .join(Response.respondent)
             .where(*clauses)
             .group_by(Response.status)
+            .execution_options(**deleted_too)
         ).all()
     )
     status = form.status.data if not form.status.errors and form.status.data else None
@@ -108,7 +112,7 @@ def render_queue(args: MultiDict, assign_form: AssignForm | None = None, code: i
 
     recommendations = (
         select(Recommendation.response_id, func.count().label("n"))
-        .where(Recommendation.deleted_at.is_(None))
+        .where(Recommendation.deleted_at.is_(None))  # said here: the deleted list sees deleted rows
         .group_by(Recommendation.response_id)
         .subquery()
     )
@@ -121,7 +125,8 @@ def render_queue(args: MultiDict, assign_form: AssignForm | None = None, code: i
         .outerjoin(recommendations, recommendations.c.response_id == Response.id)
         .where(*clauses, *([Response.status == status] if status else []))
         .options(contains_eager(Response.respondent), contains_eager(Response.consultation))
-        .order_by(Response.received_on.is_(None), Response.received_on, Response.id),
+        .order_by(Response.received_on.is_(None), Response.received_on, Response.id)
+        .execution_options(**deleted_too),
         per_page, total=total, rows=True)
     rows, page = listed.items, listed.page
 
@@ -186,7 +191,7 @@ def assign():
     valid = form.validate()
     ids = {parse_id(raw) for raw in request.form.getlist("response_ids")} - {None}
     responses = db.session.scalars(
-        select(Response).where(Response.id.in_(ids), Response.deleted_at.is_(None)).order_by(Response.id)
+        select(Response).where(Response.id.in_(ids)).order_by(Response.id)
     ).all() if ids else []
     selection_error = None
     if not ids:

@@ -17,7 +17,8 @@ from consultations.models import Question, Recommendation, Respondent, Response
 
 from tracker.db import db
 from tracker.staff.triage import bp, policy_required
-from tracker.staff.triage.common import live_recommendation, live_response, shorten
+from tracker.staff.triage.common import live_recommendation, shorten
+from tracker.web.loaders import live_response
 from tracker.staff.triage.forms import (
     WORD,
     AddRecommendationForm,
@@ -128,7 +129,7 @@ def edit_page(rec: Recommendation, edit=None, split=None, merge=None, duplicate=
     sources = [document[start:end] for start, end in anchoring.valid_spans(rec.spans, len(document))]
     siblings = db.session.scalars(
         select(Recommendation)
-        .where(Recommendation.response_id == response.id, Recommendation.deleted_at.is_(None),
+        .where(Recommendation.response_id == response.id,
                Recommendation.id != rec.id)
         .order_by(Recommendation.sequence, Recommendation.id)
     ).all()
@@ -142,8 +143,8 @@ def edit_page(rec: Recommendation, edit=None, split=None, merge=None, duplicate=
         select(Recommendation)
         .join(Recommendation.response)
         .join(Response.respondent)
-        .where(Response.consultation_id == response.consultation_id, Response.deleted_at.is_(None),
-               Recommendation.deleted_at.is_(None), Recommendation.id != rec.id)
+        .where(Response.consultation_id == response.consultation_id,
+               Recommendation.id != rec.id)
         .options(contains_eager(Recommendation.response).contains_eager(Response.respondent))
         .order_by(Respondent.name, Response.id, Recommendation.sequence)
         .limit(DUPLICATE_CHOICES + 1)
@@ -161,7 +162,7 @@ def edit_page(rec: Recommendation, edit=None, split=None, merge=None, duplicate=
     )])
     duplicates = db.session.scalars(
         select(Recommendation)
-        .where(Recommendation.duplicate_of_id == rec.id, Recommendation.deleted_at.is_(None))
+        .where(Recommendation.duplicate_of_id == rec.id)
         .options(selectinload(Recommendation.response).selectinload(Response.respondent))
         .order_by(Recommendation.id)
     ).all()

@@ -17,10 +17,11 @@ from consultations.workflow import User
 
 from tracker.db import db
 from tracker.staff.triage import bp, policy_required
-from tracker.staff.triage.common import live_response
+from tracker.web.loaders import live_response
 from tracker.staff.triage.forms import ButtonForm, StatusForm
 from tracker.web.editing import StaleEdit, apply_edit
 from tracker.web.forms import error_list
+from tracker.web.loaders import get_or_404
 from tracker.web.roles import login_required, return_to
 from tracker.web.trees import build_tree
 
@@ -53,6 +54,7 @@ def _manage_response(response_id: int) -> Response:
         .selectinload(Recommendation.duplicate_of)
         .selectinload(Recommendation.response)
         .selectinload(Response.respondent),
+        with_deleted_recommendations=True,
     )
 
 
@@ -146,7 +148,7 @@ def delete_response(response_id: int):
 @bp.route("/responses/<id:response_id>/restore", methods=["POST"])
 @policy_required
 def restore_response(response_id: int):
-    response = db.get_or_404(Response, response_id)
+    response = get_or_404(Response, response_id, include_deleted=True)
     outcome = press_button(response_id, lambda: service.restore_response(db.session, response), "response")
     if outcome.refused:
         return outcome.page
