@@ -13,9 +13,8 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased, contains_eager, selectinload
-from wtforms import IntegerField, RadioField
+from wtforms import RadioField
 from wtforms.validators import InputRequired
-from wtforms.widgets import HiddenInput
 
 from consultations import clusters as service
 from consultations.models import (
@@ -33,7 +32,8 @@ from consultations.models import (
 from tracker.web.roles import login_required, role_required
 from tracker.db import db
 from tracker.web.editing import StaleEdit, apply_edit
-from tracker.web.forms import VersionedForm, options
+from tracker.web.forms import EditForm as VersionOnlyForm  # reject, or remove a member: only the version
+from tracker.web.forms import options
 from consultations.workflow import Decision
 from tracker.web.ids import parse_id
 from tracker.web.paging import paginate
@@ -45,13 +45,6 @@ policy_required = role_required("policy")
 PER_PAGE = 25
 CAMPAIGN_MEMBERS_PER_PAGE = 100
 NAMES_SHOWN = 4  # respondents named per cluster on the list; the rest are counted
-
-
-class VersionOnlyForm(VersionedForm):
-    """Reject, or remove a member: only the version the page was loaded at."""
-
-    version = IntegerField(widget=HiddenInput(), validators=[
-        InputRequired("The form was sent without the version it was loaded at. Reload the page and try again")])
 
 
 class ConfirmForm(VersionOnlyForm):
