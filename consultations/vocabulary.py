@@ -43,6 +43,9 @@ class Vocabulary(tuple):
         vocabulary.terms = terms
         return vocabulary
 
+    def __getnewargs__(self) -> tuple[Term, ...]:  # copy and pickle rebuild it from its terms
+        return self.terms
+
     def choices(self) -> list[tuple[str, str]]:
         """(value, label) pairs for a form's radios or select."""
         return [(term.value, term.label) for term in self.terms]

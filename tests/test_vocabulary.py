@@ -1,6 +1,8 @@
 """Every status list is defined once (consultations.vocabulary) and shown one way."""
 from __future__ import annotations
 
+import pickle
+
 import pytest
 from flask import render_template_string
 
@@ -16,6 +18,8 @@ def test_vocabularies_read_as_their_stored_values():
     assert DECISION_OUTCOMES.label("accepted in part") == "Accepted in part"
     assert DECISION_OUTCOMES.label("legacy value") == "Legacy value"
     assert "draft" not in vocabulary.PUBLIC_CONSULTATION_STATUSES
+    copied = pickle.loads(pickle.dumps(ACTION_STATUSES))
+    assert copied == ACTION_STATUSES and copied.terms == ACTION_STATUSES.terms
 
 
 def test_a_value_has_one_colour_whichever_list_it_is_in():

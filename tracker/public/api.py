@@ -291,10 +291,11 @@ def decision(decision_id: int):
 def frameworks():
     check_parameters(*PAGING)
     page, per_page = paging()
-    total = db.session.scalar(select(func.count()).select_from(Framework))
-    rows = db.session.scalars(select(Framework).order_by(Framework.key, Framework.id)
-                              .limit(per_page).offset((page - 1) * per_page)).all()
-    return page_of([framework_json(f) for f in rows], total, page, per_page)
+    # The API's pages do not move past the end (an empty page says there is no more), so
+    # db.paginate directly rather than tracker.web.paging.paginate.
+    shown = db.paginate(select(Framework).order_by(Framework.key, Framework.id), page=page, per_page=per_page,
+                        max_per_page=None, error_out=False)
+    return page_of([framework_json(f) for f in shown.items], shown.total, page, per_page)
 
 
 @bp.route("/frameworks/<key>")
