@@ -94,6 +94,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from tracker.staff.history import views as history
     from tracker.staff.implementation import views as implementation
     from tracker.staff.mapping import views as mapping
+    from tracker.staff.recommendations import views as recommendations
     from tracker.staff.search import views as staff_search
     from tracker.staff.triage import views as triage
     from tracker.staff.upload import views as upload
@@ -117,7 +118,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     indexing.init_app(app)
     auth.init_app(app)
     app.register_blueprint(browse.bp, url_prefix="/staff")
-    for staff_area in (history, triage, mapping, decisions, implementation, admin, staff_search, upload, clusters):
+    for staff_area in (history, triage, mapping, decisions, implementation, admin, staff_search, upload, clusters,
+                       recommendations):
         app.register_blueprint(staff_area.bp, url_prefix="/staff")
     app.register_blueprint(public_search.bp)
 

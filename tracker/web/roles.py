@@ -71,6 +71,7 @@ def can(*roles: str) -> bool:
 # endpoint is not registered are left out, so each blueprint appears once it exists.
 STAFF_NAVIGATION = [
     ("browse.consultations", "Consultations", {"browse.consultations", "browse.consultation", "browse.response"}, READ_ROLES),
+    ("recommendations.index", "Recommendations", {"recommendations", "browse.recommendation"}, READ_ROLES),
     ("triage.queue", "Triage", {"triage", "upload"}, READ_ROLES),
     ("mapping.coverage", "Standards coverage", {"mapping"}, READ_ROLES),
     ("implementation.dashboard", "Implementation", {"implementation", "decisions"}, READ_ROLES),

@@ -1,0 +1,290 @@
+"""The staff list of recommendations across responses: filters that combine, counts per link
+state and per decision state, sort and one page of rows, each a fixed number of queries
+whatever the page size or the number of recommendations.
+
+Flask-free so a script, a test, an export or a bulk action can ask for exactly the
+recommendations a staff member sees in the list (the same ``RecommendationFilters``).
+
+Two states are worked out in SQL, never stored:
+
+- link state: ``confirmed`` when any link to a framework item is confirmed, ``suggested``
+  when there are only proposed ones, ``none`` otherwise (rejected links count as none);
+- decision state: the state of the live decision answering the recommendation, which is
+  stored on its group's primary (``duplicate_of``; triage keeps groups one level deep),
+  or ``none``.
+
+Soft-deleted recommendations and those of soft-deleted responses are never listed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields
+
+from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from consultations.models import (
+    Cluster,
+    ClusterMember,
+    Consultation,
+    FrameworkItem,
+    Link,
+    Recommendation,
+    Respondent,
+    Response,
+)
+from consultations.vocabulary import DECISION_STATES, Term, Vocabulary
+from consultations.workflow import Decision
+
+NO_DECISION = "none"
+LINK_STATES = Vocabulary(
+    Term("none", "red", "No links"),
+    Term("suggested", "yellow", "Only unconfirmed suggestions"),
+    Term("confirmed", "green", "Confirmed links"),
+)
+# "none" first, then the decision states in the order a decision moves through them.
+DECISION_FILTER_STATES = (NO_DECISION, *DECISION_STATES)
+
+# Cluster filter values besides a cluster's id.
+CLUSTER_CHOICES = {
+    "any": "In a duplicate cluster (proposed or confirmed)",
+    "proposed": "In a proposed duplicate cluster",
+    "confirmed": "In a confirmed duplicate cluster",
+    "none": "Not in a duplicate cluster",
+}
+
+SORTS = {
+    "received": "Date received, oldest first",
+    "received-desc": "Date received, newest first",
+    "respondent": "Respondent",
+    "key": "Key",
+    "decision": "Decision state",
+}
+DEFAULT_SORT = "received"
+
+
+@dataclass(frozen=True)
+class RecommendationFilters:
+    """What the list is narrowed to; ``None`` (or False) means "not filtered on this"."""
+
+    consultation_id: int | None = None
+    question_id: int | None = None
+    respondent_id: int | None = None
+    organisation_type: str | None = None
+    standard: str | None = None  # a framework item code: the item or any item below it
+    link_state: str | None = None  # one of LINK_STATES
+    decision_state: str | None = None  # one of DECISION_FILTER_STATES
+    outcome: str | None = None  # one of DECISION_OUTCOMES (the working outcome)
+    cluster: str | int | None = None  # a key of CLUSTER_CHOICES or a cluster id
+    assignee_id: int | None = None  # the response's triage assignee
+    unassigned: bool = False
+    text: str | None = None  # case-insensitive contains on the recommendation text
+
+    def is_empty(self) -> bool:
+        return not any(getattr(self, field.name) for field in fields(self))
+
+
+@dataclass(frozen=True)
+class ListedRecommendation:
+    """One row of the list: enough to show it and link to its pages, nothing loaded lazily."""
+
+    id: int
+    key: str
+    text: str
+    response_id: int
+    received_on: dt.date | None
+    respondent: str
+    organisation_type: str | None
+    consultation: str
+    link_state: str
+    decision_id: int | None
+    decision_state: str
+    outcome: str | None
+
+
+def _link_summary():
+    """Per recommendation: whether it has a confirmed link, and whether a proposed one."""
+    return (
+        select(
+            Link.recommendation_id.label("recommendation_id"),
+            func.max(case((Link.status == "confirmed", 1), else_=0)).label("confirmed"),
+            func.max(case((Link.status == "proposed", 1), else_=0)).label("proposed"),
+        )
+        .group_by(Link.recommendation_id)
+        .subquery("link_summary")
+    )
+
+
+def _live_decisions():
+    """The live decision of each primary recommendation (the newest, as ``decision_for``)."""
+    return (
+        select(Decision.recommendation_id.label("recommendation_id"), func.max(Decision.id).label("id"))
+        .where(Decision.deleted_at.is_(None))
+        .group_by(Decision.recommendation_id)
+        .subquery("live_decision")
+    )
+
+
+class _Query:
+    """The joined FROM clause and the two computed states, shared by counts and rows."""
+
+    def __init__(self) -> None:
+        self.links = _link_summary()
+        self.latest = _live_decisions()
+        self.link_state = case(
+            (self.links.c.confirmed == 1, literal("confirmed")),
+            (self.links.c.proposed == 1, literal("suggested")),
+            else_=literal("none"),
+        )
+        self.decision_state = func.coalesce(Decision.state, literal(NO_DECISION))
+
+    def select(self, *columns):
+        primary_id = func.coalesce(Recommendation.duplicate_of_id, Recommendation.id)
+        return (
+            select(*columns)
+            .select_from(Recommendation)
+            .join(Response, Response.id == Recommendation.response_id)
+            .join(Respondent, Respondent.id == Response.respondent_id)
+            .join(Consultation, Consultation.id == Response.consultation_id)
+            .outerjoin(self.links, self.links.c.recommendation_id == Recommendation.id)
+            .outerjoin(self.latest, self.latest.c.recommendation_id == primary_id)
+            .outerjoin(Decision, Decision.id == self.latest.c.id)
+            .where(Recommendation.deleted_at.is_(None), Response.deleted_at.is_(None))
+        )
+
+    def clauses(self, filters: RecommendationFilters, without: str | None = None) -> list:
+        """WHERE clauses for every filter set, except ``without`` (a field name): the counts
+        per state use every other filter, so each state's count is what choosing it shows."""
+        f = filters
+        clauses = []
+        if f.consultation_id is not None:
+            clauses.append(Response.consultation_id == f.consultation_id)
+        if f.question_id is not None:
+            clauses.append(Recommendation.question_id == f.question_id)
+        if f.respondent_id is not None:
+            clauses.append(Response.respondent_id == f.respondent_id)
+        if f.organisation_type:
+            clauses.append(Respondent.organisation_type == f.organisation_type)
+        if f.standard:
+            clauses.append(_linked_to_standard(f.standard))
+        if f.link_state and without != "link_state":
+            clauses.append(self.link_state == f.link_state)
+        if f.decision_state and without != "decision_state":
+            clauses.append(self.decision_state == f.decision_state)
+        if f.outcome:
+            clauses.append(Decision.outcome == f.outcome)
+        if f.cluster is not None:
+            clauses.append(_cluster_clause(f.cluster))
+        if f.unassigned:
+            clauses.append(Response.assignee_id.is_(None))
+        elif f.assignee_id is not None:
+            clauses.append(Response.assignee_id == f.assignee_id)
+        if f.text and f.text.strip():
+            clauses.append(Recommendation.text.icontains(f.text.strip(), autoescape=True))
+        return clauses
+
+
+def _linked_to_standard(code: str):
+    """Linked (proposed or confirmed) to the item with this code, or an item below it."""
+    code = code.strip()
+    return exists(
+        select(Link.id)
+        .join(FrameworkItem, FrameworkItem.id == Link.item_id)
+        .where(
+            Link.recommendation_id == Recommendation.id,
+            Link.status != "rejected",
+            or_(FrameworkItem.code == code, FrameworkItem.code.startswith(code + ".", autoescape=True)),
+        )
+    )
+
+
+def _cluster_clause(cluster: str | int):
+    membership = (
+        select(ClusterMember.id)
+        .join(Cluster, Cluster.id == ClusterMember.cluster_id)
+        .where(ClusterMember.recommendation_id == Recommendation.id, ClusterMember.removed_at.is_(None))
+    )
+    if isinstance(cluster, int):
+        return exists(membership.where(Cluster.id == cluster))
+    live = membership.where(Cluster.status != "rejected")
+    if cluster == "none":
+        return ~exists(live)
+    if cluster == "any":
+        return exists(live)
+    if cluster in ("proposed", "confirmed"):
+        return exists(membership.where(Cluster.status == cluster))
+    raise ValueError(f"unknown cluster filter {cluster!r}")
+
+
+@dataclass(frozen=True)
+class StateCounts:
+    by_link_state: dict[str, int]
+    by_decision_state: dict[str, int]
+    total: int  # matching every filter
+
+
+def count_states(session: Session, filters: RecommendationFilters) -> StateCounts:
+    """Recommendations per link state and per decision state: two aggregate queries. Each
+    dimension is counted with every filter but its own, as the triage queue counts statuses."""
+    query = _Query()
+    by_link = dict.fromkeys(LINK_STATES, 0)
+    for state, n in session.execute(
+        query.select(query.link_state, func.count())
+        .where(*query.clauses(filters, without="link_state"))
+        .group_by(query.link_state)
+    ).all():
+        by_link[state] = by_link.get(state, 0) + n
+    by_decision = dict.fromkeys(DECISION_FILTER_STATES, 0)
+    for state, n in session.execute(
+        query.select(query.decision_state, func.count())
+        .where(*query.clauses(filters, without="decision_state"))
+        .group_by(query.decision_state)
+    ).all():
+        by_decision[state] = by_decision.get(state, 0) + n
+    # by_link has every filter but the link state applied, so its sum (or the chosen state's
+    # count) is the number of recommendations matching every filter.
+    total = by_link.get(filters.link_state, 0) if filters.link_state else sum(by_link.values())
+    return StateCounts(by_link_state=by_link, by_decision_state=by_decision, total=total)
+
+
+def _order_by(query: _Query, sort: str) -> list:
+    if sort == "received-desc":
+        return [Response.received_on.is_(None), Response.received_on.desc(), Response.id.desc(),
+                Recommendation.sequence, Recommendation.id]
+    if sort == "respondent":
+        return [Respondent.name, Response.id, Recommendation.sequence, Recommendation.id]
+    if sort == "key":
+        return [func.length(Recommendation.key), Recommendation.key, Recommendation.id]
+    if sort == "decision":
+        rank = case({state: position for position, state in enumerate(DECISION_FILTER_STATES)},
+                    value=query.decision_state, else_=len(DECISION_FILTER_STATES))
+        return [rank, Response.received_on.is_(None), Response.received_on, Response.id,
+                Recommendation.sequence, Recommendation.id]
+    return [Response.received_on.is_(None), Response.received_on, Response.id,
+            Recommendation.sequence, Recommendation.id]
+
+
+def matching_ids(filters: RecommendationFilters):
+    """``select(Recommendation.id)`` of everything the filters match: for bulk actions and exports."""
+    query = _Query()
+    return query.select(Recommendation.id).where(*query.clauses(filters))
+
+
+def list_page(session: Session, filters: RecommendationFilters, sort: str = DEFAULT_SORT, *,
+              limit: int, offset: int = 0) -> list[ListedRecommendation]:
+    """One page of rows, in one query."""
+    if sort not in SORTS:
+        raise ValueError(f"unknown sort {sort!r}")
+    query = _Query()
+    rows = session.execute(
+        query.select(
+            Recommendation.id, Recommendation.key, Recommendation.text, Response.id, Response.received_on,
+            Respondent.name, Respondent.organisation_type, Consultation.title, query.link_state,
+            Decision.id, query.decision_state, Decision.outcome,
+        )
+        .where(*query.clauses(filters))
+        .order_by(*_order_by(query, sort))
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return [ListedRecommendation(*row) for row in rows]
