@@ -98,6 +98,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from tracker.staff.search import views as staff_search
     from tracker.staff.triage import views as triage
     from tracker.staff.upload import views as upload
+    from tracker.staff.work import views as work
     from tracker.web import assets, errors, headers, ids, site_url, templating
 
     site_url.init_app(app)  # first: a production app without a public address refuses requests
@@ -119,7 +120,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(browse.bp, url_prefix="/staff")
     for staff_area in (history, triage, mapping, decisions, implementation, admin, staff_search, upload, clusters,
-                       recommendations):
+                       recommendations, work):
         app.register_blueprint(staff_area.bp, url_prefix="/staff")
     app.register_blueprint(public_search.bp)
 
