@@ -69,13 +69,13 @@ def my_work(session: Session, user: User, today: dt.date) -> MyWork:
     assigned_to_me = dict.fromkeys(TRIAGE_STATUSES, 0)
     unassigned = dict.fromkeys(TRIAGE_STATUSES, 0)
     mine = Response.assignee_id == user.id
-    for is_mine, status, n in session.execute(
-        select(case((mine, 1), else_=0), Response.status, func.count())
+    for assignee_id, status, n in session.execute(
+        select(Response.assignee_id, Response.status, func.count())
         .where(Response.deleted_at.is_(None), Response.status.in_(TRIAGE_STATUSES),
                or_(mine, Response.assignee_id.is_(None)))
-        .group_by(case((mine, 1), else_=0), Response.status)
+        .group_by(Response.assignee_id, Response.status)
     ).all():
-        (assigned_to_me if is_mine else unassigned)[status] = n
+        (unassigned if assignee_id is None else assigned_to_me)[status] = n
 
     counts = count_states(session, RecommendationFilters())
 
