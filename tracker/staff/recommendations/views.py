@@ -2,7 +2,9 @@
 the filters mean, the counts and the rows come from ``consultations.recommendation_list``.
 
 A fixed number of queries whatever the page size: the signed-in user, five for the filter
-choices (one more to check a cluster id or a standard code when given), two counts, one page.
+choices (one more to check a cluster id or a standard code when given), one for the counts per
+state, one for the page. ``db.paginate`` is not used: the total comes from the counts already
+made, and its ``scalars()`` would drop the computed columns of each row.
 """
 from __future__ import annotations
 
