@@ -245,6 +245,8 @@ def test_assignee_me_means_the_signed_in_user(demo, users, sign_in):
     ("assignee=someone", "Choose who the responses are assigned to from the list"),
     ("standard=99.99.99", "No standard or objective has the code 99.99.99"),
     ("text=" + "x" * 201, "The text to look for must be 200 characters or fewer"),
+    ("text=a%00b", "Text contains must not contain control characters"),
+    ("standard=1%00", "Standard or objective code must not contain control characters"),
     ("sort=sideways", "Choose how to sort from the list"),
     ("per_page=1000000", "Choose how many recommendations to show per page"),
 ])
