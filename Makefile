@@ -6,6 +6,9 @@ FLASK := $(BIN)/flask --app tracker
 INSTALLED := $(VENV)/.installed
 ASSETS := node_modules/govuk-frontend/package.json node_modules/axe-core/package.json
 CHROMIUM := /usr/bin/chromium
+# Tests run on every core, a file's tests on one worker (its module fixtures are built once).
+# PYTEST_WORKERS= runs them in one process.
+PYTEST_WORKERS ?= -n auto --dist loadfile
 
 .PHONY: setup run test test-postgres db demo bench eval clean
 
@@ -40,11 +43,11 @@ run: demo
 	TRACKER_DEVELOPMENT=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: setup
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(PYTEST_WORKERS)
 
 # The browser tests serve their own SQLite demo site whatever the database, so they run once, in `make test`.
 test-postgres: setup
-	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/pytest -q -m "not browser"
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/pytest -q $(PYTEST_WORKERS) -m "not browser"
 
 bench: setup
 	$(BIN)/python -m bench

@@ -124,11 +124,14 @@ class Consultation(Base):
     closes_on: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(30), default="open")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
 
     questions: Mapped[list[Question]] = relationship(
         back_populates="consultation", order_by="[Question.position, Question.id]"
     )
     responses: Mapped[list[Response]] = relationship(back_populates="consultation")
+
+    __mapper_args__ = {"version_id_col": version_id}
 
 
 class Question(Base):
@@ -141,8 +144,11 @@ class Question(Base):
     text: Mapped[str] = mapped_column(Text)
     topic: Mapped[str | None] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
 
     consultation: Mapped[Consultation] = relationship(back_populates="questions")
+
+    __mapper_args__ = {"version_id_col": version_id}
 
 
 class Respondent(Base):

@@ -34,12 +34,10 @@ from consultations.models import (
     Response,
 )
 
+from consultations.actions import is_late, is_overdue
 from consultations.queries import ids_in_batches
 from consultations.workflow import Action, ActionUpdate, Decision
-from consultations.vocabulary import (
-    FINISHED_ACTION_STATUSES as FINISHED,
-    PUBLIC_CONSULTATION_STATUSES,
-)
+from consultations.vocabulary import PUBLIC_CONSULTATION_STATUSES
 
 # What each consent level lets us publish, in the words staff see beside each choice (consent
 # page, upload form): the rule is ``public_name`` and the visibility functions below.
@@ -134,7 +132,7 @@ def _actions(decision: Decision, today: dt.date) -> list[PublicAction]:
     return [
         PublicAction(
             id=a.id, description=a.description, owner=a.owner, status=a.status, progress=a.progress, due_on=a.due_on,
-            overdue=bool(a.due_on and a.due_on < today and a.status not in FINISHED),
+            overdue=is_overdue(a, today),
             updates=[PublicUpdate(u.on, u.text, u.evidence_url) for u in a.updates if u.is_public],
         )
         for a in decision.actions if a.deleted_at is None
@@ -258,7 +256,7 @@ def public_action_statuses(session: Session, consultation_id: int, today: dt.dat
                Decision.published_at.is_not(None), Action.deleted_at.is_(None))
         .order_by(Action.id)
     ).all()
-    return [(status, bool(due_on and due_on < today and status not in FINISHED)) for status, due_on in actions]
+    return [(status, is_late(due_on, status, today)) for status, due_on in actions]
 
 
 def _narrowed(query, *, consultation_id=None, item_id=None, respondent_id=None, recommendation_id=None, ids=None,

@@ -223,7 +223,7 @@ def edit_user(client, user_id: int, **changes):
     data = {"name": re.search(r'id="name" name="name" type="text" value="([^"]*)"', page).group(1),
             "role": re.search(r'name="role" type="radio" value="(\w+)" checked', page).group(1),
             "active": re.search(r'name="active" type="radio" value="(\w+)" checked', page).group(1),
-            "seen_event": hidden_value(page, "seen_event"), **changes}
+            "version": hidden_value(page, "version"), **changes}
     return client.post(f"/staff/admin/users/{user_id}/edit", data=data)
 
 
@@ -280,12 +280,12 @@ def test_another_admin_can_be_demoted(admin, session, users):
 
 def test_stale_user_edit_is_not_saved_and_keeps_the_input(admin, session, users):
     page = admin.get(f"/staff/admin/users/{users['methodology']}/edit").get_data(as_text=True)
-    seen = hidden_value(page, "seen_event")
+    seen = hidden_value(page, "version")
     user = session.get(User, users["methodology"])
     user.name = "Renamed Meanwhile"
     session.commit()
 
-    data = {"name": "My New Name", "role": "approver", "active": "yes", "seen_event": seen}
+    data = {"name": "My New Name", "role": "approver", "active": "yes", "version": seen}
     response = admin.post(f"/staff/admin/users/{users['methodology']}/edit", data=data)
     html = response.get_data(as_text=True)
     assert response.status_code == 409
@@ -294,7 +294,7 @@ def test_stale_user_edit_is_not_saved_and_keeps_the_input(admin, session, users)
     assert 'value="approver" checked' in html
     assert user_by_email(session, "methodology@example.org").role == "methodology"
     # Saving again, knowingly, goes through.
-    data["seen_event"] = hidden_value(html, "seen_event")
+    data["version"] = hidden_value(html, "version")
     assert admin.post(f"/staff/admin/users/{users['methodology']}/edit", data=data).status_code == 302
     assert user_by_email(session, "methodology@example.org").name == "My New Name"
 
@@ -397,7 +397,7 @@ def edit_consultation_form(client, consultation_id: int, **changes) -> dict:
         opens_on=[str(item.opens_on.day), str(item.opens_on.month), str(item.opens_on.year)],
         closes_on=[str(item.closes_on.day), str(item.closes_on.month), str(item.closes_on.year)],
     )
-    data["seen_event"] = hidden_value(page, "seen_event")
+    data["version"] = hidden_value(page, "version")
     data.update(changes)
     return data
 
@@ -446,7 +446,7 @@ def test_stale_consultation_edit(admin, session, demo):
     assert "Someone else changed this while you were editing" in html and "“analysing” to “closed”" in html
     assert 'value="My title"' in html
     assert consultation(session).title == "Inspection of probation providers: proposed changes 2019"
-    data["seen_event"] = hidden_value(html, "seen_event")
+    data["version"] = hidden_value(html, "version")
     assert admin.post(f"/staff/admin/consultations/{item.id}/edit", data=data).status_code == 302
     assert consultation(session).title == "My title"
 
@@ -493,7 +493,7 @@ def test_edit_a_question_is_audited(admin, session, demo, users):
     page = admin.get(url).get_data(as_text=True)
     assert "Are there any disadvantages to inspecting co-terminously?" in page
     data = {"number": "3", "text": "What are the disadvantages of inspecting co-terminously?",
-            "topic": "", "position": "0", "seen_event": hidden_value(page, "seen_event")}
+            "topic": "", "position": "0", "version": hidden_value(page, "version")}
     assert admin.post(url, data=data).status_code == 302
     question = question_number(session, "3")
     assert (question.text, question.topic, question.position) == (data["text"], None, 0)
@@ -504,7 +504,7 @@ def test_edit_a_question_is_audited(admin, session, demo, users):
         "position": ("2", "0", users["admin"]),
     }
     # A number another question has is refused; the question is unchanged.
-    data.update(number="1", seen_event=hidden_value(admin.get(url).get_data(as_text=True), "seen_event"))
+    data.update(number="1", version=hidden_value(admin.get(url).get_data(as_text=True), "version"))
     refused(admin.post(url, data=data), "This consultation already has a question 1")
     assert question_number(session, "3").id == question.id
 
@@ -512,10 +512,10 @@ def test_edit_a_question_is_audited(admin, session, demo, users):
 def test_stale_question_edit(admin, session, demo):
     question = question_number(session, "2")
     url = f"/staff/admin/consultations/{question.consultation_id}/questions/{question.id}/edit"
-    seen = hidden_value(admin.get(url).get_data(as_text=True), "seen_event")
+    seen = hidden_value(admin.get(url).get_data(as_text=True), "version")
     question.topic = "Boundaries"
     session.commit()
-    data = {"number": "2", "text": "My wording?", "topic": "", "position": "", "seen_event": seen}
+    data = {"number": "2", "text": "My wording?", "topic": "", "position": "", "version": seen}
     response = admin.post(url, data=data)
     assert response.status_code == 409 and "My wording?" in response.get_data(as_text=True)
     assert question_number(session, "2").text.startswith("How can we best measure progress")

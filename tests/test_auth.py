@@ -369,10 +369,10 @@ def test_an_admin_signs_a_user_out_everywhere(app, client, users, session):
 def test_signing_in_does_not_count_as_someone_editing_the_user(app, client, users):
     sign_in(client)
     page = client.get(f"/staff/admin/users/{users['policy']}/edit").get_data(as_text=True)
-    seen = re.search(r'name="seen_event" type="hidden" value="(\d+)"', page).group(1)
+    seen = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
     sign_in(app.test_client(), "policy@example.org")  # recorded on the user meanwhile
     response = client.post(f"/staff/admin/users/{users['policy']}/edit", data={
-        "name": "Policy Person", "role": "policy", "active": "yes", "seen_event": seen})
+        "name": "Policy Person", "role": "policy", "active": "yes", "version": seen})
     assert response.status_code == 302
 
 
@@ -626,9 +626,9 @@ def test_users_command_lists_users_and_roles(runner, users, session):
 def test_user_history_shows_role_changes_but_never_a_password_hash(client, sign_in, users, session):
     admin = sign_in("admin")
     page = admin.get(f"/staff/admin/users/{users['policy']}/edit").get_data(as_text=True)
-    seen = re.search(r'name="seen_event" type="hidden" value="(\d+)"', page).group(1)
+    seen = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
     assert admin.post(f"/staff/admin/users/{users['policy']}/edit", data={
-        "name": "Policy", "role": "approver", "active": "yes", "seen_event": seen}, follow_redirects=True).status_code == 200
+        "name": "Policy", "role": "approver", "active": "yes", "version": seen}, follow_redirects=True).status_code == 200
     assert admin.post(f"/staff/admin/users/{users['policy']}/password", data={
         "reset-password": "a fresh long password", "reset-confirm_password": "a fresh long password"},
         follow_redirects=True).status_code == 200

@@ -164,7 +164,7 @@ def test_demo_shows_every_decision_state_and_an_overdue_action(demo_app, runner)
     from sqlalchemy import select
 
     from consultations.workflow import Action, Decision
-    from consultations.outcomes import is_overdue
+    from consultations.actions import is_overdue
 
     with demo_app.app_context():
         decisions = db.session.scalars(select(Decision)).all()

@@ -5,38 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from jinja2 import BytecodeCache
 from sqlalchemy import func, select
 
 from consultations.models import Consultation, Recommendation, Respondent, Response
-from consultations import outcomes
+from consultations import decisions as decision_rules
 from tracker.db import db
 from consultations.workflow import AuditEvent, Decision
 
 
 # --- helpers -----------------------------------------------------------------
-class _SharedTemplateCache(BytecodeCache):
-    """Compiled templates kept across the many apps tests create, so each test does not
-    recompile the GOV.UK templates (most of a page test's time otherwise)."""
-
-    def __init__(self):
-        self.store: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket):
-        if bucket.key in self.store:
-            bucket.bytecode_from_string(self.store[bucket.key])
-
-    def dump_bytecode(self, bucket):
-        self.store[bucket.key] = bucket.bytecode_to_string()
-
-
-_TEMPLATE_CACHE = _SharedTemplateCache()
-
-
-@pytest.fixture(autouse=True)
-def shared_template_cache(app):
-    app.jinja_env.bytecode_cache = _TEMPLATE_CACHE
-
 
 
 @pytest.fixture
@@ -277,7 +254,7 @@ def test_a_duplicate_shares_its_primarys_decision(app, sign_in, recs):
     assert decision_of(app, primary).public_rationale == "For everyone."
     with app.app_context():
         rec = db.session.get(Recommendation, duplicate)
-        assert outcomes.decision_for(db.session, rec).recommendation_id == primary
+        assert decision_rules.decision_for(db.session, rec).recommendation_id == primary
 
 
 def test_one_live_decision_per_recommendation(app, sign_in, recs, users):
@@ -290,7 +267,7 @@ def test_one_live_decision_per_recommendation(app, sign_in, recs, users):
     assert decision_count(app) == 1
     with app.app_context():
         recommendation = db.session.get(Recommendation, rec)
-        again = outcomes.save_decision(db.session, recommendation, "not accepted", "Three.", "", users["approver"])
+        again = decision_rules.save_decision(db.session, recommendation, "not accepted", "Three.", "", users["approver"])
         db.session.commit()
         assert again.id == decision_of(app, rec).id
     assert decision_count(app) == 1 and decision_of(app, rec).outcome == "not accepted"
@@ -450,18 +427,18 @@ def test_unknown_recommendation_or_decision_is_404(sign_in, recs):
 def test_services_refuse_what_the_forms_refuse(app, recs, users):
     with app.app_context():
         rec = db.session.get(Recommendation, recs["R1"])
-        with pytest.raises(outcomes.DecisionError, match="Choose an outcome"):
-            outcomes.save_decision(db.session, rec, "maybe", "", "", users["approver"])
-        decision = outcomes.save_decision(db.session, rec, "accepted", "  Why.  ", "", users["approver"])
+        with pytest.raises(decision_rules.DecisionError, match="Choose an outcome"):
+            decision_rules.save_decision(db.session, rec, "maybe", "", "", users["approver"])
+        decision = decision_rules.save_decision(db.session, rec, "accepted", "  Why.  ", "", users["approver"])
         assert decision.public_rationale == "Why."
-        with pytest.raises(outcomes.DecisionError, match="Approve the decision before publishing it"):
-            outcomes.publish(decision, users["approver"])
-        outcomes.approve(decision, users["approver"])
-        outcomes.publish(decision, users["approver"])
+        with pytest.raises(decision_rules.DecisionError, match="Approve the decision before publishing it"):
+            decision_rules.publish(decision, users["approver"])
+        decision_rules.approve(decision, users["approver"])
+        decision_rules.publish(decision, users["approver"])
         assert decision.published_rationale == "Why."
         rec.deleted_at = rec.created_at
-        with pytest.raises(outcomes.DecisionError, match="has been deleted"):
-            outcomes.save_decision(db.session, rec, "accepted", "", "", users["approver"])
+        with pytest.raises(decision_rules.DecisionError, match="has been deleted"):
+            decision_rules.save_decision(db.session, rec, "accepted", "", "", users["approver"])
         db.session.rollback()
 
 
@@ -470,9 +447,9 @@ def test_primary_of_follows_chains_and_survives_cycles(app, recs):
         r1, r2, r3 = (db.session.get(Recommendation, recs[k]) for k in ("R1", "R2", "R3"))
         r3.duplicate_of = r2
         r2.duplicate_of = r1
-        assert outcomes.primary_of(r3) is r1
-        group = outcomes.decision_group(db.session, r1)
+        assert decision_rules.primary_of(r3) is r1
+        group = decision_rules.decision_group(db.session, r1)
         assert [r.key for r in group] == ["R1", "R2", "R3"]
         r1.duplicate_of = r3  # a cycle: never loops forever
-        assert outcomes.primary_of(r3) in (r1, r2, r3)
+        assert decision_rules.primary_of(r3) in (r1, r2, r3)
         db.session.rollback()

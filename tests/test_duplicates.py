@@ -35,7 +35,7 @@ from consultations.models import (
     Respondent,
     Response,
 )
-from consultations import outcomes
+from consultations import decisions as decision_rules
 from consultations.workflow import AuditEvent
 
 UPR = SHARED_DATA / "upr-recommendations.csv"
@@ -364,11 +364,11 @@ def test_confirm_marks_duplicates_one_decision_answers_all_and_everyone_is_credi
                                                      AuditEvent.field == "status")).one().new == "confirmed"
 
     # One decision on the group answers all three ...
-    assert [r.id for r in outcomes.decision_group(scenario, alpha)] == [alpha.id, beta.id, gamma.id]
-    decision = outcomes.save_decision(scenario, gamma, "accepted", "We will publish schedules a year ahead.", "",
+    assert [r.id for r in decision_rules.decision_group(scenario, alpha)] == [alpha.id, beta.id, gamma.id]
+    decision = decision_rules.save_decision(scenario, gamma, "accepted", "We will publish schedules a year ahead.", "",
                                       users["approver"])
-    outcomes.approve(decision, users["approver"])
-    outcomes.publish(decision, users["approver"])
+    decision_rules.approve(decision, users["approver"])
+    decision_rules.publish(decision, users["approver"])
     scenario.commit()
     assert decision.recommendation_id == alpha.id
     # ... and every respondent is credited on each published recommendation page.
@@ -444,7 +444,7 @@ def test_refusals_say_why_and_change_nothing(scenario, runner, sign_in, users):
     assert snapshot(scenario) == before
 
     # A member with a decision of its own cannot be folded under another primary ...
-    outcomes.save_decision(scenario, beta, "accepted", "Yes.", "", users["approver"])
+    decision_rules.save_decision(scenario, beta, "accepted", "Yes.", "", users["approver"])
     scenario.commit()
     before = snapshot(scenario)
     rv = policy.post(f"/staff/clusters/{cluster.id}/confirm",
@@ -458,8 +458,8 @@ def test_refusals_say_why_and_change_nothing(scenario, runner, sign_in, users):
                      data={"confirm-primary": beta.id, "confirm-version": cluster.version_id})
     assert rv.status_code == 302
     scenario.expire_all()
-    group = outcomes.decision_group(scenario, beta)
-    assert len(group) == 3 and outcomes.decision_for(scenario, rec_of(scenario, "Alpha Trust")).public_rationale == "Yes."
+    group = decision_rules.decision_group(scenario, beta)
+    assert len(group) == 3 and decision_rules.decision_for(scenario, rec_of(scenario, "Alpha Trust")).public_rationale == "Yes."
 
 
 def test_choosing_a_primary_that_is_already_a_duplicate_of_a_member_makes_it_lead(scenario, runner, session):
@@ -547,7 +547,7 @@ def test_campaign_is_found_shown_with_its_variations_and_analysed_once(campaign_
     assert "1 recommendation made only by individual members is analysed on its own" in text
     session.expire_all()
     canonical_rec = rec_of(session, "Supporter-0", "R1")
-    group = outcomes.decision_group(session, canonical_rec)
+    group = decision_rules.decision_group(session, canonical_rec)
     assert {r.response.respondent.name for r in group} == {f"Supporter-{i}" for i in range(9)}
     own = rec_of(session, "Supporter-1", "R3")
     assert own.duplicate_of_id is None  # the supporter's own recommendation is analysed on its own

@@ -14,7 +14,8 @@ from conftest import count_statements
 from test_auth import make_app  # noqa: F401 (a fixture)
 from consultations.models import Consultation, Framework, FrameworkItem, Link, Recommendation, Respondent, Response
 from tracker.public import feeds
-from consultations import outcomes
+from consultations import actions as action_rules
+from consultations import decisions as decision_rules
 from tracker.db import db
 from tracker.public.feeds import CSV_COLUMNS
 from consultations.workflow import Action, ActionUpdate, Decision
@@ -47,9 +48,9 @@ SECRETS = {
 
 
 def publish(session, rec, outcome, rationale, note="", on=dt.datetime(2020, 5, 1, 9)):
-    decision = outcomes.save_decision(session, rec, outcome, rationale, note, None)
-    outcomes.approve(decision, None)
-    outcomes.publish(decision, None, now=on)
+    decision = decision_rules.save_decision(session, rec, outcome, rationale, note, None)
+    decision_rules.approve(decision, None)
+    decision_rules.publish(decision, None, now=on)
     return decision
 
 
@@ -84,16 +85,16 @@ def leaky(demo):
                              "Inspectors should talk to families of people on probation.", key="R2",
                              organisation_type="charity", contact_details="07700 900123")
     decision = publish(session, anonymous, "accepted", "We will meet families during inspections.", "ANONYMOUSNOTE")
-    action = outcomes.add_action(session, decision, "Add family interviews to the inspection handbook",
+    action = action_rules.add_action(session, decision, "Add family interviews to the inspection handbook",
                                  "Inspection team", dt.date(2020, 9, 1), today=dt.date(2020, 5, 1))
-    outcomes.add_update(session, action, dt.date(2020, 6, 1), "Handbook section drafted.", "https://example.org/e",
+    action_rules.add_update(session, action, dt.date(2020, 6, 1), "Handbook section drafted.", "https://example.org/e",
                         "in progress", True, None, today=dt.date(2020, 6, 1))
     duplicate = add_response(session, consultation, "Secret Sisters Trust", "confidential",
                              "CONFIDENTIALDUPLICATE of the gendered needs point.", key="R9",
                              contact_details="contact-me@example.org")
     duplicate.duplicate_of = recs["R4"]
-    r4_decision = outcomes.decision_for(session, recs["R4"])
-    outcomes.save_decision(session, recs["R4"], "not accepted", "REVISEDBUTNOTPUBLISHED", "REVISIONNOTE", None)
+    r4_decision = decision_rules.decision_for(session, recs["R4"])
+    decision_rules.save_decision(session, recs["R4"], "not accepted", "REVISEDBUTNOTPUBLISHED", "REVISIONNOTE", None)
     assert r4_decision.state == "draft" and r4_decision.published_at is not None
     draft = Consultation(slug="draft-consultation", title="Draft consultation", body="Inspectorate", status="draft")
     hidden = add_response(session, draft, "Named Org", "named", "DRAFTCONSULTATIONPOINT")
@@ -307,8 +308,8 @@ def add_published(session, count: int, start: int = 0) -> None:
         rec = add_response(session, consultation, f"Respondent {n}", "named", f"Point number {n}.")
         session.add(Link(recommendation=rec, item=item, origin="manual", status="confirmed"))
         decision = publish(session, rec, "accepted", f"Reason {n}.")
-        action = outcomes.add_action(session, decision, f"Do {n}", "Team", dt.date(2030, 1, 1))
-        outcomes.add_update(session, action, dt.date(2020, 6, 1), f"Started {n}.", None, None, True, None,
+        action = action_rules.add_action(session, decision, f"Do {n}", "Team", dt.date(2030, 1, 1))
+        action_rules.add_update(session, action, dt.date(2020, 6, 1), f"Started {n}.", None, None, True, None,
                             today=dt.date(2020, 6, 1))
     session.commit()
 

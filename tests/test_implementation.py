@@ -6,13 +6,13 @@ import datetime as dt
 import re
 
 import pytest
-from jinja2 import BytecodeCache
 from sqlalchemy import func, select
 
 from conftest import count_statements
 from consultations.models import Recommendation
 from tracker.staff.implementation import views as implementation
-from consultations import outcomes
+from consultations import actions as action_rules
+from consultations import decisions as decision_rules
 from tracker.db import db
 from consultations.workflow import Action, ActionUpdate, AuditEvent, Decision
 
@@ -20,28 +20,6 @@ TODAY = dt.date.today()
 
 
 # --- helpers -----------------------------------------------------------------
-class _SharedTemplateCache(BytecodeCache):
-    """Compiled templates kept across the many apps tests create, so each test does not
-    recompile the GOV.UK templates (most of a page test's time otherwise)."""
-
-    def __init__(self):
-        self.store: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket):
-        if bucket.key in self.store:
-            bucket.bytecode_from_string(self.store[bucket.key])
-
-    def dump_bytecode(self, bucket):
-        self.store[bucket.key] = bucket.bytecode_to_string()
-
-
-_TEMPLATE_CACHE = _SharedTemplateCache()
-
-
-@pytest.fixture(autouse=True)
-def shared_template_cache(app):
-    app.jinja_env.bytecode_cache = _TEMPLATE_CACHE
-
 
 
 @pytest.fixture
@@ -53,9 +31,9 @@ def decision_id(demo_content_app, users):
 def make_decision(app, key: str, user_id: int) -> int:
     with app.app_context():
         rec = db.session.scalar(select(Recommendation).where(Recommendation.key == key))
-        decision = outcomes.save_decision(db.session, rec, "accepted", "We agree.", "", user_id)
-        outcomes.approve(decision, user_id)
-        outcomes.publish(decision, user_id)
+        decision = decision_rules.save_decision(db.session, rec, "accepted", "We agree.", "", user_id)
+        decision_rules.approve(decision, user_id)
+        decision_rules.publish(decision, user_id)
         db.session.commit()
         return decision.id
 
@@ -357,7 +335,7 @@ def test_overdue_is_computed_from_due_date_and_status(app, sign_in, decision_id)
     page = client.get(f"/staff/actions/{action_id}").get_data(as_text=True)
     assert "This action is overdue by 5 days" in page
     action = get_action(app, action_id)
-    assert outcomes.is_overdue(action, TODAY) and outcomes.days_overdue(action, TODAY) == 5
+    assert action_rules.is_overdue(action, TODAY) and action_rules.days_overdue(action, TODAY) == 5
 
     dashboard = client.get("/staff/implementation").get_data(as_text=True)
     overdue = table_after(dashboard, 'id="overdue-actions"')
@@ -368,11 +346,11 @@ def test_overdue_is_computed_from_due_date_and_status(app, sign_in, decision_id)
 
     for status in ("implemented", "superseded", "withdrawn"):
         set_action(app, action_id, status=status)
-        assert not outcomes.is_overdue(get_action(app, action_id), TODAY)
+        assert not action_rules.is_overdue(get_action(app, action_id), TODAY)
         assert "This action is overdue" not in client.get(f"/staff/actions/{action_id}").get_data(as_text=True)
     set_action(app, action_id, status="in progress")
-    assert outcomes.is_overdue(get_action(app, action_id), TODAY)
-    assert not outcomes.is_overdue(get_action(app, action_id), TODAY - dt.timedelta(days=5))  # due that day
+    assert action_rules.is_overdue(get_action(app, action_id), TODAY)
+    assert not action_rules.is_overdue(get_action(app, action_id), TODAY - dt.timedelta(days=5))  # due that day
 
 
 def test_soft_delete_and_restore(app, sign_in, decision_id, users):
@@ -434,19 +412,19 @@ def test_services_validate_everything(app, decision_id, users):
         for change in bad:
             values = {"description": "Do it", "owner": "Team", "due_on": due, "status": "not started", "progress": 0}
             values.update(change)
-            with pytest.raises(outcomes.ActionError):
-                outcomes.add_action(db.session, decision, today=TODAY, **values)
-        action = outcomes.add_action(db.session, decision, "Do it", "Team", due, "not started", 0, TODAY)
-        with pytest.raises(outcomes.ActionError, match="evidence link"):
-            outcomes.add_update(db.session, action, TODAY, "Note", "javascript:alert(1)", None, True, users["policy"])
-        with pytest.raises(outcomes.ActionError, match="Choose a status"):
-            outcomes.add_update(db.session, action, TODAY, "Note", None, "finished", True, users["policy"])
-        with pytest.raises(outcomes.ActionError, match="Progress"):
-            outcomes.edit_action(action, "Do it", "Team", due, "in progress", 200)
+            with pytest.raises(action_rules.ActionError):
+                action_rules.add_action(db.session, decision, today=TODAY, **values)
+        action = action_rules.add_action(db.session, decision, "Do it", "Team", due, "not started", 0, TODAY)
+        with pytest.raises(action_rules.ActionError, match="evidence link"):
+            action_rules.add_update(db.session, action, TODAY, "Note", "javascript:alert(1)", None, True, users["policy"])
+        with pytest.raises(action_rules.ActionError, match="Choose a status"):
+            action_rules.add_update(db.session, action, TODAY, "Note", None, "finished", True, users["policy"])
+        with pytest.raises(action_rules.ActionError, match="Progress"):
+            action_rules.edit_action(action, "Do it", "Team", due, "in progress", 200)
         assert action.progress == 0 and action.status == "not started"
-        outcomes.delete_action(action)
-        with pytest.raises(outcomes.ActionError, match="deleted"):
-            outcomes.add_update(db.session, action, TODAY, "Note", None, None, True, users["policy"])
+        action_rules.delete_action(action)
+        with pytest.raises(action_rules.ActionError, match="deleted"):
+            action_rules.add_update(db.session, action, TODAY, "Note", None, None, True, users["policy"])
         db.session.rollback()
 
 
@@ -458,7 +436,7 @@ def add_actions(app, decision_ids: list[int], n: int, start: int = 0) -> None:
     with app.app_context():
         decisions = [db.session.get(Decision, i) for i in decision_ids]
         for k in range(start, start + n):
-            action = outcomes.add_action(db.session, decisions[k % len(decisions)], f"Action {k}", f"Owner {k}",
+            action = action_rules.add_action(db.session, decisions[k % len(decisions)], f"Action {k}", f"Owner {k}",
                                          TODAY + dt.timedelta(days=k + 1), "in progress" if k % 2 else "not started",
                                          k % 100, TODAY)
             if k % 3 == 0:
@@ -476,7 +454,7 @@ def test_dashboard_counts_overdue_list_filters_and_pages(app, sign_in, decision_
         last = db.session.scalar(select(Action).where(Action.description == "Action 6"))
         last.status = "implemented"
         db.session.commit()
-        counts = outcomes.dashboard_counts(db.session, TODAY)
+        counts = action_rules.dashboard_counts(db.session, TODAY)
     assert counts.by_status == {"not started": 3, "in progress": 3, "implemented": 1, "superseded": 0, "withdrawn": 0}
     assert counts.overdue == 2 and counts.total == 7
 

@@ -20,7 +20,8 @@ from sqlalchemy import select
 
 from browser import client_fetcher, crawl, links_in, normalise, page_text, public_seeds
 from consultations.models import Consultation, FrameworkItem, Recommendation, Respondent, Response
-from consultations import outcomes
+from consultations import actions as action_rules
+from consultations import decisions as decision_rules
 from consultations.soft_delete import soft_delete
 from consultations.workflow import Action, ActionUpdate, Decision
 from consultations.published import public_consultations, public_recommendations
@@ -55,12 +56,12 @@ def add_respondent_with_published_decision(session, consultation, name, consent,
     rec = Recommendation(response=response, key="R1", sequence=1, text=text, spans=[], origin="manual")
     session.add_all([respondent, response, rec])
     session.flush()
-    decision = outcomes.save_decision(session, rec, "accepted", rationale, f"Internal: {name} asked for care.", None)
-    outcomes.approve(decision, None)
-    outcomes.publish(decision, None)
-    action = outcomes.add_action(session, decision, f"Act on this: {text[:70]}", "Head of policy",
+    decision = decision_rules.save_decision(session, rec, "accepted", rationale, f"Internal: {name} asked for care.", None)
+    decision_rules.approve(decision, None)
+    decision_rules.publish(decision, None)
+    action = action_rules.add_action(session, decision, f"Act on this: {text[:70]}", "Head of policy",
                                  dt.date.today() + dt.timedelta(days=60))
-    outcomes.add_update(session, action, dt.date.today(), f"Public progress on: {text[:70]}", None, None, True, None)
+    action_rules.add_update(session, action, dt.date.today(), f"Public progress on: {text[:70]}", None, None, True, None)
     return rec
 
 
@@ -92,17 +93,17 @@ def private_demo(demo_app, session):
         session, consultation, WITHDRAWN_NAME, "named", "mentoring charity",
         "Inspectors should review wagtail mentoring contracts before renewal.",
         "We will review wagtail mentoring contracts.")
-    outcomes.delete_decision(outcomes.decision_for(session, withdrawn))
+    decision_rules.delete_decision(decision_rules.decision_for(session, withdrawn))
     recs = {r.key: r for r in session.scalars(select(Recommendation).join(Response).join(Respondent)
                                              .where(Respondent.name == "Clinks"))}
     # R9 is published; saving a change makes a revision whose working text must stay private.
-    r9 = outcomes.decision_for(session, recs["R9"])
-    outcomes.save_decision(session, recs["R9"], "accepted in part", REVISION_RATIONALE, r9.internal_note, None)
+    r9 = decision_rules.decision_for(session, recs["R9"])
+    decision_rules.save_decision(session, recs["R9"], "accepted in part", REVISION_RATIONALE, r9.internal_note, None)
     # R6: published, then deleted.
-    r6 = outcomes.save_decision(session, recs["R6"], "accepted", DELETED_RATIONALE, "", None)
-    outcomes.approve(r6, None)
-    outcomes.publish(r6, None)
-    outcomes.delete_decision(r6)
+    r6 = decision_rules.save_decision(session, recs["R6"], "accepted", DELETED_RATIONALE, "", None)
+    decision_rules.approve(r6, None)
+    decision_rules.publish(r6, None)
+    decision_rules.delete_decision(r6)
     session.commit()
     return recs
 

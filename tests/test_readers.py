@@ -16,7 +16,7 @@ import openpyxl
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 import pytest
-from conftest import DEMO_DATA
+from conftest import DEMO_DATA, cpu_time
 from pypdf import PdfReader, PdfWriter
 from sqlalchemy import select
 from test_ingest import SLUG, row_counts
@@ -484,10 +484,10 @@ def test_a_pdf_with_more_pages_than_allowed_is_refused_before_its_pages_are_read
 def test_sixty_thousand_pages_in_a_few_megabytes_are_refused_at_once():
     """The attack: 60,000 near-empty pages sharing one content stream read for more than 30 s."""
     data = pdf_with_pages([b"BT /F1 1 Tf (x) Tj ET"] * 60_000)
-    start = time.perf_counter()
+    start = cpu_time()
     with pytest.raises(TooLarge, match="pages.pdf has 60,000 pages, more than the 1,000 a PDF may have"):
         read_document("pages.pdf", data)
-    assert time.perf_counter() - start < 5
+    assert cpu_time() - start < 5
 
 
 def test_a_word_document_expanding_to_more_xml_than_allowed_is_refused_before_it_is_parsed():
@@ -496,10 +496,10 @@ def test_a_word_document_expanding_to_more_xml_than_allowed_is_refused_before_it
     compress at all (stored), over the default 10 MB."""
     stored = padded_docx(make_docx(), 11 * 1024 * 1024, zipfile.ZIP_STORED)
     ensure_safe_zip("large.docx", stored)  # no decompression bomb
-    start = time.perf_counter()
+    start = cpu_time()
     with pytest.raises(TooLarge) as refused:
         read_document("large.docx", stored)
-    assert time.perf_counter() - start < 1
+    assert cpu_time() - start < 1
     assert str(refused.value) == (
         "large.docx is a Word document too large to read: it expands to 11.0 MB of text and formatting (XML), "
         "more than the 10.0 MB a document may have. Save it as PDF, or split it into smaller documents, then try again.")
@@ -518,6 +518,7 @@ def test_pictures_in_a_word_document_do_not_count_as_xml_but_xml_named_as_a_pict
 def test_a_file_that_is_slow_to_read_is_stopped_after_the_time_allowed():
     """Eight pages drawing a line 100,000 times each: a few kilobytes that pypdf reads for 15 s.
     No size limit catches it, so it is read in a child process that is stopped."""
+    # The clock, not CPU time: what is tested is that a reader is stopped when its time is up.
     start = time.perf_counter()
     with pytest.raises(TooLarge) as refused:
         read_document("drawing.pdf", drawing_pdf(pages=8, lines=100_000),
@@ -556,9 +557,9 @@ def test_markup_that_breaks_the_parsers_is_refused_not_a_crash(name, data, messa
 
 
 def test_a_page_opening_with_many_comments_is_recognised_at_once():
-    start = time.perf_counter()
+    start = cpu_time()
     assert read_document("notes.txt", b"<!---->" * 580 + b"We recommend that x.").media_type == "text/plain"
-    assert time.perf_counter() - start < 1, "the old pattern tried 2**580 ways of splitting the comments"
+    assert cpu_time() - start < 1, "the old pattern tried 2**580 ways of splitting the comments"
 
 
 # --- ingesting each format ------------------------------------------------------------------
@@ -647,9 +648,9 @@ def test_the_cli_refuses_a_file_too_large_to_read_in_one_line_before_reading_it(
     with huge.open("wb") as file:
         file.truncate(50 * 1024 * 1024)  # 50 MB, never read
     for command in (["extract", str(huge)], ["ingest", str(huge), "--consultation", SLUG, "--respondent", "X"]):
-        start = time.perf_counter()
+        start = cpu_time()
         result = runner.invoke(args=command)
-        assert time.perf_counter() - start < 2
+        assert cpu_time() - start < 2
         assert result.exit_code == 1
         assert result.output == ("Error: huge.txt is 50 MB, larger than 20 MB, the most one response file may be "
                                  "(UPLOAD_MAX_FILE_BYTES). Split it into smaller files, or ask the respondent for a "

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from consultations.models import Consultation, Recommendation, Respondent, Response
 from consultations.triage import delete_response, restore_response
-from consultations import outcomes
+from consultations import actions as action_rules
+from consultations import decisions as decision_rules
 from consultations.workflow import SearchDirty
 from consultations.soft_delete import restore, soft_delete
 from consultations.published import public_recommendations
@@ -30,9 +31,9 @@ def public_search(text: str, **kwargs):
 
 
 def publish_decision(session, rec, rationale):
-    decision = outcomes.save_decision(session, rec, "accepted", rationale, "Internal: keep quiet.", None)
-    outcomes.approve(decision, None)
-    outcomes.publish(decision, None)
+    decision = decision_rules.save_decision(session, rec, "accepted", rationale, "Internal: keep quiet.", None)
+    decision_rules.approve(decision, None)
+    decision_rules.publish(decision, None)
     return decision
 
 
@@ -59,7 +60,7 @@ def world(app, session):
     decisions = {}
     for name, word in (("Pelican Draft Trust", "marmalade"), ("Heron Open Trust", "porridge")):
         decisions[name] = publish_decision(session, made[name], f"We agree about {word} rationale.")
-        outcomes.add_action(session, decisions[name], f"Stock {word} action plan", "Head of estates",
+        action_rules.add_action(session, decisions[name], f"Stock {word} action plan", "Head of estates",
                             TODAY + dt.timedelta(days=30), today=TODAY)
     session.commit()
     return {"recs": made, "decisions": decisions, "draft": draft, "live": live}
@@ -110,11 +111,11 @@ def test_deleting_a_recommendation_removes_its_decision_and_actions_from_public_
 
 def test_deleting_a_published_decision_removes_its_actions_from_public_search(session, world):
     decision = world["decisions"]["Heron Open Trust"]
-    outcomes.delete_decision(decision)
+    decision_rules.delete_decision(decision)
     session.commit()
     assert public_search("porridge").ids == [], "recommendations, decision and action all gone"
     assert_index_matches_published(session)
-    outcomes.restore_decision(session, decision)
+    decision_rules.restore_decision(session, decision)
     session.commit()
     assert len(public_search("porridge").ids) == 4  # two recommendations, the decision, the action
     assert_index_matches_published(session)
@@ -194,7 +195,7 @@ def test_updates_on_the_same_day_keep_one_order_everywhere(session, world, clien
     action = world["decisions"]["Heron Open Trust"].actions[0]
     texts = [f"Update number {n} on the porridge stock." for n in range(1, 6)]
     for text in texts:
-        outcomes.add_update(session, action, TODAY, text, None, None, True, None, today=TODAY)
+        action_rules.add_update(session, action, TODAY, text, None, None, True, None, today=TODAY)
     session.commit()
     first = action.updates[0]
     first.text = texts[0] + " Corrected."  # an UPDATE moves the row to the end of a PostgreSQL heap

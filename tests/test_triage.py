@@ -959,14 +959,14 @@ def test_merged_keys_are_explained_not_renumbered(demo, policy):
 
 def test_search_outcome_pages_and_letters_show_the_corrected_text(app, demo, policy, client):
     """Public pages and both search indexes read the current text of a recommendation."""
-    from consultations import outcomes
+    from consultations import decisions as decision_rules
     from tracker.indexing import indexes
 
     session = demo
     r4 = rec(session, "R4")
-    decision = outcomes.save_decision(session, r4, "accepted", "We agree.", "", None)
-    outcomes.approve(decision, None)
-    outcomes.publish(decision, None)
+    decision = decision_rules.save_decision(session, r4, "accepted", "We agree.", "", None)
+    decision_rules.approve(decision, None)
+    decision_rules.publish(decision, None)
     session.commit()
     point = r4.text.index("This should include")
     rv = policy.post(f"/staff/recommendations/{r4.id}/split",

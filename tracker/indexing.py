@@ -42,6 +42,7 @@ from consultations.models import (
 from search_index import IndexBusy, IndexUnwritable, SearchIndex
 
 from consultations import published
+from consultations.actions import is_overdue, overdue_clause
 from consultations.queries import ids_in_batches
 from tracker.db import db
 from consultations.workflow import Action, ActionUpdate, Decision, SearchDirty
@@ -50,7 +51,6 @@ from consultations.published import public_name
 log = logging.getLogger(__name__)
 
 KINDS = ("recommendation", "response", "decision", "action", "item")
-FINISHED_ACTIONS = {"implemented", "superseded", "withdrawn"}
 BATCH = 500
 
 
@@ -101,10 +101,6 @@ def _when(value) -> dt.datetime | None:
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day)
     return None
-
-
-def is_overdue(action: Action, today: dt.date) -> bool:
-    return action.due_on is not None and action.due_on < today and action.status not in FINISHED_ACTIONS
 
 
 def _standards(rec: Recommendation, public: bool = False) -> list[str]:
@@ -538,7 +534,7 @@ def sync(session: Session) -> str:
     dirty = session.scalars(select(SearchDirty)).all()
     keys = {(row.entity_type, row.entity_id) for row in dirty}
     keys |= {("action", action_id) for action_id in session.scalars(
-        select(Action.id).where(Action.due_on < dt.date.today(), Action.status.not_in(FINISHED_ACTIONS)))}
+        select(Action.id).where(overdue_clause(dt.date.today())))}
     count = write(session, keys) if keys else 0
     for row in dirty:
         session.delete(row)

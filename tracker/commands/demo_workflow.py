@@ -17,7 +17,8 @@ from consultations.frameworks import current_items
 from consultations.linking import AlreadyLinked, add_by_code
 from consultations.models import Recommendation, Response
 
-from consultations import outcomes
+from consultations import actions as action_rules
+from consultations import decisions as decision_rules
 from consultations.workflow import User
 
 # key: (outcome, public rationale, internal note, final state, decided on, actions)
@@ -88,17 +89,17 @@ def load(session: Session, consultation_slug: str, respondent_name: str) -> int:
                 pass
     for key, (outcome, rationale, note, state, decided_on, actions) in DEMO_DECISIONS.items():
         rec = recs.get(key)
-        if rec is None or outcomes.decision_for(session, rec) is not None:
+        if rec is None or decision_rules.decision_for(session, rec) is not None:
             continue
-        decision = outcomes.save_decision(session, rec, outcome, rationale, note, approver_id)
+        decision = decision_rules.save_decision(session, rec, outcome, rationale, note, approver_id)
         if state in ("approved", "published"):
-            outcomes.approve(decision, approver_id)
+            decision_rules.approve(decision, approver_id)
         if state == "published":
-            outcomes.publish(decision, approver_id, now=dt.datetime.combine(decided_on, dt.time(10)))
+            decision_rules.publish(decision, approver_id, now=dt.datetime.combine(decided_on, dt.time(10)))
         for description, owner, made_on, due_on, progress, updates in actions:
-            action = outcomes.add_action(session, decision, description, owner, due_on, today=made_on)
+            action = action_rules.add_action(session, decision, description, owner, due_on, today=made_on)
             for on, text, new_status, public in updates:
-                outcomes.add_update(session, action, on, text, None, new_status, public, approver_id, today=on)
+                action_rules.add_update(session, action, on, text, None, new_status, public, approver_id, today=on)
             action.progress = progress
         created += 1
     session.flush()

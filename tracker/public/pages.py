@@ -22,7 +22,7 @@ from tracker.web.roles import public
 from tracker.db import db
 from consultations.workflow import ACTION_STATUSES, DECISION_OUTCOMES
 from tracker.public.feeds import OUTCOME_COLUMNS
-from tracker.web.paging import page_number, page_numbers
+from tracker.web.paging import page_number
 from consultations.published import (
     public_consultation,
     OutlineRow,
@@ -214,7 +214,7 @@ def consultation(slug: str):
     listed = sum(len(group.rec_ids) for group in groups)
     return render_template(
         "public/consultation.html", consultation=item, total=len(outline), groups=groups, shown=shown, by=by,
-        page=page, pages=pages, page_numbers=page_numbers(page, pages), listed=listed,
+        page=page, pages=pages, listed=listed,
         first_shown=(page - 1) * PER_PAGE + 1, last_shown=min(page * PER_PAGE, listed),
         outcomes=outcomes, statuses=statuses, action_count=len(actions),
         overdue_count=sum(overdue for _, overdue in actions),
@@ -253,7 +253,7 @@ def standard(framework_key: str, code: str):
     for rec in recs:
         by_consultation.setdefault(rec.consultation_slug, []).append(rec)
     return render_template("public/standard.html", item=item, recommendations=recs, by_consultation=by_consultation,
-                           total=total, page=page, pages=pages, page_numbers=page_numbers(page, pages),
+                           total=total, page=page, pages=pages,
                            first_shown=(page - 1) * PER_PAGE + 1, last_shown=min(page * PER_PAGE, total))
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
+from flask import flash, redirect
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from consultations.audit import changes_since
 from tracker.db import db
+from tracker.web.forms import EditForm
 
 
 class StaleEdit(Exception):
@@ -54,7 +56,9 @@ def apply_edit(form, change: Callable[[], Any], render: Callable[..., ResponseRe
     ``render(code=..., conflict=...)`` re-renders the page with ``form`` in it: 400 when the form
     is invalid or the domain refuses (its ``ValueError``, shown on ``error_field``; with no
     ``error_field`` the message comes as ``render(..., error=message)`` for the page to show),
-    409 with the ``StaleEdit`` when ``current`` moved on since the form's ``version``. Nothing is
+    409 with the ``StaleEdit`` when ``current`` moved on since the form's ``version``. A refusal
+    that names its fields (``errors``, field name to message, or ``field``) shows on those
+    fields. Nothing is saved unless the whole change succeeds.
     saved unless the whole change succeeds.
     """
     if validate and not form.validate():
@@ -70,8 +74,44 @@ def apply_edit(form, change: Callable[[], Any], render: Callable[..., ResponseRe
         return EditOutcome(None, render(code=409, conflict=conflict))
     except ValueError as refusal:  # every domain refusal (TriageError, DecisionError, ...) is one
         db.session.rollback()
-        if error_field is None:
+        named = _named_errors(form, refusal)
+        if named:
+            for name, message in named.items():
+                add_error(form[name], message)
+        elif error_field is None:
             return EditOutcome(None, render(code=400, conflict=None, error=str(refusal)))
-        add_error(error_field, str(refusal))
+        else:
+            add_error(error_field, str(refusal))
         return EditOutcome(None, render(code=400, conflict=None))
     return EditOutcome(result, None)
+
+
+def apply_state_change(current, change: Callable[[], Any], render_page: Callable[..., ResponseReturnValue], *,
+                       done: str, then: str) -> ResponseReturnValue:
+    """The buttons that move ``current`` to another state (approve, publish, delete, restore):
+    ``apply_edit`` with a version-only ``EditForm``; on success flash ``done`` and go to ``then``.
+
+    The page shows no form to correct, so ``render_page(status=..., conflict=..., problem=...)``
+    shows the object again with the conflict, or with why not as the page's problem.
+    """
+    form = EditForm()
+
+    def render(code, conflict, error=None):
+        if conflict is None and error is None:
+            error = next((field.errors[0] for field in form if field.errors), None)
+        return render_page(status=code, conflict=conflict, problem=error)
+
+    outcome = apply_edit(form, change, render, current=current)
+    if outcome.refused:
+        return outcome.page
+    flash(done)
+    return redirect(then)
+
+
+def _named_errors(form, refusal: ValueError) -> dict[str, str]:
+    """The refusal's messages by form field, when it names fields the form has (else none)."""
+    named = getattr(refusal, "errors", None)
+    if not isinstance(named, dict):
+        field = getattr(refusal, "field", None)
+        named = {field: str(refusal)} if isinstance(field, str) else {}
+    return named if all(name in form for name in named) else {}

@@ -22,7 +22,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovTextInput
 from tracker.db import db
 from tracker.web.forms import QueryForm
 from consultations.workflow import Action, Decision
-from tracker.web.paging import page_number, page_numbers
+from tracker.web.paging import page_number
 from consultations import published
 from consultations.published import public_name
 from tracker.indexing import indexes
@@ -144,8 +144,7 @@ def render_search(audience: str, template: str, facets=FACETS):
         hits = load_hits(ids, results.highlights)
     clear_filters = _url_with(page=None, **{field: None for field, _ in facets})
     return render_template(template, form=form, text=text, filters=filters, facets=facets, results=results,
-                           hits=hits, url_with=_url_with, clear_filters=clear_filters, public_name=public_name,
-                           page_numbers=page_numbers)
+                           hits=hits, url_with=_url_with, clear_filters=clear_filters, public_name=public_name)
 
 
 def similar_recommendations(rec: Recommendation, top: int = 5) -> list[Hit]:

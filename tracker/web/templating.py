@@ -14,7 +14,9 @@ from flask import Flask
 from markupsafe import Markup
 
 from consultations import vocabulary
+from tracker.web import headers, roles
 from tracker.web.markdown import render_markdown
+from tracker.web.paging import pagination_params
 
 
 def govuk_date(value: dt.date | dt.datetime | None) -> str:
@@ -29,24 +31,29 @@ def markdown_filter(text: str | None) -> Markup:
     return render_markdown(text)
 
 
+def status_label(value: str | None) -> str:
+    """``{{ decision.outcome | status_label }}``: a status as people read it (consultations.vocabulary)."""
+    return vocabulary.tag(value).label if value else ""
+
+
 FILTERS: dict[str, Callable] = {
     "govuk_date": govuk_date,
     "markdown": markdown_filter,
+    "status_label": status_label,
 }
 GLOBALS: dict[str, Callable] = {
     "status_term": vocabulary.tag,  # label and colour of any status, for the status_tag macro
     "link_origin_label": vocabulary.LINK_ORIGINS.label,
+    "pagination_params": pagination_params,  # for the pagination macro
 }
 
 
-def init_app(app: Flask, area_globals: Mapping[str, Callable] = {}) -> None:
+def init_app(app: Flask, area_globals: Mapping[str, Callable] | None = None) -> None:
     """Filters and globals for every template, and the per-request values (user, navigation,
     CSP nonce, GOV.UK asset path) that the web kit's modules provide."""
-    from tracker.web import headers, roles  # noqa: PLC0415 (their context, named here)
-
     for name, function in FILTERS.items():
         app.add_template_filter(function, name)
-    for name, function in {**GLOBALS, **area_globals}.items():
+    for name, function in {**GLOBALS, **(area_globals or {})}.items():
         app.add_template_global(function, name)
 
     @app.context_processor

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, abort, render_template, send_file, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -26,7 +26,7 @@ from consultations.models import (
 )
 
 from tracker.web.roles import login_required
-from tracker.web.paging import page_number, pagination
+from tracker.web.paging import paginate
 from tracker.db import db
 from tracker.web.headers import download_name, download_type
 from consultations.workflow import Decision
@@ -142,22 +142,18 @@ def consultation(slug: str):
     )
     live = (Response.consultation_id == item.id, Response.deleted_at.is_(None))
     total = db.session.scalar(select(func.count()).select_from(Response).where(*live))
-    pages = max(1, -(-total // RESPONSES_PER_PAGE))
-    page = page_number(request.args.get("page"), pages)
     counts = _live_recommendation_counts()
-    responses = db.session.execute(
+    responses = paginate(
         select(Response, func.coalesce(counts.c.n, 0))
         .join(Response.respondent)
         .outerjoin(counts, counts.c.response_id == Response.id)
         .where(*live)
         .options(contains_eager(Response.respondent))
-        .order_by(Respondent.name, Response.id)
-        .limit(RESPONSES_PER_PAGE).offset((page - 1) * RESPONSES_PER_PAGE)
-    ).all()
+        .order_by(Respondent.name, Response.id),
+        RESPONSES_PER_PAGE, total=total, rows=True)
     return render_template(
         "staff/browse/consultation.html", consultation=item, responses=responses, total=total,
-        first=(page - 1) * RESPONSES_PER_PAGE + 1,
-        pagination=pagination("browse.consultation", page, pages, slug=slug, _anchor="responses"),
+        page_url=lambda number: url_for("browse.consultation", slug=slug, page=number, _anchor="responses"),
     )
 
 

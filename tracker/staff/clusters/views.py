@@ -8,15 +8,13 @@ changes recommendations through the triage service, so every change is audited.
 """
 from __future__ import annotations
 
-import math
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased, contains_eager, selectinload
-from wtforms import IntegerField, RadioField
+from wtforms import RadioField
 from wtforms.validators import InputRequired
-from wtforms.widgets import HiddenInput
 
 from consultations import clusters as service
 from consultations.models import (
@@ -34,10 +32,11 @@ from consultations.models import (
 from tracker.web.roles import login_required, role_required
 from tracker.db import db
 from tracker.web.editing import StaleEdit, apply_edit
-from tracker.web.forms import VersionedForm, options
+from tracker.web.forms import EditForm as VersionOnlyForm  # reject, or remove a member: only the version
+from tracker.web.forms import options
 from consultations.workflow import Decision
 from tracker.web.ids import parse_id
-from tracker.web.paging import page_number, pagination
+from tracker.web.paging import paginate
 
 bp = Blueprint("clusters", __name__)
 
@@ -46,13 +45,6 @@ policy_required = role_required("policy")
 PER_PAGE = 25
 CAMPAIGN_MEMBERS_PER_PAGE = 100
 NAMES_SHOWN = 4  # respondents named per cluster on the list; the rest are counted
-
-
-class VersionOnlyForm(VersionedForm):
-    """Reject, or remove a member: only the version the page was loaded at."""
-
-    version = IntegerField(widget=HiddenInput(), validators=[
-        InputRequired("The form was sent without the version it was loaded at. Reload the page and try again")])
 
 
 class ConfirmForm(VersionOnlyForm):
@@ -103,9 +95,6 @@ def overview(slug: str):
         .group_by(Cluster.status)
     ).all())
     total = sum(counts.values()) if status == "all" else counts.get(status, 0)
-    pages = max(1, math.ceil(total / PER_PAGE))
-    page = page_number(request.args.get("page"), pages)
-
     sizes = _cluster_sizes()
     primary = aliased(Recommendation)
     query = (
@@ -114,11 +103,11 @@ def overview(slug: str):
         .outerjoin(primary, primary.id == Cluster.primary_id)
         .where(Cluster.consultation_id == consultation.id)
         .order_by(func.coalesce(sizes.c.n, 0).desc(), Cluster.id)
-        .limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     )
     if status != "all":
         query = query.where(Cluster.status == status)
-    rows = db.session.execute(query).all()
+    listed = paginate(query, PER_PAGE, total=total, rows=True)
+    rows = listed.items
 
     names: dict[int, list[str]] = {}
     if rows:
@@ -142,8 +131,8 @@ def overview(slug: str):
                  "href": url_for("clusters.overview", slug=slug, status="all"), "current": status == "all"})
     return render_template(
         "staff/clusters/overview.html", consultation=consultation, campaigns=campaigns, rows=rows, names=names,
-        names_shown=NAMES_SHOWN, tabs=tabs, status=status, total=total, page=page, per_page=PER_PAGE,
-        pagination=pagination("clusters.overview", page, pages, slug=slug, status=status),
+        names_shown=NAMES_SHOWN, tabs=tabs, status=status, total=total, page=listed.page, pages=listed.pages,
+        per_page=PER_PAGE, page_url=lambda number: url_for("clusters.overview", slug=slug, status=status, page=number),
     )
 
 
@@ -317,19 +306,17 @@ def _campaign_page(campaign: Campaign, errors: list[dict] | None = None, conflic
         .join(Response, Response.id == CampaignMember.response_id)
         .where(CampaignMember.campaign_id == campaign.id)
     ).one()
-    pages = max(1, math.ceil(size / CAMPAIGN_MEMBERS_PER_PAGE))
-    page = page_number(request.args.get("page"), pages)
-    members = db.session.scalars(
+    members = paginate(
         base.options(contains_eager(CampaignMember.response).contains_eager(Response.respondent))
         .order_by(CampaignMember.response_id != campaign.canonical_response_id,
-                  CampaignMember.similarity, Respondent.name, CampaignMember.id)
-        .limit(CAMPAIGN_MEMBERS_PER_PAGE).offset((page - 1) * CAMPAIGN_MEMBERS_PER_PAGE)
-    ).all()
+                  CampaignMember.similarity, Respondent.name, CampaignMember.id),
+        CAMPAIGN_MEMBERS_PER_PAGE, total=size)
     form = VersionOnlyForm(formdata=None, data={"version": campaign.version_id})
     return render_template(
         "staff/clusters/campaign.html", campaign=campaign, members=members, size=size, identical=identical, live=live,
-        form=form, errors=errors or [], conflict=conflict, page=page, per_page=CAMPAIGN_MEMBERS_PER_PAGE,
-        pagination=pagination("clusters.campaign", page, pages, campaign_id=campaign.id),
+        form=form, errors=errors or [], conflict=conflict, page=members.page, pages=members.pages,
+        per_page=CAMPAIGN_MEMBERS_PER_PAGE,
+        page_url=lambda number: url_for("clusters.campaign", campaign_id=campaign.id, page=number),
     ), code
 
 

@@ -1,67 +1,33 @@
 """Decisions: approvers record, approve and publish the inspectorate's answer to a
 recommendation (and to every duplicate of it); every staff role can read them.
 
-Views are thin: they read the form, check the version the page was loaded at, call the
-services in ``consultations.outcomes`` and commit, or roll back and show the page again with
-the problem (400) or with what someone else changed meanwhile (409).
+Views are thin: ``apply_edit`` validates the form, checks the version the page was loaded at,
+calls the services in ``consultations.decisions`` and commits, or rolls back and shows the page
+again with the problem (400) or with what someone else changed meanwhile (409).
 """
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextArea
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import RadioField, TextAreaField
-
-from wtforms.validators import InputRequired, Length
 
 from consultations.models import FrameworkItem, Link, Recommendation, Response
 
-from consultations import outcomes
+from consultations import actions as action_rules
+from consultations import decisions as decision_rules
 from tracker.web.roles import login_required, role_required
 from tracker.db import db
-from tracker.web.editing import StaleEdit, ensure_current
-from tracker.web.forms import VersionedForm, options
-from consultations.workflow import DECISION_OUTCOMES, Action, Decision, User
+from tracker.web.editing import StaleEdit, apply_edit, apply_state_change
+from tracker.staff.decisions.forms import DecisionForm
+from tracker.web.forms import EditForm
+from consultations.workflow import Action, Decision, User
 
 bp = Blueprint("decisions", __name__)
 
 DECIDERS = ("approver",)
-MAX_TEXT = 20_000
-
-
-class DecisionForm(VersionedForm):
-    """The working version of a decision. ``version`` is 0 while there is no decision yet."""
-
-    outcome = RadioField(
-        "Outcome",
-        choices=options(DECISION_OUTCOMES.choices()),
-        widget=GovRadioInput(),
-        validators=[InputRequired("Select the outcome of the decision")],
-        invalid_choice_message="Select one of the outcomes listed",
-    )
-    public_rationale = TextAreaField(
-        "Public rationale",
-        widget=GovTextArea(),
-        description=(
-            "This will be published on the outcome page for everyone the decision answers. "
-            "You can use Markdown: **bold**, *italic*, lists starting with - or 1., "
-            "[link text](https://example.org) and > for quotes. It is needed before the decision can be approved."
-        ),
-        validators=[Length(max=MAX_TEXT, message=f"The public rationale must be {MAX_TEXT:,} characters or fewer")],
-    )
-    internal_note = TextAreaField(
-        "Internal note (optional)",
-        widget=GovTextArea(),
-        description="For inspectorate staff only. It is never published.",
-        validators=[Length(max=MAX_TEXT, message=f"The internal note must be {MAX_TEXT:,} characters or fewer")],
-    )
-
-
-class DecisionStateForm(VersionedForm):
-    """Approve, publish, delete and restore buttons: they carry the version they were shown at."""
 
 
 # ---------------------------------------------------------------------------
@@ -105,10 +71,10 @@ def render_decision_page(
 ):
     """The decision page of a group's primary recommendation, with any problem to show."""
     if decision is None:
-        decision = outcomes.decision_for(db.session, primary)
+        decision = decision_rules.decision_for(db.session, primary)
     if form is None:
         form = decision_form_for(decision)
-    group = outcomes.decision_group(db.session, primary)
+    group = decision_rules.decision_group(db.session, primary)
     links = db.session.scalars(
         select(Link)
         .where(Link.recommendation_id == primary.id, Link.status != "rejected")
@@ -145,10 +111,10 @@ def render_decision_page(
             decision=decision,
             deleted=deleted,
             actions=actions,
-            overdue={a.id: outcomes.days_overdue(a, today) for a in actions if outcomes.is_overdue(a, today)},
+            overdue={a.id: action_rules.days_overdue(a, today) for a in actions if action_rules.is_overdue(a, today)},
             people=people,
             form=form,
-            state_form=DecisionStateForm(formdata=None, version=shown.version_id if shown else 0),
+            state_form=EditForm(formdata=None, version=shown.version_id if shown else 0),
             conflict=conflict,
             problem=problem,
         ),
@@ -166,7 +132,7 @@ def render_decision_page(
 def decision(rec_id: int):
     """Read (every role) or record and edit (approvers) the decision of a recommendation's group."""
     rec = _recommendation_or_404(rec_id)
-    primary = outcomes.primary_of(rec)
+    primary = decision_rules.primary_of(rec)
     if request.method == "POST" and g.user.role not in DECIDERS:
         abort(403)
     if primary.id != rec.id and request.method == "GET":
@@ -174,29 +140,23 @@ def decision(rec_id: int):
               "One decision answers them all: this is it.")
         return redirect(url_for(".decision", rec_id=primary.id))
 
-    current = outcomes.decision_for(db.session, primary)
+    current = decision_rules.decision_for(db.session, primary)
     if request.method == "GET":
         return render_decision_page(primary, decision=current)
 
     form = DecisionForm()
-    if not form.validate_on_submit():
-        return render_decision_page(primary, decision=current, form=form, status=400)
     was = current.state if current is not None else None
-    try:
-        if current is not None:
-            ensure_current(db.session, current, form.version.data)
-        saved = outcomes.save_decision(
-            db.session, primary, form.outcome.data, form.public_rationale.data or "",
-            form.internal_note.data or "", g.user.id,
-        )
-        db.session.commit()
-    except StaleEdit as conflict:
-        db.session.rollback()
-        form.accept_current_version(conflict.obj)
-        return render_decision_page(primary, decision=current, form=form, conflict=conflict, status=409)
-    except outcomes.DecisionError as error:
-        db.session.rollback()
-        return render_decision_page(primary, form=form, problem=str(error), status=400)
+    outcome = apply_edit(
+        form,
+        lambda: decision_rules.save_decision(db.session, primary, form.outcome.data, form.public_rationale.data or "",
+                                             form.internal_note.data or "", g.user.id),
+        lambda code, conflict, error=None: render_decision_page(primary, decision=current, form=form,
+                                                                conflict=conflict, problem=error, status=code),
+        current=current,
+    )
+    if outcome.refused:
+        return outcome.page
+    saved = outcome.result
     if was is None:
         flash("Decision recorded as a draft. It needs approving before it can be published.")
     elif was == "published" and saved.state == "draft":
@@ -210,33 +170,18 @@ def decision(rec_id: int):
 
 
 def _change_state(decision_id: int, change, done: str):
-    """Shared by approve, publish, delete and restore: version check, change, commit or explain."""
+    """Approve, publish, delete and restore: the one state-change flow, back to the decision page."""
     item = db.get_or_404(Decision, decision_id)
     primary = db.get_or_404(Recommendation, item.recommendation_id)
-    form = DecisionStateForm()
-    if not form.validate_on_submit():
-        return render_decision_page(
-            primary, problem="The form was incomplete. Reload the page and try again.", status=400
-        )
-    try:
-        ensure_current(db.session, item, form.version.data)
-        change(item)
-        db.session.commit()
-    except StaleEdit as conflict:
-        db.session.rollback()
-        return render_decision_page(primary, conflict=conflict, status=409)
-    except outcomes.DecisionError as error:
-        db.session.rollback()
-        return render_decision_page(primary, problem=str(error), status=400)
-    flash(done)
-    return redirect(url_for(".decision", rec_id=primary.id))
+    return apply_state_change(item, lambda: change(item), partial(render_decision_page, primary),
+                              done=done, then=url_for(".decision", rec_id=primary.id))
 
 
 @bp.route("/decisions/<id:decision_id>/approve", methods=["POST"])
 @role_required(*DECIDERS)
 def approve(decision_id: int):
     return _change_state(
-        decision_id, lambda d: outcomes.approve(d, g.user.id),
+        decision_id, lambda d: decision_rules.approve(d, g.user.id),
         "Decision approved. It can now be published.",
     )
 
@@ -245,7 +190,7 @@ def approve(decision_id: int):
 @role_required(*DECIDERS)
 def publish(decision_id: int):
     return _change_state(
-        decision_id, lambda d: outcomes.publish(d, g.user.id),
+        decision_id, lambda d: decision_rules.publish(d, g.user.id),
         "Decision published. The public now sees this outcome and rationale.",
     )
 
@@ -254,7 +199,7 @@ def publish(decision_id: int):
 @role_required(*DECIDERS)
 def delete(decision_id: int):
     return _change_state(
-        decision_id, outcomes.delete_decision,
+        decision_id, decision_rules.delete_decision,
         "Decision deleted. It no longer appears anywhere, and you can restore it from this page.",
     )
 
@@ -263,5 +208,5 @@ def delete(decision_id: int):
 @role_required(*DECIDERS)
 def restore(decision_id: int):
     return _change_state(
-        decision_id, lambda d: outcomes.restore_decision(db.session, d), "Decision restored."
+        decision_id, lambda d: decision_rules.restore_decision(db.session, d), "Decision restored."
     )

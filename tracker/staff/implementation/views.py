@@ -2,138 +2,39 @@
 dashboard of what is late. Policy staff and approvers change them; every role reads.
 
 Overdue is never stored: it is worked out from the due date and status each time
-(``outcomes.is_overdue`` in Python, ``outcomes.overdue_clause`` in SQL).
+(``action_rules.is_overdue`` in Python, ``action_rules.overdue_clause`` in SQL).
 """
 from __future__ import annotations
 
-import datetime as dt
-import math
+from functools import partial
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxInput,
-    GovRadioInput,
-    GovSelect,
-    GovTextArea,
-    GovTextInput,
-)
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
-from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, StopValidation, ValidationError
 
 from consultations.models import Recommendation, Response
 
-from consultations import outcomes
+from consultations import actions as action_rules
 from tracker.web.roles import login_required, role_required
 from tracker.db import db
-from tracker.web.paging import page_number, page_numbers
-from tracker.web.editing import StaleEdit, ensure_current
-from tracker.web.fields import GovDateField
-from tracker.web.forms import Form, QueryForm, VersionedForm, options
+from tracker.web.paging import paginate
+from tracker.web.editing import apply_edit, apply_state_change
+from tracker.staff.implementation.forms import (
+    STATUS_CHOICES,
+    DashboardFilter,
+    EditActionForm,
+    NewActionForm,
+    UpdateForm,
+    today,
+)
+from tracker.web.forms import EditForm, options
 from consultations.workflow import ACTION_STATUSES, Action, ActionUpdate, Decision, User
 
 bp = Blueprint("implementation", __name__)
 
 IMPLEMENTERS = ("policy", "approver")
-STATUS_CHOICES = options(ACTION_STATUSES.choices())
 PAGE_SIZE = 25
 OVERDUE_SHOWN = 20
-PROGRESS_MESSAGE = "Progress must be a whole number from 0 to 100"
-
-
-def today() -> dt.date:
-    return dt.date.today()
-
-
-# ---------------------------------------------------------------------------
-# Forms
-# ---------------------------------------------------------------------------
-
-
-class ActionForm(Form):
-    description = TextAreaField(
-        "What will be done",
-        widget=GovTextArea(),
-        validators=[DataRequired("Describe the action"),
-                    Length(max=5000, message="The description must be 5,000 characters or fewer")],
-    )
-    owner = StringField(
-        "Owner",
-        widget=GovTextInput(),
-        description="A team or a person, for example ‘Policy team’ or ‘Sam Jones’",
-        validators=[DataRequired("Enter who owns the action: a team or a person"),
-                    Length(max=outcomes.MAX_OWNER_LENGTH,
-                           message=f"The owner must be {outcomes.MAX_OWNER_LENGTH} characters or fewer")],
-    )
-    due_on = GovDateField("Due date", description="For example, 27 3 2026",
-                            required_message="Enter the date the action is due")
-    status = RadioField(
-        "Status", choices=STATUS_CHOICES, widget=GovRadioInput(),
-        validators=[InputRequired("Select the status of the action")],
-        invalid_choice_message="Select one of the statuses listed",
-    )
-    progress = IntegerField(
-        "Progress (percent complete)",
-        widget=GovTextInput(),
-        description="A whole number from 0 to 100",
-        invalid_value_message=PROGRESS_MESSAGE,
-        validators=[InputRequired("Enter the progress, from 0 to 100"),
-                    NumberRange(min=0, max=100, message=PROGRESS_MESSAGE)],
-    )
-
-
-class EditActionForm(VersionedForm, ActionForm):
-    """The action form, remembering the version of the action it was loaded with."""
-
-
-def evidence_link(form, field) -> None:
-    """Field errors for the evidence link, with the service's own rule."""
-    try:
-        field.data = outcomes.check_evidence_url(field.data)
-    except outcomes.ActionError as error:
-        raise StopValidation(str(error)) from None
-
-
-def not_in_the_future(form, field) -> None:
-    if field.data is not None and field.data > today():
-        raise ValidationError("The date of the update must be today or in the past")
-
-
-class UpdateForm(VersionedForm):
-    """A dated update. ``version`` is the action's: a status change made on an out-of-date
-    page is refused like a stale edit; a plain note is always added."""
-
-    on = GovDateField("Date of the update", description="For example, 27 3 2026",
-                        required_message="Enter the date of the update", validators=[not_in_the_future])
-    text = TextAreaField(
-        "What has happened",
-        widget=GovTextArea(),
-        validators=[DataRequired("Say what has happened"),
-                    Length(max=5000, message="The update must be 5,000 characters or fewer")],
-    )
-    evidence_url = StringField(
-        "Link to evidence (optional)",
-        widget=GovTextInput(),
-        description="A web address starting with https://, for example a published report",
-        validators=[evidence_link],
-    )
-    new_status = SelectField(
-        "New status (optional)",
-        choices=options([("", "Leave the status unchanged")]) + STATUS_CHOICES,
-        widget=GovSelect(),
-        invalid_choice_message="Select one of the statuses listed",
-    )
-    is_public = BooleanField(
-        "This update may appear on published outcome pages", widget=GovCheckboxInput(),
-        description="Leave unticked for updates that are for staff only.",
-    )
-
-
-class DashboardFilter(QueryForm):
-    status = SelectField("Status", choices=options([("", "All statuses")]) + STATUS_CHOICES, widget=GovSelect(),
-                         validate_choice=False)
-    overdue = BooleanField("Overdue only", widget=GovCheckboxInput())
 
 
 # ---------------------------------------------------------------------------
@@ -176,8 +77,8 @@ def render_action_page(action: Action, *, conflict=None, problem=None, status=20
             rec=action.decision.recommendation,
             updates=updates,
             people=people,
-            overdue_days=outcomes.days_overdue(action, now) if outcomes.is_overdue(action, now) else None,
-            state_form=VersionedForm(formdata=None, version=action.version_id),
+            overdue_days=action_rules.days_overdue(action, now) if action_rules.is_overdue(action, now) else None,
+            state_form=EditForm(formdata=None, version=action.version_id),
             conflict=conflict,
             problem=problem,
         ),
@@ -215,21 +116,18 @@ def new_action(decision_id: int):
         .options(selectinload(Decision.recommendation).selectinload(Recommendation.response)
                  .selectinload(Response.respondent))
     )
-    form = ActionForm(data=None if request.method == "POST" else {"status": "not started", "progress": 0})
+    form = NewActionForm(data=None if request.method == "POST" else {"status": "not started", "progress": 0})
     if request.method == "GET":
         return _render_action_form(None, decision, form)
-    if not form.validate_on_submit():
-        return _render_action_form(None, decision, form, status=400)
-    if form.due_on.data < today():
-        form.due_on.errors.append("The due date must be today or in the future")
-        return _render_action_form(None, decision, form, status=400)
-    try:
-        action = outcomes.add_action(db.session, decision, form.description.data, form.owner.data,
-                                     form.due_on.data, form.status.data, form.progress.data, today())
-        db.session.commit()
-    except outcomes.ActionError as error:
-        db.session.rollback()
-        return _render_action_form(None, decision, form, problem=str(error), status=400)
+    outcome = apply_edit(
+        form,
+        lambda: action_rules.add_action(db.session, decision, form.description.data, form.owner.data,
+                                        form.due_on.data, form.status.data, form.progress.data, today()),
+        lambda code, conflict, error=None: _render_action_form(None, decision, form, problem=error, status=code),
+    )
+    if outcome.refused:
+        return outcome.page
+    action = outcome.result
     flash("Action added.")
     return redirect(url_for(".action", action_id=action.id))
 
@@ -245,28 +143,19 @@ def action(action_id: int):
 def edit_action(action_id: int):
     item = _action_or_404(action_id)
     if request.method == "GET":
-        form = EditActionForm(formdata=None, obj=item, version=item.version_id)
+        form = EditActionForm(formdata=None, obj=item, version=item.version_id, saved=item)
         return _render_action_form(item, item.decision, form)
-    form = EditActionForm()
-    if not form.validate_on_submit():
-        return _render_action_form(item, item.decision, form, status=400)
-    created_on = item.created_at.date()
-    if form.due_on.data != item.due_on and form.due_on.data < created_on:
-        form.due_on.errors.append(f"The due date cannot be before the action was created ({created_on.day} "
-                                  f"{created_on:%B %Y})")
-        return _render_action_form(item, item.decision, form, status=400)
-    try:
-        ensure_current(db.session, item, form.version.data)
-        outcomes.edit_action(item, form.description.data, form.owner.data, form.due_on.data,
-                             form.status.data, form.progress.data)
-        db.session.commit()
-    except StaleEdit as conflict:
-        db.session.rollback()
-        form.accept_current_version(conflict.obj)
-        return _render_action_form(item, item.decision, form, conflict=conflict, status=409)
-    except outcomes.ActionError as error:
-        db.session.rollback()
-        return _render_action_form(item, item.decision, form, problem=str(error), status=400)
+    form = EditActionForm(saved=item)
+    outcome = apply_edit(
+        form,
+        lambda: action_rules.edit_action(item, form.description.data, form.owner.data, form.due_on.data,
+                                         form.status.data, form.progress.data),
+        lambda code, conflict, error=None: _render_action_form(item, item.decision, form, conflict=conflict,
+                                                               problem=error, status=code),
+        current=item,
+    )
+    if outcome.refused:
+        return outcome.page
     flash("Action saved.")
     return redirect(url_for(".action", action_id=item.id))
 
@@ -288,56 +177,38 @@ def add_update(action_id: int):
     if request.method == "GET":
         return _render_update_form(item, UpdateForm(formdata=None, version=item.version_id, on=today()))
     form = UpdateForm()
-    if not form.validate_on_submit():
-        return _render_update_form(item, form, status=400)
-    try:
-        if form.new_status.data:
-            ensure_current(db.session, item, form.version.data)
-        outcomes.add_update(db.session, item, form.on.data, form.text.data, form.evidence_url.data,
-                            form.new_status.data or None, form.is_public.data, g.user.id, today())
-        db.session.commit()
-    except StaleEdit as conflict:
-        db.session.rollback()
-        form.accept_current_version(conflict.obj)
-        return _render_update_form(item, form, conflict=conflict, status=409)
-    except outcomes.ActionError as error:
-        db.session.rollback()
-        return _render_update_form(item, form, problem=str(error), status=400)
+    outcome = apply_edit(
+        form,
+        lambda: action_rules.add_update(db.session, item, form.on.data, form.text.data, form.evidence_url.data,
+                                        form.new_status.data or None, form.is_public.data, g.user.id, today()),
+        lambda code, conflict, error=None: _render_update_form(item, form, conflict=conflict, problem=error,
+                                                               status=code),
+        current=item if form.new_status.data else None,  # a plain note is always added
+    )
+    if outcome.refused:
+        return outcome.page
     flash("Update added." + (f" The action is now {item.status}." if form.new_status.data else ""))
     return redirect(url_for(".action", action_id=item.id))
 
 
 def _change_action(action_id: int, change, done: str):
+    """Delete and restore: the one state-change flow, back to the action's page."""
     item = _action_or_404(action_id)
-    form = VersionedForm()
-    if not form.validate_on_submit():
-        return render_action_page(item, problem="The form was incomplete. Reload the page and try again.",
-                                  status=400)
-    try:
-        ensure_current(db.session, item, form.version.data)
-        change(item)
-        db.session.commit()
-    except StaleEdit as conflict:
-        db.session.rollback()
-        return render_action_page(item, conflict=conflict, status=409)
-    except outcomes.ActionError as error:
-        db.session.rollback()
-        return render_action_page(item, problem=str(error), status=400)
-    flash(done)
-    return redirect(url_for(".action", action_id=item.id))
+    return apply_state_change(item, lambda: change(item), partial(render_action_page, item),
+                              done=done, then=url_for(".action", action_id=item.id))
 
 
 @bp.route("/actions/<id:action_id>/delete", methods=["POST"])
 @role_required(*IMPLEMENTERS)
 def delete_action(action_id: int):
-    return _change_action(action_id, outcomes.delete_action,
+    return _change_action(action_id, action_rules.delete_action,
                           "Action deleted. It no longer counts anywhere; you can restore it from this page.")
 
 
 @bp.route("/actions/<id:action_id>/restore", methods=["POST"])
 @role_required(*IMPLEMENTERS)
 def restore_action(action_id: int):
-    return _change_action(action_id, outcomes.restore_action, "Action restored.")
+    return _change_action(action_id, action_rules.restore_action, "Action restored.")
 
 
 # ---------------------------------------------------------------------------
@@ -363,28 +234,23 @@ def dashboard():
     filters = DashboardFilter(formdata=request.args)
     status = filters.status.data if filters.status.data in ACTION_STATUSES else ""
     overdue_only = bool(filters.overdue.data)
-    counts = outcomes.dashboard_counts(db.session, now)
+    counts = action_rules.dashboard_counts(db.session, now)
 
     overdue = db.session.scalars(
-        _with_context(outcomes.live_actions().where(outcomes.overdue_clause(now)))
+        _with_context(action_rules.live_actions().where(action_rules.overdue_clause(now)))
         .order_by(Action.due_on, Action.id)
         .limit(OVERDUE_SHOWN)
     ).all()
 
-    listed = outcomes.live_actions()
+    listed = action_rules.live_actions()
     if status:
         listed = listed.where(Action.status == status)
     if overdue_only:
-        listed = listed.where(outcomes.overdue_clause(now))
+        listed = listed.where(action_rules.overdue_clause(now))
     total = db.session.scalar(select(func.count()).select_from(listed.subquery()))
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = page_number(request.args.get("page"), pages)
-    rows = db.session.scalars(
-        _with_context(listed)
-        .order_by(Action.due_on.is_(None), Action.due_on, Action.id)
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
+    shown = paginate(_with_context(listed).order_by(Action.due_on.is_(None), Action.due_on, Action.id),
+                     PAGE_SIZE, total=total)
+    rows, page = shown.items, shown.page
 
     def page_url(number: int) -> str:
         return url_for(".dashboard", status=status or None, overdue="y" if overdue_only else None,
@@ -393,13 +259,12 @@ def dashboard():
     return render_template(
         "staff/implementation/dashboard.html",
         counts=counts,
-        overdue=[(a, outcomes.days_overdue(a, now)) for a in overdue],
+        overdue=[(a, action_rules.days_overdue(a, now)) for a in overdue],
         rows=rows,
-        late={a.id: outcomes.days_overdue(a, now) for a in rows if outcomes.is_overdue(a, now)},
+        late={a.id: action_rules.days_overdue(a, now) for a in rows if action_rules.is_overdue(a, now)},
         total=total,
         page=page,
-        pages=pages,
-        page_numbers=page_numbers(page, pages),
+        pages=shown.pages,
         page_url=page_url,
         filters=filters,
         status=status,

@@ -2,7 +2,6 @@
 ticked ones to someone (or nobody)."""
 from __future__ import annotations
 
-import math
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
@@ -22,7 +21,7 @@ from tracker.staff.triage.forms import AssignForm, QueueFilterForm
 from tracker.web.editing import apply_edit
 from tracker.web.forms import error_list, options
 from tracker.web.ids import parse_id
-from tracker.web.paging import page_number, page_numbers
+from tracker.web.paging import paginate
 from tracker.web.roles import is_safe_next, login_required
 
 PER_PAGE = 25
@@ -106,8 +105,6 @@ def render_queue(args: MultiDict, assign_form: AssignForm | None = None, code: i
     status = form.status.data if not form.status.errors and form.status.data else None
     total = counted.get(status, 0) if status else sum(counted.values())
     per_page = _positive_int(args.get("per_page"), PER_PAGE, MAX_PER_PAGE)
-    pages = max(1, math.ceil(total / per_page))
-    page = page_number(args.get("page"), pages)
 
     recommendations = (
         select(Recommendation.response_id, func.count().label("n"))
@@ -116,7 +113,7 @@ def render_queue(args: MultiDict, assign_form: AssignForm | None = None, code: i
         .subquery()
     )
     assignee = aliased(User)
-    rows = db.session.execute(
+    listed = paginate(
         select(Response, assignee.name, func.coalesce(recommendations.c.n, 0))
         .join(Response.respondent)
         .join(Response.consultation)
@@ -124,10 +121,9 @@ def render_queue(args: MultiDict, assign_form: AssignForm | None = None, code: i
         .outerjoin(recommendations, recommendations.c.response_id == Response.id)
         .where(*clauses, *([Response.status == status] if status else []))
         .options(contains_eager(Response.respondent), contains_eager(Response.consultation))
-        .order_by(Response.received_on.is_(None), Response.received_on, Response.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
+        .order_by(Response.received_on.is_(None), Response.received_on, Response.id),
+        per_page, total=total, rows=True)
+    rows, page = listed.items, listed.page
 
     base = args.to_dict(flat=False)
     base.pop("page", None)
@@ -139,16 +135,6 @@ def render_queue(args: MultiDict, assign_form: AssignForm | None = None, code: i
         params = {k: v for k, v in base.items() if k != "status"}
         return url_for("triage.queue", **params, **({"status": value} if value else {}))
 
-    pagination = None
-    if pages > 1:
-        pagination = {
-            "previous": {"href": page_url(page - 1)} if page > 1 else None,
-            "next": {"href": page_url(page + 1)} if page < pages else None,
-            "items": [
-                {"ellipsis": True} if n is None else {"number": n, "href": page_url(n), "current": n == page}
-                for n in page_numbers(page, pages)
-            ],
-        }
     status_counts = [
         {"status": s, "count": counted.get(s, 0), "href": status_url(s), "current": s == status}
         for s in STATUS_FLOW
@@ -167,11 +153,11 @@ def render_queue(args: MultiDict, assign_form: AssignForm | None = None, code: i
         total=total,
         all_total=sum(counted.values()),
         page=page,
-        pages=pages,
+        pages=listed.pages,
         per_page=per_page,
         first=(page - 1) * per_page + 1 if rows else 0,
         last=(page - 1) * per_page + len(rows),
-        pagination=pagination,
+        page_url=page_url,
         show_deleted=bool(form.show_deleted.data),
         filtered=any(v for k, v in args.items(multi=True) if k not in ("page", "per_page")),
     ), (code if filters_ok else 400)

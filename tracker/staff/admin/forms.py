@@ -1,0 +1,132 @@
+"""The admin pages' forms: users, consultations and their questions, framework uploads.
+
+Edit forms carry the ``version_id`` of the object they were loaded with (``VersionedForm``),
+so a save made over someone else's is refused with what changed meanwhile.
+"""
+from __future__ import annotations
+
+from flask_wtf.file import FileField, FileRequired
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovFileInput,
+    GovPasswordInput,
+    GovRadioInput,
+    GovSelect,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, NumberRange, Optional
+
+from consultations.models import CONSULTATION_STATUSES
+from consultations.users import MIN_PASSWORD_LENGTH
+from consultations.workflow import ROLES
+from tracker.web.fields import GovDateField
+from tracker.web.forms import Form, VersionedForm
+
+
+ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
+ACTIVE_CHOICES = [SelectChoice("yes", "Active: can sign in"), SelectChoice("no", "Deactivated: cannot sign in")]
+STATUS_CHOICES = [SelectChoice(status, label) for status, label in CONSULTATION_STATUSES.choices()]
+
+
+PASSWORD_HINT = f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a good password."
+
+
+def _password_validators():
+    return [DataRequired("Enter a password"), Length(
+        min=MIN_PASSWORD_LENGTH, message=f"The password must be at least {MIN_PASSWORD_LENGTH} characters long")]
+
+
+def _name_field():
+    return StringField("Full name", widget=GovTextInput(), validators=[
+        DataRequired("Enter the person's name"), Length(max=200, message="The name must be 200 characters or fewer")])
+
+
+def _role_field():
+    return RadioField("Role", choices=ROLE_CHOICES, widget=GovRadioInput(), validate_choice=False,
+                      validators=[AnyOf(ROLES, message="Select a role")])
+
+
+class NewUserForm(Form):
+    email = EmailField("Email address", widget=GovTextInput(), validators=[
+        DataRequired("Enter the email address"), Length(max=254, message="The email address must be 254 characters or fewer")])
+    name = _name_field()
+    role = _role_field()
+    password = PasswordField("Password", widget=GovPasswordInput(), description=PASSWORD_HINT,
+                             validators=_password_validators())
+    confirm_password = PasswordField("Confirm the password", widget=GovPasswordInput(), validators=[
+        DataRequired("Enter the password again"), EqualTo("password", "The passwords do not match")])
+
+
+class EditUserForm(VersionedForm):
+    name = _name_field()
+    role = _role_field()
+    active = RadioField("Can they sign in?", choices=ACTIVE_CHOICES, widget=GovRadioInput(), validate_choice=False,
+                        validators=[AnyOf(["yes", "no"], message="Select whether the person can sign in")])
+
+
+class ResetPasswordForm(Form):
+    password = PasswordField("New password", widget=GovPasswordInput(), description=PASSWORD_HINT,
+                             validators=_password_validators())
+    confirm_password = PasswordField("Confirm the new password", widget=GovPasswordInput(), validators=[
+        DataRequired("Enter the new password again"), EqualTo("password", "The passwords do not match")])
+
+
+class ConsultationForm(Form):
+    slug = StringField("Slug", widget=GovTextInput(), description=(
+        "The short name used in web addresses and by the ingest command: lower-case words joined by "
+        "hyphens, for example probation-inspection-2019"),
+        validators=[DataRequired("Enter a slug"), Length(max=120, message="The slug must be 120 characters or fewer")])
+    title = StringField("Title", widget=GovTextInput(), validators=[
+        DataRequired("Enter the title"), Length(max=300, message="The title must be 300 characters or fewer")])
+    body = StringField("Organisation consulting", widget=GovTextInput(),
+                       description="For example, HM Inspectorate of Probation",
+                       validators=[DataRequired("Enter the organisation consulting"),
+                                   Length(max=300, message="The organisation must be 300 characters or fewer")])
+    summary = TextAreaField("Summary (optional)", widget=GovTextArea(), description="What the consultation asks about",
+                            validators=[Optional()])
+    status = SelectField("Status", choices=STATUS_CHOICES, widget=GovSelect(),
+                         validate_choice=False, default="draft")
+    opens_on = GovDateField("Opening date (optional)", description="For example, 25 3 2019")
+    closes_on = GovDateField("Closing date (optional)", description="For example, 22 4 2019")
+
+
+class EditConsultationForm(VersionedForm, ConsultationForm):
+    """The consultation form, remembering the version it was loaded at."""
+
+
+class QuestionForm(Form):
+    number = StringField("Question number", widget=GovTextInput(), description="For example, 4 or 2a",
+                         validators=[DataRequired("Enter the question number"),
+                                     Length(max=20, message="The question number must be 20 characters or fewer")])
+    text = TextAreaField("Question", widget=GovTextArea(), validators=[DataRequired("Enter the question")])
+    topic = StringField("Topic (optional)", widget=GovTextInput(), description="For example, Unpaid work",
+                        validators=[Optional(), Length(max=200, message="The topic must be 200 characters or fewer")])
+    position = IntegerField("Position in the list (optional)", widget=GovTextInput(),
+                            description="Questions are listed lowest position first. Leave blank to add a new question "
+                                        "at the end, or to keep a question where it is.",
+                            invalid_value_message="Position must be a whole number, like 3",
+                            validators=[Optional(), NumberRange(min=0, message="Position must be 0 or more")])
+
+
+class EditQuestionForm(VersionedForm, QuestionForm):
+    """The question form, remembering the version it was loaded at."""
+
+
+class FrameworkUploadForm(Form):
+    file = FileField("Framework file", widget=GovFileInput(),
+                     description="A YAML (.yaml or .yml) or CSV (.csv) file, smaller than 2 MB",
+                     validators=[FileRequired("Select a framework file")])
+    key = StringField("Key (optional)", widget=GovTextInput(), description=(
+        "Identifies the framework, with its version. Leave blank to use the key in a YAML file, "
+        "or the file name for a CSV file"), validators=[Optional()])
+    name = StringField("Name (optional)", widget=GovTextInput(),
+                       description="Leave blank to use the name in a YAML file, or the key for a CSV file",
+                       validators=[Optional()])
+    version = StringField("Version (optional)", widget=GovTextInput(),
+                          description="Leave blank to use the version in a YAML file, or 1 for a CSV file",
+                          validators=[Optional()])
+    kind = StringField("Kind (optional)", widget=GovTextInput(), description=(
+        "For example, standards, strategic objectives or themes. Leave blank to use the kind in a "
+        "YAML file, or standards for a CSV file"), validators=[Optional()])
