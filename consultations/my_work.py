@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
-from consultations import outcomes
+from consultations.actions import live_actions, overdue_clause
 from consultations.models import Recommendation, Response
 from consultations.recommendation_list import RecommendationFilters, count_states
 from consultations.vocabulary import FINISHED_ACTION_STATUSES
@@ -81,9 +81,9 @@ def my_work(session: Session, user: User, today: dt.date) -> MyWork:
 
     soon = today + dt.timedelta(days=DUE_SOON_DAYS)
     unfinished = Action.status.not_in(FINISHED_ACTION_STATUSES)
-    overdue = outcomes.overdue_clause(today)
+    overdue = overdue_clause(today)
     due_soon = and_(unfinished, Action.due_on >= today, Action.due_on <= soon)
-    my_actions = outcomes.live_actions().where(owned_by(user))
+    my_actions = live_actions().where(owned_by(user))
     late, coming = _action_counts(session, my_actions, overdue, due_soon)
     actions = list(session.scalars(
         my_actions.where(or_(overdue, due_soon))

@@ -259,29 +259,39 @@ def matching_ids(filters: RecommendationFilters):
     return query.select(Recommendation.id).where(*query.clauses(filters))
 
 
-def list_page(session: Session, filters: RecommendationFilters, sort: str = DEFAULT_SORT, *,
-              limit: int, offset: int = 0) -> list[ListedRecommendation]:
-    """One page of rows, in one query. The page's ids are chosen first, sorting only what the
-    sort needs, and only those rows get their names and link state: otherwise the database
-    works out every column of every matching row to sort them."""
+def ordered_ids(filters: RecommendationFilters, sort: str = DEFAULT_SORT):
+    """``select(Recommendation.id)`` of the matching recommendations in list order, joining only
+    what the filters and sort need: page it (``db.paginate``), then ``rows_for`` the page. Choosing
+    the page's ids first spares the database working out every column of every matching row
+    (names, link state) just to sort them."""
     if sort not in SORTS:
         raise ValueError(f"unknown sort {sort!r}")
     query = _Query()
-    page_ids = (
+    return (
         query.select(Recommendation.id, names=sort == "respondent" or bool(filters.organisation_type),
                      decisions=sort == "decision" or bool(filters.decision_state or filters.outcome))
         .where(*query.clauses(filters))
         .order_by(*_order_by(query, sort))
-        .limit(limit)
-        .offset(offset)
     )
-    rows = session.execute(
+
+
+def rows_for(session: Session, ids: list[int]) -> list[ListedRecommendation]:
+    """The rows of these recommendations, in the order of ``ids``: one query."""
+    if not ids:
+        return []
+    query = _Query()
+    found = {row[0]: ListedRecommendation(*row) for row in session.execute(
         query.select(
             Recommendation.id, Recommendation.key, Recommendation.text, Response.id, Response.received_on,
             Respondent.name, Respondent.organisation_type, Consultation.title, query.link_state,
             Decision.id, query.decision_state, Decision.outcome,
-        )
-        .where(Recommendation.id.in_(page_ids.scalar_subquery()))
-        .order_by(*_order_by(query, sort))
-    ).all()
-    return [ListedRecommendation(*row) for row in rows]
+        ).where(Recommendation.id.in_(ids))
+    ).all()}
+    return [found[i] for i in ids if i in found]
+
+
+def list_page(session: Session, filters: RecommendationFilters, sort: str = DEFAULT_SORT, *,
+              limit: int, offset: int = 0) -> list[ListedRecommendation]:
+    """One page of rows without Flask (scripts, tests): two queries."""
+    ids = list(session.scalars(ordered_ids(filters, sort).limit(limit).offset(offset)))
+    return rows_for(session, ids)

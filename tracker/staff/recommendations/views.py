@@ -3,12 +3,10 @@ the filters mean, the counts and the rows come from ``consultations.recommendati
 
 A fixed number of queries whatever the page size: the signed-in user, five for the filter
 choices (one more to check a cluster id or a standard code when given), one for the counts per
-state, one for the page. ``db.paginate`` is not used: the total comes from the counts already
-made, and its ``scalars()`` would drop the computed columns of each row.
+state (which give the total, so ``db.paginate`` counts nothing), one for the page's ids and one
+for their rows.
 """
 from __future__ import annotations
-
-import math
 
 from flask import Blueprint, g, render_template, request, url_for
 from sqlalchemy import exists, or_, select
@@ -21,7 +19,7 @@ from consultations.workflow import User
 from tracker.db import db
 from tracker.staff.recommendations.forms import PER_PAGE_CHOICES, RecommendationFilterForm
 from tracker.web.forms import error_list, options
-from tracker.web.paging import page_number, pagination
+from tracker.web.paging import paginate
 from tracker.web.roles import login_required
 
 bp = Blueprint("recommendations", __name__)
@@ -124,9 +122,9 @@ def index():
     sort = form.sort.data if form.sort.data and not form.sort.errors else listing.DEFAULT_SORT
     per_page = int(form.per_page.data) if form.per_page.data and not form.per_page.errors else DEFAULT_PER_PAGE
     counts = listing.count_states(db.session, filters)
-    pages = max(1, math.ceil(counts.total / per_page))
-    page = page_number(request.args.get("page"), pages)
-    rows = listing.list_page(db.session, filters, sort, limit=per_page, offset=(page - 1) * per_page)
+    listed = paginate(listing.ordered_ids(filters, sort), per_page, total=counts.total)
+    rows = listing.rows_for(db.session, list(listed.items))
+    page = listed.page
 
     params = {k: v for k, v in request.args.to_dict(flat=True).items() if k != "page" and v}
 
@@ -156,6 +154,8 @@ def index():
         any_decision_url=state_url("decision_state", None),
         first=(page - 1) * per_page + 1 if rows else 0,
         last=(page - 1) * per_page + len(rows),
-        pagination=pagination("recommendations.index", page, pages, **params),
+        page=page,
+        pages=listed.pages,
+        page_url=lambda number: url_for("recommendations.index", **params, page=number),
         filtered=any(params.get(name) for name in FILTER_PARAMS),
     ), (200 if valid and not errors else 400)
