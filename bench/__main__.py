@@ -1,5 +1,5 @@
 """Run every benchmark and print its figures: `make bench` or `python -m bench`."""
-from . import duplicates, extraction, formats, imports, outcome_page, search, search_page
+from . import duplicates, extraction, formats, imports, outcome_page, recommendation_list, search, search_page
 
 if __name__ == "__main__":
     extraction.main()
@@ -9,6 +9,8 @@ if __name__ == "__main__":
     search.main()
     print()
     search_page.main()
+    print()
+    recommendation_list.main()
     print()
     outcome_page.main()
     print()

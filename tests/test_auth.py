@@ -28,7 +28,7 @@ from consultations.user_sessions import hash_token
 STAFF_BLUEPRINTS = {"browse", "history", "triage", "mapping", "decisions", "implementation", "admin", "account"}
 EVIL_NEXT = ["//evil.example", "https://evil.example/", "/\\evil", "javascript:alert(1)", "/\t/evil.example",
              "http:evil.example", "https:/evil.example"]
-STAFF_HOME = "/staff/"
+STAFF_HOME = "/staff/my-work"  # My work: what waits on the user (issue 14)
 
 
 def signed_in_user(client) -> int | None:

@@ -11,7 +11,7 @@ from tracker.db import db
 from consultations.workflow import Action, AuditEvent, Decision
 
 STAFF_BLUEPRINTS = {"browse", "history", "triage", "mapping", "decisions", "implementation", "admin", "upload", "clusters",
-                    "account"}
+                    "account", "recommendations", "work"}
 ASSETS = {"static", "govuk_assets"}
 
 
@@ -44,6 +44,7 @@ MATRIX = {
     "browse.response": (ALL, None), "browse.response_original": (ALL, None),
     "browse.recommendation": (ALL, None), "browse.frameworks": (ALL, None), "browse.framework": (ALL, None),
     "history.show": (ALL, None), "search.staff_search": (ALL, None),
+    "recommendations.index": (ALL, None), "work.home": (ALL, None),
     "triage.queue": (ALL, None), "triage.manage": (ALL, None), "triage.assign": (None, POLICY),
     "triage.set_status": (None, POLICY), "triage.add_recommendation": (POLICY, POLICY),
     "triage.edit_recommendation": (POLICY, POLICY), "triage.split_recommendation": (None, POLICY),

@@ -94,9 +94,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from tracker.staff.history import views as history
     from tracker.staff.implementation import views as implementation
     from tracker.staff.mapping import views as mapping
+    from tracker.staff.recommendations import views as recommendations
     from tracker.staff.search import views as staff_search
     from tracker.staff.triage import views as triage
     from tracker.staff.upload import views as upload
+    from tracker.staff.work import views as work
     from tracker.web import assets, errors, headers, ids, site_url, templating
 
     site_url.init_app(app)  # first: a production app without a public address refuses requests
@@ -117,7 +119,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     indexing.init_app(app)
     auth.init_app(app)
     app.register_blueprint(browse.bp, url_prefix="/staff")
-    for staff_area in (history, triage, mapping, decisions, implementation, admin, staff_search, upload, clusters):
+    for staff_area in (history, triage, mapping, decisions, implementation, admin, staff_search, upload, clusters,
+                       recommendations, work):
         app.register_blueprint(staff_area.bp, url_prefix="/staff")
     app.register_blueprint(public_search.bp)
 

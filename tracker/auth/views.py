@@ -75,7 +75,7 @@ def sign_in():
         db.session.commit()
         if attempt.token:
             start_cookie(attempt.token)
-            return redirect(next_url if is_safe_next(next_url) else url_for("browse.home"))
+            return redirect(next_url if is_safe_next(next_url) else url_for("work.home"))
         if attempt.lock is not None:
             form.email.errors.append(lock_message(attempt.lock))
             return (render_template("auth/sign_in.html", form=form), 429,

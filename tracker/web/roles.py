@@ -70,7 +70,9 @@ def can(*roles: str) -> bool:
 # (endpoint, label, endpoints or blueprints it is active for, roles that see it). Entries whose
 # endpoint is not registered are left out, so each blueprint appears once it exists.
 STAFF_NAVIGATION = [
+    ("work.home", "My work", {"work"}, READ_ROLES),
     ("browse.consultations", "Consultations", {"browse.consultations", "browse.consultation", "browse.response"}, READ_ROLES),
+    ("recommendations.index", "Recommendations", {"recommendations", "browse.recommendation"}, READ_ROLES),
     ("triage.queue", "Triage", {"triage", "upload"}, READ_ROLES),
     ("mapping.coverage", "Standards coverage", {"mapping"}, READ_ROLES),
     ("implementation.dashboard", "Implementation", {"implementation", "decisions"}, READ_ROLES),

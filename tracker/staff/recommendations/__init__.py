@@ -1,0 +1,1 @@
+"""The recommendations list across responses: filters, counts per state, sort and pages."""
