@@ -71,7 +71,7 @@ def my_work(session: Session, user: User, today: dt.date) -> MyWork:
     mine = Response.assignee_id == user.id
     for assignee_id, status, n in session.execute(
         select(Response.assignee_id, Response.status, func.count())
-        .where(Response.deleted_at.is_(None), Response.status.in_(TRIAGE_STATUSES),
+        .where(Response.status.in_(TRIAGE_STATUSES),
                or_(mine, Response.assignee_id.is_(None)))
         .group_by(Response.assignee_id, Response.status)
     ).all():

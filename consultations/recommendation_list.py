@@ -123,11 +123,9 @@ class _Query:
         a query that needs neither leaves them out, 31k fewer lookups each."""
         primary_id = func.coalesce(Recommendation.duplicate_of_id, Recommendation.id)
         newer = aliased(Decision)
-        live_decision = and_(
+        live_decision = and_(  # deleted rows, aliases and subqueries included, are hidden by soft_delete
             Decision.recommendation_id == primary_id,
-            Decision.deleted_at.is_(None),
-            ~exists().where(newer.recommendation_id == Decision.recommendation_id, newer.deleted_at.is_(None),
-                            newer.id > Decision.id),
+            ~exists().where(newer.recommendation_id == Decision.recommendation_id, newer.id > Decision.id),
         )
         query = (
             select(*columns)
@@ -139,7 +137,7 @@ class _Query:
                      .join(Consultation, Consultation.id == Response.consultation_id))
         if decisions:
             query = query.outerjoin(Decision, live_decision)
-        return query.where(Recommendation.deleted_at.is_(None), Response.deleted_at.is_(None))
+        return query
 
     def clauses(self, filters: RecommendationFilters, without: str | None = None) -> list:
         """WHERE clauses for every filter set; ``without="states"`` leaves out the link and

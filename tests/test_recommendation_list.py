@@ -160,6 +160,21 @@ def test_a_duplicate_shows_the_decision_of_its_primary(demo):
     assert other.id in ids(demo, RecommendationFilters(decision_state="published"))
 
 
+def test_only_the_newest_live_decision_counts(demo):
+    """A deleted decision is no decision: a newer deleted one does not hide the live one before it,
+    and a recommendation whose only decision is deleted is undecided."""
+    decision = demo.scalars(select(Decision).where(Decision.state == "published")).first()
+    rec_id = decision.recommendation_id
+    demo.add(Decision(recommendation_id=rec_id, outcome="rejected", state="draft", public_rationale="Later.",
+                      deleted_at=utcnow()))
+    demo.flush()
+    assert rec_id in ids(demo, RecommendationFilters(decision_state="published"))
+    assert rec_id not in ids(demo, RecommendationFilters(decision_state="draft"))
+    decision.deleted_at = utcnow()
+    demo.flush()
+    assert rec_id in ids(demo, RecommendationFilters(decision_state=listing.NO_DECISION))
+
+
 def test_sorts_and_pages(demo):
     everything = listing.list_page(demo, RecommendationFilters(), limit=100)
     assert len(everything) == 45

@@ -40,7 +40,7 @@ def _fill_choices(form: RecommendationFilterForm) -> None:
         .order_by(Consultation.title, Question.consultation_id, Question.position, Question.id)).all()
     respondents = db.session.execute(
         select(Respondent.id, Respondent.name)
-        .where(exists().where(Response.respondent_id == Respondent.id, Response.deleted_at.is_(None)))
+        .where(exists().where(Response.respondent_id == Respondent.id))
         .order_by(Respondent.name, Respondent.id)).all()
     organisation_types = db.session.scalars(
         select(Respondent.organisation_type).where(Respondent.organisation_type.is_not(None))
