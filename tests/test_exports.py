@@ -10,6 +10,7 @@ import io
 
 import pytest
 from conftest import ROLES, count_statements
+from test_accessibility import browser, site  # noqa: F401 (fixtures: the demo served to Chromium)
 from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -279,3 +280,39 @@ def test_the_list_links_to_its_downloads_with_the_current_filter(demo, sign_in):
     page = sign_in("viewer").get("/staff/recommendations?decision_state=published&sort=key").get_data(as_text=True)
     assert "/staff/recommendations/export.xlsx?decision_state=published&amp;sort=key" in page
     assert "/staff/recommendations/export.csv?decision_state=published&amp;sort=key" in page
+
+
+# --- in a real browser ---------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_the_report_and_the_refusal_meet_wcag_22_aa_in_a_browser(site, browser):
+    """axe in Chromium on the report page, on screen and as printed, and on a refused download."""
+    from browser import CHROMIUM, axe_violations, describe, new_context
+    from test_accessibility import sign_in as sign_in_browser
+
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is absent: `make setup` installs it")
+    app, base = site
+    with app.app_context():
+        from tracker.db import db
+
+        slug = db.session.scalars(select(Consultation.slug)).first()
+    context = new_context(browser)
+    found, statuses = [], []
+    try:
+        sign_in_browser(context, base, "viewer")
+        page = context.new_page()
+        for url in (f"/staff/consultations/{slug}/report", CSV_URL + "?decision_state=maybe"):
+            statuses.append(page.goto(base + url, wait_until="load").status)
+            violations = axe_violations(page)
+            if violations:
+                found.append(describe(url, violations))
+        page.goto(base + f"/staff/consultations/{slug}/report", wait_until="load")
+        page.emulate_media(media="print")
+        assert not page.locator(".govuk-header").is_visible()
+        assert page.locator("#by-question").is_visible()
+    finally:
+        context.close()
+    assert statuses == [200, 400]
+    assert not found, "WCAG violations:\n" + "\n".join(found)
