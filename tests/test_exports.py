@@ -63,7 +63,9 @@ def live_decision(session) -> Decision:
 
 
 def test_csv_lists_what_the_list_shows_in_its_order_with_every_column(demo, sign_in):
-    rows = read_csv(sign_in("viewer").get(CSV_URL))
+    reply = sign_in("viewer").get(CSV_URL)
+    assert reply.is_streamed  # written row by row as the client reads, never whole in memory
+    rows = read_csv(reply)
     listed = listing.list_page(demo, listing.RecommendationFilters(), limit=1000)
     assert [row["Key"] for row in rows] == [row.key for row in listed] and len(rows) == 45
     assert [int(row["Recommendation id"]) for row in rows] == [row.id for row in listed]
@@ -147,6 +149,31 @@ def test_the_number_of_statements_does_not_grow_with_the_rows(demo, demo_app, si
     assert len(after) <= 12, after
 
 
+def test_the_report_takes_the_same_statements_whatever_its_size(demo, demo_app, sign_in):
+    client = sign_in("viewer")
+    slug = demo.scalars(select(Consultation.slug)).first()
+    client.get(f"/staff/consultations/{slug}/report")
+    with count_statements(demo_app) as before:
+        assert client.get(f"/staff/consultations/{slug}/report").status_code == 200
+    response = response_of(demo, "Clinks")
+    for n in range(60):
+        demo.add(Recommendation(response_id=response.id, key=f"x{n}", sequence=100 + n, text=f"More {n}"))
+    demo.commit()
+    with count_statements(demo_app) as after:
+        html = client.get(f"/staff/consultations/{slug}/report").get_data(as_text=True)
+    assert "More 59" in html
+    assert len(before) == len(after), (before, after)
+
+
+def test_characters_a_workbook_cannot_hold_are_dropped_not_fatal(demo, sign_in):
+    rec = demo.scalars(select(Recommendation).order_by(Recommendation.id)).first()
+    rec.text = "Bell\x07 and form feed\x0c inside"
+    demo.commit()
+    rows = read_xlsx(sign_in("viewer").get(XLSX_URL))
+    assert next(r for r in rows if r["Recommendation id"].value == rec.id)["Recommendation"].value == \
+        "Bell and form feed inside"
+
+
 def test_rows_come_in_batches_of_a_fixed_number_of_queries(demo, demo_app):
     with count_statements(demo_app) as statements:
         rows = list(export_rows(demo, listing.RecommendationFilters(), batch_size=5))
@@ -195,6 +222,17 @@ def test_understood_document_lists_each_recommendation_with_its_quote(demo, sign
     assert quotes and all(passage(response.text, r.spans) is None or passage(response.text, r.spans).quote in quotes
                           for r in recommendations)
     assert f"{len(recommendations)} recommendation" in "\n".join(paragraphs)
+
+
+def test_a_deleted_recommendation_is_not_in_the_document(demo, sign_in):
+    response = response_of(demo, "Clinks")
+    gone = sorted(response.recommendations, key=lambda r: r.sequence)[0]
+    gone.text = "A recommendation deleted since"
+    gone.deleted_at = dt.datetime.now()
+    demo.commit()
+    reply = sign_in("viewer").get(f"/staff/responses/{response.id}/understood.docx")
+    text = "\n".join(p.text for p in Document(io.BytesIO(reply.get_data())).paragraphs)
+    assert "A recommendation deleted since" not in text and f"Recommendation {gone.key}\n" not in text
 
 
 def test_the_response_page_links_to_the_document_and_a_deleted_response_has_none(demo, sign_in):
