@@ -270,6 +270,7 @@ def test_report_as_a_printable_page_and_a_word_document(demo, sign_in):
     assert page.status_code == 200
     assert "report-print.css" in html and 'media="print"' in html
     assert "Outcomes by question" in html and "Outcomes by standard" in html
+    assert 'aria-labelledby="question-chart-title question-chart-desc"' in html and "report.css" in html
     assert all(row.key in html for row in report.rows)
 
     reply = client.get(f"/staff/consultations/{consultation.slug}/report.docx")
@@ -285,6 +286,23 @@ def test_report_as_a_printable_page_and_a_word_document(demo, sign_in):
     text = "\n".join(p.text for p in document.paragraphs)
     assert all(row.text in text for row in report.rows)
     assert client.get("/staff/consultations/no-such-thing/report").status_code == 404
+
+
+def test_stacked_chart_scales_bars_to_the_largest_total_and_describes_them():
+    from collections import Counter
+
+    from consultations.exports.report import OUTCOME_COLUMNS, OutcomeRow, outcome_headings
+    from tracker.staff.exports.charts import WIDTH, VALUE_ROOM, stacked_chart
+
+    lines = [OutcomeRow("Q1", Counter({"accepted": 3, "not accepted": 1})), OutcomeRow("Q2", Counter({"none": 2}))]
+    chart = stacked_chart("Outcomes by question", lines, outcome_headings())
+    first, second = chart.bars
+    assert [s.value for s in first.segments] == [3, 1] and first.total == 4
+    assert first.segments[0].width + first.segments[1].width == pytest.approx(WIDTH - VALUE_ROOM, abs=0.2)
+    assert second.segments[0].column == len(OUTCOME_COLUMNS) - 1  # "No decision", grey
+    assert second.segments[0].width == pytest.approx((WIDTH - VALUE_ROOM) / 2, abs=0.2)
+    assert chart.desc == "Q1: 4 (Accepted 3, Not accepted 1); Q2: 2 (No decision 2)"
+    assert stacked_chart("Empty", [], outcome_headings()).desc == "No recommendations yet."
 
 
 # --- who may download --------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from consultations.exports.spreadsheets import csv_chunks, write_xlsx
 from consultations.exports.understood import understood_docx
 from consultations.models import Consultation, Recommendation, Response as ConsultationResponse
 from tracker.db import db
+from tracker.staff.exports.charts import stacked_chart
 from tracker.web.headers import download_name
 from tracker.web.loaders import live_response
 from tracker.web.roles import login_required
@@ -100,9 +101,12 @@ def _consultation(slug: str) -> Consultation:
 @login_required
 def report(slug: str):
     """The consultation report as a page that prints well."""
-    consultation = _consultation(slug)
-    return render_template("staff/exports/report.html", report=reports.consultation_report(db.session, consultation),
-                           outcome_headings=reports.outcome_headings())
+    report = reports.consultation_report(db.session, _consultation(slug))
+    headings = reports.outcome_headings()
+    return render_template(
+        "staff/exports/report.html", report=report, outcome_headings=headings,
+        question_chart=stacked_chart("Outcomes by question", report.by_question, headings),
+        standard_chart=stacked_chart("Outcomes by standard (confirmed links)", report.by_standard, headings))
 
 
 @bp.route("/consultations/<slug>/report.docx")
