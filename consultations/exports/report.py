@@ -150,16 +150,22 @@ def report_docx(report: Report) -> bytes:
     document.add_heading("Every recommendation and its decision", level=1)
     if not report.rows:
         document.add_paragraph("No recommendations have been recorded for this consultation.")
+    # python-docx appends each paragraph by scanning the body for its section properties, and
+    # resolves a style by scanning every style, so 100k paragraphs took minutes: insert before a
+    # marker paragraph and set the heading's style id directly, each in constant time.
+    end = document.add_paragraph()
+    heading_style_id = document.styles["Heading 2"].style_id
     for row in report.rows:
-        document.add_heading(f"{row.key} – {row.respondent}", level=2)
-        document.add_paragraph(row.text)
-        decision = document.add_paragraph()
+        end.insert_paragraph_before(f"{row.key} – {row.respondent}")._p.style = heading_style_id
+        end.insert_paragraph_before(row.text)
+        decision = end.insert_paragraph_before()
         decision.add_run("Decision: ").bold = True
         decision.add_run(row.decision_state + (f", {row.outcome}" if row.outcome else ""))
         if row.public_rationale:
-            rationale = document.add_paragraph()
+            rationale = end.insert_paragraph_before()
             rationale.add_run("Public rationale: ").bold = True
             rationale.add_run(row.public_rationale)
+    end._element.getparent().remove(end._element)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
