@@ -207,6 +207,20 @@ def test_passage_quotes_the_spans_with_their_paragraph():
     assert passage(text, [list(whole)]).context == ()  # the context would only repeat the quote
 
 
+def test_a_point_made_twice_is_quoted_once_and_far_passages_get_their_own_context():
+    point = "Fund the work properly."
+    text = f"Summary:\n- {point}\n- Publish the plan.\n\n" + "Filler words here. " * 40 + f"\n\nWe say: {point} Soon."
+    first, second = text.index(point), text.rindex(point)
+    twice = passage(text, [[first, first + len(point)], [second, second + len(point)]])
+    assert twice.quote == point
+    assert twice.context == (("- ", False), (point, True))  # its list item, not the whole list
+    far = text.index("Publish the plan.")
+    both = passage(text, [[far, far + 17], [second, second + len(point)]])
+    assert both.quote == "Publish the plan. … " + point
+    assert both.context == (("- ", False), ("Publish the plan.", True), (" … ", False), ("We say: ", False),
+                            (point, True), (" Soon.", False))
+
+
 def test_understood_document_lists_each_recommendation_with_its_quote(demo, sign_in):
     response = response_of(demo, "Clinks")
     reply = sign_in("methodology").get(f"/staff/responses/{response.id}/understood.docx")

@@ -18,12 +18,14 @@ from typing import Any
 from docx import Document
 from docx.shared import Pt
 
-from consultations.anchoring import reader_text, valid_spans
+from consultations.anchoring import reader_text, same_words, valid_spans
 from consultations.models import Response
 
 TITLE = "What we understood you to recommend"
 CONTEXT_LIMIT = 300  # characters of context kept on each side of the quoted words
-_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")  # as the response page splits paragraphs
+# A blank line, as the response page splits paragraphs, or a line starting a list item: the
+# context of a point in a list is its item, not the whole list.
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\n(?=[ \t]*(?:[-•*–]|\d+[.)])\s)")
 
 
 @dataclass(frozen=True)
@@ -48,43 +50,65 @@ def merged_spans(spans: Iterable[Any] | None, length: int) -> list[tuple[int, in
 
 
 def passage(text: str, spans: Iterable[Any] | None) -> Passage | None:
-    """The quote and its context for these spans, or None when they point at nothing."""
-    usable = merged_spans(spans, len(text))
+    """The quote and its context for these spans, or None when they point at nothing. A point
+    made twice in the response (the same words at two places) is quoted once; passages far
+    apart get a context each, separated by an ellipsis."""
+    usable, seen = [], []
+    for start, end in merged_spans(spans, len(text)):
+        if not any(same_words(text[start:end], earlier) for earlier in seen):
+            usable.append((start, end))
+            seen.append(text[start:end])
     if not usable:
         return None
     quote = " … ".join(reader_text(text[start:end]) for start, end in usable)
-    start, end = _paragraph_start(text, usable[0][0]), _paragraph_end(text, usable[-1][1])
-    start = max(start, _word_boundary(text, usable[0][0] - CONTEXT_LIMIT, forwards=True))
-    end = min(end, _word_boundary(text, usable[-1][1] + CONTEXT_LIMIT, forwards=False))
-    pieces: list[tuple[str, bool]] = []
-    position = start
+    windows: list[list] = []  # [start, end, spans inside]
     for span_start, span_end in usable:
-        if span_start > position:
-            pieces.append((text[position:span_start], False))
-        pieces.append((text[span_start:span_end], True))
-        position = span_end
-    if end > position:
-        pieces.append((text[position:end], False))
-    pieces = [(reader_text(piece) if quoted else " ".join(piece.split()).join(_edges(piece)), quoted)
-              for piece, quoted in pieces]
-    if start > 0 and not _PARAGRAPH_BREAK.search(text, max(0, start - 4), start + 1):
-        pieces.insert(0, ("…", False))
-    if end < len(text) and not text[end:].lstrip(" \t").startswith("\n"):
-        pieces.append(("…", False))
+        start = max(_paragraph_start(text, span_start),
+                    _word_boundary(text, span_start - CONTEXT_LIMIT, forwards=True))
+        end = min(_paragraph_end(text, span_end), _word_boundary(text, span_end + CONTEXT_LIMIT, forwards=False))
+        if windows and start <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], end)
+            windows[-1][2].append((span_start, span_end))
+        else:
+            windows.append([start, end, [(span_start, span_end)]])
+    pieces: list[tuple[str, bool]] = []
+    for start, end, inside in windows:
+        if pieces:
+            pieces.append((" … ", False))
+        elif not _at_paragraph_start(text, start):
+            pieces.append(("… ", False))
+        position = start
+        for span_start, span_end in inside:
+            if span_start > position:
+                pieces.append((_spaced(text[position:span_start]), False))
+            pieces.append((reader_text(text[span_start:span_end]), True))
+            position = span_end
+        if end > position:
+            pieces.append((_spaced(text[position:end]), False))
+        if end < _paragraph_end(text, end):
+            pieces.append((" …", False))
     context = tuple(piece for piece in pieces if piece[0].strip())
     if all(quoted for _, quoted in context):
         context = ()
     return Passage(quote=quote, context=context)
 
 
-def _edges(piece: str) -> tuple[str, str]:
-    """The single spaces that keep a context piece apart from the quoted words beside it."""
-    return (" " if piece[:1].isspace() else "", " " if piece[-1:].isspace() else "")
+def _spaced(piece: str) -> str:
+    """Context text with whitespace folded, keeping one space where it met the quoted words."""
+    return (" " if piece[:1].isspace() else "") + " ".join(piece.split()) + (" " if piece[-1:].isspace() else "")
+
+
+def _at_paragraph_start(text: str, at: int) -> bool:
+    return _paragraph_start(text, at) >= at or not text[_paragraph_start(text, at):at].strip()
 
 
 def _paragraph_start(text: str, at: int) -> int:
-    breaks = [m.end() for m in _PARAGRAPH_BREAK.finditer(text, 0, at)]
-    return breaks[-1] if breaks else 0
+    start = 0
+    for found in _PARAGRAPH_BREAK.finditer(text):  # the whole text: a lookahead needs what follows
+        if found.end() > at:
+            break
+        start = found.end()
+    return start
 
 
 def _paragraph_end(text: str, at: int) -> int:
