@@ -213,7 +213,7 @@ def test_a_point_made_twice_is_quoted_once_and_far_passages_get_their_own_contex
     first, second = text.index(point), text.rindex(point)
     twice = passage(text, [[first, first + len(point)], [second, second + len(point)]])
     assert twice.quote == point
-    assert twice.context == (("- ", False), (point, True))  # its list item, not the whole list
+    assert twice.context == ()  # its list item, not the whole list, which is the quote itself
     far = text.index("Publish the plan.")
     both = passage(text, [[far, far + 17], [second, second + len(point)]])
     assert both.quote == "Publish the plan. … " + point

@@ -88,8 +88,8 @@ def passage(text: str, spans: Iterable[Any] | None) -> Passage | None:
         if end < _paragraph_end(text, end):
             pieces.append((" …", False))
     context = tuple(piece for piece in pieces if piece[0].strip())
-    if all(quoted for _, quoted in context):
-        context = ()
+    if all(quoted or not re.search(r"\w", piece) for piece, quoted in context):
+        context = ()  # it would only repeat the quote (with a list marker or an ellipsis)
     return Passage(quote=quote, context=context)
 
 
