@@ -1,0 +1,248 @@
+"""The safeguards around publication: two people for publication, a preview before publishing,
+withdrawal instead of deletion, closed responses read-only, and consultations that move to
+"outcome published" once everything is answered. Each rule is tested on the domain directly and
+through the pages."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from consultations import decisions as decision_rules
+from consultations import published
+from consultations.models import Consultation, Recommendation, Respondent, Response
+from consultations.users import create_user
+from consultations.workflow import Decision
+from tests.conftest import PASSWORD
+from tests.test_decisions import audit, decision_of, decision_url, post_state, save, text_of
+from tracker.db import db
+
+TWO_PEOPLE = pytest.mark.app_config(DECISION_TWO_PERSON_RULE=True)
+
+
+@pytest.fixture
+def recs(demo_content_app, users):
+    with demo_content_app.app_context():
+        return {r.key: r.id for r in db.session.scalars(select(Recommendation))}
+
+
+@pytest.fixture
+def second_approver(app, users):
+    """Another approver, signed in on a client of its own: (client, user id)."""
+    with app.app_context():
+        user = create_user(db.session, "second@example.org", "approver", PASSWORD, "Second Approver")
+        db.session.commit()
+        user_id = user.id
+    client = app.test_client()
+    assert client.post("/sign-in", data={"email": "second@example.org", "password": PASSWORD}).status_code == 302
+    return client, user_id
+
+
+def draft(app, key_id: int, user_id: int | None, rationale: str = "We agree.") -> int:
+    with app.app_context():
+        rec = db.session.get(Recommendation, key_id)
+        decision = decision_rules.save_decision(db.session, rec, "accepted", rationale, "Secret note.", user_id)
+        db.session.commit()
+        return decision.id
+
+
+def publish_directly(app, rec_id: int, drafter: int | None, approver: int | None, on: dt.datetime | None = None) -> int:
+    decision_id = draft(app, rec_id, drafter)
+    with app.app_context():
+        decision = db.session.get(Decision, decision_id)
+        decision_rules.approve(decision, approver)
+        decision_rules.publish(decision, approver, now=on)
+        db.session.commit()
+    return decision_id
+
+
+# --- two people for publication: the domain --------------------------------------
+
+
+def test_the_drafter_may_not_approve_or_publish(app, recs, users, second_approver):
+    _, second = second_approver
+    decision_id = draft(app, recs["R1"], users["approver"])
+    with app.app_context():
+        decision = db.session.get(Decision, decision_id)
+        with pytest.raises(decision_rules.DecisionError, match="Ask an approver other than Approver"):
+            decision_rules.approve(decision, users["approver"])
+        assert decision.state == "draft"
+        decision_rules.approve(decision, second)
+        # Had the drafter approved with the rule off, they still could not publish with it on.
+        decision.approved_by_id = users["approver"]
+        with pytest.raises(decision_rules.DecisionError, match="two people for publication"):
+            decision_rules.publish(decision, users["approver"])
+        decision_rules.publish(decision, second)
+        assert decision.state == "published"
+        db.session.rollback()
+
+
+def test_the_rule_can_be_turned_off_and_ignores_scripts(app, recs, users):
+    decision_id = draft(app, recs["R1"], users["approver"])
+    with app.app_context():
+        decision = db.session.get(Decision, decision_id)
+        decision_rules.approve(decision, users["approver"], two_person_rule=False)
+        decision_rules.publish(decision, users["approver"], two_person_rule=False)
+        assert decision.state == "published"
+        db.session.rollback()
+        decision = db.session.get(Decision, draft(app, recs["R2"], None))
+        decision_rules.approve(decision, None)  # a script acting as nobody
+        assert decision.state == "approved"
+        db.session.rollback()
+
+
+def test_the_rule_is_on_by_default(tmp_path, monkeypatch):
+    from tracker import create_app
+
+    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path))
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/db"})
+    assert app.config["DECISION_TWO_PERSON_RULE"] is True
+
+
+# --- two people for publication: the pages ---------------------------------------
+
+
+@TWO_PEOPLE
+def test_the_decision_page_explains_the_rule_and_refuses_the_drafter(app, sign_in, recs, users, second_approver):
+    client = sign_in("approver")
+    rec = recs["R1"]
+    assert save(client, rec).status_code == 302
+    html = client.get(decision_url(rec)).get_data(as_text=True)
+    assert "Someone else must approve this decision" in html
+    assert "Ask an approver other than Approver" in html and "Approve decision" not in html
+    decision = decision_of(app, rec)
+    response = post_state(client, decision, "approve")
+    assert response.status_code == 400
+    assert "another approver must approve and publish it" in response.get_data(as_text=True)
+    assert decision_of(app, rec).state == "draft"
+
+    other, second = second_approver
+    html = other.get(decision_url(rec)).get_data(as_text=True)
+    assert "Someone else must" not in html and "Approve decision" in html
+    assert post_state(other, decision, "approve").status_code == 302
+    decision = decision_of(app, rec)
+    assert (decision.state, decision.approved_by_id) == ("approved", second)
+    # The drafter is told again on the publish step; the second approver may publish.
+    html = client.get(f"/staff/decisions/{decision.id}/publish").get_data(as_text=True)
+    assert "Ask an approver other than Approver" in html and "Publish decision</button>" not in html
+    assert post_state(client, decision, "publish").status_code == 400
+    assert post_state(other, decision, "publish").status_code == 302
+    assert decision_of(app, rec).state == "published"
+
+
+# --- the publish confirmation page ------------------------------------------------
+
+
+def test_publishing_previews_exactly_the_public_text(app, sign_in, recs, users):
+    client = sign_in("approver")
+    rec = recs["R1"]
+    save(client, rec, rationale="We **agree**.", note="Never publish this note.")
+    decision = decision_of(app, rec)
+    post_state(client, decision, "approve")
+    decision = decision_of(app, rec)
+    html = client.get(decision_url(rec)).get_data(as_text=True)
+    assert f'href="/staff/decisions/{decision.id}/publish"' in html  # a link to the preview, not a POST
+
+    page = client.get(f"/staff/decisions/{decision.id}/publish")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Publish the decision on recommendation R1?" in html
+    assert "<strong>agree</strong>" in html and "Never publish this note." not in html
+    with app.app_context():
+        respondent = db.session.get(Recommendation, rec).response.respondent
+        assert published.public_name(respondent) in text_of(html)
+    assert f"/recommendations/{rec}" in html
+    assert decision_of(app, rec).state == "approved"  # looking changes nothing
+
+    stale = post_state(client, decision, "publish", version=decision.version_id - 1)
+    assert stale.status_code == 409 and decision_of(app, rec).state == "approved"
+    assert post_state(client, decision, "publish").status_code == 302
+    assert decision_of(app, rec).state == "published"
+    # Nothing left to confirm: back to the decision page.
+    again = client.get(f"/staff/decisions/{decision.id}/publish")
+    assert again.status_code == 302 and again.headers["Location"].endswith(decision_url(rec))
+
+
+def test_the_preview_says_when_a_recommendation_will_not_be_public(app, recs, users):
+    decision_id = draft(app, recs["R1"], users["approver"])
+    with app.app_context():
+        decision = db.session.get(Decision, decision_id)
+        rec = decision.recommendation
+        rec.response.respondent.consent = "anonymous"
+        [entry] = published.publication_preview(db.session, decision, [rec])
+        assert entry.shown.made_by == published.public_name(rec.response.respondent)
+        assert entry.shown.decision.rationale == "We agree." and "Secret" not in repr(entry.shown)
+        rec.response.respondent.consent = "confidential"
+        [entry] = published.publication_preview(db.session, decision, [rec])
+        assert entry.shown is None and "confidential" in entry.why_not
+        db.session.rollback()
+
+
+# --- withdrawal instead of deletion -------------------------------------------------
+
+
+def test_withdraw_in_the_domain(app, recs, users):
+    decision_id = publish_directly(app, recs["R1"], None, None)
+    with app.app_context():
+        decision = db.session.get(Decision, decision_id)
+        with pytest.raises(decision_rules.DecisionError, match="withdraw it instead"):
+            decision_rules.delete_decision(decision)
+        with pytest.raises(decision_rules.DecisionError, match="Give the reason"):
+            decision_rules.withdraw(decision, "  ")
+        decision_rules.withdraw(decision, "New evidence came to light.", now=dt.datetime(2026, 12, 2, 9))
+        assert decision.state == "withdrawn" and decision.deleted_at is None
+        assert published.shown_outcome(decision) == "withdrawn"
+        assert published.shown_rationale(decision) == "Withdrawn on 2 December 2026: New evidence came to light."
+        with pytest.raises(decision_rules.DecisionError, match="already withdrawn"):
+            decision_rules.withdraw(decision, "Again.")
+        # A revision published again reinstates it.
+        decision_rules.save_decision(db.session, decision.recommendation, "not accepted", "On reflection, no.", "", None)
+        decision_rules.approve(decision, None)
+        decision_rules.publish(decision, None)
+        assert decision.withdrawn_at is None and published.shown_outcome(decision) == "not accepted"
+        db.session.rollback()
+
+        draft_only = db.session.get(Decision, draft(app, recs["R2"], None))
+        with pytest.raises(decision_rules.DecisionError, match="Only a published decision can be withdrawn"):
+            decision_rules.withdraw(draft_only, "Why not.")
+
+
+def test_withdrawing_through_the_pages_and_what_the_public_sees(app, sign_in, recs, users):
+    client = sign_in("approver")
+    rec = recs["R1"]
+    decision_id = publish_directly(app, rec, None, None)
+    decision = decision_of(app, rec)
+    html = client.get(decision_url(rec)).get_data(as_text=True)
+    assert "Withdraw decision" in html and "Delete decision" not in html
+
+    refused = post_state(client, decision, "delete")
+    assert refused.status_code == 400 and "withdraw it instead" in refused.get_data(as_text=True)
+    assert decision_of(app, rec).deleted_at is None
+
+    form = client.get(f"/staff/decisions/{decision_id}/withdraw").get_data(as_text=True)
+    assert f"/recommendations/{rec}" in form and "These public pages will change" in form
+    empty = client.post(f"/staff/decisions/{decision_id}/withdraw", data={"version": decision.version_id, "reason": ""})
+    assert empty.status_code == 400 and "Enter the reason" in empty.get_data(as_text=True)
+    stale = client.post(f"/staff/decisions/{decision_id}/withdraw",
+                        data={"version": decision.version_id - 1, "reason": "Late."})
+    assert stale.status_code == 409 and decision_of(app, rec).withdrawn_at is None
+    done = client.post(f"/staff/decisions/{decision_id}/withdraw",
+                       data={"version": decision.version_id, "reason": "New evidence came to light."})
+    assert done.status_code == 302
+    decision = decision_of(app, rec)
+    assert decision.state == "withdrawn" and decision.withdrawal_reason == "New evidence came to light."
+    assert [(old, new) for _, old, new, _ in audit(app, "decision", decision_id, "withdrawal_reason")] == [
+        (None, "New evidence came to light.")]
+    today = dt.date.today()
+    notice = f"Withdrawn on {today.day} {today:%B %Y}: New evidence came to light."
+
+    staff = text_of(client.get(decision_url(rec)).get_data(as_text=True))
+    assert notice in staff
+    public = text_of(app.test_client().get(f"/recommendations/{rec}").get_data(as_text=True))
+    assert notice in public and "We agree." not in public
+    api = app.test_client().get(f"/api/v1/recommendations/{rec}").get_json()
+    assert api["decision"]["outcome"] == "withdrawn" and api["decision"]["withdrawn_at"]
+    assert api["decision"]["rationale"] == notice
+    feed = app.test_client().get("/feeds/decisions.atom").get_data(as_text=True)
+    assert "New evidence came to light." in feed
