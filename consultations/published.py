@@ -494,3 +494,23 @@ def publication_preview(session: Session, decision: Decision, group: list[Recomm
             standards=[], decision=public_decision)
         entries.append(PreviewEntry(rec.id, rec.key, rec.text, made_by, shown, why_not))
     return entries
+
+
+def public_ids_that_would_go(session: Session, *, respondent_id: int | None = None, response_id: int | None = None,
+                             recommendation_id: int | None = None) -> list[int]:
+    """The public recommendations whose pages would disappear if this respondent became
+    confidential, this response were deleted, or this recommendation (with its sub-points) were
+    deleted: staff are warned, with the URLs, before such a change."""
+    query = _visible(select(Recommendation.id))
+    if respondent_id is not None:
+        query = query.where(Response.respondent_id == respondent_id)
+    if response_id is not None:
+        query = query.where(Recommendation.response_id == response_id)
+    if recommendation_id is not None:
+        family, frontier = {recommendation_id}, [recommendation_id]
+        while frontier:  # sub-points are deleted with their parent
+            frontier = [i for i in session.scalars(select(Recommendation.id).where(Recommendation.parent_id.in_(frontier)))
+                        if i not in family]
+            family.update(frontier)
+        query = query.where(Recommendation.id.in_(family))
+    return sorted(session.scalars(query.distinct()))

@@ -159,9 +159,9 @@ def test_publishing_previews_exactly_the_public_text(app, sign_in, recs, users):
     assert stale.status_code == 409 and decision_of(app, rec).state == "approved"
     assert post_state(client, decision, "publish").status_code == 302
     assert decision_of(app, rec).state == "published"
-    # Nothing left to confirm: back to the decision page.
-    again = client.get(f"/staff/decisions/{decision.id}/publish")
-    assert again.status_code == 302 and again.headers["Location"].endswith(decision_url(rec))
+    # Nothing left to confirm: the page says so and offers no button.
+    again = client.get(f"/staff/decisions/{decision.id}/publish").get_data(as_text=True)
+    assert "nothing to publish" in again and "Publish decision</button>" not in again
 
 
 def test_the_preview_says_when_a_recommendation_will_not_be_public(app, recs, users):
@@ -246,3 +246,147 @@ def test_withdrawing_through_the_pages_and_what_the_public_sees(app, sign_in, re
     assert api["decision"]["rationale"] == notice
     feed = app.test_client().get("/feeds/decisions.atom").get_data(as_text=True)
     assert "New evidence came to light." in feed
+
+
+# --- warnings before public pages disappear -------------------------------------------
+
+
+def test_deleting_a_published_recommendation_warns_with_its_url_first(app, sign_in, recs, users):
+    client = sign_in("policy")
+    rec = recs["R1"]
+    publish_directly(app, rec, None, None)
+    warned = client.post(f"/staff/recommendations/{rec}/delete", data={})
+    html = warned.get_data(as_text=True)
+    assert warned.status_code == 200 and "public pages will disappear" in html
+    assert f"/recommendations/{rec}</li>" in html and 'name="confirmed" value="1"' in html
+    with app.app_context():
+        assert db.session.get(Recommendation, rec).deleted_at is None
+    assert client.post(f"/staff/recommendations/{rec}/delete", data={"confirmed": "1"}).status_code == 302
+    assert app.test_client().get(f"/recommendations/{rec}").status_code == 404
+    # Nothing public, nothing to confirm: straight through as before.
+    other = recs["R3"]
+    assert client.post(f"/staff/recommendations/{other}/delete", data={}).status_code == 302
+
+
+def test_deleting_a_response_with_published_decisions_warns_first(app, sign_in, recs, users):
+    client = sign_in("policy")
+    rec = recs["R1"]
+    publish_directly(app, rec, None, None)
+    with app.app_context():
+        response_id = db.session.get(Recommendation, rec).response_id
+    warned = client.post(f"/staff/responses/{response_id}/delete", data={})
+    assert warned.status_code == 200 and f"/recommendations/{rec}</li>" in warned.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Response, response_id).deleted_at is None
+    assert client.post(f"/staff/responses/{response_id}/delete", data={"confirmed": "1"}).status_code == 302
+
+
+def test_making_a_respondent_confidential_warns_with_the_urls_first(app, sign_in, recs, users):
+    client = sign_in("policy")
+    rec = recs["R1"]
+    publish_directly(app, rec, None, None)
+    with app.app_context():
+        respondent = db.session.get(Recommendation, rec).response.respondent
+        respondent_id, version, org = respondent.id, respondent.version_id, respondent.organisation_type or ""
+        assert published.public_ids_that_would_go(db.session, respondent_id=respondent_id) == [rec]
+    data = {"consent": "confidential", "organisation_type": org, "version": version}
+    warned = client.post(f"/staff/respondents/{respondent_id}/consent", data=data)
+    html = warned.get_data(as_text=True)
+    assert warned.status_code == 200 and f"/recommendations/{rec}</li>" in html
+    assert 'name="version"' in html and 'name="consent" value="confidential"' in html
+    with app.app_context():
+        assert db.session.get(Respondent, respondent_id).consent != "confidential"
+    assert client.post(f"/staff/respondents/{respondent_id}/consent", data={**data, "confirmed": "1"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Respondent, respondent_id).consent == "confidential"
+    assert app.test_client().get(f"/recommendations/{rec}").status_code == 404
+
+
+# --- a closed response is read-only -------------------------------------------------------
+
+
+def test_a_closed_response_is_read_only_until_reopened(app, recs, users):
+    from consultations import triage
+
+    with app.app_context():
+        rec = db.session.get(Recommendation, recs["R1"])
+        rec.response.status = "closed"
+        for change in (lambda: triage.edit_recommendation(rec, "New words.", rec.question),
+                       lambda: triage.delete_recommendation(db.session, rec),
+                       lambda: triage.move_recommendation(db.session, rec, "down"),
+                       lambda: triage.add_recommendation(db.session, rec.response, "Another point.")):
+            with pytest.raises(triage.TriageError, match="Reopen it first"):
+                change()
+        triage.set_status(rec.response, "recommendations confirmed")
+        triage.edit_recommendation(rec, "New words.", rec.question)
+        assert rec.text == "New words."
+        db.session.rollback()
+
+
+def test_closed_responses_refuse_corrections_on_the_pages(app, sign_in, recs, users):
+    client = sign_in("policy")
+    rec = recs["R1"]
+    with app.app_context():
+        response = db.session.get(Recommendation, rec).response
+        response.status = "closed"
+        db.session.commit()
+        response_id = response.id
+    html = client.get(f"/staff/responses/{response_id}/recommendations").get_data(as_text=True)
+    assert "This response is closed, so its recommendations are read-only" in html
+    refused = client.post(f"/staff/recommendations/{rec}/delete", data={})
+    assert refused.status_code == 400 and "Reopen it first" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Recommendation, rec).deleted_at is None
+        assert audit(app, "recommendation", rec, "deleted_at") == []
+
+
+# --- the consultation moves to "outcome published" --------------------------------------
+
+
+def small_consultation(session, status="analysing") -> list[int]:
+    consultation = Consultation(slug="small", title="A small consultation", body="Inspectorate", status=status)
+    respondent = Respondent(name="Small Trust", organisation_type="charity", consent="named")
+    response = Response(consultation=consultation, respondent=respondent, channel="email", text="One. Two.",
+                        received_on=dt.date(2026, 1, 5), status="recommendations confirmed")
+    recs = [Recommendation(response=response, key=f"R{n}", sequence=n, text=f"Point {n}.", spans=[], origin="manual")
+            for n in (1, 2)]
+    session.add_all([consultation, respondent, response, *recs])
+    session.commit()
+    return [r.id for r in recs]
+
+
+def test_the_consultation_moves_to_outcome_published_when_everything_is_published(app, users, sign_in):
+    with app.app_context():
+        first, second = small_consultation(db.session)
+        consultation_id = db.session.scalar(select(Consultation.id).where(Consultation.slug == "small"))
+    client = sign_in("viewer")
+    publish_directly(app, first, None, None, on=dt.datetime(2026, 3, 1, 10))
+    with app.app_context():
+        consultation = db.session.get(Consultation, consultation_id)
+        assert consultation.status == "analysing" and consultation.outcome_published_on is None
+        assert decision_rules.recommendations_left(db.session, consultation_id) == 1
+    html = text_of(client.get("/staff/consultations/small").get_data(as_text=True))
+    assert "1 recommendation still without a published decision" in html
+
+    publish_directly(app, second, None, None, on=dt.datetime(2026, 3, 2, 10))
+    with app.app_context():
+        consultation = db.session.get(Consultation, consultation_id)
+        assert (consultation.status, consultation.outcome_published_on) == ("outcome published", dt.date(2026, 3, 2))
+        assert decision_rules.recommendations_left(db.session, consultation_id) == 0
+    assert [(old, new) for _, old, new, _ in audit(app, "consultation", consultation_id, "status")] == [
+        ("analysing", "outcome published")]
+    html = text_of(client.get("/staff/consultations/small").get_data(as_text=True))
+    assert "since 2 March 2026" in html and "Every recommendation has a published decision" in html
+
+
+def test_a_withdrawn_decision_counts_as_left_and_drafts_never_move(app, users):
+    with app.app_context():
+        first, second = small_consultation(db.session, status="draft")
+    publish_directly(app, first, None, None)
+    publish_directly(app, second, None, None)
+    with app.app_context():
+        consultation = db.session.scalar(select(Consultation).where(Consultation.slug == "small"))
+        assert consultation.status == "draft"  # a draft consultation is not published by its decisions
+        decision = decision_rules.decision_for(db.session, db.session.get(Recommendation, first))
+        decision_rules.withdraw(decision, "Wrong consultation.")
+        assert decision_rules.recommendations_left(db.session, consultation.id) == 1

@@ -221,10 +221,6 @@ def publish(decision_id: int):
     if request.method == "GET":
         item = get_or_404(Decision, decision_id)
         primary = get_or_404(Recommendation, item.recommendation_id, include_deleted=True)
-        if item.state != "approved":
-            flash("Only an approved decision can be published." if item.state == "draft"
-                  else "This decision has no unpublished changes to publish.")
-            return redirect(url_for(".decision", rec_id=primary.id))
         return render_publish_page(item, primary)
     return _change_state(
         decision_id, lambda d: decision_rules.publish(d, g.user.id, two_person_rule=two_person_rule()),
