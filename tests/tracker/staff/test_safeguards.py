@@ -1,95 +1,23 @@
-"""The safeguards around publication: two people for publication, a preview before publishing,
-withdrawal instead of deletion, closed responses read-only, and consultations that move to
-"outcome published" once everything is answered. Each rule is tested on the domain directly and
-through the pages."""
+"""The publication safeguards through the pages: the decision page explains the two-person
+rule and refuses the drafter, publishing asks for confirmation with a preview of exactly the
+public text, withdrawal (never deletion) and what the public then sees, warnings with the URLs
+before public pages disappear, closed responses refusing corrections, and the consultation page
+saying what is left before its outcome is published. The rules themselves are tested directly in
+tests/consultations/test_decision_safeguards.py."""
 from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from sqlalchemy import select
 
 from consultations import decisions as decision_rules
 from consultations import published
 from consultations.models import Consultation, Recommendation, Respondent, Response
-from consultations.users import create_user
-from consultations.workflow import Decision
-from tests.conftest import PASSWORD
-from tests.test_decisions import audit, decision_of, decision_url, post_state, save, text_of
+from test_decision_safeguards import (  # noqa: F401 (recs and second_approver are fixtures)
+    TWO_PEOPLE, publish_directly, recs, second_approver, small_consultation,
+)
+from test_decisions import audit, decision_of, decision_url, post_state, save, text_of
 from tracker.db import db
-
-TWO_PEOPLE = pytest.mark.app_config(DECISION_TWO_PERSON_RULE=True)
-
-
-@pytest.fixture
-def recs(demo_content_app, users):
-    with demo_content_app.app_context():
-        return {r.key: r.id for r in db.session.scalars(select(Recommendation))}
-
-
-@pytest.fixture
-def second_approver(app, users):
-    """Another approver, signed in on a client of its own: (client, user id)."""
-    with app.app_context():
-        user = create_user(db.session, "second@example.org", "approver", PASSWORD, "Second Approver")
-        db.session.commit()
-        user_id = user.id
-    client = app.test_client()
-    assert client.post("/sign-in", data={"email": "second@example.org", "password": PASSWORD}).status_code == 302
-    return client, user_id
-
-
-def draft(app, key_id: int, user_id: int | None, rationale: str = "We agree.") -> int:
-    with app.app_context():
-        rec = db.session.get(Recommendation, key_id)
-        decision = decision_rules.save_decision(db.session, rec, "accepted", rationale, "Secret note.", user_id)
-        db.session.commit()
-        return decision.id
-
-
-def publish_directly(app, rec_id: int, drafter: int | None, approver: int | None, on: dt.datetime | None = None) -> int:
-    decision_id = draft(app, rec_id, drafter)
-    with app.app_context():
-        decision = db.session.get(Decision, decision_id)
-        decision_rules.approve(decision, approver)
-        decision_rules.publish(decision, approver, now=on)
-        db.session.commit()
-    return decision_id
-
-
-# --- two people for publication: the domain --------------------------------------
-
-
-def test_the_drafter_may_not_approve_or_publish(app, recs, users, second_approver):
-    _, second = second_approver
-    decision_id = draft(app, recs["R1"], users["approver"])
-    with app.app_context():
-        decision = db.session.get(Decision, decision_id)
-        with pytest.raises(decision_rules.DecisionError, match="Ask an approver other than Approver"):
-            decision_rules.approve(decision, users["approver"])
-        assert decision.state == "draft"
-        decision_rules.approve(decision, second)
-        # Had the drafter approved with the rule off, they still could not publish with it on.
-        decision.approved_by_id = users["approver"]
-        with pytest.raises(decision_rules.DecisionError, match="two people for publication"):
-            decision_rules.publish(decision, users["approver"])
-        decision_rules.publish(decision, second)
-        assert decision.state == "published"
-        db.session.rollback()
-
-
-def test_the_rule_can_be_turned_off_and_ignores_scripts(app, recs, users):
-    decision_id = draft(app, recs["R1"], users["approver"])
-    with app.app_context():
-        decision = db.session.get(Decision, decision_id)
-        decision_rules.approve(decision, users["approver"], two_person_rule=False)
-        decision_rules.publish(decision, users["approver"], two_person_rule=False)
-        assert decision.state == "published"
-        db.session.rollback()
-        decision = db.session.get(Decision, draft(app, recs["R2"], None))
-        decision_rules.approve(decision, None)  # a script acting as nobody
-        assert decision.state == "approved"
-        db.session.rollback()
 
 
 def test_the_rule_is_on_by_default(tmp_path, monkeypatch):
@@ -98,9 +26,6 @@ def test_the_rule_is_on_by_default(tmp_path, monkeypatch):
     monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path))
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/db"})
     assert app.config["DECISION_TWO_PERSON_RULE"] is True
-
-
-# --- two people for publication: the pages ---------------------------------------
 
 
 @TWO_PEOPLE
@@ -131,9 +56,6 @@ def test_the_decision_page_explains_the_rule_and_refuses_the_drafter(app, sign_i
     assert decision_of(app, rec).state == "published"
 
 
-# --- the publish confirmation page ------------------------------------------------
-
-
 def test_publishing_previews_exactly_the_public_text(app, sign_in, recs, users):
     client = sign_in("approver")
     rec = recs["R1"]
@@ -162,50 +84,6 @@ def test_publishing_previews_exactly_the_public_text(app, sign_in, recs, users):
     # Nothing left to confirm: the page says so and offers no button.
     again = client.get(f"/staff/decisions/{decision.id}/publish").get_data(as_text=True)
     assert "nothing to publish" in again and "Publish decision</button>" not in again
-
-
-def test_the_preview_says_when_a_recommendation_will_not_be_public(app, recs, users):
-    decision_id = draft(app, recs["R1"], users["approver"])
-    with app.app_context():
-        decision = db.session.get(Decision, decision_id)
-        rec = decision.recommendation
-        rec.response.respondent.consent = "anonymous"
-        [entry] = published.publication_preview(db.session, decision, [rec])
-        assert entry.shown.made_by == published.public_name(rec.response.respondent)
-        assert entry.shown.decision.rationale == "We agree." and "Secret" not in repr(entry.shown)
-        rec.response.respondent.consent = "confidential"
-        [entry] = published.publication_preview(db.session, decision, [rec])
-        assert entry.shown is None and "confidential" in entry.why_not
-        db.session.rollback()
-
-
-# --- withdrawal instead of deletion -------------------------------------------------
-
-
-def test_withdraw_in_the_domain(app, recs, users):
-    decision_id = publish_directly(app, recs["R1"], None, None)
-    with app.app_context():
-        decision = db.session.get(Decision, decision_id)
-        with pytest.raises(decision_rules.DecisionError, match="withdraw it instead"):
-            decision_rules.delete_decision(decision)
-        with pytest.raises(decision_rules.DecisionError, match="Give the reason"):
-            decision_rules.withdraw(decision, "  ")
-        decision_rules.withdraw(decision, "New evidence came to light.", now=dt.datetime(2026, 12, 2, 9))
-        assert decision.state == "withdrawn" and decision.deleted_at is None
-        assert published.shown_outcome(decision) == "withdrawn"
-        assert published.shown_rationale(decision) == "Withdrawn on 2 December 2026: New evidence came to light."
-        with pytest.raises(decision_rules.DecisionError, match="already withdrawn"):
-            decision_rules.withdraw(decision, "Again.")
-        # A revision published again reinstates it.
-        decision_rules.save_decision(db.session, decision.recommendation, "not accepted", "On reflection, no.", "", None)
-        decision_rules.approve(decision, None)
-        decision_rules.publish(decision, None)
-        assert decision.withdrawn_at is None and published.shown_outcome(decision) == "not accepted"
-        db.session.rollback()
-
-        draft_only = db.session.get(Decision, draft(app, recs["R2"], None))
-        with pytest.raises(decision_rules.DecisionError, match="Only a published decision can be withdrawn"):
-            decision_rules.withdraw(draft_only, "Why not.")
 
 
 def test_withdrawing_through_the_pages_and_what_the_public_sees(app, sign_in, recs, users):
@@ -246,9 +124,6 @@ def test_withdrawing_through_the_pages_and_what_the_public_sees(app, sign_in, re
     assert api["decision"]["rationale"] == notice
     feed = app.test_client().get("/feeds/decisions.atom").get_data(as_text=True)
     assert "New evidence came to light." in feed
-
-
-# --- warnings before public pages disappear -------------------------------------------
 
 
 def test_deleting_a_published_recommendation_warns_with_its_url_first(app, sign_in, recs, users):
@@ -302,27 +177,6 @@ def test_making_a_respondent_confidential_warns_with_the_urls_first(app, sign_in
     assert app.test_client().get(f"/recommendations/{rec}").status_code == 404
 
 
-# --- a closed response is read-only -------------------------------------------------------
-
-
-def test_a_closed_response_is_read_only_until_reopened(app, recs, users):
-    from consultations import triage
-
-    with app.app_context():
-        rec = db.session.get(Recommendation, recs["R1"])
-        rec.response.status = "closed"
-        for change in (lambda: triage.edit_recommendation(rec, "New words.", rec.question),
-                       lambda: triage.delete_recommendation(db.session, rec),
-                       lambda: triage.move_recommendation(db.session, rec, "down"),
-                       lambda: triage.add_recommendation(db.session, rec.response, "Another point.")):
-            with pytest.raises(triage.TriageError, match="Reopen it first"):
-                change()
-        triage.set_status(rec.response, "recommendations confirmed")
-        triage.edit_recommendation(rec, "New words.", rec.question)
-        assert rec.text == "New words."
-        db.session.rollback()
-
-
 def test_closed_responses_refuse_corrections_on_the_pages(app, sign_in, recs, users):
     client = sign_in("policy")
     rec = recs["R1"]
@@ -338,21 +192,6 @@ def test_closed_responses_refuse_corrections_on_the_pages(app, sign_in, recs, us
     with app.app_context():
         assert db.session.get(Recommendation, rec).deleted_at is None
         assert audit(app, "recommendation", rec, "deleted_at") == []
-
-
-# --- the consultation moves to "outcome published" --------------------------------------
-
-
-def small_consultation(session, status="analysing") -> list[int]:
-    consultation = Consultation(slug="small", title="A small consultation", body="Inspectorate", status=status)
-    respondent = Respondent(name="Small Trust", organisation_type="charity", consent="named")
-    response = Response(consultation=consultation, respondent=respondent, channel="email", text="One. Two.",
-                        received_on=dt.date(2026, 1, 5), status="recommendations confirmed")
-    recs = [Recommendation(response=response, key=f"R{n}", sequence=n, text=f"Point {n}.", spans=[], origin="manual")
-            for n in (1, 2)]
-    session.add_all([consultation, respondent, response, *recs])
-    session.commit()
-    return [r.id for r in recs]
 
 
 def test_the_consultation_moves_to_outcome_published_when_everything_is_published(app, users, sign_in):
@@ -377,16 +216,3 @@ def test_the_consultation_moves_to_outcome_published_when_everything_is_publishe
         ("analysing", "outcome published")]
     html = text_of(client.get("/staff/consultations/small").get_data(as_text=True))
     assert "since 2 March 2026" in html and "Every recommendation has a published decision" in html
-
-
-def test_a_withdrawn_decision_counts_as_left_and_drafts_never_move(app, users):
-    with app.app_context():
-        first, second = small_consultation(db.session, status="draft")
-    publish_directly(app, first, None, None)
-    publish_directly(app, second, None, None)
-    with app.app_context():
-        consultation = db.session.scalar(select(Consultation).where(Consultation.slug == "small"))
-        assert consultation.status == "draft"  # a draft consultation is not published by its decisions
-        decision = decision_rules.decision_for(db.session, db.session.get(Recommendation, first))
-        decision_rules.withdraw(decision, "Wrong consultation.")
-        assert decision_rules.recommendations_left(db.session, consultation.id) == 1
