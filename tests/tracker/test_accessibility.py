@@ -273,6 +273,9 @@ def test_publish_confirmation_and_withdrawal_pages_meet_wcag_22_aa(site, browser
         page = context.new_page()
         page.goto(base + urls[0])
         assert "What the public will see" in page.content()
+        # The demo's one approver drafted R8, so the two-person rule asks for someone else.
+        assert "Ask an approver other than Alex Approver" in page.content()
+        assert page.get_by_role("button", name="Publish decision").count() == 0
         page.close()
         found, broken = check_pages(context, base, urls)
         # Withdraw R9 in the browser (last in this module, so no other test sees it) and check

@@ -138,6 +138,22 @@ def test_deleting_a_published_recommendation_warns_with_its_url_first(app, sign_
         assert db.session.get(Recommendation, rec).deleted_at is None
     assert client.post(f"/staff/recommendations/{rec}/delete", data={"confirmed": "1"}).status_code == 302
     assert app.test_client().get(f"/recommendations/{rec}").status_code == 404
+
+
+def test_a_named_respondent_made_anonymous_is_warned_their_own_page_goes(app, sign_in, recs, users):
+    client = sign_in("policy")
+    rec = recs["R1"]
+    publish_directly(app, rec, None, None)
+    with app.app_context():
+        respondent = db.session.get(Recommendation, rec).response.respondent
+        assert respondent.consent == "named"
+        respondent_id, version, org = respondent.id, respondent.version_id, respondent.organisation_type or ""
+    assert app.test_client().get(f"/respondents/{respondent_id}").status_code == 200
+    data = {"consent": "anonymous", "organisation_type": org, "version": version}
+    html = client.post(f"/staff/respondents/{respondent_id}/consent", data=data).get_data(as_text=True)
+    assert f"/respondents/{respondent_id}</li>" in html and f"/recommendations/{rec}</li>" not in html
+    assert client.post(f"/staff/respondents/{respondent_id}/consent", data={**data, "confirmed": "1"}).status_code == 302
+    assert app.test_client().get(f"/recommendations/{rec}").status_code == 200  # still public, unnamed
     # Nothing public, nothing to confirm: straight through as before.
     other = recs["R3"]
     assert client.post(f"/staff/recommendations/{other}/delete", data={}).status_code == 302
@@ -216,3 +232,5 @@ def test_the_consultation_moves_to_outcome_published_when_everything_is_publishe
         ("analysing", "outcome published")]
     html = text_of(client.get("/staff/consultations/small").get_data(as_text=True))
     assert "since 2 March 2026" in html and "Every recommendation has a published decision" in html
+    public = text_of(app.test_client().get("/consultations/small").get_data(as_text=True))
+    assert "Outcome published 2 March 2026." in public

@@ -47,12 +47,16 @@ def edit_consent(respondent_id: int):
                                errors=error_list(form) if not conflict else [], conflict=conflict,
                                consent_items=_consent_items(form)), code
 
-    if form.validate() and form.consent.data == "confidential" and respondent.consent != "confidential":
+    if form.validate() and form.consent.data != respondent.consent:
+        # Confidential takes their recommendations' pages down; leaving "named" takes down their own page.
+        going = published.public_ids_that_would_go(db.session, respondent_id=respondent.id)
+        own_page = ([url_for("public.respondent", respondent_id=respondent.id, _external=True)]
+                    if going and respondent.consent == "named" else [])
         confirm = confirm_public_removal(
-            published.public_ids_that_would_go(db.session, respondent_id=respondent.id),
-            what=f"Make {respondent.name} confidential",
+            going if form.consent.data == "confidential" else [], other_urls=own_page,
+            what=f"Make {respondent.name} {form.consent.data}",
             action=url_for("triage.edit_consent", respondent_id=respondent.id),
-            fields={"consent": "confidential", "organisation_type": form.organisation_type.data or "",
+            fields={"consent": form.consent.data, "organisation_type": form.organisation_type.data or "",
                     "version": form.version.data, "return_to": form.return_to.data or ""},
             cancel=url_for("triage.edit_consent", respondent_id=respondent.id))
         if confirm:
