@@ -116,7 +116,8 @@ def test_withdrawing_through_the_pages_and_what_the_public_sees(app, sign_in, re
     notice = f"Withdrawn on {today.day} {today:%B %Y}: New evidence came to light."
 
     staff = text_of(client.get(decision_url(rec)).get_data(as_text=True))
-    assert notice in staff
+    assert notice in staff and "withdrawn on" in staff and "Withdraw decision" not in staff
+    assert "which reinstates it" in staff
     public = text_of(app.test_client().get(f"/recommendations/{rec}").get_data(as_text=True))
     assert notice in public and "We agree." not in public
     api = app.test_client().get(f"/api/v1/recommendations/{rec}").get_json()
