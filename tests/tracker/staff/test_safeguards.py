@@ -118,6 +118,8 @@ def test_withdrawing_through_the_pages_and_what_the_public_sees(app, sign_in, re
     staff = text_of(client.get(decision_url(rec)).get_data(as_text=True))
     assert notice in staff and "withdrawn on" in staff and "Withdraw decision" not in staff
     assert "which reinstates it" in staff
+    history = text_of(client.get(f"/staff/history/decision/{decision_id}").get_data(as_text=True))
+    assert "Reason for withdrawal" in history and "New evidence came to light." in history
     public = text_of(app.test_client().get(f"/recommendations/{rec}").get_data(as_text=True))
     assert notice in public and "We agree." not in public
     api = app.test_client().get(f"/api/v1/recommendations/{rec}").get_json()
