@@ -48,6 +48,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         PUBLIC_URL=None,  # such as https://consult.example.org: every absolute URL is built from it
         TRUSTED_PROXIES=0,  # reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust
         PASSWORD_HASH_METHOD="scrypt",  # werkzeug's; the tests use a cheap one
+        # Two people for publication: whoever drafted a decision or last changed its text may not
+        # approve or publish it (consultations.decisions.second_person_needed). README "Safeguards".
+        DECISION_TWO_PERSON_RULE=True,
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("TRACKER")
