@@ -232,3 +232,18 @@ def test_migration_maps_messy_values_and_downgrade_restores_names(app):
         with db.engine.begin() as connection:
             connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
         db.create_all()
+
+
+def test_renaming_a_type_reindexes_its_respondents_documents(app, session):
+    """The organisation type facet shows the type's name: a rename rewrites the documents that carry it."""
+    from consultations.models import Consultation, Recommendation, Response
+    from tracker.indexing import _keys_for, expand
+
+    faith = types.named(session, "faith")
+    response = Response(consultation=Consultation(slug="c", title="C", body="B"), text="t",
+                        respondent=Respondent(name="Chaplaincy", consent="named", organisation_type=faith))
+    rec = Recommendation(response=response, key="R1", sequence=1, text="Visit chapels.")
+    session.add(rec)
+    session.commit()
+    wanted = expand(session, _keys_for(faith))
+    assert wanted["response"] == {response.id} and rec.id in wanted["recommendation"]
