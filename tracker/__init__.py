@@ -48,6 +48,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         PUBLIC_URL=None,  # such as https://consult.example.org: every absolute URL is built from it
         TRUSTED_PROXIES=0,  # reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust
         PASSWORD_HASH_METHOD="scrypt",  # werkzeug's; the tests use a cheap one
+        # The installation's wording of decision outcomes and action statuses, fixed value to label
+        # (consultations.vocabulary.configure_labels), such as {"accepted": "Agreed"}; JSON in TRACKER_*.
+        DECISION_OUTCOME_LABELS={},
+        ACTION_STATUS_LABELS={},
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("TRACKER")
@@ -65,6 +69,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from consultations import users
 
     users.password_hash_method = app.config["PASSWORD_HASH_METHOD"]
+    from consultations import vocabulary
+
+    vocabulary.configure_labels(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
