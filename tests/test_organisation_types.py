@@ -247,3 +247,16 @@ def test_renaming_a_type_reindexes_its_respondents_documents(app, session):
     session.commit()
     wanted = expand(session, _keys_for(faith))
     assert wanted["response"] == {response.id} and rec.id in wanted["recommendation"]
+
+
+def test_an_import_reports_the_types_it_had_to_add(session):
+    from consultations.bulk import ImportReport
+
+    report = ImportReport()
+    matcher = types.ImportMatcher(session, report)
+    assert matcher("Third sector").name == "Voluntary sector organisation"
+    committee = matcher("Select committee")
+    assert matcher("select committee") is committee and committee.name == "Select committee"
+    assert report.counts == {"organisation types added": 1}
+    assert report.notes == ["Some organisation types were not in the list and have been added (for example "
+                            "‘Select committee’). An admin can rename them or stop offering them."]
