@@ -64,6 +64,9 @@ _NOUNS = {
     "network", "union", "institution", "university", "agency", "department", "researcher", "academic", "member",
     "enterprise", "forum", "committee", "board", "respondent", "experience", "public", "campaign", "coalition",
     "federation", "institute", "society", "club", "firm", "practitioner", "professional", "worker", "team",
+    "inspectorate", "ombudsman", "commission", "ministry", "court", "hospital", "school", "college", "prison",
+    "government", "parliament", "office", "unit", "centre", "panel", "cooperative", "lawyer", "advocate",
+    "volunteer", "family", "relative", "carer", "citizen", "resident", "victim", "survivor", "user", "state",
 }
 
 
