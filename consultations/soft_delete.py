@@ -75,7 +75,7 @@ def _loads_a_collection(state: ORMExecuteState) -> bool:
 def _without_criteria(statement):
     """The statement without the options ``_criteria`` made. Relationship loaders copy the
     options of the query that loaded the parent; SQLAlchemy has no public way to drop one, so
-    this replaces the tuple the loaders themselves set (``tests/test_soft_delete.py`` pins it)."""
+    this replaces the tuple the loaders themselves set (``tests/consultations/test_soft_delete.py`` pins it)."""
     ours = {id(option) for option in _criteria()}
     kept = tuple(option for option in statement._with_options if id(option) not in ours)
     if len(kept) == len(statement._with_options):

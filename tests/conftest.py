@@ -16,11 +16,14 @@ from sqlalchemy import event, select
 from tracker import create_app
 from tracker.db import db
 
-DEMO_DATA = Path(__file__).resolve().parent.parent / "tracker" / "demo_data"
+TESTS = Path(__file__).resolve().parent
+PROJECT = TESTS.parent
+FIXTURES = TESTS / "fixtures"  # test files live in folders that mirror the packages; fixtures stay here
+DEMO_DATA = PROJECT / "tracker" / "demo_data"
 CLINKS_RESPONSE = DEMO_DATA / "responses" / "clinks-2019.txt"
 PROBATION_FRAMEWORK = DEMO_DATA / "frameworks" / "hmip-probation-standards-2019.yaml"
 SUER_FRAMEWORK = DEMO_DATA / "frameworks" / "hmip-service-user-engagement-2019.yaml"
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = PROJECT.parent / "shared" / "data"
 
 
 def cpu_time() -> float:
@@ -71,7 +74,7 @@ TEMPLATE_CACHE = SharedTemplateCache()
 
 
 def database_url(tmp_path: Path) -> str:
-    """The database of a test that builds its own app (tests/test_auth.py's ``make_app``)."""
+    """The database of a test that builds its own app (tests/tracker/test_auth.py's ``make_app``)."""
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite3'}"
 
 
@@ -93,7 +96,7 @@ def _template_config(url: str) -> dict:
     return {
         "TESTING": True,
         "SECRET_KEY": "test",
-        "WTF_CSRF_ENABLED": False,  # tests/test_auth.py checks CSRF with it on
+        "WTF_CSRF_ENABLED": False,  # tests/tracker/test_auth.py checks CSRF with it on
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashes; production uses scrypt
         "SQLALCHEMY_DATABASE_URI": url,
     }

@@ -98,6 +98,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from tracker.staff.browse import views as browse
     from tracker.staff.clusters import views as clusters
     from tracker.staff.decisions import views as decisions
+    from tracker.staff.exports import views as exports
     from tracker.staff.history import views as history
     from tracker.staff.implementation import views as implementation
     from tracker.staff.mapping import views as mapping
@@ -127,7 +128,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(browse.bp, url_prefix="/staff")
     for staff_area in (history, triage, mapping, decisions, implementation, admin, staff_search, upload, clusters,
-                       recommendations, work):
+                       recommendations, work, exports):
         app.register_blueprint(staff_area.bp, url_prefix="/staff")
     app.register_blueprint(public_search.bp)
 

@@ -16,7 +16,7 @@ from .spec import (
     FrameworkSpec, ITEM_FIELDS, ImportReport, ItemSpec, MAX_LENGTHS, UnknownFramework,
 )
 from .reading import extends, load_framework_file
-from .importing import current_items, frameworks_for, import_framework
+from .importing import current_items, frameworks_for, frameworks_with_item_counts, import_framework
 
 __all__ = [
     "FrameworkFileError",
@@ -27,6 +27,7 @@ __all__ = [
     "current_items",
     "extends",
     "frameworks_for",
+    "frameworks_with_item_counts",
     "import_framework",
     "load_framework_file",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import Framework, FrameworkItem, utcnow
@@ -120,3 +120,19 @@ def current_items(session: Session, key: str | None = None) -> list[FrameworkIte
             )
         )
     )
+
+
+def frameworks_with_item_counts(session: Session) -> list[tuple[Framework, int, int]]:
+    """Every framework with its number of items and of retired items, by name (one query)."""
+    items = (
+        select(FrameworkItem.framework_id, func.count().label("n"),
+               func.count(FrameworkItem.retired_at).label("retired"))
+        .group_by(FrameworkItem.framework_id)
+        .subquery()
+    )
+    return [tuple(row) for row in session.execute(
+        select(Framework, func.coalesce(items.c.n, 0), func.coalesce(items.c.retired, 0))
+        .outerjoin(items, items.c.framework_id == Framework.id)
+        .order_by(Framework.name, Framework.version)
+    )]
+

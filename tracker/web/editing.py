@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from consultations.audit import changes_since
+from consultations.change_display import readable
 from tracker.db import db
 from tracker.web.forms import EditForm
 
@@ -29,7 +30,7 @@ class StaleEdit(Exception):
 def ensure_current(session: Session, obj, submitted_version: int | None) -> None:
     """Raise ``StaleEdit`` unless the form was loaded at the object's current version."""
     if submitted_version != obj.version_id:
-        raise StaleEdit(obj, changes_since(session, obj, submitted_version or 0))
+        raise StaleEdit(obj, readable(session, changes_since(session, obj, submitted_version or 0)))
 
 
 class EditOutcome(NamedTuple):

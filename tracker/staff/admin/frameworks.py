@@ -5,12 +5,12 @@ import tempfile
 from pathlib import Path
 
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.utils import secure_filename
 
-from consultations.frameworks import FrameworkFileError, ImportReport, import_framework, load_framework_file
-from consultations.models import Framework, FrameworkItem
+from consultations.frameworks import (
+    FrameworkFileError, ImportReport, frameworks_with_item_counts, import_framework, load_framework_file,
+)
 from tracker.db import db
 from tracker.staff.admin.forms import FrameworkUploadForm
 from tracker.staff.admin.views import bp
@@ -58,21 +58,6 @@ def describe_import(report: ImportReport) -> str:
     )
 
 
-def _framework_rows():
-    """Frameworks with current and retired item counts (one query)."""
-    items = (
-        select(FrameworkItem.framework_id, func.count().label("n"),
-               func.count(FrameworkItem.retired_at).label("retired"))
-        .group_by(FrameworkItem.framework_id)
-        .subquery()
-    )
-    return db.session.execute(
-        select(Framework, func.coalesce(items.c.n, 0), func.coalesce(items.c.retired, 0))
-        .outerjoin(items, items.c.framework_id == Framework.id)
-        .order_by(Framework.key, Framework.version)
-    ).all()
-
-
 @bp.route("/admin/frameworks", methods=["GET", "POST"])
 @role_required("admin")
 def frameworks():
@@ -90,7 +75,7 @@ def frameworks():
                                 f"The file has {len(problems)} problems, listed at the top of the page") from None
 
     def render(code=200, conflict=None):
-        return render_template("staff/admin/frameworks.html", form=form, rows=_framework_rows(), problems=problems,
+        return render_template("staff/admin/frameworks.html", form=form, rows=frameworks_with_item_counts(db.session), problems=problems,
                                filename=form.file.data.filename if form.file.data else None), code
 
     if request.method == "GET":

@@ -13,6 +13,7 @@ from flask import Blueprint, abort, render_template, send_file, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
+from consultations.frameworks import frameworks_with_item_counts
 from consultations.models import (
     Consultation,
     Document,
@@ -225,22 +226,7 @@ def response_original(response_id: int):
 @login_required
 def frameworks():
     """All frameworks with current and retired item counts (one query)."""
-    items = (
-        select(
-            FrameworkItem.framework_id,
-            func.count().label("n"),
-            func.count(FrameworkItem.retired_at).label("retired"),
-        )
-        .group_by(FrameworkItem.framework_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(
-            Framework, func.coalesce(items.c.n, 0), func.coalesce(items.c.retired, 0)
-        )
-        .outerjoin(items, items.c.framework_id == Framework.id)
-        .order_by(Framework.name, Framework.version)
-    ).all()
+    rows = frameworks_with_item_counts(db.session)
     return render_template("staff/browse/frameworks.html", rows=rows)
 
 

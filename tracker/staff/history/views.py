@@ -1,11 +1,12 @@
-"""History pages: every recorded change to one object, newest first."""
+"""History pages: every recorded change to one object, newest first, as people read it
+(names, not ids: ``consultations.change_display``)."""
 from __future__ import annotations
-
-import json
 
 from flask import Blueprint, abort, g, render_template
 
 from consultations.audit import AUDITED, history
+from consultations.change_display import readable
+from consultations.soft_delete import WITH_DELETED
 from tracker.web.roles import login_required
 from tracker.db import db
 
@@ -20,9 +21,8 @@ def show(entity: str, entity_id: int):
         abort(404)
     if entity == "user" and g.user.role != "admin":
         abort(403)  # staff accounts are administered, and read, by admins only
-    obj = db.session.get(model, entity_id)
+    obj = db.session.get(model, entity_id, execution_options=WITH_DELETED)  # a deleted one has a history too
     if obj is None:
         abort(404)
-    events = history(db.session, entity, entity_id)
-    created = {e.id: json.loads(e.new or "{}") for e in events if e.field == "created"}
-    return render_template("staff/history/show.html", entity=entity, obj=obj, events=events, created=created)
+    changes = readable(db.session, history(db.session, entity, entity_id))
+    return render_template("staff/history/show.html", entity=entity, obj=obj, changes=changes)

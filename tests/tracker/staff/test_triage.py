@@ -762,7 +762,7 @@ def test_stale_status_change_is_a_conflict(demo, policy, users):
     assert rv.status_code == 409
     page = text_of(rv.get_data(as_text=True))
     assert "Someone else changed this response" in page and "Nothing was changed" in page
-    assert f"changed assignee id from “(empty)” to “{users['approver']}”" in page
+    assert "changed assignee from “(empty)” to “Approver”" in page, "names, not ids"
     assert snapshot(session) == before
 
 
@@ -1263,7 +1263,7 @@ def test_edit_consent_with_hints_audit_and_stale_detection(demo, policy, users):
                      data={"consent": "confidential", "organisation_type": "", "version": stale})
     assert rv.status_code == 409
     html = rv.get_data(as_text=True)
-    assert "changed <strong>consent</strong> from “named” to “anonymous”" in html
+    assert "changed <strong>consent</strong> from “Named” to “Anonymous”" in html
     assert 'value="confidential" checked' in html
     for data, message in [
         ({"consent": "public", "organisation_type": "", "version": respondent.version_id}, "Not a valid choice"),
@@ -1400,3 +1400,16 @@ def test_the_rule_against_folding_a_decided_recommendation_needs_no_request(demo
     triage.refuse_if_decided(session, [rec(session, "R6")])  # no decision: nothing to refuse
     with pytest.raises(TriageError, match="R4 already has a decision"):
         triage.refuse_if_decided(session, [rec(session, "R6"), rec(session, "R4")])
+
+
+def test_history_reads_as_people_write_it(demo, users, policy, session):
+    """Names, not ids; labels, not column names; dates and statuses as people write them."""
+    response = clinks(session)
+    r3, r4 = rec(session, "R3"), rec(session, "R4")
+    triage.assign(session, [response], users["approver"])
+    triage.mark_duplicate(session, r4, r3)
+    session.commit()
+    page = text_of(policy.get(f"/staff/history/response/{response.id}").get_data(as_text=True))
+    assert "Assignee (empty) Approver" in page and "Assignee id" not in page
+    page = text_of(policy.get(f"/staff/history/recommendation/{r4.id}").get_data(as_text=True))
+    assert f"Duplicate of (empty) {r3.key}" in page

@@ -3,7 +3,7 @@ enforced: a passage selected with the mouse on the response page becomes a recom
 span is exactly that passage; a click in a recommendation's text chooses where it is split; both
 work from the keyboard alone; and axe-core finds no WCAG 2.2 AA violation on the pages involved.
 
-Reuses the demo site on a live server and the Chromium of tests/test_accessibility.py.
+Reuses the demo site on a live server and the Chromium of tests/tracker/test_accessibility.py.
 """
 from __future__ import annotations
 

@@ -10,8 +10,9 @@ import ast
 from pathlib import Path
 
 import pytest
+from conftest import PROJECT
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = PROJECT
 STAFF_AREAS = sorted(p.name for p in (ROOT / "tracker" / "staff").iterdir() if (p / "__init__.py").exists())
 
 
@@ -116,3 +117,21 @@ def test_the_walker_reports_a_violation_with_its_line(tmp_path):
     assert found == ["consultations/bad.py:5 imports tracker.db", "consultations/bad.py:5 imports tracker.db.db"]
     relative = [imported for _, imported in imports_of(tmp_path / "consultations" / "sub" / "ok.py", tmp_path)]
     assert relative == ["consultations", "consultations.bad", "consultations.bad", "consultations.bad.f"]
+
+
+def test_test_files_mirror_the_packages():
+    """A test lives in the folder of what it tests (tests/consultations, tests/tracker/staff, ...),
+    and every such folder is on pytest's path, so tests can share helpers by module name."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    assert config["pythonpath"][0] == ".", "the project first, or tests/tracker would shadow tracker"
+    on_path = {ROOT / folder for folder in config["pythonpath"]}
+    folders = {path.parent for path in (ROOT / "tests").rglob("test_*.py") if "fixtures" not in path.parts}
+    assert folders <= on_path, f"not on pytest's pythonpath: {sorted(map(str, folders - on_path))}"
+    for folder in folders - {ROOT / "tests"}:
+        package = ROOT / folder.relative_to(ROOT / "tests")
+        assert (package / "__init__.py").exists(), f"{folder} mirrors no package"
+    names = [path.name for path in (ROOT / "tests").rglob("test_*.py") if "fixtures" not in path.parts]
+    assert len(names) == len(set(names)), "test file names must be unique (they are imported by name)"
+

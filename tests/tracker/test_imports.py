@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import PROJECT
 import yaml
 from sqlalchemy import func, select
 
@@ -672,7 +673,7 @@ def test_a_killed_import_leaves_a_consistent_database_and_a_rerun_finishes_it(ap
                TRACKER_INSTANCE_PATH=app.instance_path, PYTHONWARNINGS="ignore")
     process = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "tracker", "import-recommendations", str(path), "--batch-size", "20"],
-        env=env, cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        env=env, cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     stored = 0
     deadline = time.monotonic() + 120
     try:

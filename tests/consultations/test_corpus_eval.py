@@ -13,8 +13,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import PROJECT
 
-PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))  # bench/ is a folder of scripts, not an installed package
 
 from bench import eval as corpus  # noqa: E402

@@ -260,3 +260,17 @@ def test_an_import_reports_the_types_it_had_to_add(session):
     assert report.counts == {"organisation types added": 1}
     assert report.notes == ["Some organisation types were not in the list and have been added (for example "
                             "‘Select committee’). An admin can rename them or stop offering them."]
+
+
+def test_a_respondents_history_names_its_types(sign_in, session):
+    types.ensure_defaults(session)
+    clinks = Respondent(name="Clinks", consent="named", organisation_type=types.match(session, "charity"))
+    session.add(clinks)
+    session.commit()
+    policy = sign_in("policy")
+    academic = types.match(session, "academic")
+    response = policy.post(f"/staff/respondents/{clinks.id}/consent", data={
+        "consent": "named", "organisation_type": academic.id, "version": clinks.version_id})
+    assert response.status_code == 302
+    history = policy.get(f"/staff/history/respondent/{clinks.id}").get_data(as_text=True)
+    assert "Voluntary sector organisation" in history and "Academic or research organisation" in history

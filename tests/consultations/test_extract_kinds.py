@@ -25,11 +25,10 @@ from consultations.cleaning import clean_text
 from consultations.extract import extract_recommendations
 from consultations.readers import read_document
 
-from conftest import CLINKS_RESPONSE, PROBATION_FRAMEWORK
+from conftest import CLINKS_RESPONSE, FIXTURES, PROBATION_FRAMEWORK, PROJECT
 from documents import as_docx, as_html, as_pdf
 
-KINDS = Path(__file__).parent / "fixtures" / "kinds"
-PROJECT = Path(__file__).resolve().parent.parent
+KINDS = FIXTURES / "kinds"
 
 
 def documents(kind: str) -> list[str]:

@@ -38,7 +38,7 @@ from consultations.readers import (
 )
 from documents import padded_docx, pdf_string, pdf_with_pages
 
-# --- fixture builders (also used by tests/test_upload.py) ----------------------------------
+# --- fixture builders (also used by tests/tracker/staff/test_upload.py) ----------------------------------
 
 
 def make_docx(*, heading="Summary of recommendations", items=("The inspectorate should publish its schedule.",

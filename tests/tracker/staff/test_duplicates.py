@@ -9,10 +9,9 @@ from html import unescape
 import itertools
 import random
 import re
-from pathlib import Path
 
 import pytest
-from conftest import SHARED_DATA, count_statements
+from conftest import FIXTURES, SHARED_DATA, count_statements
 from sqlalchemy import func, select
 
 from consultations import duplicates
@@ -40,7 +39,7 @@ from consultations.workflow import AuditEvent
 from consultations.organisation_types import named as named_type
 
 UPR = SHARED_DATA / "upr-recommendations.csv"
-LABELS = Path(__file__).resolve().parent / "fixtures" / "upr-duplicate-labels.csv"
+LABELS = FIXTURES / "upr-duplicate-labels.csv"
 
 SCHEDULE = "The inspectorate should publish its inspection schedule for each region at least twelve months in advance."
 SCHEDULE_EDITED = "The inspectorate should publish its inspection schedule for each region at least twelve months ahead."

@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from conftest import CLINKS_RESPONSE, DEMO_DATA, PROBATION_FRAMEWORK, SUER_FRAMEWORK
+from conftest import CLINKS_RESPONSE, DEMO_DATA, FIXTURES, PROBATION_FRAMEWORK, SUER_FRAMEWORK
 from test_ingest import SLUG, row_counts
 
 from tracker.db import db
 
-FIXTURES = Path(__file__).parent / "fixtures" / "responses"
+RESPONSES = FIXTURES / "responses"
 
 
 @pytest.fixture
@@ -59,7 +58,7 @@ def test_extract_readable_list(runner, frameworks):
 
 
 def test_extract_shows_unresolved_references(runner, frameworks):
-    result = runner.invoke(args=["extract", str(FIXTURES / "numbered-list.txt")])
+    result = runner.invoke(args=["extract", str(RESPONSES / "numbered-list.txt")])
     assert "Not found in any framework: standard 9.9" in result.output
 
 
@@ -74,10 +73,10 @@ def test_extract_without_frameworks_says_references_cannot_be_matched(runner):
 
 
 def test_extract_says_plainly_when_there_are_none(runner):
-    result = runner.invoke(args=["extract", str(FIXTURES / "no-recommendations.txt")])
+    result = runner.invoke(args=["extract", str(RESPONSES / "no-recommendations.txt")])
     assert result.exit_code == 0
     assert result.output.strip() == "No recommendations found in no-recommendations.txt."
-    result = runner.invoke(args=["extract", str(FIXTURES / "no-recommendations.txt"), "--json"])
+    result = runner.invoke(args=["extract", str(RESPONSES / "no-recommendations.txt"), "--json"])
     assert json.loads(result.output) == {"recommendations": []}
 
 

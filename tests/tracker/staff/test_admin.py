@@ -453,7 +453,7 @@ def test_stale_consultation_edit(admin, session, demo):
     response = admin.post(f"/staff/admin/consultations/{item.id}/edit", data=data)
     html = response.get_data(as_text=True)
     assert response.status_code == 409
-    assert "Someone else changed this while you were editing" in html and "“analysing” to “closed”" in html
+    assert "Someone else changed this while you were editing" in html and "“Analysing” to “Closed”" in html
     assert 'value="My title"' in html
     assert consultation(session).title == "Inspection of probation providers: proposed changes 2019"
     data["version"] = hidden_value(html, "version")

@@ -24,7 +24,7 @@ from conftest import cpu_time
 
 FAST = settings(max_examples=40, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-SECONDS_PER_MB = 20  # the same rate the upload page is held to (tests/test_upload.py)
+SECONDS_PER_MB = 20  # the same rate the upload page is held to (tests/tracker/staff/test_upload.py)
 FLOOR = 1.0  # seconds any small input may take (imports, a PDF's first page)
 LIMITS = DocumentLimits(max_characters=200_000)
 

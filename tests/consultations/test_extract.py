@@ -13,10 +13,10 @@ from consultations.extract import extract_recommendations, same_point, split_sen
 from consultations.frameworks import load_framework_file
 from consultations.references import ReferenceResolver
 
-from conftest import CLINKS_RESPONSE, PROBATION_FRAMEWORK, SUER_FRAMEWORK, cpu_time
+from conftest import CLINKS_RESPONSE, FIXTURES, PROBATION_FRAMEWORK, SUER_FRAMEWORK, cpu_time
 from documents import RESPONDENT, generated_response
 
-FIXTURES = Path(__file__).parent / "fixtures" / "responses"
+RESPONSES = FIXTURES / "responses"
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +161,7 @@ def test_page_furniture_is_removed_before_spans_are_computed(clinks):
 
 
 def test_numbered_list_with_lettered_sub_items(resolver):
-    _, found = extract_file(FIXTURES / "numbered-list.txt", resolver)
+    _, found = extract_file(RESPONSES / "numbered-list.txt", resolver)
     assert [(r.key, r.parent) for r in found] == [
         ("R1", None), ("R1.1", "R1"), ("R1.2", "R1"), ("R2", None), ("R3", None), ("R3.1", "R3"), ("R3.2", "R3"),
     ]
@@ -174,7 +174,7 @@ def test_numbered_list_with_lettered_sub_items(resolver):
 
 
 def test_recommendations_scattered_in_prose(resolver):
-    _, found = extract_file(FIXTURES / "prose.txt", resolver)
+    _, found = extract_file(RESPONSES / "prose.txt", resolver)
     assert [r.text.split()[0:3] for r in found] == [
         ["We", "recommend", "that"],
         ["Inspection", "reports", "should"],
@@ -189,7 +189,7 @@ def test_recommendations_scattered_in_prose(resolver):
 
 
 def test_appendix_quoting_older_recommendations_is_not_extracted(resolver):
-    _, found = extract_file(FIXTURES / "appendix.txt", resolver)
+    _, found = extract_file(RESPONSES / "appendix.txt", resolver)
     assert [r.text for r in found] == [
         "We recommend that inspectors meet volunteer mentors during every local inspection.",
         "The inspectorate should report on how providers recruit and support volunteers with lived experience.",
@@ -197,7 +197,7 @@ def test_appendix_quoting_older_recommendations_is_not_extracted(resolver):
 
 
 def test_response_with_no_recommendations(resolver):
-    _, found = extract_file(FIXTURES / "no-recommendations.txt", resolver)
+    _, found = extract_file(RESPONSES / "no-recommendations.txt", resolver)
     assert found == []
 
 

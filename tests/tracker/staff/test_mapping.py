@@ -269,7 +269,7 @@ def test_a_stale_link_form_is_refused_with_409(app, methodology):
     assert rv.status_code == 409
     html = rv.get_data(as_text=True)
     assert "Someone else changed this while you were editing" in html
-    assert "from “proposed” to “confirmed”" in html
+    assert "from “Proposed” to “Confirmed”" in html
     assert link_row(app, r6, gate).status == "confirmed"
     assert counts(app) == before
     # The page now carries the current version, so the next try, made knowingly, goes through.
