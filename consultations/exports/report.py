@@ -15,7 +15,7 @@ linked to two standards counts under both and one with none under "No confirmed 
 from __future__ import annotations
 
 import io
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 
 from docx import Document

@@ -6,16 +6,14 @@ shows for the same filters (``consultations.recommendation_list``), in the list'
 Rows are produced in batches of ``BATCH_SIZE`` ids, each batch a fixed number of queries (the
 list's own row query, then one each for questions, decisions, links, clusters and actions), so
 an export of 31k recommendations never runs a query per row and never holds every row at once.
-
-``filters_from_params`` reads the list's GET parameters (the "Download this list" links carry
-them), so an export is the list a staff member was looking at; a value the list would refuse is
-reported rather than silently dropped, so an export never holds more than was asked for.
+The staff list's own form reads the filters (``tracker.staff.recommendations``), so an export is
+the list a staff member was looking at.
 """
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -27,8 +25,6 @@ from consultations.vocabulary import ACTION_STATUSES, DECISION_OUTCOMES, DECISIO
 from consultations.workflow import Action, Decision
 
 BATCH_SIZE = 500
-MAX_TEXT = 200  # as the list's "Text contains" field
-ME, UNASSIGNED = "me", "none"  # the list's assignee values besides a user id
 LINK_STATUS_WORDS = {"proposed": "suggested", "confirmed": "confirmed", "rejected": "rejected"}
 
 COLUMNS = (
@@ -69,67 +65,6 @@ class ExportRow:
                 self.received_on, self.link_state, self.links, self.decision_state, self.outcome,
                 self.public_rationale, self.internal_note, self.clusters, self.actions, self.recommendation_id,
                 self.response_id)
-
-
-class FilterProblem(ValueError):
-    """A GET parameter the list would refuse; the message says which and what to do."""
-
-
-def filters_from_params(params: Mapping[str, str], user_id: int | None) -> tuple[listing.RecommendationFilters, str]:
-    """The list's filters and sort from its GET parameters (``assignee=me`` is ``user_id``).
-    Raises ``FilterProblem`` for a value the list would refuse: the list then filters nothing
-    on it and says so, which an export cannot, so it refuses rather than export more."""
-
-    def text(name: str) -> str | None:
-        value = (params.get(name) or "").strip()
-        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-            raise FilterProblem(f"The {name.replace('_', ' ')} filter must not contain control characters")
-        return value or None
-
-    def number(name: str) -> int | None:
-        value = text(name)
-        if value is None:
-            return None
-        if not (value.isascii() and value.isdigit() and len(value) < 12):
-            raise FilterProblem(f"The {name} filter must be chosen from the list")
-        return int(value)
-
-    def one_of(name: str, allowed) -> str | None:
-        value = text(name)
-        if value is not None and value not in allowed:
-            raise FilterProblem(f"The {name.replace('_', ' ')} filter must be chosen from the list")
-        return value
-
-    search = text("text")
-    if search and len(search) > MAX_TEXT:
-        raise FilterProblem(f"The text to look for must be {MAX_TEXT} characters or fewer")
-    standard = text("standard")
-    if standard and len(standard) > 50:
-        raise FilterProblem("The standard code must be 50 characters or fewer")
-    cluster = text("cluster")
-    if cluster is not None and not cluster.isdigit():
-        one_of("cluster", listing.CLUSTER_CHOICES)
-    assignee = text("assignee")
-    if assignee not in (None, ME, UNASSIGNED):
-        assignee_id = number("assignee")
-    else:
-        assignee_id = user_id if assignee == ME else None
-    filters = listing.RecommendationFilters(
-        consultation_id=number("consultation"),
-        question_id=number("question"),
-        respondent_id=number("respondent"),
-        organisation_type_id=number("organisation_type"),
-        standard=standard,
-        link_state=one_of("link_state", listing.LINK_STATES),
-        decision_state=one_of("decision_state", listing.DECISION_FILTER_STATES),
-        outcome=one_of("outcome", DECISION_OUTCOMES),
-        cluster=number("cluster") if cluster is not None and cluster.isdigit() else cluster,
-        assignee_id=assignee_id,
-        unassigned=assignee == UNASSIGNED,
-        text=search,
-    )
-    sort = one_of("sort", listing.SORTS) or listing.DEFAULT_SORT
-    return filters, sort
 
 
 def export_rows(session: Session, filters: listing.RecommendationFilters, sort: str = listing.DEFAULT_SORT, *,

@@ -45,6 +45,7 @@ MATRIX = {
     "browse.recommendation": (ALL, None), "browse.frameworks": (ALL, None), "browse.framework": (ALL, None),
     "history.show": (ALL, None), "search.staff_search": (ALL, None),
     "recommendations.index": (ALL, None), "work.home": (ALL, None),
+    "recommendations.export_csv": (ALL, None), "recommendations.export_xlsx": (ALL, None),
     "triage.queue": (ALL, None), "triage.manage": (ALL, None), "triage.assign": (None, POLICY),
     "triage.set_status": (None, POLICY), "triage.add_recommendation": (POLICY, POLICY),
     "triage.edit_recommendation": (POLICY, POLICY), "triage.split_recommendation": (None, POLICY),

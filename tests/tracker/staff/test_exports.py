@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from consultations import recommendation_list as listing
 from consultations.exports.report import consultation_report
-from consultations.exports.rows import COLUMNS, FilterProblem, export_rows, filters_from_params
+from consultations.exports.rows import COLUMNS, export_rows
 from consultations.exports.spreadsheets import csv_safe
 from consultations.exports.understood import passage
 from consultations.models import Consultation, Recommendation, Respondent, Response
@@ -95,7 +95,8 @@ def test_filters_and_sort_are_honoured(demo, sign_in):
 
 def test_a_filter_the_list_would_refuse_downloads_nothing(demo, sign_in):
     client = sign_in("viewer")
-    for query in ("respondent=abc", "decision_state=nonsense", "cluster=maybe", "text=" + "x" * 201):
+    for query in ("respondent=abc", "decision_state=nonsense", "cluster=maybe", "text=" + "x" * 201,
+                  "standard=9.9.9"):
         reply = client.get(f"{CSV_URL}?{query}")
         assert reply.status_code == 400, query
         assert "This list cannot be downloaded" in reply.get_data(as_text=True)
@@ -146,7 +147,7 @@ def test_the_number_of_statements_does_not_grow_with_the_rows(demo, demo_app, si
     with count_statements(demo_app) as workbook:
         assert len(read_xlsx(client.get(XLSX_URL))) == 105
     assert len(before) == len(after) == len(workbook), (before, after)
-    assert len(after) <= 12, after
+    assert len(after) <= 20, after  # the list's filter form (its choices), then the rows in batches
 
 
 def test_the_report_takes_the_same_statements_whatever_its_size(demo, demo_app, sign_in):
@@ -179,18 +180,6 @@ def test_rows_come_in_batches_of_a_fixed_number_of_queries(demo, demo_app):
         rows = list(export_rows(demo, listing.RecommendationFilters(), batch_size=5))
     assert len(rows) == 45
     assert len(statements) <= 1 + 6 * 9  # the ids, then at most six per batch of five
-
-
-def test_filters_from_params_reads_the_lists_parameters():
-    filters, sort = filters_from_params({"consultation": "3", "assignee": "me", "cluster": "any",
-                                         "text": " fund ", "sort": "key"}, user_id=7)
-    assert filters == listing.RecommendationFilters(consultation_id=3, assignee_id=7, cluster="any", text="fund")
-    assert sort == "key"
-    assert filters_from_params({"assignee": "none", "cluster": "12"}, 7)[0] == listing.RecommendationFilters(
-        unassigned=True, cluster=12)
-    for bad in ({"question": "1.5"}, {"outcome": "maybe"}, {"sort": "random"}, {"standard": "1\x00"}):
-        with pytest.raises(FilterProblem):
-            filters_from_params(bad, 7)
 
 
 # --- what we understood you to recommend -----------------------------------------------------
