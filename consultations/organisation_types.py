@@ -85,7 +85,8 @@ def normalise(text: str | None) -> str:
 
 def match(session: Session, text: str | None) -> OrganisationType | None:
     """The type ``text`` means: its name or public name ignoring case and punctuation, else a default
-    type's synonym (also with a trailing "organisation" dropped); None if nothing fits."""
+    type's synonym (also with a trailing "organisation", "institution" or "body" dropped); None if
+    nothing fits."""
     return lookup(text, keyed(_known(session)))
 
 
@@ -102,11 +103,12 @@ def keyed(types) -> dict:
 
 
 def lookup(text: str | None, by_key: dict):
-    """``match`` over types already ``keyed``: exact spelling, else a synonym of a default type."""
+    """``match`` over types already ``keyed``: exact spelling, else a synonym of a default type,
+    each also without a trailing "organisation", "institution" or "body"."""
     key = normalise(text)
     if not key:
         return None
-    for candidate in (key, re.sub(r" (organisation|organization)s?$", "", key)):
+    for candidate in (key, re.sub(r" (organisation|organization|institution|body)s?$", "", key)):
         if candidate in by_key:
             return by_key[candidate]
         synonym = _SYNONYMS.get(candidate)

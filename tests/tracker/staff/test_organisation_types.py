@@ -34,6 +34,8 @@ URL = "/staff/admin/organisation-types"
     ("CRC", "Probation provider"),
     ("Local authority", "Statutory body"),
     ("University", "Academic or research organisation"),
+    ("Academic or research institution", "Academic or research organisation"),
+    ("Public body", "Statutory body"),
     ("Private individual", "Individual or person with lived experience"),
     ("an individual or a person with lived experience", "Individual or person with lived experience"),
     ("Other", "Other"),
