@@ -52,8 +52,8 @@ def build_database(url: str) -> bool:
     """One consultation of RECOMMENDATIONS published recommendations, with Core bulk inserts;
     says whether the app has the public outcome page."""
     from consultations.frameworks import import_framework, load_framework_file
-    from consultations.models import (Consultation, FrameworkItem, Link, Question, Recommendation, Respondent,
-                                      Response)
+    from consultations.models import (Consultation, FrameworkItem, Link, OrganisationType, Question, Recommendation,
+                                      Respondent, Response)
     from tracker import create_app
     from tracker.db import db
     from consultations.workflow import Action, ActionUpdate, Decision
@@ -72,8 +72,11 @@ def build_database(url: str) -> bool:
         db.session.execute(insert(Question), [
             {"id": n, "consultation_id": 1, "number": str(n), "text": f"Question {n}: what should we change?",
              "position": n} for n in range(1, 6)])
+        db.session.execute(insert(OrganisationType), [
+            {"id": n + 1, "name": name, "public_name": f"a {name.lower()}", "position": n, "active": True, "version_id": 1}
+            for n, name in enumerate(["Voluntary sector organisation", "Probation provider", "Individual"])])
         db.session.execute(insert(Respondent), [
-            {"id": n, "name": f"Organisation {n}", "organisation_type": ["voluntary sector", "provider", "individual"][n % 3],
+            {"id": n, "name": f"Organisation {n}", "organisation_type_id": n % 3 + 1,
              "consent": "named" if n % 5 else "anonymous", "created_at": now, "version_id": 1}
             for n in range(1, RESPONDENTS + 1)])
         db.session.execute(insert(Response), [

@@ -29,7 +29,7 @@ URLS = [
     "/staff/recommendations?decision_state=published&outcome=accepted&sort=decision",
     "/staff/recommendations?consultation=3&standard=1",
     "/staff/recommendations?text=women",
-    "/staff/recommendations?organisation_type=WEOG&link_state=suggested&per_page=50",
+    "/staff/recommendations?organisation_type={WEOG}&link_state=suggested&per_page=50",  # the type's id, filled in
     "/staff/recommendations?assignee=me&cluster=none",
     "/staff/my-work",
 ]
@@ -73,6 +73,9 @@ def main() -> None:
                   f"({'real data' if DATA.exists() else 'generated corpus: ' + str(DATA) + ' is absent'})")
             create_user(db.session, "bench@example.org", "viewer", "a long bench password")
             db.session.commit()
+            from consultations.organisation_types import match
+            weog = match(db.session, "WEOG")
+            URLS[:] = [url.replace("{WEOG}", str(weog.id if weog else 0)) for url in URLS]
         client = app.test_client()
         client.post("/sign-in", data={"email": "bench@example.org", "password": "a long bench password"})
         for url in URLS:  # warm up: compile templates, fill the database's caches

@@ -44,7 +44,8 @@ def upr_rows(path: Path):
 
 def load_corpus(db) -> int:
     """Insert the corpus with Core bulk inserts (no per-row ORM work)."""
-    from consultations.models import Consultation, Recommendation, Respondent, Response
+    from consultations.models import Consultation, OrganisationType, Recommendation, Respondent, Response
+    from consultations.organisation_types import describe
 
     consultations, respondents, responses, recs = {}, {}, {}, []
     for row in upr_rows(DATA):
@@ -58,9 +59,13 @@ def load_corpus(db) -> int:
     db.session.execute(insert(Consultation), [
         {"id": cid, "slug": f"upr-session-{session}", "title": f"UPR session {session}", "body": "UN Human Rights Council",
          "status": "closed", "created_at": dt.datetime(2020, 1, 1)} for session, cid in consultations.items()])
+    groups = {group: n + 1 for n, group in enumerate(sorted({group for _, group in respondents.values() if group}))}
+    db.session.execute(insert(OrganisationType), [
+        {"id": gid, "name": group, "public_name": describe(group), "position": gid, "active": True, "version_id": 1}
+        for group, gid in groups.items()])
     db.session.execute(insert(Respondent), [
-        {"id": rid, "name": name, "organisation_type": group, "consent": "named", "created_at": dt.datetime(2020, 1, 1),
-         "version_id": 1} for name, (rid, group) in respondents.items()])
+        {"id": rid, "name": name, "organisation_type_id": groups.get(group), "consent": "named",
+         "created_at": dt.datetime(2020, 1, 1), "version_id": 1} for name, (rid, group) in respondents.items()])
     db.session.execute(insert(Response), [
         {"id": rid, "consultation_id": cid, "respondent_id": pid, "channel": "import", "text": "", "status": "closed",
          "created_at": dt.datetime(2020, 1, 1), "version_id": 1} for rid, cid, pid in responses.values()])

@@ -17,7 +17,15 @@ from dataclasses import dataclass, field as dataclass_field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consultations.models import Consultation, Framework, FrameworkItem, Question, Recommendation, Respondent
+from consultations.models import (
+    Consultation,
+    Framework,
+    FrameworkItem,
+    OrganisationType,
+    Question,
+    Recommendation,
+    Respondent,
+)
 from consultations.soft_delete import WITH_DELETED
 from consultations.vocabulary import tag
 from consultations.workflow import AuditEvent, User
@@ -45,6 +53,7 @@ REFERENCES: dict[str, tuple[type, Callable]] = {
     "primary_id": (Recommendation, lambda rec: rec.key),
     "recommendation_id": (Recommendation, lambda rec: rec.key),
     "respondent_id": (Respondent, lambda respondent: respondent.name),
+    "organisation_type_id": (OrganisationType, lambda organisation_type: organisation_type.name),
     "consultation_id": (Consultation, lambda consultation: consultation.title),
     "item_id": (FrameworkItem, lambda item: item.code),
     "framework_id": (Framework, lambda framework: f"{framework.name} ({framework.version})"),

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from . import organisation_types
 from .cleaning import clean_text
 from .frameworks import current_items
 from .extract import ExtractedRecommendation, content_words, extract_recommendations
@@ -21,6 +22,7 @@ from .models import (
     Document,
     FrameworkItem,
     Link,
+    OrganisationType,
     Question,
     Recommendation,
     Respondent,
@@ -33,7 +35,7 @@ from .survey_import import link_placeholders
 
 
 RESPONDENT_NAME_MAX = 300  # Respondent.name
-ORGANISATION_TYPE_MAX = 100  # Respondent.organisation_type
+ORGANISATION_TYPE_MAX = 100  # OrganisationType.name
 
 
 class IngestError(ValueError):
@@ -70,7 +72,7 @@ def ingest_document(
     filename: str,
     data: bytes,
     respondent_name: str,
-    organisation_type: str | None = None,
+    organisation_type: OrganisationType | str | None = None,
     consent: str | None = None,
     received_on: dt.date | None = None,
     framework_items: list[FrameworkItem] | None = None,
@@ -86,8 +88,9 @@ def ingest_document(
         raise IngestError("The respondent's name is missing. Give the organisation or person's name.")
     if len(respondent_name) > RESPONDENT_NAME_MAX:
         raise IngestError(f"The respondent's name must be {RESPONDENT_NAME_MAX} characters or fewer.")
-    organisation_type = " ".join((organisation_type or "").split()) or None
-    if organisation_type and len(organisation_type) > ORGANISATION_TYPE_MAX:
+    if isinstance(organisation_type, str):
+        organisation_type = " ".join(organisation_type.split()) or None
+    if isinstance(organisation_type, str) and len(organisation_type) > ORGANISATION_TYPE_MAX:
         raise IngestError(f"The organisation type must be {ORGANISATION_TYPE_MAX} characters or fewer.")
     if consent is not None and consent not in CONSENT_LEVELS:
         raise IngestError(f"Consent must be one of {', '.join(CONSENT_LEVELS)}, not '{consent}'.")
@@ -168,6 +171,7 @@ def stored_filename(filename: str, media_type: str) -> str:
 
 
 def _find_or_create_respondent(session, name, organisation_type, consent, warnings) -> Respondent:
+    organisation_type = _organisation_type(session, organisation_type, warnings)
     respondent = session.scalar(
         select(Respondent).where(func.lower(Respondent.name) == name.lower()).order_by(Respondent.id)
     )
@@ -185,6 +189,17 @@ def _find_or_create_respondent(session, name, organisation_type, consent, warnin
             f"it was not changed to '{consent}'. Change consent on the respondent's record."
         )
     return respondent
+
+
+def _organisation_type(session, value, warnings) -> OrganisationType | None:
+    """A chosen type as it is; text mapped onto the controlled list, a new type said as a warning."""
+    if value is None or isinstance(value, OrganisationType):
+        return value
+    found, added = organisation_types.match_or_add(session, value)
+    if added:
+        warnings.append(f"The organisation type ‘{found.name}’ was not in the list, so it has been added. "
+                        "An admin can rename it or stop offering it.")
+    return found
 
 
 def _add_recommendations(

@@ -153,6 +153,29 @@ class Question(Base):
     __mapper_args__ = {"version_id_col": version_id}
 
 
+class OrganisationType(Base):
+    """A kind of respondent from the installation's controlled list (managed by admins).
+
+    ``public_name`` is the singular noun phrase, with its article, that names an anonymous
+    respondent in public ("a voluntary sector organisation", "an individual"); the rules for
+    matching free text onto the list are in ``consultations.organisation_types``.
+    """
+
+    __tablename__ = "organisation_type"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    public_name: Mapped[str] = mapped_column(String(150))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Respondent(Base):
     """Who responded. Contact details are private and never published."""
 
@@ -160,13 +183,14 @@ class Respondent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(300), index=True)
-    organisation_type: Mapped[str | None] = mapped_column(String(100))
+    organisation_type_id: Mapped[int | None] = mapped_column(ForeignKey("organisation_type.id"), index=True)
     consent: Mapped[str] = mapped_column(String(20), default="named")
     contact_details: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     version_id: Mapped[int] = mapped_column(Integer, default=1)
 
     responses: Mapped[list[Response]] = relationship(back_populates="respondent")
+    organisation_type: Mapped[OrganisationType | None] = relationship(lazy="joined")
 
     __mapper_args__ = {"version_id_col": version_id}
 
@@ -454,6 +478,7 @@ __all__ = [
     "FrameworkItem",
     "ImportRun",
     "Link",
+    "OrganisationType",
     "Question",
     "Recommendation",
     "Respondent",

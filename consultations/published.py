@@ -41,6 +41,7 @@ from consultations.models import (
 
 from consultations.actions import is_late, is_overdue
 from consultations.queries import ids_in_batches
+from consultations.organisation_types import public_phrase
 from consultations.workflow import Action, ActionUpdate, Decision
 from consultations.vocabulary import PUBLIC_CONSULTATION_STATUSES
 
@@ -58,7 +59,7 @@ def public_name(respondent: Respondent) -> str | None:
     if respondent.consent == "named":
         return respondent.name
     if respondent.consent == "anonymous":
-        return f"A {respondent.organisation_type} organisation" if respondent.organisation_type else "A respondent"
+        return public_phrase(respondent.organisation_type)
     return None
 
 
@@ -383,7 +384,7 @@ def public_recommendations(
         found.append(PublicRecommendation(
             id=rec.id, key=rec.key, text=rec.text, made_by=public_name(respondent),
             respondent_id=respondent.id if respondent.consent == "named" else None,
-            organisation_type=respondent.organisation_type,
+            organisation_type=respondent.organisation_type.name if respondent.organisation_type else None,
             consultation_id=rec.response.consultation_id, consultation_slug=rec.response.consultation.slug,
             consultation_title=rec.response.consultation.title,
             question_number=rec.question.number if rec.question else None,

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from .bulk import ImportReport, Row, RowError, check_length, normalise, parse_date, row_key, slugify
 from .models import Consultation, Recommendation, Respondent, Response
+from .organisation_types import ImportMatcher
 from .soft_delete import WITH_DELETED
 from consultations.vocabulary import DECISION_STATES  # noqa: F401 (re-exported)
 
@@ -139,6 +140,7 @@ class RecommendationImporter:
         self.headers = headers
         self.options = options
         self.report = report
+        self.organisation_type = ImportMatcher(session, report)
         self.import_run_id = import_run_id
         self.columns = columns_of(headers)
         if "text" not in self.columns:
@@ -293,7 +295,7 @@ class RecommendationImporter:
             respondent = self.session.scalar(
                 select(Respondent).where(func.lower(Respondent.name) == key).order_by(Respondent.id))
             if respondent is None:
-                respondent = Respondent(name=plan.respondent, organisation_type=plan.org_type,
+                respondent = Respondent(name=plan.respondent, organisation_type=self.organisation_type(plan.org_type),
                                         consent=self.options.consent)
                 self.session.add(respondent)
                 self.report.count("respondents created")

@@ -29,6 +29,7 @@ from consultations.models import (
     Consultation,
     FrameworkItem,
     Link,
+    OrganisationType,
     Recommendation,
     Respondent,
     Response,
@@ -70,7 +71,7 @@ class RecommendationFilters:
     consultation_id: int | None = None
     question_id: int | None = None
     respondent_id: int | None = None
-    organisation_type: str | None = None
+    organisation_type_id: int | None = None
     standard: str | None = None  # a framework item code: the item or any item below it
     link_state: str | None = None  # one of LINK_STATES
     decision_state: str | None = None  # one of DECISION_FILTER_STATES
@@ -150,8 +151,8 @@ class _Query:
             clauses.append(Recommendation.question_id == f.question_id)
         if f.respondent_id is not None:
             clauses.append(Response.respondent_id == f.respondent_id)
-        if f.organisation_type:
-            clauses.append(Respondent.organisation_type == f.organisation_type)
+        if f.organisation_type_id is not None:
+            clauses.append(Respondent.organisation_type_id == f.organisation_type_id)
         if f.standard:
             clauses.append(_linked_to_standard(f.standard))
         if f.link_state and without != "states":
@@ -217,7 +218,7 @@ def count_states(session: Session, filters: RecommendationFilters) -> StateCount
     state) pair under the other filters, and each dimension sums the pairs the other allows."""
     query = _Query()
     pairs = session.execute(
-        query.select(query.link_state, query.decision_state, func.count(), names=bool(filters.organisation_type))
+        query.select(query.link_state, query.decision_state, func.count(), names=filters.organisation_type_id is not None)
         .where(*query.clauses(filters, without="states"))
         .group_by(query.link_state, query.decision_state)
     ).all()
@@ -266,7 +267,7 @@ def ordered_ids(filters: RecommendationFilters, sort: str = DEFAULT_SORT):
         raise ValueError(f"unknown sort {sort!r}")
     query = _Query()
     return (
-        query.select(Recommendation.id, names=sort == "respondent" or bool(filters.organisation_type),
+        query.select(Recommendation.id, names=sort == "respondent" or filters.organisation_type_id is not None,
                      decisions=sort == "decision" or bool(filters.decision_state or filters.outcome))
         .where(*query.clauses(filters))
         .order_by(*_order_by(query, sort))
@@ -281,9 +282,9 @@ def rows_for(session: Session, ids: list[int]) -> list[ListedRecommendation]:
     found = {row[0]: ListedRecommendation(*row) for row in session.execute(
         query.select(
             Recommendation.id, Recommendation.key, Recommendation.text, Response.id, Response.received_on,
-            Respondent.name, Respondent.organisation_type, Consultation.title, query.link_state,
+            Respondent.name, OrganisationType.name, Consultation.title, query.link_state,
             Decision.id, query.decision_state, Decision.outcome,
-        ).where(Recommendation.id.in_(ids))
+        ).outerjoin(OrganisationType, OrganisationType.id == Respondent.organisation_type_id).where(Recommendation.id.in_(ids))
     ).all()}
     return [found[i] for i in ids if i in found]
 

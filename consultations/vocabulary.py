@@ -5,10 +5,16 @@ Models, services, form choices, the ``status_tag`` template macro, the JSON API'
 OpenAPI enums are all derived from these, so a new status is added here and nowhere else.
 A value keeps one colour whichever vocabulary it is in (``closed`` is grey for a consultation
 and for a response), which ``tag`` relies on and ``_check_colours`` enforces at import.
+
+Decision outcomes and action statuses are worded per installation (``configure_labels``, from
+the app's configuration): "Agreed" for ``accepted``, "Noted" for ``under consideration``. Only
+the labels change; the stored values are the fixed meanings that charts, filters, feeds and the
+API rely on, so two installations' data still mean the same thing.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 # GOV.UK Frontend's tag colours (``govuk-tag--<colour>``).
 TAG_COLOURS = frozenset({"grey", "green", "turquoise", "blue", "light-blue", "purple", "pink", "red",
@@ -103,6 +109,39 @@ MARKERS = Vocabulary(Term("retired", "grey"), Term("not found", "red"))
 
 ALL = (CONSULTATION_STATUSES, RESPONSE_STATUSES, CONSENT_LEVELS, LINK_STATUSES, GROUP_STATUSES,
        IMPORT_STATUSES, DECISION_OUTCOMES, PUBLIC_DECISION_OUTCOMES, DECISION_STATES, ACTION_STATUSES, MARKERS)
+
+
+# The vocabularies an installation may reword, by the name its configuration uses, with their
+# default terms (``configure_labels`` starts from these each time, so one app's wording never
+# leaks into the next app made in the same process).
+CONFIGURABLE = {"DECISION_OUTCOME_LABELS": DECISION_OUTCOMES, "ACTION_STATUS_LABELS": ACTION_STATUSES}
+_DEFAULT_TERMS = {name: vocabulary.terms for name, vocabulary in CONFIGURABLE.items()}
+
+
+def configure_labels(config: Mapping) -> None:
+    """Word outcomes and action statuses as the installation does: ``config[name]`` maps fixed
+    values to labels (``{"accepted": "Agreed", "accepted in part": "Partly agreed"}``) for each
+    name in ``CONFIGURABLE``; values not given keep their default label. Refuses (``ValueError``,
+    at start-up) a value that is not one of the fixed meanings, a blank label, or two values
+    worded the same, which would make a chart or a filter ambiguous."""
+    global TAGS
+    for name, vocabulary in CONFIGURABLE.items():
+        labels = dict(config.get(name) or {})
+        unknown = sorted(set(labels) - set(vocabulary))
+        if unknown:
+            raise ValueError(f"{name} names {', '.join(map(repr, unknown))}, which "
+                             f"{'is' if len(unknown) == 1 else 'are'} not one of the fixed values: "
+                             f"{', '.join(vocabulary)}")
+        blank = [value for value, label in labels.items() if not isinstance(label, str) or not label.strip()]
+        if blank:
+            raise ValueError(f"{name} gives {blank[0]!r} no label: give the words to show, or leave it out")
+        terms = tuple(replace(term, label=labels[term.value].strip()) if term.value in labels else term
+                      for term in _DEFAULT_TERMS[name])
+        shown = [term.label.casefold() for term in terms]
+        if len(set(shown)) != len(shown):
+            raise ValueError(f"{name} words two values the same way: each needs its own label")
+        vocabulary.terms = terms
+    TAGS = _check_colours()
 
 
 def _check_colours() -> dict[str, Term]:

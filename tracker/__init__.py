@@ -51,6 +51,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Two people for publication: whoever drafted a decision or last changed its text may not
         # approve or publish it (consultations.decisions.second_person_needed). README "Safeguards".
         DECISION_TWO_PERSON_RULE=True,
+        # The installation's wording of decision outcomes and action statuses, fixed value to label
+        # (consultations.vocabulary.configure_labels), such as {"accepted": "Agreed"}; JSON in TRACKER_*.
+        DECISION_OUTCOME_LABELS={},
+        ACTION_STATUS_LABELS={},
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("TRACKER")
@@ -68,6 +72,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from consultations import users
 
     users.password_hash_method = app.config["PASSWORD_HASH_METHOD"]
+    from consultations import vocabulary
+
+    vocabulary.configure_labels(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))

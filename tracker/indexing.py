@@ -33,6 +33,7 @@ from consultations.models import (
     utcnow,
     FrameworkItem,
     Link,
+    OrganisationType,
     Recommendation,
     Respondent,
     Response,
@@ -92,7 +93,7 @@ def _keys_for(obj) -> set[tuple[str, int]]:
     and actions are public ("group-decisions", also for the group it left), a decision decides
     its whole group ("recommendation-group"), an action's status shows on its group's
     recommendations ("decision-of-action"), and a response, respondent (consent) or
-    consultation (status) decides everything under it.
+    consultation (status) decides everything under it; an organisation type, its respondents' (facet).
     """
     if isinstance(obj, Recommendation):
         keys = {("recommendation", obj.id)}
@@ -111,6 +112,8 @@ def _keys_for(obj) -> set[tuple[str, int]]:
         return {("response", obj.id), ("recommendations-of-response", obj.id)}
     if isinstance(obj, Respondent):
         return {("respondent", obj.id)}
+    if isinstance(obj, OrganisationType):  # renamed: the organisation type facet of its respondents' documents
+        return {("respondents-of-type", obj.id)}
     if isinstance(obj, Consultation):
         return {("consultation", obj.id)}
     if isinstance(obj, FrameworkItem):
@@ -133,7 +136,9 @@ def expand(session: Session, keys: Iterable[tuple[str, int]]) -> dict[str, set[i
 
     # Everything under a response, a respondent or a consultation.
     responses = by_kind.get("recommendations-of-response", set())
-    responses |= ids(lambda b: select(Response.id).where(Response.respondent_id.in_(b)), by_kind.get("respondent"))
+    respondents = by_kind.get("respondent", set()) | ids(
+        lambda b: select(Respondent.id).where(Respondent.organisation_type_id.in_(b)), by_kind.get("respondents-of-type"))
+    responses |= ids(lambda b: select(Response.id).where(Response.respondent_id.in_(b)), respondents)
     responses |= ids(lambda b: select(Response.id).where(Response.consultation_id.in_(b)), by_kind.get("consultation"))
     wanted["response"] |= responses
     recs = wanted["recommendation"]

@@ -102,7 +102,7 @@ class _Loader:
             "id": f"recommendation:{rec.id}", "kind": "recommendation",
             "title": f"{respondent.name} {rec.key}", "body": rec.text,
             "respondent": respondent.name, "consultation": consultation.slug,
-            "org_type": respondent.organisation_type or "", "standards": standards,
+            "org_type": _org_type(respondent), "standards": standards,
             "outcome": decision.outcome if decision else "", "status": statuses,
             "date": _when(response.received_on) or rec.created_at, "public": False,
         })
@@ -111,7 +111,7 @@ class _Loader:
             public = _with_version({
                 "id": f"recommendation:{rec.id}", "kind": "recommendation",
                 "title": public_name(respondent), "body": rec.text, "consultation": consultation.slug,
-                "org_type": respondent.organisation_type or "", "standards": _standards(rec, public=True),
+                "org_type": _org_type(respondent), "standards": _standards(rec, public=True),
                 "outcome": published.shown_outcome(decision), "status": statuses,
                 "date": decision.published_at, "public": True,
             })
@@ -132,7 +132,7 @@ class _Loader:
                 "id": f"response:{response.id}", "kind": "response",
                 "title": f"Response from {respondent.name}", "body": response.text,
                 "respondent": respondent.name, "consultation": response.consultation.slug,
-                "org_type": respondent.organisation_type or "", "status": response.status,
+                "org_type": _org_type(respondent), "status": response.status,
                 "date": _when(response.received_on) or response.created_at, "public": False,
             }), None)  # whole responses are never published as such
         return {i: found.get(i, (None, None)) for i in ids}
@@ -162,7 +162,7 @@ class _Loader:
                 "id": f"decision:{decision.id}", "kind": "decision",
                 "title": f"Decision on {respondent.name} {rec.key}", "body": decision.public_rationale or "",
                 "extra": decision.internal_note or "", "respondent": respondent.name,
-                "consultation": consultation.slug, "org_type": respondent.organisation_type or "",
+                "consultation": consultation.slug, "org_type": _org_type(respondent),
                 "standards": standards, "outcome": decision.outcome, "status": decision.state,
                 "date": decision.updated_at, "public": False,
             })
@@ -176,7 +176,7 @@ class _Loader:
                               else "Decision on a published recommendation"),
                     "body": published.shown_rationale(decision),
                     "consultation": consultation.slug,
-                    "org_type": (respondent.organisation_type or "") if own else "",
+                    "org_type": _org_type(respondent) if own else "",
                     "standards": _standards(rec, public=True),
                     "outcome": published.shown_outcome(decision), "date": decision.published_at, "public": True,
                 })
@@ -210,7 +210,7 @@ class _Loader:
                 "id": f"action:{action.id}", "kind": "action", "title": action.description[:200],
                 "body": "\n".join([action.description, *(u.text for u in updates)]),
                 "respondent": respondent.name, "consultation": consultation.slug,
-                "org_type": respondent.organisation_type or "", "outcome": decision.outcome,
+                "org_type": _org_type(respondent), "outcome": decision.outcome,
                 "status": statuses, "date": _when(action.due_on) or action.created_at, "public": False,
             })
             public = None
@@ -220,7 +220,7 @@ class _Loader:
                     "id": f"action:{action.id}", "kind": "action", "title": action.description[:200],
                     "body": "\n".join([action.description, *(u.text for u in updates if u.is_public)]),
                     "consultation": consultation.slug,
-                    "org_type": (respondent.organisation_type or "") if own else "",
+                    "org_type": _org_type(respondent) if own else "",
                     "outcome": published.shown_outcome(decision), "status": statuses,
                     "date": _when(action.due_on) or action.created_at, "public": True,
                 })
@@ -248,3 +248,6 @@ class _Loader:
         return getattr(self, {"item": "items"}.get(kind, kind + "s"))(ids)
 
 
+def _org_type(respondent) -> str:
+    """The facet value: the controlled type's name, so each kind is one facet entry."""
+    return respondent.organisation_type.name if respondent.organisation_type else ""

@@ -18,6 +18,7 @@ from ..bulk import (
 )
 from ..extract import extract_recommendations
 from ..models import Consultation, Link, Recommendation, Respondent, Response, ResponseSection
+from ..organisation_types import ImportMatcher
 from ..soft_delete import WITH_DELETED
 from ..references import ReferenceResolver
 from .consent import INDIVIDUAL, _ANONYMOUS, consent_for, is_placeholder
@@ -56,6 +57,7 @@ class SurveyImporter:
         self.mapping = mapping
         self.resolver = resolver
         self.report = report
+        self.organisation_type = ImportMatcher(session, report)
         self.import_run_id = import_run_id
         self.questions = {q.number: q for q in consultation.questions}
         self.reference = mapping.of("reference")
@@ -148,7 +150,8 @@ class SurveyImporter:
             respondent = self.session.scalar(
                 select(Respondent).where(func.lower(Respondent.name) == key).order_by(Respondent.id))
         if respondent is None:
-            respondent = Respondent(name=plan.respondent_name, organisation_type=plan.organisation_type,
+            respondent = Respondent(name=plan.respondent_name,
+                                    organisation_type=self.organisation_type(plan.organisation_type),
                                     consent=plan.consent, contact_details=plan.contact)
             self.session.add(respondent)
             self.report.count("respondents created")

@@ -18,7 +18,7 @@ merge) and ``duplicate_marks``. Everything public is importable from ``consultat
 """
 
 from .responses import (
-    ORGANISATION_TYPE_MAX, STATUS_FLOW, TriageError, allowed_statuses, assign, delete_response, ensure_open,
+    STATUS_FLOW, TriageError, allowed_statuses, assign, delete_response, ensure_open,
     restore_response, set_consent, set_status,
 )
 from .recommendations import (

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from ..models import (
     CONSENT_LEVELS,
     RESPONSE_STATUSES,
+    OrganisationType,
     Respondent,
     Response,
     utcnow,
@@ -20,7 +21,6 @@ class TriageError(ValueError):
 
 # The order a response moves through. One step forward, or one step back to correct a mistake.
 STATUS_FLOW: tuple[str, ...] = RESPONSE_STATUSES
-ORGANISATION_TYPE_MAX = 100
 
 
 def allowed_statuses(current: str) -> list[str]:
@@ -103,13 +103,11 @@ def restore_response(session: Session, response: Response) -> Response:
     return response
 
 
-def set_consent(respondent: Respondent, consent: str, organisation_type: str | None) -> Respondent:
-    """Change what may be published about a respondent, and their organisation type."""
+def set_consent(respondent: Respondent, consent: str, organisation_type: OrganisationType | None) -> Respondent:
+    """Change what may be published about a respondent, and their type (one from the controlled list)."""
     if consent not in CONSENT_LEVELS:
         raise TriageError(f"Publication consent must be {_quoted_list(CONSENT_LEVELS)}, not '{consent}'.")
-    organisation_type = (organisation_type or "").strip() or None
-    if organisation_type and len(organisation_type) > ORGANISATION_TYPE_MAX:
-        raise TriageError(f"The organisation type must be {ORGANISATION_TYPE_MAX} characters or fewer.")
     respondent.consent = consent
-    respondent.organisation_type = organisation_type
+    if respondent.organisation_type is not organisation_type:
+        respondent.organisation_type = organisation_type
     return respondent

@@ -61,9 +61,9 @@ def test_ingest_stores_original_text_respondent_recommendations_and_links(sessio
     assert response.document.size == len(raw) and response.document.filename == "clinks-2019.txt"
     assert response.text == clean_text(raw.decode("utf-8"))
     assert response.received_on == dt.date(2019, 4, 12)
-    assert (response.respondent.name, response.respondent.organisation_type, response.respondent.consent) == (
-        "Clinks", "voluntary sector", "named",
-    )
+    assert (response.respondent.name, response.respondent.organisation_type.name, response.respondent.consent) == (
+        "Clinks", "Voluntary sector organisation", "named",
+    ), "typed text is mapped onto the controlled list"
 
     recommendations = {r.key: r for r in response.recommendations}
     assert len(recommendations) == 18

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from consultations.models import Consultation, Recommendation, Respondent, Response
 from consultations.workflow import Decision
 from consultations.published import public_name, public_recommendations
+from consultations.organisation_types import named as named_type
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def test_a_revision_shows_the_published_snapshot_until_republished(demo):
 @pytest.mark.parametrize("consent, shown, page", [
     ("named", "Howard League", True), ("anonymous", "A voluntary sector organisation", False), ("confidential", None, False)])
 def test_consent(demo, consent, shown, page):
-    respondent = Respondent(name="Howard League", consent=consent, organisation_type="voluntary sector")
+    respondent = Respondent(name="Howard League", consent=consent, organisation_type=named_type(demo, "voluntary sector"))
     rec = Recommendation(response=Response(consultation=demo.scalar(select(Consultation)), respondent=respondent, text="t"),
                          key="R1", sequence=1, text="Abolish short sentences.")
     demo.add(rec)

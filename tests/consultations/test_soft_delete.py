@@ -12,6 +12,7 @@ from consultations import soft_delete as soft
 from consultations.models import Base, Consultation, Recommendation, Respondent, Response
 from consultations.soft_delete import WITH_DELETED, restore, soft_delete
 from consultations.workflow import Action, Decision
+from consultations.organisation_types import named as named_type
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def ids(make_session):
     """A response with two recommendations, the second deleted; a second response, deleted."""
     with make_session() as session:
         consultation = Consultation(title="Hostels", slug="hostels", body="About hostels.")
-        respondent = Respondent(name="Clinks", organisation_type="charity", consent="named")
+        respondent = Respondent(name="Clinks", organisation_type=named_type(session, "charity"), consent="named")
         kept = Response(consultation=consultation, respondent=respondent, channel="email", text="kept",
                         received_on=dt.date(2019, 4, 20))
         gone = Response(consultation=consultation, respondent=respondent, channel="email", text="gone",

@@ -91,7 +91,8 @@ def staff_pages(app) -> dict[str, list[str]]:
     """The main staff pages, each checked as the role that works on it (so its forms show)."""
     from flask import url_for
 
-    from consultations.models import Campaign, Cluster, Consultation, Recommendation, Respondent, Response, ResponseSection
+    from consultations.models import (Campaign, Cluster, Consultation, OrganisationType, Recommendation, Respondent,
+                                      Response, ResponseSection)
     from tracker.db import db
 
     with app.test_request_context():
@@ -108,11 +109,16 @@ def staff_pages(app) -> dict[str, list[str]]:
                        url_for("clusters.cluster", cluster_id=db.session.scalar(select(Cluster.id).limit(1))),
                        url_for("clusters.campaign", campaign_id=db.session.scalar(select(Campaign.id).limit(1))),
                        url_for("browse.response", response_id=db.session.scalar(  # a survey answer with placeholders
-                           select(ResponseSection.response_id).where(ResponseSection.kind == "placeholder").limit(1)))],
+                           select(ResponseSection.response_id).where(ResponseSection.kind == "placeholder").limit(1))),
+                       url_for("triage.edit_consent", respondent_id=db.session.scalar(
+                           select(Respondent.id).where(Respondent.name == "Clinks")))],
             "methodology": [url_for("mapping.links", rec_id=recs["R1"]), url_for("mapping.coverage")],
             "approver": [url_for("decisions.decision", rec_id=recs["R4"]),
                          url_for("decisions.decision", rec_id=recs["R3"])],
-            "admin": [url_for("admin.home"), url_for("admin.edit_user", user_id=1), url_for("account.sessions_page")],
+            "admin": [url_for("admin.home"), url_for("admin.edit_user", user_id=1), url_for("account.sessions_page"),
+                      url_for("admin.organisation_types"), url_for("admin.new_organisation_type"),
+                      url_for("admin.edit_organisation_type",
+                              type_id=db.session.scalar(select(OrganisationType.id).order_by(OrganisationType.id)))],
         }
         db.session.remove()
     return pages

@@ -146,8 +146,8 @@ def test_survey_consent_is_conservative(app, runner, session, consultation, tmp_
     session.expire_all()
     responses = responses_by_reference(session)
     clinks, anonymous, citizen, confidential = (responses[ref].respondent for ref in ("F1", "F2", "F3", "F4"))
-    assert (clinks.name, clinks.consent, clinks.organisation_type) == (
-        "Clinks", "named", "NGO (Non-governmental organisation)")
+    assert (clinks.name, clinks.consent, clinks.organisation_type.name) == (
+        "Clinks", "named", "Voluntary sector organisation"), "the survey's wording is mapped onto the list"
     assert (anonymous.name, anonymous.consent) == ("Respondent F2", "anonymous")
     # A citizen is never named, even with the "published with your personal information" setting,
     # and the organisation they typed is not used as their public name.
@@ -485,8 +485,8 @@ def test_recommendations_with_decisions(app, runner, session, tmp_path):
     assert [r.external_id for r in recs] == ["id:1", "id:2", "id:3", "id:4"]
     assert recs[0].attributes == {"To": "Ministry of Justice", "Theme": "Data"}
     committee = recs[0].response
-    assert (committee.respondent.name, committee.respondent.consent, committee.respondent.organisation_type) == (
-        "Justice Committee", "named", "Parliamentary committee")
+    assert (committee.respondent.name, committee.respondent.consent, committee.respondent.organisation_type.name) == (
+        "Justice Committee", "named", "Parliamentary committee"), "a type not in the list is added, not lost"
     assert [r.key for r in committee.recommendations] == ["R1", "R2", "R3"]
     for rec in committee.recommendations:
         start, end = rec.spans[0]

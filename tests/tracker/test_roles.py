@@ -6,7 +6,7 @@ from conftest import PASSWORD, ROLES
 from flask import url_for
 from sqlalchemy import func, select
 
-from consultations.models import Consultation, FrameworkItem, Link, Question, Recommendation
+from consultations.models import Consultation, FrameworkItem, Link, OrganisationType, Question, Recommendation
 from tracker.db import db
 from consultations.workflow import Action, AuditEvent, Decision
 
@@ -69,7 +69,10 @@ MATRIX = {
         ("home", ()), ("users", ()), ("consultations", ()), ("frameworks", ("frameworks",)),
         ("new_user", ("new_user",)), ("edit_user", ("edit_user",)), ("new_consultation", ("new_consultation",)),
         ("edit_consultation", ("edit_consultation",)), ("new_question", ("new_question",)),
-        ("edit_question", ("edit_question",))]},
+        ("edit_question", ("edit_question",)), ("organisation_types", ()),
+        ("new_organisation_type", ("new_organisation_type",)), ("edit_organisation_type", ("edit_organisation_type",)),
+        ("move_organisation_type", ("move_organisation_type",)),
+        ("add_default_organisation_types", ("add_default_organisation_types",))]},
     "admin.reset_password": (None, ADMIN), "admin.end_user_sessions": (None, ADMIN), "admin.unlock_user": (None, ADMIN),
     "account.sessions_page": (ALL, None), "account.end_other_sessions": (None, ALL),
     "clusters.overview": (ALL, None), "clusters.cluster": (ALL, None), "clusters.campaign": (ALL, None),
@@ -93,6 +96,7 @@ def demo_ids(demo_app, users):
             "question_id": db.session.scalar(select(Question.id).where(Question.consultation_id == consultation.id)),
             "user_id": users["viewer"], "key": "hmip-probation-2019", "version": "2019",
             "entity": "recommendation", "entity_id": r4.id,
+            "type_id": db.session.scalar(select(OrganisationType.id)), "direction": "down",
             **_duplicate_groups(r4),
         }
 

@@ -12,6 +12,7 @@ from consultations.models import Consultation, Recommendation, Respondent, Respo
 from tracker.db import db
 from consultations.workflow import Decision, SearchDirty
 from tracker.indexing import indexes
+from consultations.organisation_types import named as named_type
 
 SLUG = "probation-inspection-changes-2019"
 
@@ -100,7 +101,7 @@ def test_public_search_finds_published_material_only(app, session, demo):
     consultation = session.scalar(select(Consultation).where(Consultation.slug == SLUG))
     hidden = Response(consultation=consultation, text="x", respondent=Respondent(name="Secret Org", consent="confidential"))
     anonymous = Response(consultation=consultation, text="y", respondent=Respondent(
-        name="Nameless Trust", consent="anonymous", organisation_type="voluntary sector"))
+        name="Nameless Trust", consent="anonymous", organisation_type=named_type(session, "voluntary sector")))
     secret_rec = Recommendation(response=hidden, key="R1", sequence=1, text="Inspect every xylophone workshop.")
     anonymous_rec = Recommendation(response=anonymous, key="R1", sequence=1, text="Publish okapi statistics yearly.")
     session.add_all([secret_rec, anonymous_rec])
@@ -119,7 +120,7 @@ def test_public_search_finds_published_material_only(app, session, demo):
 
 def test_public_search_page_respects_consent(app, client, session, demo):
     anonymous = Response(consultation=session.scalar(select(Consultation)), text="y", respondent=Respondent(
-        name="Nameless Trust", consent="anonymous", organisation_type="voluntary sector"))
+        name="Nameless Trust", consent="anonymous", organisation_type=named_type(session, "voluntary sector")))
     rec = Recommendation(response=anonymous, key="R1", sequence=1, text="Publish okapi statistics yearly.")
     session.add(rec)
     session.commit()

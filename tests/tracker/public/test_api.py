@@ -255,7 +255,7 @@ def test_recommendations_are_the_published_ones(client, spec, leaky):
     assert [s["code"] for s in r4["standards"]] == ["4.1.1"]
     assert r4["also_made_by"] == []  # the confidential duplicate is not credited by name
     anonymous = check_response(client, spec, f"/api/v1/recommendations/{leaky['anonymous'].id}")
-    assert anonymous["made_by"] == "A charity organisation" and anonymous["respondent_url"] is None
+    assert anonymous["made_by"] == "A voluntary sector organisation" and anonymous["respondent_url"] is None
     assert anonymous["actions"][0]["updates"] == [
         {"on": "2020-06-01", "text": "Handbook section drafted.", "evidence_url": "https://example.org/e"}]
     r5 = next(r for r in body["data"] if r["key"] == "R5")

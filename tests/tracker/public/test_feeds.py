@@ -20,6 +20,7 @@ from tracker.db import db
 from tracker.public.feeds import CSV_COLUMNS
 from consultations.workflow import Action, ActionUpdate, Decision
 from consultations.published import public_recommendations
+from consultations.organisation_types import named as named_type
 
 A = "{http://www.w3.org/2005/Atom}"
 SLUG = "probation-inspection-changes-2019"
@@ -55,6 +56,8 @@ def publish(session, rec, outcome, rationale, note="", on=dt.datetime(2020, 5, 1
 
 
 def add_response(session, consultation, name, consent, rec_text, key="R1", **respondent):
+    if isinstance(respondent.get("organisation_type"), str):
+        respondent["organisation_type"] = named_type(session, respondent["organisation_type"])
     respondent = Respondent(name=name, consent=consent, **respondent)
     rec = Recommendation(response=Response(consultation=consultation, respondent=respondent, text=rec_text),
                          key=key, sequence=1, text=rec_text)
@@ -253,7 +256,8 @@ def test_csv_download_round_trips(client, leaky):
             "url": f"http://localhost/recommendations/{rec.id}",
         }
     anonymous = next(row for row in rows if row["recommendation_id"] == str(leaky["anonymous"].id))
-    assert anonymous["made_by"] == "A charity organisation" and anonymous["organisation_type"] == "charity"
+    assert anonymous["made_by"] == "A voluntary sector organisation" and \
+        anonymous["organisation_type"] == "Voluntary sector organisation"
     r4 = next(row for row in rows if row["recommendation_key"] == "R4")
     assert r4["standards"] == "4.1.1" and r4["implementation_status"] == "implemented"
     assert r4["outcome"] == "accepted"  # the published snapshot, not the unpublished revision
@@ -361,7 +365,7 @@ def test_nothing_leaks_from_feeds_or_downloads(client, leaky):
     assert len(urls) > 5
     assert_nothing_leaks(client, urls)
     body = client.get(f"/consultations/{SLUG}/outcomes.csv").get_data(as_text=True)
-    assert "A charity organisation" in body and "Handbook section drafted." in client.get(
+    assert "A voluntary sector organisation" in body and "Handbook section drafted." in client.get(
         "/feeds/decisions.atom").get_data(as_text=True)
 
 

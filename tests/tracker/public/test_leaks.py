@@ -25,6 +25,7 @@ from consultations import decisions as decision_rules
 from consultations.soft_delete import soft_delete
 from consultations.workflow import Action, ActionUpdate, Decision
 from consultations.published import public_consultations, public_recommendations
+from consultations.organisation_types import named as named_type
 
 WINDOW = 7  # words: a snippet this long of a secret counts as a leak
 CONFIDENTIAL_NAME = "Harrowgate Confidential Survivors Network"
@@ -50,7 +51,7 @@ DELETED_RATIONALE = "We published this by mistake and withdrew it: pilot sites w
 
 
 def add_respondent_with_published_decision(session, consultation, name, consent, org_type, text, rationale):
-    respondent = Respondent(name=name, organisation_type=org_type, consent=consent, contact_details=CONTACTS[name])
+    respondent = Respondent(name=name, organisation_type=named_type(session, org_type), consent=consent, contact_details=CONTACTS[name])
     response = Response(consultation=consultation, respondent=respondent, channel="email", text=text,
                         received_on=dt.date(2019, 4, 20), status="closed")
     rec = Recommendation(response=response, key="R1", sequence=1, text=text, spans=[], origin="manual")

@@ -16,6 +16,7 @@ from consultations.models import (
 from consultations.workflow import Action, ActionUpdate, Decision
 from tracker.public.pages import bar_chart, group_by_question, outcome_counts, page_of_groups
 from consultations.published import public_outline, public_recommendations
+from consultations.organisation_types import named as named_type
 
 SLUG = "probation-inspection-changes-2019"
 CONFIDENTIAL_NAME = "Sealed Secret Trust"
@@ -57,7 +58,7 @@ def demo(demo_app, session):
     clinks.contact_details = "clinks-contact@example.org, 020 7946 0000"
     for name, consent, text in [(CONFIDENTIAL_NAME, "confidential", CONFIDENTIAL_TEXT),
                                 (ANONYMOUS_NAME, "anonymous", ANONYMOUS_TEXT)]:
-        respondent = Respondent(name=name, consent=consent, organisation_type="faith",
+        respondent = Respondent(name=name, consent=consent, organisation_type=named_type(session, "faith"),
                                 contact_details=f"{name.split()[0].lower()}@example.org")
         response = Response(consultation=consultation, respondent=respondent, text=f"{name} says: {text}")
         rec = Recommendation(response=response, key="R1", sequence=1, text=text, origin="test")
@@ -288,7 +289,7 @@ def test_respondent_pages_404_for_unknown_and_for_nothing_published(client, demo
     ("named", "Howard League", True), ("anonymous", "A faith organisation", False), ("confidential", None, False)])
 def test_each_consent_level_on_the_pages(client, demo, consent, shown, has_page):
     consultation = demo.scalar(select(Consultation).where(Consultation.slug == SLUG))
-    respondent = Respondent(name="Howard League", consent=consent, organisation_type="faith",
+    respondent = Respondent(name="Howard League", consent=consent, organisation_type=named_type(demo, "faith"),
                             contact_details="howard@example.org")
     rec = Recommendation(response=Response(consultation=consultation, respondent=respondent, text="t"),
                          key="R1", sequence=1, text="Abolish short sentences.")

@@ -22,6 +22,7 @@ from consultations.workflow import SearchDirty
 from consultations.soft_delete import restore, soft_delete
 from consultations.published import public_recommendations
 from tracker.indexing import differences, indexes
+from consultations.organisation_types import named as named_type
 
 TODAY = dt.date(2026, 12, 1)
 
@@ -48,7 +49,7 @@ def world(app, session):
     for consultation, name, word in ((draft, "Pelican Draft Trust", "marmalade"),
                                      (live, "Heron Open Trust", "porridge"),
                                      (live, "Egret Second Trust", "porridge")):
-        respondent = Respondent(name=name, organisation_type="charity", consent="named")
+        respondent = Respondent(name=name, organisation_type=named_type(session, "charity"), consent="named")
         response = Response(consultation=consultation, respondent=respondent, channel="email",
                             text=f"We recommend {word} for every probation office.", received_on=dt.date(2026, 1, 5))
         rec = Recommendation(response=response, key="R1", sequence=1, origin="manual", spans=[],

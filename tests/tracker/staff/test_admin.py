@@ -20,7 +20,15 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.security import check_password_hash
 from werkzeug.test import encode_multipart
 
-from consultations.models import Consultation, Framework, FrameworkItem, Question, Respondent, Response
+from consultations.models import (
+    Consultation,
+    Framework,
+    FrameworkItem,
+    OrganisationType,
+    Question,
+    Respondent,
+    Response,
+)
 from tracker.db import db
 from consultations.workflow import AuditEvent, User
 
@@ -106,7 +114,9 @@ def admin_routes(app, ids: dict) -> list[tuple[str, str, set[str]]]:
 @pytest.fixture
 def demo_ids(demo, session, users):
     question = session.scalars(select(Question).order_by(Question.id)).first()
-    return {"user_id": users["viewer"], "consultation_id": question.consultation_id, "question_id": question.id}
+    type_id = session.scalars(select(OrganisationType.id).order_by(OrganisationType.id)).first()
+    return {"user_id": users["viewer"], "consultation_id": question.consultation_id, "question_id": question.id,
+            "type_id": type_id, "direction": "down"}
 
 
 def test_every_admin_view_is_for_admins_only(app):
@@ -634,7 +644,8 @@ def test_framework_upload_without_a_file(admin, users):
 def test_admin_lists_run_a_fixed_number_of_queries(app, admin, session, users):
     def measure() -> dict[str, int]:
         sizes = {}
-        for url in ("/staff/admin/", "/staff/admin/users", "/staff/admin/consultations", "/staff/admin/frameworks"):
+        for url in ("/staff/admin/", "/staff/admin/users", "/staff/admin/consultations", "/staff/admin/frameworks",
+                    "/staff/admin/organisation-types"):
             with count_statements(app) as statements:
                 assert admin.get(url).status_code == 200
             sizes[url] = len(statements)
@@ -646,7 +657,9 @@ def test_admin_lists_run_a_fixed_number_of_queries(app, admin, session, users):
             session.add_all([
                 User(email=f"user{n}@example.org", name=f"User {n}", role="viewer", password_hash="x"),
                 Question(consultation=item, number="1", text="Q?"),
-                Response(consultation=item, respondent=Respondent(name=f"R{n}"), text="t"),
+                Response(consultation=item, respondent=Respondent(
+                    name=f"R{n}", organisation_type=OrganisationType(name=f"Type {n}", public_name=f"a type {n}")),
+                    text="t"),
                 FrameworkItem(framework=Framework(key=f"f{n}", name=f"F{n}", version="1"), code="1"),
             ])
         session.commit()

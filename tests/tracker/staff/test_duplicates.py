@@ -36,6 +36,7 @@ from consultations.models import (
 )
 from consultations import decisions as decision_rules
 from consultations.workflow import AuditEvent
+from consultations.organisation_types import named as named_type
 
 UPR = SHARED_DATA / "upr-recommendations.csv"
 LABELS = FIXTURES / "upr-duplicate-labels.csv"
@@ -224,7 +225,7 @@ def make_consultation(session, slug: str = "dup-test") -> Consultation:
 
 def add_response(session, consultation, name: str, recommendations: list[str], text: str | None = None,
                  consent: str = "named") -> Response:
-    respondent = Respondent(name=name, consent=consent, organisation_type="charity")
+    respondent = Respondent(name=name, consent=consent, organisation_type=named_type(session, "charity"))
     response = Response(consultation=consultation, respondent=respondent, channel="email",
                         text=text if text is not None else " ".join(recommendations))
     session.add(response)

@@ -25,6 +25,7 @@ from consultations.models import (
 from tracker.staff.browse.views import human_size
 from tracker.web.text import Segment, clean_spans, highlight_paragraphs
 from tracker.web.trees import build_tree
+from consultations.organisation_types import named as named_type
 
 TEXT = (
     "About us\n\n"
@@ -45,6 +46,7 @@ def span_of(text: str, phrase: str, until: str | None = None) -> list[int]:
 @pytest.fixture
 def data(session):
     """One consultation with a live and a soft-deleted response, and a small framework."""
+    charity, company = named_type(session, "Charity"), named_type(session, "Company")
     consultation = Consultation(
         slug="probation-2019",
         title="Inspecting probation services",
@@ -70,7 +72,7 @@ def data(session):
     retired = FrameworkItem(framework=framework, code="2", title="Old domain", position=3,
                             retired_at=dt.datetime(2020, 1, 1))
 
-    clinks = Respondent(name="Clinks", organisation_type="Charity", consent="named")
+    clinks = Respondent(name="Clinks", organisation_type=charity, consent="named")
     document = Document(sha256=hashlib.sha256(ORIGINAL).hexdigest(), filename="clinks response.pdf",
                         media_type="application/pdf", size=len(ORIGINAL), content=ORIGINAL)
     response = Response(consultation=consultation, respondent=clinks, document=document, text=TEXT,
@@ -87,7 +89,7 @@ def data(session):
     r3 = Recommendation(response=response, key="R3", sequence=4, text="Withdrawn recommendation",
                         spans=[], deleted_at=dt.datetime(2020, 1, 1))
 
-    gone = Respondent(name="Deleted Respondent Ltd", organisation_type="Company", consent="anonymous")
+    gone = Respondent(name="Deleted Respondent Ltd", organisation_type=company, consent="anonymous")
     gone_document = Document(sha256="b" * 64, filename="gone.txt", media_type="text/plain", size=4,
                              content=b"gone")
     deleted = Response(consultation=consultation, respondent=gone, document=gone_document,
@@ -197,7 +199,7 @@ def test_consultation_page_lists_questions_and_live_responses(client, data):
     assert ["1", "Do you agree with the standards?", "Standards"] in rows
     assert ["2", "How should we engage service users?", "Engagement"] in rows
     # R3 is deleted, so Clinks has three recommendations; the deleted response is hidden.
-    assert ["Clinks", "Charity", "Named", "1 April 2019", "In review", "3"] in rows
+    assert ["Clinks", "Voluntary sector organisation", "Named", "1 April 2019", "In review", "3"] in rows
     assert "Deleted Respondent Ltd" not in html
     assert "Responses (1)" in html
     assert f'href="/staff/responses/{data["response_id"]}"' in html
@@ -209,7 +211,7 @@ def test_response_page_metadata_and_download_link(client, data):
     assert html.count("<h1") == 1
     assert "Response from Clinks" in html
     page = text_of(html)
-    for phrase in ("Inspecting probation services", "Charity", "Named", "Email", "1 April 2019",
+    for phrase in ("Inspecting probation services", "Voluntary sector organisation", "Named", "Email", "1 April 2019",
                    "clinks response.pdf", "application/pdf", f"{len(ORIGINAL)} bytes",
                    hashlib.sha256(ORIGINAL).hexdigest(), "In review"):
         assert phrase in page

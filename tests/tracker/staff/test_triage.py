@@ -28,6 +28,7 @@ from consultations.models import (
 from consultations.triage import TriageError
 from tracker.commands import demo_workflow
 from consultations.workflow import AuditEvent, User
+from consultations.organisation_types import named as named_type
 
 SLUG = "probation-inspection-changes-2019"
 
@@ -88,7 +89,7 @@ def snapshot(session) -> dict:
             for r in session.scalars(select(Response).order_by(Response.id))
         ],
         "respondents": [
-            (r.id, r.consent, r.organisation_type, r.version_id)
+            (r.id, r.consent, r.organisation_type_id, r.version_id)
             for r in session.scalars(select(Respondent).order_by(Respondent.id))
         ],
         "links": [(link.id, link.recommendation_id, link.item_id) for link in session.scalars(select(Link))],
@@ -106,12 +107,19 @@ def error_summary(html: str) -> str:
     return text_of(match.group(0))
 
 
+def type_id(session, text: str) -> int:
+    """The id of the organisation type ``text`` means, for filter links."""
+    found = named_type(session, text)
+    session.flush()
+    return found.id
+
+
 def add_responses(session, n: int, start: int = 0, consultation: Consultation | None = None, **fields):
     """``n`` extra responses, one respondent each, received a day apart from 1 May 2019."""
     consultation = consultation or session.scalars(select(Consultation).where(Consultation.slug == SLUG)).one()
     made = []
     for i in range(start, start + n):
-        respondent = Respondent(name=f"Respondent {i:03}", organisation_type=fields.get("org", "charity"))
+        respondent = Respondent(name=f"Respondent {i:03}", organisation_type=named_type(session, fields.get("org", "faith")))
         response = Response(consultation=consultation, respondent=respondent, text="We recommend things.",
                             received_on=dt.date(2019, 5, 1) + dt.timedelta(days=i),
                             status=fields.get("status", "received"), assignee_id=fields.get("assignee_id"))
@@ -481,8 +489,9 @@ def test_assign_consent_and_response_services(demo, users):
     assert response.assignee_id == users["approver"]
     triage.assign(session, [response], None)
     assert response.assignee_id is None
-    triage.set_consent(response.respondent, "confidential", "  charity ")
-    assert (response.respondent.consent, response.respondent.organisation_type) == ("confidential", "charity")
+    faith = named_type(session, "faith")
+    triage.set_consent(response.respondent, "confidential", faith)
+    assert (response.respondent.consent, response.respondent.organisation_type) == ("confidential", faith)
     with pytest.raises(TriageError, match="must be 'named', 'anonymous' or 'confidential'"):
         triage.set_consent(response.respondent, "public", None)
     triage.delete_response(session, response)
@@ -515,7 +524,7 @@ def test_queue_shows_responses_with_counts_for_every_staff_role(demo, sign_in):
     assert html.count("<h1") == 1 and "Triage queue" in html
     page = text_of(html)
     assert "Showing 1 to 3 of 3 responses" in page
-    assert "Clinks voluntary sector Inspection of probation providers: proposed changes 2019 12 April 2019 Received Unassigned 18" in page
+    assert "Clinks Voluntary sector organisation Inspection of probation providers: proposed changes 2019 12 April 2019 Received Unassigned 18" in page
     assert re.search(r"3\s*</span> All statuses", html) and re.search(r"1\s*</span> Received", html)
     assert re.search(r"2\s*</span> In review", html) and re.search(r"0\s*</span> Closed", html)
     # A viewer sees no selection boxes and no assignment form.
@@ -543,16 +552,17 @@ def test_queue_filters(demo, sign_in, users):
     assert names("status=in+review") == ["Respondent 000", "Respondent 001", "Respondent 002"]
     assert names(f"assignee={users['policy']}") == ["Respondent 003", "Respondent 004"]
     assert names("assignee=none") == ["Clinks", "Respondent 000", "Respondent 001", "Respondent 002", "Respondent 005"]
-    assert names("organisation_type=voluntary+sector") == ["Clinks"]
+    assert names(f"organisation_type={type_id(session, 'voluntary sector')}") == ["Clinks"]
     assert names(f"consultation={other.id}") == ["Respondent 005"]
     # Received dates: day, month and year boxes, or one ISO date; both ends included.
     assert names("received_from=2&received_from=5&received_from=2019&received_to=2019-05-04") == [
         "Respondent 001", "Respondent 002", "Respondent 003"]
     # Counts follow every filter but the status one, so they show the whole breakdown.
-    html = client.get("/staff/triage/?status=closed&organisation_type=charity").get_data(as_text=True)
+    faith = type_id(session, "faith")
+    html = client.get(f"/staff/triage/?status=closed&organisation_type={faith}").get_data(as_text=True)
     assert re.search(r"3\s*</span> All statuses", html) and re.search(r"2\s*</span> Closed", html)
     assert re.search(r"1\s*</span> Received", html)
-    assert 'href="/staff/triage/?organisation_type=charity&amp;status=in+review"' in html
+    assert f'href="/staff/triage/?organisation_type={faith}&amp;status=in+review"' in html
 
 
 @pytest.mark.parametrize(
@@ -584,10 +594,11 @@ def test_queue_pages(demo, sign_in):
     assert "Showing 1 to 25 of 31 responses" in text_of(html)
     assert len(queue_rows(html)) == 25
     assert 'class="govuk-pagination' in html and 'href="/staff/triage/?page=2"' in html
-    html = client.get("/staff/triage/?page=2&organisation_type=charity").get_data(as_text=True)
+    faith = type_id(demo, "faith")
+    html = client.get(f"/staff/triage/?page=2&organisation_type={faith}").get_data(as_text=True)
     assert "Showing 26 to 30 of 30 responses" in text_of(html)
     assert queue_rows(html) == [f"Respondent {i:03}" for i in range(25, 30)]
-    assert 'href="/staff/triage/?organisation_type=charity&amp;page=1"' in html
+    assert f'href="/staff/triage/?organisation_type={faith}&amp;page=1"' in html
     assert 'aria-current="page"' in html
     # Out-of-range or nonsense pages fall back to a real page.
     assert "Showing 26 to 31 of 31" in text_of(client.get("/staff/triage/?page=99").get_data(as_text=True))
@@ -637,7 +648,7 @@ def test_assign_many_then_unassign(demo, policy, users):
     session = demo
     made = add_responses(session, 3)
     ids = [r.id for r in made]
-    back = "/staff/triage/?organisation_type=charity&page=1"
+    back = f"/staff/triage/?organisation_type={type_id(session, 'faith')}&page=1"
     rv = policy.post("/staff/triage/assign", data={"response_ids": ids, "assign-assignee": users["policy"],
                                                    "assign-return_to": back})
     assert rv.status_code == 302 and rv.headers["Location"] == back
@@ -1231,23 +1242,25 @@ def test_delete_and_restore_a_response(demo, policy, sign_in, users):
 def test_edit_consent_with_hints_audit_and_stale_detection(demo, policy, users):
     session = demo
     respondent = clinks(session).respondent
+    faith = named_type(session, "faith")
+    session.commit()
     html = policy.get("/staff/respondents/1/consent?next=/staff/responses/1").get_data(as_text=True)
     assert html.count("<h1") == 1 and 'type="radio"' in html and 'value="named" checked' in html
     page = text_of(html)
     assert "We may publish the respondent's name" in page and "not who said it" in page and "We publish nothing" in page
     assert 'href="/staff/history/respondent/1"' in html
     rv = policy.post("/staff/respondents/1/consent",
-                     data={"consent": "anonymous", "organisation_type": "charity", "version": respondent.version_id,
+                     data={"consent": "anonymous", "organisation_type": faith.id, "version": respondent.version_id,
                            "return_to": "/staff/responses/1"})
     assert rv.status_code == 302 and rv.headers["Location"] == "/staff/responses/1"
     session.expire_all()
-    assert (respondent.consent, respondent.organisation_type) == ("anonymous", "charity")
+    assert (respondent.consent, respondent.organisation_type.name) == ("anonymous", "faith")
     [consent] = events(session, "respondent", 1, "consent")
     assert (consent.old, consent.new, consent.user_id) == ("named", "anonymous", users["policy"])
     stale = respondent.version_id - 1
     before = snapshot(session)
     rv = policy.post("/staff/respondents/1/consent",
-                     data={"consent": "confidential", "organisation_type": "x", "version": stale})
+                     data={"consent": "confidential", "organisation_type": "", "version": stale})
     assert rv.status_code == 409
     html = rv.get_data(as_text=True)
     assert "changed <strong>consent</strong> from “Named” to “Anonymous”" in html
@@ -1255,7 +1268,8 @@ def test_edit_consent_with_hints_audit_and_stale_detection(demo, policy, users):
     for data, message in [
         ({"consent": "public", "organisation_type": "", "version": respondent.version_id}, "Not a valid choice"),
         ({"organisation_type": "", "version": respondent.version_id}, "Choose what may be published"),
-        ({"consent": "named", "organisation_type": "x" * 101, "version": respondent.version_id}, "100 characters or fewer"),
+        ({"consent": "named", "organisation_type": "x", "version": respondent.version_id},
+         "Choose an organisation type from the list"),
     ]:
         rv = policy.post("/staff/respondents/1/consent", data=data)
         assert rv.status_code == 400

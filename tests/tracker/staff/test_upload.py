@@ -22,6 +22,7 @@ from consultations.consultation_import import load_consultation_file, upsert_con
 from consultations.models import Document, Recommendation, Respondent, Response
 from consultations.readers import DOCX_TYPE, DocumentLimits, read_document
 from tracker.db import db
+from consultations.organisation_types import ensure_defaults
 from consultations.workflow import AuditEvent
 
 URL = "/staff/responses/upload"
@@ -33,6 +34,7 @@ def consultation_id(app):
     with app.app_context():
         consultation, _ = upsert_consultation(
             db.session, load_consultation_file(DEMO_DATA / "consultation-probation-inspection-2019.yaml"))
+        ensure_defaults(db.session)  # the list migration 0010 seeds; the first is "Voluntary sector organisation"
         db.session.commit()
         return consultation.id
 
@@ -44,7 +46,7 @@ def policy(sign_in, consultation_id):
 
 def form(*files, **fields):
     """The form's fields, with ``files`` as (bytes, client file name) pairs."""
-    data = {"consultation": SLUG, "respondent": "Example Trust", "organisation_type": "voluntary sector",
+    data = {"consultation": SLUG, "respondent": "Example Trust", "organisation_type": "1",
             "consent": "named", **fields}
     data["files"] = [(io.BytesIO(content), name) for content, name in files]
     return data
@@ -151,8 +153,8 @@ def test_each_file_is_ingested_or_refused_on_its_own(app, policy):
         assert [len(r.recommendations) for r in responses] == [2, 1]
         assert all(r.received_on == dt.date(2019, 4, 12) and r.status == "received" for r in responses)
         respondent = db.session.scalar(select(Respondent))
-        assert (respondent.name, respondent.organisation_type, respondent.consent) == (
-            "Example Trust", "voluntary sector", "named")
+        assert (respondent.name, respondent.organisation_type.name, respondent.consent) == (
+            "Example Trust", "Voluntary sector organisation", "named")
         assert db.session.scalar(select(func.count()).select_from(Document)) == 2, "refused files leave nothing"
     assert f"response.docx Ingested Ingested as response #{docx_id} with 2 recommendations." in page
     assert f"annex.pdf Ingested Ingested as response #{pdf_id} with 1 recommendation." in page

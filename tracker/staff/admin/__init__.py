@@ -1,1 +1,1 @@
-"""Admin: users, consultations and their questions, frameworks."""
+"""Admin: users, consultations and their questions, frameworks, organisation types."""

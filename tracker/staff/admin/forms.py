@@ -130,3 +130,27 @@ class FrameworkUploadForm(Form):
     kind = StringField("Kind (optional)", widget=GovTextInput(), description=(
         "For example, standards, strategic objectives or themes. Leave blank to use the kind in a "
         "YAML file, or standards for a CSV file"), validators=[Optional()])
+
+
+OFFERED_CHOICES = [SelectChoice("yes", "Offered: staff can choose it"),
+                   SelectChoice("no", "No longer offered: respondents who have it keep it")]
+
+
+class OrganisationTypeForm(Form):
+    name = StringField("Name", widget=GovTextInput(), description="What staff see in lists and filters, "
+                       "for example Voluntary sector organisation",
+                       validators=[DataRequired("Enter the name of the organisation type"),
+                                   Length(max=100, message="The name must be 100 characters or fewer")])
+    public_name = StringField(
+        "Public name (optional)", widget=GovTextInput(),
+        description="How an anonymous respondent of this type is named on public pages: one of them, with "
+                    "“a” or “an”, for example “a voluntary sector organisation” or “an individual”. "
+                    "Leave blank to make it from the name.",
+        validators=[Optional(), Length(max=150, message="The public name must be 150 characters or fewer")])
+    active = RadioField("Can staff choose it?", choices=OFFERED_CHOICES, widget=GovRadioInput(), default="yes",
+                        validate_choice=False,
+                        validators=[AnyOf(["yes", "no"], message="Select whether staff can choose this type")])
+
+
+class EditOrganisationTypeForm(VersionedForm, OrganisationTypeForm):
+    """The organisation type form, remembering the version it was loaded at."""

@@ -21,7 +21,7 @@ class DecisionForm(VersionedForm):
 
     outcome = RadioField(
         "Outcome",
-        choices=options(DECISION_OUTCOMES.choices()),
+        choices=lambda: options(DECISION_OUTCOMES.choices()),  # worded per installation
         widget=GovRadioInput(),
         validators=[InputRequired("Select the outcome of the decision")],
         invalid_choice_message="Select one of the outcomes listed",

@@ -22,7 +22,9 @@ from consultations.workflow import ACTION_STATUSES, Action
 from tracker.web.fields import GovDateField
 from tracker.web.forms import Form, QueryForm, VersionedForm, options
 
-STATUS_CHOICES = options(ACTION_STATUSES.choices())
+def status_choices() -> list:
+    """Read when a form is made: the installation words the statuses (vocabulary.configure_labels)."""
+    return options(ACTION_STATUSES.choices())
 PROGRESS_MESSAGE = "Progress must be a whole number from 0 to 100"
 
 
@@ -48,7 +50,7 @@ class ActionForm(Form):
     due_on = GovDateField("Due date", description="For example, 27 3 2026",
                             required_message="Enter the date the action is due")
     status = RadioField(
-        "Status", choices=STATUS_CHOICES, widget=GovRadioInput(),
+        "Status", choices=status_choices, widget=GovRadioInput(),
         validators=[InputRequired("Select the status of the action")],
         invalid_choice_message="Select one of the statuses listed",
     )
@@ -118,7 +120,7 @@ class UpdateForm(VersionedForm):
     )
     new_status = SelectField(
         "New status (optional)",
-        choices=options([("", "Leave the status unchanged")]) + STATUS_CHOICES,
+        choices=lambda: options([("", "Leave the status unchanged")]) + status_choices(),
         widget=GovSelect(),
         invalid_choice_message="Select one of the statuses listed",
     )
@@ -129,6 +131,6 @@ class UpdateForm(VersionedForm):
 
 
 class DashboardFilter(QueryForm):
-    status = SelectField("Status", choices=options([("", "All statuses")]) + STATUS_CHOICES, widget=GovSelect(),
+    status = SelectField("Status", choices=lambda: options([("", "All statuses")]) + status_choices(), widget=GovSelect(),
                          validate_choice=False)
     overdue = BooleanField("Overdue only", widget=GovCheckboxInput())

@@ -21,11 +21,11 @@ from tracker.web.loaders import one_or_404
 from tracker.web.paging import paginate
 from tracker.web.editing import apply_edit, apply_state_change
 from tracker.staff.implementation.forms import (
-    STATUS_CHOICES,
     DashboardFilter,
     EditActionForm,
     NewActionForm,
     UpdateForm,
+    status_choices,
     today,
 )
 from tracker.web.forms import EditForm, options
@@ -165,7 +165,7 @@ def edit_action(action_id: int):
 
 
 def _render_update_form(item: Action, form: UpdateForm, *, conflict=None, problem=None, status=200):
-    form.new_status.choices = options([("", f"Leave the status unchanged ({item.status})")]) + STATUS_CHOICES
+    form.new_status.choices = options([("", f"Leave the status unchanged ({item.status})")]) + status_choices()
     return (
         render_template("staff/implementation/update_form.html", action=item, form=form,
                         conflict=conflict, problem=problem),

@@ -12,6 +12,7 @@ from flask import Blueprint, g, render_template, request, url_for
 from sqlalchemy import exists, or_, select
 
 from consultations import recommendation_list as listing
+from consultations.organisation_types import filter_options as organisation_type_options
 from consultations.models import Cluster, Consultation, FrameworkItem, Question, Respondent, Response
 from consultations.vocabulary import DECISION_OUTCOMES, DECISION_STATES
 from consultations.workflow import User
@@ -42,9 +43,7 @@ def _fill_choices(form: RecommendationFilterForm) -> None:
         select(Respondent.id, Respondent.name)
         .where(exists().where(Response.respondent_id == Respondent.id))
         .order_by(Respondent.name, Respondent.id)).all()
-    organisation_types = db.session.scalars(
-        select(Respondent.organisation_type).where(Respondent.organisation_type.is_not(None))
-        .distinct().order_by(Respondent.organisation_type)).all()
+    organisation_types = organisation_type_options(db.session)
     users = db.session.execute(select(User.id, User.name, User.active).order_by(User.name, User.id)).all()
 
     several = len(consultations) > 1
@@ -53,7 +52,7 @@ def _fill_choices(form: RecommendationFilterForm) -> None:
         (qid, (f"{title}: " if several else "") + f"{number}. {_shorten(text, 80)}")
         for qid, number, text, title in questions)])
     form.respondent.choices = options([("", "All respondents"), *respondents])
-    form.organisation_type.choices = options([("", "All organisation types"), *((t, t) for t in organisation_types)])
+    form.organisation_type.choices = options([("", "All organisation types"), *organisation_types])
     form.link_state.choices = options([("", "Any"), *listing.LINK_STATES.choices()])
     form.decision_state.choices = options([("", "Any"), (listing.NO_DECISION, "No decision"),
                                            *DECISION_STATES.choices()])
@@ -96,7 +95,7 @@ def filters_from(form: RecommendationFilterForm) -> listing.RecommendationFilter
         consultation_id=int(value(form.consultation)) if value(form.consultation) else None,
         question_id=int(value(form.question)) if value(form.question) else None,
         respondent_id=int(value(form.respondent)) if value(form.respondent) else None,
-        organisation_type=value(form.organisation_type),
+        organisation_type_id=int(value(form.organisation_type)) if value(form.organisation_type) else None,
         standard=(value(form.standard) or "").strip() or None,
         link_state=value(form.link_state),
         decision_state=value(form.decision_state),

@@ -6,9 +6,10 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from consultations import organisation_types
 from consultations import triage as service
-from consultations.models import Respondent, Response
 from consultations import published
+from consultations.models import OrganisationType, Respondent, Response
 from consultations.published import CONSENT_HINTS
 
 from tracker.db import db
@@ -16,7 +17,7 @@ from tracker.staff.triage import bp, policy_required
 from tracker.staff.triage.common import confirm_public_removal
 from tracker.staff.triage.forms import ConsentForm
 from tracker.web.editing import StaleEdit, apply_edit
-from tracker.web.forms import error_list
+from tracker.web.forms import error_list, options
 from tracker.web.roles import return_to
 
 
@@ -35,12 +36,14 @@ def edit_consent(respondent_id: int):
                       else url_for("triage.queue"))
     if request.method == "GET":
         form = ConsentForm(formdata=None, data={
-            "consent": respondent.consent, "organisation_type": respondent.organisation_type or "",
+            "consent": respondent.consent, "organisation_type": str(respondent.organisation_type_id or ""),
             "version": respondent.version_id, "return_to": return_to(default_return),
         })
+        _organisation_type_choices(form, respondent)
         return render_template("staff/triage/consent.html", respondent=respondent, responses=responses, form=form,
                                errors=[], conflict=None, consent_items=_consent_items(form))
     form = ConsentForm()
+    _organisation_type_choices(form, respondent)
 
     def page(code: int, conflict: StaleEdit | None):
         return render_template("staff/triage/consent.html", respondent=respondent, responses=responses, form=form,
@@ -61,12 +64,23 @@ def edit_consent(respondent_id: int):
             cancel=url_for("triage.edit_consent", respondent_id=respondent.id))
         if confirm:
             return confirm
-    outcome = apply_edit(form, lambda: service.set_consent(respondent, form.consent.data, form.organisation_type.data),
+    outcome = apply_edit(form, lambda: service.set_consent(respondent, form.consent.data, chosen_type(form)),
                          page, current=respondent, error_field=form.consent)
     if outcome.refused:
         return outcome.page
     flash(f"Publication consent for {respondent.name} is now ‘{respondent.consent}’.")
     return redirect(return_to(default_return))
+
+
+def _organisation_type_choices(form: ConsentForm, respondent: Respondent) -> None:
+    """The active types, and the respondent's own even if no longer offered."""
+    form.organisation_type.choices = options([("", "Not recorded"), *(
+        (t.id, t.name + ("" if t.active else " (no longer offered)"))
+        for t in organisation_types.choices(db.session, respondent.organisation_type))])
+
+
+def chosen_type(form: ConsentForm) -> OrganisationType | None:
+    return db.session.get(OrganisationType, int(form.organisation_type.data)) if form.organisation_type.data else None
 
 
 def _consent_items(form: ConsentForm) -> list[dict]:

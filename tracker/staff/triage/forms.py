@@ -10,9 +10,8 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import BooleanField, HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import InputRequired, ValidationError
 
-from consultations import triage as service
 from consultations.models import CONSENT_LEVELS
 
 from tracker.web.fields import ChoiceField, GovDateField
@@ -104,11 +103,7 @@ class ConsentForm(EditForm):
                          widget=GovRadioInput(),
                          description="Contact details are never published, whatever you choose.",
                          validators=[InputRequired("Choose what may be published")])
-    organisation_type = StringField(
-        "Organisation type", widget=GovTextInput(),
-        description="For example, voluntary sector, probation provider, individual",
-        validators=[Length(max=service.ORGANISATION_TYPE_MAX,
-                           message=f"The organisation type must be {service.ORGANISATION_TYPE_MAX} "
-                                   "characters or fewer")],
-    )
+    organisation_type = ChoiceField(
+        "Organisation type", refusal="Choose an organisation type from the list",
+        description="Anonymous respondents are named in public by their type. Admins manage the list.")
     return_to = HiddenField()

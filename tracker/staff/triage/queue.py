@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 from consultations import triage as service
 from consultations.soft_delete import WITH_DELETED
 from consultations.models import RESPONSE_STATUSES, Consultation, Recommendation, Respondent, Response
+from consultations.organisation_types import filter_options as organisation_type_options
 from consultations.triage import STATUS_FLOW
 from consultations.workflow import User
 
@@ -54,7 +55,7 @@ def _queue_filters(form: QueueFilterForm) -> list:
         else:
             clauses.append(Response.assignee_id == int(form.assignee.data))
     if valid(form.organisation_type):
-        clauses.append(Respondent.organisation_type == form.organisation_type.data)
+        clauses.append(Respondent.organisation_type_id == int(form.organisation_type.data))
     if valid(form.received_from):
         clauses.append(Response.received_on >= form.received_from.data)
     if valid(form.received_to):
@@ -70,12 +71,7 @@ def render_queue(args: MultiDict, assign_form: AssignForm | None = None, code: i
         select(Consultation.id, Consultation.title).order_by(Consultation.title)
     ).all()
     users = db.session.scalars(select(User).order_by(User.name, User.id)).all()
-    organisation_types = db.session.scalars(
-        select(Respondent.organisation_type)
-        .where(Respondent.organisation_type.is_not(None))
-        .distinct()
-        .order_by(Respondent.organisation_type)
-    ).all()
+    organisation_types = organisation_type_options(db.session)
 
     form = QueueFilterForm(formdata=args)
     form.consultation.choices = options([("", "All consultations"), *consultations])
@@ -83,7 +79,7 @@ def render_queue(args: MultiDict, assign_form: AssignForm | None = None, code: i
     form.assignee.choices = options([("", "Anyone or nobody"), (UNASSIGNED, "Unassigned"), *(
         (u.id, u.name + ("" if u.active else " (deactivated)")) for u in users
     )])
-    form.organisation_type.choices = options([("", "All organisation types"), *((t, t) for t in organisation_types)])
+    form.organisation_type.choices = options([("", "All organisation types"), *organisation_types])
     filters_ok = form.validate()
 
     if assign_form is None:

@@ -31,14 +31,14 @@ from werkzeug.utils import secure_filename
 from wtforms import RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
+from consultations import organisation_types
 from consultations.ingest import (
-    ORGANISATION_TYPE_MAX,
     RESPONDENT_NAME_MAX,
     IngestError,
     ingest_document,
     sha256_hex,
 )
-from consultations.models import CONSENT_LEVELS, Consultation, Document, Response
+from consultations.models import CONSENT_LEVELS, Consultation, Document, OrganisationType, Response
 from consultations.published import CONSENT_HINTS
 from consultations.readers import DocumentLimits, seconds
 
@@ -66,11 +66,9 @@ class UploadForm(Form):
                     Length(max=RESPONDENT_NAME_MAX,
                            message=f"The respondent's name must be {RESPONDENT_NAME_MAX} characters or fewer")],
     )
-    organisation_type = StringField(
-        "Organisation type (optional)", widget=GovTextInput(),
-        description="For example, voluntary sector, probation provider, individual",
-        validators=[Length(max=ORGANISATION_TYPE_MAX,
-                           message=f"The organisation type must be {ORGANISATION_TYPE_MAX} characters or fewer")],
+    organisation_type = ChoiceField(
+        "Organisation type (optional)", refusal="Choose an organisation type from the list",
+        description="Anonymous respondents are named in public by their type. Admins manage the list.",
     )
     consent = RadioField(
         "What may we publish from this respondent's responses?",
@@ -120,6 +118,8 @@ def _form() -> UploadForm:
         select(Consultation.slug, Consultation.title, Consultation.id).order_by(Consultation.title)
     ).all()
     form.consultation.choices = options([("", "Choose a consultation"), *((c.slug, c.title) for c in consultations)])
+    form.organisation_type.choices = options([("", "Not recorded"), *(
+        (t.id, t.name) for t in organisation_types.choices(db.session))])
     preset = request.args.get("consultation", "") if request.method == "GET" else ""
     for consultation in consultations:
         if preset in (consultation.slug, str(consultation.id)):
@@ -190,7 +190,8 @@ def _ingest_one(storage, form: UploadForm, consultation: Consultation, limits: D
             filename=name,
             data=data,
             respondent_name=form.respondent.data,
-            organisation_type=form.organisation_type.data,
+            organisation_type=(db.session.get(OrganisationType, int(form.organisation_type.data))
+                               if form.organisation_type.data else None),
             consent=form.consent.data,
             received_on=form.received_on.data,
             default_received_on=dt.date.today(),
