@@ -158,4 +158,7 @@ def index():
         pages=listed.pages,
         page_url=lambda number: url_for("recommendations.index", **params, page=number),
         filtered=any(params.get(name) for name in FILTER_PARAMS),
+        filter_params=FILTER_PARAMS,
     ), (200 if valid and not errors else 400)
+
+from tracker.staff.recommendations import bulk  # noqa: E402,F401 (adds the bulk action routes to this blueprint)

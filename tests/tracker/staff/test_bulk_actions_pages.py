@@ -1,0 +1,161 @@
+"""Bulk actions through the pages: the list offers them to the roles that may take them, each
+confirmation page lists exactly what will change in a fixed number of queries, the POST needs
+CSRF and applies only what was shown, and the answer templates page."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import count_statements
+from sqlalchemy import select
+
+from consultations import recommendation_list as listing
+from consultations.answer_templates import AnswerTemplate, add_template
+from consultations.models import Recommendation
+from consultations.workflow import Decision
+
+URL = "/staff/recommendations"
+
+
+@pytest.fixture
+def demo(demo_app, users, session):
+    return session
+
+
+def undecided(session, n: int | None = None) -> list[int]:
+    query = listing.matching_ids(listing.RecommendationFilters(decision_state=listing.NO_DECISION)).order_by(
+        Recommendation.id)
+    return list(session.scalars(query.limit(n) if n else query))
+
+
+def hidden_items(html: str) -> dict[str, str]:
+    return dict(re.findall(r'name="(item-[0-9-]+)" value="(\d+)"', html))
+
+
+def csrf(html: str) -> str:
+    """The page's token (tests run with CSRF off, except the test that turns it on)."""
+    found = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+    return found.group(1) if found else ""
+
+
+def test_the_list_offers_each_role_its_actions(demo, sign_in):
+    html = sign_in("approver").get(URL).get_data(as_text=True)
+    assert 'name="rec"' in html and "Publish decisions" in html and "Assign responses" not in html
+    assert re.search(r"All \d+ matching this filter", html)
+
+
+def test_a_viewer_sees_no_checkboxes(demo, sign_in):
+    html = sign_in("viewer").get(URL).get_data(as_text=True)
+    assert 'name="rec"' not in html and "Change several at once" not in html
+
+
+def template(demo, users) -> AnswerTemplate:
+    made = add_template(demo, "Agreed", "accepted", "We **agree**.", users["approver"])
+    demo.commit()
+    return made
+
+
+def test_draft_then_publish_from_the_pages_lists_exactly_what_becomes_public(demo, users, sign_in, app):
+    client = sign_in("approver")
+    made = template(demo, users)
+    ids = undecided(demo, 2)
+    query = "&".join(f"rec={i}" for i in ids)
+    page = client.get(f"{URL}/bulk/draft?{query}&template={made.id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "2 will change" in html and "New draft decision: accepted" in html
+    done = client.post(f"{URL}/bulk/draft", data={"csrf_token": csrf(html), "template": made.id, "rec": ids,
+                                                  **hidden_items(html)})
+    assert done.status_code == 200 and "2 changed" in done.get_data(as_text=True)
+
+    html = client.get(f"{URL}/bulk/approve?{query}").get_data(as_text=True)
+    client.post(f"{URL}/bulk/approve", data={"csrf_token": csrf(html), **hidden_items(html)})
+    html = client.get(f"{URL}/bulk/publish?{query}").get_data(as_text=True)
+    assert "Outcome made public:</strong> Accepted" in html and "<strong>agree</strong>" in html
+    assert "Publish 2 decisions" in html
+    done = client.post(f"{URL}/bulk/publish", data={"csrf_token": csrf(html), **hidden_items(html)})
+    assert "2 changed" in done.get_data(as_text=True)
+    demo.expire_all()
+    assert {d.state for d in demo.scalars(select(Decision).where(Decision.recommendation_id.in_(ids)))} == {"published"}
+
+
+def test_a_confirmation_without_csrf_changes_nothing(demo, users, sign_in, app):
+    client = sign_in("approver")
+    app.config["WTF_CSRF_ENABLED"] = True
+    made = template(demo, users)
+    ids = undecided(demo, 1)
+    html = client.get(f"{URL}/bulk/draft?rec={ids[0]}&template={made.id}").get_data(as_text=True)
+    response = client.post(f"{URL}/bulk/draft", data={"template": made.id, **hidden_items(html)})
+    assert response.status_code == 400
+    assert demo.scalar(select(Decision.id).where(Decision.recommendation_id == ids[0])) is None
+
+
+def test_an_item_changed_since_the_page_was_shown_is_reported_as_skipped(demo, users, sign_in):
+    client = sign_in("approver")
+    made = template(demo, users)
+    ids = undecided(demo, 1)
+    html = client.get(f"{URL}/bulk/draft?rec={ids[0]}&template={made.id}").get_data(as_text=True)
+    other = add_template(demo, "Other", "not accepted", "No.", users["approver"])
+    from consultations.decisions import save_decision
+    save_decision(demo, demo.get(Recommendation, ids[0]), other.outcome, other.public_rationale, "", users["approver"])
+    demo.commit()
+    done = client.post(f"{URL}/bulk/draft", data={"csrf_token": csrf(html), "template": made.id, **hidden_items(html)})
+    text = done.get_data(as_text=True)
+    assert "0 changed" in text and "1 skipped" in text and "changed after you saw this list" in text
+    demo.expire_all()
+    assert demo.scalar(select(Decision.outcome).where(Decision.recommendation_id == ids[0])) == "not accepted"
+
+
+def test_all_matching_the_filter(demo, users, sign_in):
+    client = sign_in("approver")
+    made = template(demo, users)
+    n = len(undecided(demo))
+    html = client.get(f"{URL}/bulk/draft?scope=all&decision_state=none&template={made.id}").get_data(as_text=True)
+    assert f"{n} will change" in html and 'name="decision_state" value="none"' in html
+
+
+def test_the_confirmation_page_runs_a_fixed_number_of_statements(demo, users, sign_in, app):
+    client = sign_in("approver")
+    made = template(demo, users)
+    counts = []
+    for ids in (undecided(demo, 1), undecided(demo)):
+        query = "&".join(f"rec={i}" for i in ids)
+        for action in ("draft", "approve", "publish"):
+            with count_statements(app) as statements:
+                assert client.get(f"{URL}/bulk/{action}?{query}&template={made.id}").status_code == 200
+            counts.append((action, len(statements)))
+    assert counts[:3] == counts[3:]
+
+
+def test_assign_and_confirm_links_pages(demo, users, sign_in):
+    ids = undecided(demo, 3)
+    query = "&".join(f"rec={i}" for i in ids)
+    client = sign_in("policy")
+    html = client.get(f"{URL}/bulk/assign?{query}&assignee={users['policy']}").get_data(as_text=True)
+    assert "will be assigned to" in html
+    done = client.post(f"{URL}/bulk/assign", data={"csrf_token": csrf(html), "assignee": users["policy"],
+                                                   **hidden_items(html)})
+    assert "changed" in done.get_data(as_text=True)
+    client.post("/sign-out")
+    client = sign_in("methodology")
+    page = client.get(f"{URL}/bulk/confirm-links?scope=all&min_score=5")
+    assert page.status_code == 200 and "Enter a score between 0.01 and 1" in page.get_data(as_text=True)
+    assert client.get(f"{URL}/bulk/confirm-links?{query}").status_code == 200
+
+
+def test_nothing_selected_says_what_to_do(demo, sign_in):
+    html = sign_in("approver").get(f"{URL}/bulk/approve").get_data(as_text=True)
+    assert "No recommendations are selected" in html
+
+
+def test_answer_templates_page(demo, sign_in):
+    client = sign_in("approver")
+    response = client.get(f"{URL}/answer-templates")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "There are no answer templates yet" in html
+    token = csrf(html)
+    added = client.post(f"{URL}/answer-templates", data={"csrf_token": token, "name": "Noted", "outcome": "accepted",
+                                                         "public_rationale": "Thank you."}, follow_redirects=True)
+    assert "Answer template &#34;Noted&#34; added" in added.get_data(as_text=True) or "Noted" in added.get_data(as_text=True)
+    again = client.post(f"{URL}/answer-templates", data={"csrf_token": token, "name": "Noted", "outcome": "accepted",
+                                                         "public_rationale": "Thank you."})
+    assert again.status_code == 400 and "already exists" in again.get_data(as_text=True)
