@@ -159,3 +159,64 @@ def test_answer_templates_page(demo, sign_in):
     again = client.post(f"{URL}/answer-templates", data={"csrf_token": token, "name": "Noted", "outcome": "accepted",
                                                          "public_rationale": "Thank you."})
     assert again.status_code == 400 and "already exists" in again.get_data(as_text=True)
+
+
+# --- in a browser ----------------------------------------------------------------------------
+
+from test_accessibility import browser, site  # noqa: E402,F401 (fixtures: the demo served to Chromium)
+
+
+@pytest.mark.browser
+def test_a_bulk_publish_and_its_confirmation_meet_wcag_22_aa_in_a_browser(site, browser):
+    """Select on the list, draft from a template, approve, then publish: axe on the list with its
+    checkboxes, the publish confirmation (what becomes public) and the result page."""
+    from browser import CHROMIUM, axe_violations, describe, new_context
+    from test_accessibility import sign_in as sign_in_browser
+    from tracker.db import db
+
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is absent: `make setup` installs it")
+    app, base = site
+    with app.app_context():
+        made = add_template(db.session, "Browser", "accepted", "We agree with **this**.", None)
+        db.session.commit()
+        template_id = made.id
+    context = new_context(browser)
+    found, headings = [], []
+
+    def check(page, what):
+        violations = axe_violations(page)
+        if violations:
+            found.append(describe(what, violations))
+
+    try:
+        sign_in_browser(context, base, "approver")
+        page = context.new_page()
+        page.goto(base + URL + "?decision_state=none&per_page=10", wait_until="load")
+        check(page, "list with checkboxes")
+        page.locator('input[name="rec"]').nth(0).check()
+        page.locator('input[name="rec"]').nth(1).check()
+        page.get_by_role("button", name="Draft decisions from a template").click()
+        page.wait_for_load_state("load")
+        page.get_by_label("Answer template").select_option(str(template_id))
+        page.get_by_role("button", name="Show what will change").click()
+        page.wait_for_load_state("load")
+        check(page, "draft confirmation")
+        selected = "&".join(re.findall(r"rec=\d+", page.url))
+        page.get_by_role("button", name="Draft 2 decisions").click()
+        page.wait_for_load_state("load")
+        headings.append(page.locator("h1").inner_text())
+        page.goto(base + URL + "/bulk/approve?" + selected, wait_until="load")
+        page.get_by_role("button", name="Approve 2 decisions").click()
+        page.wait_for_load_state("load")
+        page.goto(base + URL + "/bulk/publish?" + selected, wait_until="load")
+        assert "Outcome made public" in page.content()
+        check(page, "publish confirmation")
+        page.get_by_role("button", name="Publish 2 decisions").click()
+        page.wait_for_load_state("load")
+        headings.append(page.locator("h1").inner_text())
+        check(page, "publish result")
+    finally:
+        context.close()
+    assert headings == ["Draft decisions from a template: done", "Publish decisions: done"]
+    assert not found, "WCAG violations:\n" + "\n".join(found)
