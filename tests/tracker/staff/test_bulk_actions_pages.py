@@ -113,17 +113,21 @@ def test_all_matching_the_filter(demo, users, sign_in):
     assert f"{n} will change" in html and 'name="decision_state" value="none"' in html
 
 
-def test_the_confirmation_page_runs_a_fixed_number_of_statements(demo, users, sign_in, app):
-    client = sign_in("approver")
+def test_the_confirmation_page_runs_a_fixed_number_of_statements(demo, users, app):
+    from test_bad_input import clients_by_role
+
     made = template(demo, users)
+    clients = clients_by_role(app, users)
+    pages = [("approver", f"draft?template={made.id}"), ("approver", "approve?"), ("approver", "publish?"),
+             ("policy", f"assign?assignee={users['policy']}"), ("methodology", "confirm-links?min_score=0.2")]
     counts = []
     for ids in (undecided(demo, 1), undecided(demo)):
         query = "&".join(f"rec={i}" for i in ids)
-        for action in ("draft", "approve", "publish"):
+        for role, page in pages:
             with count_statements(app) as statements:
-                assert client.get(f"{URL}/bulk/{action}?{query}&template={made.id}").status_code == 200
-            counts.append((action, len(statements)))
-    assert counts[:3] == counts[3:]
+                assert clients[role].get(f"{URL}/bulk/{page}&{query}").status_code == 200
+            counts.append((page, len(statements)))
+    assert counts[:len(pages)] == counts[len(pages):]
 
 
 def test_assign_and_confirm_links_pages(demo, users, sign_in):
