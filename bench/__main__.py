@@ -1,5 +1,5 @@
 """Run every benchmark and print its figures: `make bench` or `python -m bench`."""
-from . import duplicates, extraction, formats, imports, outcome_page, recommendation_list, search, search_page
+from . import bulk_publish, duplicates, extraction, formats, imports, outcome_page, recommendation_list, search, search_page
 
 if __name__ == "__main__":
     extraction.main()
@@ -17,3 +17,5 @@ if __name__ == "__main__":
     imports.main()
     print()
     duplicates.main()
+    print()
+    bulk_publish.main()

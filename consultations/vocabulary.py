@@ -116,6 +116,7 @@ ALL = (CONSULTATION_STATUSES, RESPONSE_STATUSES, CONSENT_LEVELS, LINK_STATUSES, 
 # leaks into the next app made in the same process).
 CONFIGURABLE = {"DECISION_OUTCOME_LABELS": DECISION_OUTCOMES, "ACTION_STATUS_LABELS": ACTION_STATUSES}
 _DEFAULT_TERMS = {name: vocabulary.terms for name, vocabulary in CONFIGURABLE.items()}
+DERIVED = ((PUBLIC_DECISION_OUTCOMES, DECISION_OUTCOMES), (FINISHED_ACTION_STATUSES, ACTION_STATUSES))
 
 
 def configure_labels(config: Mapping) -> None:
@@ -141,6 +142,9 @@ def configure_labels(config: Mapping) -> None:
         if len(set(shown)) != len(shown):
             raise ValueError(f"{name} words two values the same way: each needs its own label")
         vocabulary.terms = terms
+    for derived, base in DERIVED:  # vocabularies made from these take their wording too
+        reworded = {term.value: term for term in base.terms}
+        derived.terms = tuple(reworded.get(term.value, term) for term in derived.terms)
     TAGS = _check_colours()
 
 

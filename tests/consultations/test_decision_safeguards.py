@@ -58,7 +58,7 @@ def publish_directly(app, rec_id: int, drafter: int | None, approver: int | None
 
 def small_consultation(session, status="analysing") -> list[int]:
     consultation = Consultation(slug="small", title="A small consultation", body="Inspectorate", status=status)
-    respondent = Respondent(name="Small Trust", organisation_type="charity", consent="named")
+    respondent = Respondent(name="Small Trust", consent="named")
     response = Response(consultation=consultation, respondent=respondent, channel="email", text="One. Two.",
                         received_on=dt.date(2026, 1, 5), status="recommendations confirmed")
     recs = [Recommendation(response=response, key=f"R{n}", sequence=n, text=f"Point {n}.", spans=[], origin="manual")

@@ -24,6 +24,7 @@ from consultations.workflow import ACTION_STATUSES
 from consultations.vocabulary import PUBLIC_DECISION_OUTCOMES
 from tracker.public.feeds import OUTCOME_COLUMNS
 from tracker.web.paging import page_number
+from consultations.progress import public_progress
 from consultations.published import (
     public_consultation,
     OutlineRow,
@@ -219,6 +220,7 @@ def consultation(slug: str):
     listed = sum(len(group.rec_ids) for group in groups)
     return render_template(
         "public/consultation.html", consultation=item, total=len(outline), groups=groups, shown=shown, by=by,
+        progress=public_progress(db.session, item.id),
         page=page, pages=pages, listed=listed,
         first_shown=(page - 1) * PER_PAGE + 1, last_shown=min(page * PER_PAGE, listed),
         outcomes=outcomes, statuses=statuses, action_count=len(actions),

@@ -150,7 +150,7 @@ def test_a_named_respondent_made_anonymous_is_warned_their_own_page_goes(app, si
     with app.app_context():
         respondent = db.session.get(Recommendation, rec).response.respondent
         assert respondent.consent == "named"
-        respondent_id, version, org = respondent.id, respondent.version_id, respondent.organisation_type or ""
+        respondent_id, version, org = respondent.id, respondent.version_id, str(respondent.organisation_type_id or "")
     assert app.test_client().get(f"/respondents/{respondent_id}").status_code == 200
     data = {"consent": "anonymous", "organisation_type": org, "version": version}
     html = client.post(f"/staff/respondents/{respondent_id}/consent", data=data).get_data(as_text=True)
@@ -181,7 +181,7 @@ def test_making_a_respondent_confidential_warns_with_the_urls_first(app, sign_in
     publish_directly(app, rec, None, None)
     with app.app_context():
         respondent = db.session.get(Recommendation, rec).response.respondent
-        respondent_id, version, org = respondent.id, respondent.version_id, respondent.organisation_type or ""
+        respondent_id, version, org = respondent.id, respondent.version_id, str(respondent.organisation_type_id or "")
         assert published.public_ids_that_would_go(db.session, respondent_id=respondent_id) == [rec]
     data = {"consent": "confidential", "organisation_type": org, "version": version}
     warned = client.post(f"/staff/respondents/{respondent_id}/consent", data=data)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from consultations.frameworks import frameworks_with_item_counts
+from consultations.progress import consultation_progress
 from consultations.models import (
     Consultation,
     Document,
@@ -139,7 +140,8 @@ def consultation(slug: str):
         .where(Consultation.slug == slug)
         .options(selectinload(Consultation.questions))
     )
-    total = db.session.scalar(select(func.count()).select_from(Response).where(Response.consultation_id == item.id))
+    progress = consultation_progress(db.session, item.id)  # its response count pages the responses
+    total = progress.responses
     counts = _live_recommendation_counts()
     responses = paginate(
         select(Response, func.coalesce(counts.c.n, 0))
@@ -152,6 +154,7 @@ def consultation(slug: str):
     return render_template(
         "staff/browse/consultation.html", consultation=item, responses=responses, total=total,
         left=recommendations_left(db.session, item.id),
+        progress=progress,
         page_url=lambda number: url_for("browse.consultation", slug=slug, page=number, _anchor="responses"),
     )
 

@@ -161,7 +161,8 @@ def index():
         pages=listed.pages,
         page_url=lambda number: url_for("recommendations.index", **params, page=number),
         filtered=any(params.get(name) for name in FILTER_PARAMS),
+        filter_params=FILTER_PARAMS,
     ), (400 if errors else 200)
 
 
-from tracker.staff.recommendations import downloads  # noqa: E402,F401  (registers its routes on bp)
+from tracker.staff.recommendations import bulk, downloads  # noqa: E402,F401  (register their routes on bp)
