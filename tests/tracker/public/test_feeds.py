@@ -20,6 +20,7 @@ from tracker.db import db
 from tracker.public.feeds import CSV_COLUMNS
 from consultations.workflow import Action, ActionUpdate, Decision
 from consultations.published import public_recommendations
+from tracker.commands.demo_workflow import demo_date
 
 A = "{http://www.w3.org/2005/Atom}"
 SLUG = "probation-inspection-changes-2019"
@@ -151,7 +152,7 @@ def test_site_feed_has_published_decisions_and_public_updates(client, demo):
     entry = next(e for e in entries if e.findtext(f"{A}id").endswith(f"recommendation/{r4.id}"))
     assert entry.findtext(f"{A}title").startswith("Accepted: Clinks recommends, under domain three")
     assert entry.findtext(f"{A}summary") == r4.decision.rationale
-    assert entry.findtext(f"{A}updated") == "2019-07-01T10:00:00Z"
+    assert entry.findtext(f"{A}updated") == f"{demo_date(dt.date(2019, 7, 1)):%Y-%m-%d}T10:00:00Z"
     assert entry.findtext(f"{A}author/{A}name") == "HM Inspectorate of Probation"
     assert "Draft guidance shared with women's centres for comment." in [e.findtext(f"{A}summary") for e in entries]
 
