@@ -59,6 +59,20 @@ def clean_spans(spans: Iterable[Any] | None, length: int) -> list[tuple[int, int
     return merged
 
 
+def distinct_passages(text: str, spans: Iterable[Any] | None) -> list[str]:
+    """The passages a recommendation was read from, each shown once: a point made twice in a
+    response anchors to two identical passages (compared ignoring spacing), in the order met."""
+    seen: set[str] = set()
+    passages = []
+    for start, end in clean_spans(spans, len(text)):
+        passage = text[start:end]
+        key = " ".join(passage.split())
+        if key not in seen:
+            seen.add(key)
+            passages.append(passage)
+    return passages
+
+
 def highlight_paragraphs(
     text: str, spans_by_key: Mapping[str, Iterable[Any]]
 ) -> list[list[Segment]]:

@@ -556,3 +556,15 @@ def test_the_demo_dates_are_relative_to_today(demo_app):
         assert overdue and max(overdue) <= 31
         assert updates and all(u.on <= TODAY for u in updates)
         assert any(a.due_on > TODAY for a in actions)
+
+
+def test_the_recommendation_page_counts_actions_in_plain_english(app, sign_in, decision_id):
+    client = sign_in("policy")
+    with app.app_context():
+        rec_id = db.session.get(Decision, decision_id).recommendation_id
+    assert "0 implementation actions." in client.get(f"/staff/recommendations/{rec_id}").get_data(as_text=True)
+    create_action(client, decision_id)
+    page = client.get(f"/staff/recommendations/{rec_id}").get_data(as_text=True)
+    assert "1 implementation action." in page and "(s)" not in page
+    create_action(client, decision_id)
+    assert "2 implementation actions." in client.get(f"/staff/recommendations/{rec_id}").get_data(as_text=True)

@@ -23,7 +23,7 @@ from consultations.models import (
     Response,
 )
 from tracker.staff.browse.views import human_size
-from tracker.web.text import Segment, clean_spans, highlight_paragraphs
+from tracker.web.text import Segment, clean_spans, distinct_passages, highlight_paragraphs
 from tracker.web.trees import build_tree
 
 TEXT = (
@@ -542,3 +542,26 @@ def test_every_page_renders_the_real_demo_data(demo_client):
     assert "Unpaid work and Through the Gate" in tree
     assert client.get("/staff/frameworks/hmip-suer-2019/2019-2022").status_code == 200
     assert client.get("/staff/").status_code == 200
+
+
+def test_distinct_passages_show_a_point_made_twice_once():
+    text = "Fund women's centres.\n\nOther things.\n\nFund  women's centres."
+    first, second = span_of(text, "Fund women's centres."), [text.rindex("Fund"), len(text)]
+    assert distinct_passages(text, [first, second]) == ["Fund women's centres."]
+    assert distinct_passages(text, [first, span_of(text, "Other things.")]) == ["Fund women's centres.",
+                                                                               "Other things."]
+
+
+def test_recommendation_page_quotes_a_repeated_passage_once(client, data, session):
+    response = session.get(Response, data["response_id"])
+    text = "We recommend a helpline.\n\nMore detail here.\n\nWe recommend a helpline."
+    document = Document(sha256="c" * 64, filename="helpline.txt", media_type="text/plain", size=len(text),
+                        content=text.encode())
+    repeated = Response(consultation=response.consultation, respondent=response.respondent,
+                        document=document, text=text, status="in review")
+    rec = Recommendation(response=repeated, key="R1", sequence=1, text="A helpline.",
+                         spans=[[0, 24], [len(text) - 24, len(text)]])
+    session.add_all([repeated, rec])
+    session.commit()
+    html = client.get(f"/staff/recommendations/{rec.id}").get_data(as_text=True)
+    assert html.count("We recommend a helpline.") == 1

@@ -33,7 +33,7 @@ from tracker.web.loaders import live_response
 from tracker.web.headers import download_name, download_type
 from consultations.workflow import Decision
 from tracker.web.search import similar_recommendations
-from tracker.web.text import clean_spans, highlight_paragraphs
+from tracker.web.text import clean_spans, distinct_passages, highlight_paragraphs
 from tracker.web.trees import build_tree
 
 bp = Blueprint("browse", __name__)
@@ -284,7 +284,7 @@ def recommendation(rec_id: int):
         .options(selectinload(Decision.actions))
         .order_by(Decision.id.desc())
     )
-    sources = [rec.response.text[start:end] for start, end in clean_spans(rec.spans, len(rec.response.text))]
+    sources = distinct_passages(rec.response.text, rec.spans)
     return render_template(
         "staff/browse/recommendation.html",
         rec=rec,
