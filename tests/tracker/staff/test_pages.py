@@ -23,7 +23,8 @@ from consultations.models import (
     Response,
 )
 from tracker.staff.browse.views import human_size
-from tracker.web.text import Segment, clean_spans, distinct_passages, highlight_paragraphs
+from consultations.readers import DOCX_TYPE, format_name
+from tracker.web.text import Segment, TextBlock, clean_spans, distinct_passages, highlight_paragraphs, text_blocks
 from tracker.web.trees import build_tree
 
 TEXT = (
@@ -210,9 +211,10 @@ def test_response_page_metadata_and_download_link(client, data):
     assert "Response from Clinks" in html
     page = text_of(html)
     for phrase in ("Inspecting probation services", "Charity", "Named", "Email", "1 April 2019",
-                   "clinks response.pdf", "application/pdf", f"{len(ORIGINAL)} bytes",
+                   "clinks response.pdf (PDF,", f"{len(ORIGINAL)} bytes",
                    hashlib.sha256(ORIGINAL).hexdigest(), "In review"):
         assert phrase in page
+    assert "application/pdf" not in page  # the format in words, not its MIME type
     assert f'href="/staff/responses/{rid}/original"' in html
 
 
@@ -565,3 +567,37 @@ def test_recommendation_page_quotes_a_repeated_passage_once(client, data, sessio
     session.commit()
     html = client.get(f"/staff/recommendations/{rec.id}").get_data(as_text=True)
     assert html.count("We recommend a helpline.") == 1
+
+
+
+def test_format_names():
+    assert format_name(DOCX_TYPE) == "Word document"
+    assert format_name("application/pdf") == "PDF" and format_name("text/plain; charset=utf-8") == "Plain text"
+    assert format_name("application/x-unknown") == "File" and format_name(None) == "File"
+
+
+def test_text_blocks_show_headings_without_their_marker_and_keep_offsets():
+    text = "## Unpaid work\n\nWomen need safe placements.\n\n#hashtag stays text"
+    start = text.index("Unpaid")
+    paragraphs = highlight_paragraphs(text, {"R1": [[0, start + 6]], "R2": [[text.index("Women"), len(text) - 20]]})
+    heading, body, hashtag = text_blocks(paragraphs)
+    assert heading.heading_level == 2 and body.heading_level is None and hashtag.heading_level is None
+    assert "".join(s.text for s in heading.segments) == "Unpaid work"
+    assert heading.segments[0].start == start and heading.segments[-1].end == text.index("\n")
+    assert heading.segments[0].opens == ("R1",) and heading.segments[0].anchors == ("R1",)
+    assert all(text[s.start:s.end] == s.text for block in (heading, body, hashtag) for s in block.segments)
+    assert text_blocks([[Segment("plain", 0, 5)]]) == [TextBlock([Segment("plain", 0, 5)])]
+
+
+def test_response_page_shows_headings_as_headings(client, data, session):
+    response = session.get(Response, data["response_id"])
+    text = "# Our response\n\nWe recommend that inspectors meet service users.\n\n### Data\n\nThank you."
+    response.text = text
+    session.commit()
+    html = client.get(f"/staff/responses/{response.id}").get_data(as_text=True)
+    body = html[html.index('id="response-text-body"'):]
+    assert "# Our response" not in body and "### Data" not in body
+    assert re.search(r'data-start="2"[^>]*>\s*<h3 class="govuk-heading-s app-response-text__paragraph">Our response</h3>',
+                     body)
+    assert re.search(r'<h5 class="govuk-heading-s app-response-text__paragraph">(<[^>]+>|[^<])*Data(<[^>]+>)*</h5>', body)
+    assert session.get(Response, response.id).text == text  # the stored text keeps its markers

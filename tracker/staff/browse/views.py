@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from consultations.frameworks import frameworks_with_item_counts
+from consultations.readers import format_name
 from consultations.models import (
     Consultation,
     Document,
@@ -33,7 +34,7 @@ from tracker.web.loaders import live_response
 from tracker.web.headers import download_name, download_type
 from consultations.workflow import Decision
 from tracker.web.search import similar_recommendations
-from tracker.web.text import clean_spans, distinct_passages, highlight_paragraphs
+from tracker.web.text import distinct_passages, highlight_paragraphs, text_blocks
 from tracker.web.trees import build_tree
 
 bp = Blueprint("browse", __name__)
@@ -183,9 +184,10 @@ def response(response_id: int):
         referring=_placeholder_answers(ResponseSection.written_response_id == item.id),
         tree=tree,
         recommendation_count=len(recommendations),
-        paragraphs=paragraphs,
+        paragraphs=text_blocks(paragraphs),
         located=located,
         size=human_size(item.document.size) if item.document else None,
+        file_type=format_name(item.document.media_type) if item.document else None,
     )
 
 
