@@ -28,7 +28,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -45,13 +45,16 @@ from consultations.published import (
     public_recommendations,
     public_updates,
 )
+from tracker.web.markdown import markdown_as_text, render_markdown
 from tracker.web.site_url import external_url
+from markupsafe import escape
 
 bp = Blueprint("feeds", __name__)
 
 ATOM = "http://www.w3.org/2005/Atom"
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
 TAG_YEAR = "2019"
+
 TITLE_WORDS = 12
 FEED_SIZE = 50  # entries per feed: what is new; the pages and downloads hold everything
 # Characters XML 1.0 cannot carry (text extracted from PDFs sometimes has form feeds).
@@ -155,9 +158,10 @@ def feed_entries(recs: list[PublicRecommendation], updates: list[PublicUpdateEnt
             updated=decision.published_at,
             link=recommendation_url(rec.id),
             author=consultations[rec.consultation_id].body,
-            summary=decision.rationale,
-            content=(f"{rec.consultation_title}\n\nRecommendation {rec.key} from {rec.made_by}: {rec.text}\n\n"
-                     f"Our decision: {decision.outcome}\n\n{decision.rationale}").strip(),
+            summary=markdown_as_text(decision.rationale),
+            content=(f"<p>{escape(rec.consultation_title)}</p>"
+                     f"<p>Recommendation {escape(rec.key)} from {escape(rec.made_by)}: {escape(rec.text)}</p>"
+                     f"<p>Our decision: {escape(decision.outcome)}</p>{render_markdown(decision.rationale)}"),
             sort_key=(decision.published_at, 1, rec.id),
         ))
     for found in updates:
@@ -170,8 +174,9 @@ def feed_entries(recs: list[PublicRecommendation], updates: list[PublicUpdateEnt
             link=recommendation_url(found.recommendation_id),
             author=consultations[found.consultation_id].body,
             summary=update.text,
-            content=(f"{found.action_description}\n\n{update.text}"
-                     + (f"\n\nEvidence: {update.evidence_url}" if update.evidence_url else "")),
+            content=(f"<p>{escape(found.action_description)}</p><p>{escape(update.text)}</p>"
+                     + (f'<p>Evidence: <a href="{escape(update.evidence_url)}">{escape(update.evidence_url)}</a></p>'
+                        if update.evidence_url else "")),
             sort_key=(moment, 0, found.update_id),
             related=update.evidence_url,
         ))
@@ -218,8 +223,12 @@ def atom_feed(*, feed_id: str, title: str, alternate: str, entries: list[Entry],
         if item.related:
             add(entry, "link", rel="related", href=clean(item.related))
         add(entry, "summary", item.summary, type="text")
-        add(entry, "content", item.content, type="text")
-    body = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+        add(entry, "content", item.content, type="html")  # sanitised HTML, escaped once more by ElementTree
+    # A person who opens the feed in a browser sees a readable page (tracker/static/feed.xsl);
+    # feed readers ignore the instruction.
+    stylesheet = f'<?xml-stylesheet type="text/xsl" href="{url_for("static", filename="feed.xsl")}"?>'
+    body = ET.tostring(feed, encoding="utf-8", xml_declaration=True).replace(
+        b"?>", b"?>\n" + stylesheet.encode(), 1)
     return Response(body, content_type=ATOM_TYPE)
 
 

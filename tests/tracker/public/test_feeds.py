@@ -151,7 +151,10 @@ def test_site_feed_has_published_decisions_and_public_updates(client, demo):
     r4 = next(r for r in published.values() if r.key == "R4")
     entry = next(e for e in entries if e.findtext(f"{A}id").endswith(f"recommendation/{r4.id}"))
     assert entry.findtext(f"{A}title").startswith("Accepted: Clinks recommends, under domain three")
-    assert entry.findtext(f"{A}summary") == r4.decision.rationale
+    assert entry.findtext(f"{A}summary") == r4.decision.rationale.replace("**", "")  # Markdown's marks gone
+    content = entry.find(f"{A}content")
+    assert content.get("type") == "html" and "<strong>childcare responsibilities</strong>" in content.text
+    assert "**" not in content.text
     assert entry.findtext(f"{A}updated") == f"{demo_date(dt.date(2019, 7, 1)):%Y-%m-%d}T10:00:00Z"
     assert entry.findtext(f"{A}author/{A}name") == "HM Inspectorate of Probation"
     assert "Draft guidance shared with women's centres for comment." in [e.findtext(f"{A}summary") for e in entries]
@@ -177,7 +180,10 @@ def test_feed_text_is_escaped_and_control_characters_dropped(client, demo):
     entries = check_atom(ET.fromstring(response.data))
     entry = next(e for e in entries if e.findtext(f"{A}id").endswith(f"recommendation/{rec.id}"))
     assert entry.findtext(f"{A}title") == "Not accepted: Use <b>bold</b> & page breaks."
-    assert entry.findtext(f"{A}summary") == "We <script>alert(1)</script> & disagree."
+    assert entry.findtext(f"{A}summary") == "We & disagree."  # as the public page shows it: no script
+    content = entry.find(f"{A}content")
+    assert content.get("type") == "html" and "<script" not in content.text and "alert(1)" not in content.text
+    assert "Use &lt;b&gt;bold&lt;/b&gt; &amp; page breaks." in content.text  # the respondent's words stay text
 
 
 def test_consultation_feed_shows_only_that_consultation(client, demo):
@@ -426,3 +432,16 @@ def test_server_name_and_scheme_serve_as_the_public_address(make_app):
     response = app.test_client().get("/api/v1/", headers=FORGED)
     assert response.status_code == 200
     assert response.get_json()["openapi"] == "https://consult.example.org/api/v1/openapi.json"
+
+
+def test_a_feed_opened_in_a_browser_is_styled_into_a_readable_page(client, demo):
+    """Browsers apply the feed's XSLT stylesheet (served from static) instead of showing raw XML."""
+    body = client.get("/feeds/decisions.atom").data
+    assert body.split(b"\n")[1] == b'<?xml-stylesheet type="text/xsl" href="/static/feed.xsl"?>'
+    with client.get("/static/feed.xsl") as stylesheet:
+        assert stylesheet.status_code == 200
+        xsl = stylesheet.data
+    from lxml import etree  # noqa: PLC0415 (only this test needs an XSLT processor)
+    page = str(etree.XSLT(etree.fromstring(xsl))(etree.fromstring(body)))
+    assert "<h1" in page and "Published decisions and progress on recommendations" in page
+    assert 'href="/data#feeds"' in page and "Draft guidance shared with women's centres for comment." in page
