@@ -88,3 +88,4 @@ def test_no_page_scrolls_sideways_at_320_pixels(site, browser):
         finally:
             context.close()
     assert wide == [], wide
+

@@ -11,6 +11,10 @@ published decision on a recommendation and one per public update on an action un
 * ``/consultations/<slug>/feed.atom``: one consultation
 * ``/standards/<framework_key>/<code>/feed.atom``: recommendations linked to one standard
 
+Browsers show a feed as raw XML (current Chromium no longer applies XSLT), so the pages' visible
+"subscribe" links go to ``/feeds/subscribe?feed=<feed path>``: a page that says what a feed is and
+gives the address to copy into a feed reader. ``<link rel="alternate">`` still points at the feed.
+
 Downloads, one row per published recommendation of a consultation:
 ``/consultations/<slug>/outcomes.csv`` and ``/consultations/<slug>/outcomes.json``, with
 the columns documented in ``OUTCOME_COLUMNS`` (shown on the public /data page and in the
@@ -28,7 +32,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -232,11 +237,48 @@ def atom_feed(*, feed_id: str, title: str, alternate: str, entries: list[Entry],
     return Response(body, content_type=ATOM_TYPE)
 
 
+DECISIONS_FEED_TITLE = "Published decisions and progress on recommendations"
+
+
+def consultation_feed_title(consultation: Consultation) -> str:
+    return f"{consultation.title}: decisions and progress"
+
+
+def standard_feed_title(item: FrameworkItem) -> str:
+    return f"Standard {item.label}: decisions and progress"
+
+
+def _feed_title(endpoint: str, args: dict) -> str:
+    """The title of the feed at ``endpoint``; 404 when it is not one of ours or shows nothing public."""
+    if endpoint == "feeds.decisions_feed":
+        return DECISIONS_FEED_TITLE
+    if endpoint == "feeds.consultation_feed":
+        return consultation_feed_title(public_consultation_or_404(args["slug"]))
+    if endpoint == "feeds.standard_feed":
+        item = current_standard(args["framework_key"], args["code"])
+        return standard_feed_title(item) if item is not None else abort(404)
+    abort(404)
+
+
+@bp.route("/feeds/subscribe")
+@public
+def subscribe():
+    """Where a "subscribe" link leads a person: what a feed is, and its address to copy."""
+    try:
+        endpoint, args = request.url_rule.map.bind_to_environ(request.environ).match(
+            request.args.get("feed", ""), method="GET")
+    except HTTPException:
+        abort(404)
+    title = _feed_title(endpoint, args)
+    return render_template("public/subscribe.html", title=title, feed_url=external_url(endpoint, **args),
+                           feed_path=url_for(endpoint, **args))
+
+
 @bp.route("/feeds/decisions.atom")
 @public
 def decisions_feed():
     return atom_feed(
-        feed_id=tag("feed/decisions"), title="Published decisions and progress on recommendations",
+        feed_id=tag("feed/decisions"), title=DECISIONS_FEED_TITLE,
         alternate=external_url("public.consultations"), entries=newest_entries(),
         empty_updated=dt.datetime(2019, 1, 1), author="Published decisions",
     )
@@ -247,7 +289,7 @@ def decisions_feed():
 def consultation_feed(slug: str):
     consultation = public_consultation_or_404(slug)
     return atom_feed(
-        feed_id=tag(f"feed/consultation/{consultation.id}"), title=f"{consultation.title}: decisions and progress",
+        feed_id=tag(f"feed/consultation/{consultation.id}"), title=consultation_feed_title(consultation),
         alternate=external_url("public.consultation", slug=consultation.slug),
         entries=newest_entries(consultation_id=consultation.id),
         empty_updated=consultation.created_at, author=consultation.body,
@@ -262,7 +304,7 @@ def standard_feed(framework_key: str, code: str):
         abort(404)
     return atom_feed(
         feed_id=tag(f"feed/standard/{framework_key}/{code}"),
-        title=f"Standard {item.label}: decisions and progress",
+        title=standard_feed_title(item),
         alternate=external_url("public.standard", framework_key=framework_key, code=code),
         entries=newest_entries(item_id=item.id),
         empty_updated=item.framework.updated_at, author=item.framework.name,

@@ -445,3 +445,23 @@ def test_a_feed_opened_in_a_browser_is_styled_into_a_readable_page(client, demo)
     page = str(etree.XSLT(etree.fromstring(xsl))(etree.fromstring(body)))
     assert "<h1" in page and "Published decisions and progress on recommendations" in page
     assert 'href="/data#feeds"' in page and "Draft guidance shared with women's centres for comment." in page
+
+
+def test_subscribe_links_lead_to_a_page_that_explains_the_feed(client, demo):
+    """Browsers show a feed as raw XML, so the visible links go to a page with the address to copy."""
+    outcome = client.get(f"/consultations/{SLUG}").get_data(as_text=True)
+    subscribe = f"/feeds/subscribe?feed=/consultations/{SLUG}/feed.atom"
+    assert f'href="{subscribe}">subscribe to updates (Atom feed)</a>' in outcome.replace("%2F", "/")
+    assert f'rel="alternate" type="application/atom+xml"' in outcome  # feed readers still find the feed
+    page = client.get(subscribe)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "text/html" in page.content_type
+    assert ": decisions and progress</h1>" in html
+    assert f'<code id="feed-address">http://localhost/consultations/{SLUG}/feed.atom</code>' in html
+    everything = client.get("/feeds/subscribe?feed=/feeds/decisions.atom").get_data(as_text=True)
+    assert "Published decisions and progress on recommendations" in everything
+    standard = client.get("/feeds/subscribe?feed=/standards/hmip-probation-2019/4.1.1/feed.atom")
+    assert standard.status_code == 200 and "Standard 4.1.1" in standard.get_data(as_text=True)
+    for bad in ("", "/data", "/consultations/nope/feed.atom", "https://evil.example/feed.atom",
+                "/standards/hmip-probation-2019/9.9/feed.atom", "/staff/"):
+        assert client.get("/feeds/subscribe", query_string={"feed": bad}).status_code == 404, bad
