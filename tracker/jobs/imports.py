@@ -208,8 +208,8 @@ def import_survey(session: Session, table: Table, consultation: Consultation, ma
         report.counts["questions created"] = created
     if mapping.unmatched:
         count = len(mapping.unmatched)
-        report.note(f"{count} column{'' if count == 1 else 's'} matched no question and {'was' if count == 1 else 'were'} "
-                    "not imported: "
+        columns, were = ("column", "was") if count == 1 else ("columns", "were")
+        report.note(f"{count} {columns} matched no question and {were} not imported: "
                     + "; ".join(f"column {c.column} '{shorten(c.header, 60)}'" for c in mapping.unmatched)
                     + ". Use --create-questions or a mapping file to import them.")
     run, earlier = start_run(session, "survey", table, options)

@@ -597,7 +597,7 @@ def test_response_page_shows_headings_as_headings(client, data, session):
     html = client.get(f"/staff/responses/{response.id}").get_data(as_text=True)
     body = html[html.index('id="response-text-body"'):]
     assert "# Our response" not in body and "### Data" not in body
-    assert re.search(r'data-start="2"[^>]*>\s*<h3 class="govuk-heading-s app-response-text__paragraph">Our response</h3>',
-                     body)
-    assert re.search(r'<h5 class="govuk-heading-s app-response-text__paragraph">(<[^>]+>|[^<])*Data(<[^>]+>)*</h5>', body)
+    heading = 'class="govuk-heading-s app-response-text__paragraph">'
+    assert re.search(rf'data-start="2"[^>]*>\s*<h3 {heading}Our response</h3>', body)
+    assert re.search(rf'<h5 {heading}(<[^>]+>|[^<])*Data(<[^>]+>)*</h5>', body)
     assert session.get(Response, response.id).text == text  # the stored text keeps its markers
