@@ -15,7 +15,7 @@ import time
 
 from sqlalchemy import insert, select
 
-from . import serve_on_loopback
+from . import bench_app, serve_on_loopback
 from .search import DATA, percentile
 from .search_page import load_corpus
 
@@ -61,16 +61,12 @@ def add_work(db) -> None:
 def main() -> None:
     serve_on_loopback()
     from consultations.users import create_user
-    from tracker import create_app
     from tracker.db import db
 
     print("Staff recommendations list and My work on the UPR corpus (Flask app, SQLite)")
     with tempfile.TemporaryDirectory() as folder:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite3", "SECRET_KEY": "bench",
-                          "SEARCH_INDEX_DIR": f"{folder}/index", "WTF_CSRF_ENABLED": False,
-                          "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+        app = bench_app(folder)
         with app.app_context():
-            db.create_all()
             count = load_corpus(db)
             add_work(db)
             print(f"loaded {count:,} recommendations with links and decisions "

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import insert
 
-from . import serve_on_loopback
+from . import bench_app, serve_on_loopback
 from .search import CORPUS_SIZE, DATA, percentile
 
 TARGET_P95_MS = 150
@@ -72,18 +72,14 @@ def load_corpus(db) -> int:
 
 def main() -> None:
     serve_on_loopback()
-    from tracker import create_app
     from consultations.users import create_user
     from tracker.db import db
     from tracker.indexing import rebuild
 
     print("Staff search page on the UPR corpus (Flask app, SQLite, both indexes)")
     with tempfile.TemporaryDirectory() as folder:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite3", "SECRET_KEY": "bench",
-                          "SEARCH_INDEX_DIR": f"{folder}/index", "WTF_CSRF_ENABLED": False,
-                          "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+        app = bench_app(folder)
         with app.app_context():
-            db.create_all()
             start = time.perf_counter()
             count = load_corpus(db)
             print(f"loaded {count:,} recommendations into SQLite in {time.perf_counter() - start:.1f} s "

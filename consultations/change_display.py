@@ -52,7 +52,9 @@ REFERENCES: dict[str, tuple[type, Callable]] = {
 PARENTS = {"recommendation": REFERENCES["duplicate_of_id"], "framework-item": REFERENCES["item_id"]}
 LABELS = {"duplicate_of_id": "Duplicate of", "parent_id": "Sub-point of", "primary_id": "Primary recommendation",
           "item_id": "Framework item", "spans": "Passages in the response", "deleted_at": "Deleted",
-          "retired_at": "Retired", "due_on": "Due date", "on": "Date"}
+          "retired_at": "Retired", "due_on": "Due date", "on": "Date",
+          "withdrawn_at": "Withdrawn", "withdrawal_reason": "Reason for withdrawal",
+          "outcome_published_on": "Outcome published"}
 
 
 @dataclass

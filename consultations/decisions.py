@@ -13,18 +13,26 @@ publishing copies them into ``published_outcome`` / ``published_rationale``, whi
 what the public sees, so revising a published decision never unpublishes it. The audit
 log keeps every earlier published text.
 
+Safeguards (see "Safeguards for publication" in the README): with the two-person rule (on
+unless the installation turns it off) the person who drafted a decision, or last changed its
+text, can neither approve nor publish it; a published decision is withdrawn with a public
+reason, never deleted; publishing the last open decision of a consultation moves it to
+"outcome published".
+
 The actions that implement a decision are in ``consultations.actions``.
 """
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased, object_session, selectinload
 
-from consultations.models import Recommendation, Response, utcnow
+from consultations.models import Consultation, Recommendation, Response, utcnow
 from consultations.soft_delete import restore, soft_delete
-from consultations.workflow import DECISION_OUTCOMES, Decision
+from consultations.workflow import DECISION_OUTCOMES, Decision, User
+
+MAX_WITHDRAWAL_REASON = 2_000
 
 
 class DecisionError(ValueError):
@@ -131,8 +139,31 @@ def _ensure_live(decision: Decision) -> None:
         raise DecisionError("This decision has been deleted. Restore it first.")
 
 
-def approve(decision: Decision, user_id: int | None) -> Decision:
-    """Approve a draft: its outcome and public rationale are ready to publish."""
+def _drafter_name(decision: Decision) -> str:
+    session = object_session(decision)
+    user = session.get(User, decision.decided_by_id) if session is not None else None
+    return user.name if user is not None else "the person who drafted it"
+
+
+def second_person_needed(decision: Decision, user_id: int | None, *, two_person_rule: bool = True) -> str | None:
+    """Why ``user_id`` may not approve or publish ``decision`` under the two-person rule, or None.
+
+    The person who drafted the decision or last changed its text must not be the one who
+    approves or publishes it; the message says who must act instead. Unknown people (scripts
+    acting as nobody) are not held to it.
+    """
+    if not two_person_rule or user_id is None or decision.decided_by_id != user_id:
+        return None
+    return (
+        "You drafted this decision or last changed its text, so another approver must approve and publish it: "
+        "this installation needs two people for publication. Ask an approver other than "
+        f"{_drafter_name(decision)}."
+    )
+
+
+def approve(decision: Decision, user_id: int | None, *, two_person_rule: bool = True) -> Decision:
+    """Approve a draft: its outcome and public rationale are ready to publish (by someone
+    other than its drafter, under the two-person rule)."""
     _ensure_live(decision)
     if decision.state == "approved":
         raise DecisionError("This decision is already approved. Publish it, or edit it to make changes.")
@@ -144,14 +175,20 @@ def approve(decision: Decision, user_id: int | None) -> Decision:
         raise DecisionError(
             "Write the public rationale before approving: the published page explains the decision with it."
         )
+    refusal = second_person_needed(decision, user_id, two_person_rule=two_person_rule)
+    if refusal:
+        raise DecisionError(refusal)
     decision.state = "approved"
     decision.approved_by_id = user_id
     _flush(decision)
     return decision
 
 
-def publish(decision: Decision, user_id: int | None, now: dt.datetime | None = None) -> Decision:
-    """Make the approved working version the public one.
+def publish(decision: Decision, user_id: int | None, now: dt.datetime | None = None, *,
+            two_person_rule: bool = True) -> Decision:
+    """Make the approved working version the public one; a withdrawn decision published again
+    is no longer withdrawn. When it answers the last open recommendations of its consultation,
+    the consultation moves to "outcome published".
 
     Who published it is recorded by the audit log with the change of state.
     """
@@ -160,17 +197,51 @@ def publish(decision: Decision, user_id: int | None, now: dt.datetime | None = N
         raise DecisionError("This decision is already published. Edit it to make a revision.")
     if decision.state != "approved":
         raise DecisionError("Approve the decision before publishing it.")
+    refusal = second_person_needed(decision, user_id, two_person_rule=two_person_rule)
+    if refusal:
+        raise DecisionError(refusal)
     decision.published_outcome = decision.outcome
     decision.published_rationale = decision.public_rationale
     decision.published_at = now or utcnow()
     decision.state = "published"
+    decision.withdrawn_at = None
+    decision.withdrawal_reason = None
+    _flush(decision)
+    session = object_session(decision)
+    if session is not None:
+        settle_consultation(session, decision.recommendation.response.consultation, today=decision.published_at.date())
+    return decision
+
+
+def withdraw(decision: Decision, reason: str, now: dt.datetime | None = None) -> Decision:
+    """Withdraw a published decision: the public pages keep the recommendation and say when and
+    why the decision was withdrawn, instead of its outcome. Publishing it again reinstates it."""
+    _ensure_live(decision)
+    if decision.published_at is None:
+        raise DecisionError("Only a published decision can be withdrawn. Delete it instead: the public never saw it.")
+    if decision.withdrawn_at is not None:
+        raise DecisionError("This decision is already withdrawn.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DecisionError("Give the reason for withdrawing the decision: the public pages show it.")
+    if len(reason) > MAX_WITHDRAWAL_REASON:
+        raise DecisionError(f"The reason must be {MAX_WITHDRAWAL_REASON:,} characters or fewer.")
+    decision.withdrawn_at = now or utcnow()
+    decision.withdrawal_reason = reason
+    decision.state = "withdrawn"
     _flush(decision)
     return decision
 
 
 def delete_decision(decision: Decision) -> Decision:
-    """Soft delete: the decision disappears from pages and can be restored."""
+    """Soft delete: the decision disappears from pages and can be restored. A decision the
+    public has seen is withdrawn instead, so its page says what happened to it."""
     _ensure_live(decision)
+    if decision.published_at is not None:
+        raise DecisionError(
+            "This decision has been published, so it cannot be deleted: withdraw it instead, with a reason "
+            "the public will see."
+        )
     soft_delete(decision)
     _flush(decision)
     return decision
@@ -193,6 +264,40 @@ def restore_decision(session: Session, decision: Decision) -> Decision:
     restore(decision)
     session.flush()
     return decision
+
+
+def _open_recommendations(consultation_id: int):
+    """Live recommendations of a consultation whose group has no published, unwithdrawn decision."""
+    decision = aliased(Decision)
+    answered = (
+        select(decision.id)
+        .where(decision.recommendation_id == func.coalesce(Recommendation.duplicate_of_id, Recommendation.id),
+               decision.published_at.is_not(None), decision.withdrawn_at.is_(None))
+        .exists()
+    )
+    return (select(func.count(Recommendation.id))
+            .join(Response, Recommendation.response_id == Response.id)
+            .where(Response.consultation_id == consultation_id, ~answered))
+
+
+def recommendations_left(session: Session, consultation_id: int) -> int:
+    """How many live recommendations of a consultation still wait for a published decision."""
+    return session.scalar(_open_recommendations(consultation_id))
+
+
+def settle_consultation(session: Session, consultation: Consultation, today: dt.date | None = None) -> bool:
+    """Move the consultation to "outcome published" (with the date) once every live
+    recommendation has a published decision; True when it moved."""
+    if consultation.status in ("draft", "outcome published"):
+        return False
+    total = session.scalar(select(func.count(Recommendation.id)).join(Response)
+                           .where(Response.consultation_id == consultation.id))
+    if not total or recommendations_left(session, consultation.id):
+        return False
+    consultation.status = "outcome published"
+    consultation.outcome_published_on = today or dt.date.today()
+    session.flush()
+    return True
 
 
 def _flush(obj) -> None:

@@ -123,6 +123,8 @@ class Consultation(Base):
     opens_on: Mapped[dt.date | None] = mapped_column(Date)
     closes_on: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(30), default="open")
+    # Set when every live recommendation has a published decision (consultations.decisions).
+    outcome_published_on: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     version_id: Mapped[int] = mapped_column(Integer, default=1)
 

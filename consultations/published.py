@@ -13,7 +13,10 @@ these functions rely on the session having it installed (the app does it in ``tr
   ``published_rationale``, ``published_at``), never the working copy or the internal note;
 * respondents appear by name only with ``named`` consent, by organisation type with
   ``anonymous`` consent, and never with ``confidential`` consent; contact details never;
-* only updates marked public are shown.
+* only updates marked public are shown;
+* a withdrawn decision stays public, but as withdrawn: its outcome reads "withdrawn", its
+  rationale is replaced by "Withdrawn on <date>: <reason>" (``shown_outcome``,
+  ``shown_rationale``, ``withdrawal_notice``).
 
 Every function runs a fixed number of queries whatever the number of rows (SQLAlchemy's
 ``selectinload`` adds one query per 500 rows loaded, so pages load a page at a time).
@@ -81,10 +84,33 @@ class PublicAction:
 @dataclass
 class PublicDecision:
     id: int
-    outcome: str
-    rationale: str  # Markdown: render with the sanitising `markdown` filter
+    outcome: str  # "withdrawn" once withdrawn
+    rationale: str  # Markdown: render with the sanitising `markdown` filter; the withdrawal notice once withdrawn
     published_at: dt.datetime
     actions: list[PublicAction]
+    withdrawn_at: dt.datetime | None = None
+    withdrawal_reason: str = ""
+
+
+WITHDRAWN = "withdrawn"
+
+
+def shown_outcome(decision: Decision) -> str:
+    """The outcome the public sees: the published one, or "withdrawn"."""
+    return WITHDRAWN if decision.withdrawn_at is not None else (decision.published_outcome or "")
+
+
+def shown_rationale(decision: Decision) -> str:
+    """The rationale the public sees: the published one, or once withdrawn the withdrawal notice
+    instead (so every page, feed, download and the API say when and why)."""
+    return withdrawal_notice(decision) or decision.published_rationale or ""
+
+
+def withdrawal_notice(decision) -> str | None:
+    """"Withdrawn on 2 December 2026: reason" for a withdrawn decision (or ``PublicDecision``)."""
+    if decision.withdrawn_at is None:
+        return None
+    return f"Withdrawn on {decision.withdrawn_at.day} {decision.withdrawn_at:%B %Y}: {decision.withdrawal_reason or ''}".rstrip(": ")
 
 
 @dataclass
@@ -220,14 +246,15 @@ def public_outline(session: Session, consultation_id: int) -> list[OutlineRow]:
     """Every published recommendation of a consultation as an ``OutlineRow``, in response order."""
     primary = func.coalesce(Recommendation.duplicate_of_id, Recommendation.id)
     rows = session.execute(
-        _visible(select(Recommendation.id, Recommendation.question_id, Decision.published_outcome), consultation_id)
+        _visible(select(Recommendation.id, Recommendation.question_id, Decision.published_outcome,
+                        Decision.withdrawn_at), consultation_id)
         .join(Decision, (Decision.recommendation_id == primary)
               & Decision.published_at.is_not(None))
         .order_by(Response.id, Recommendation.sequence, Recommendation.id, Decision.id)
     ).all()
     outline: dict[int, OutlineRow] = {}  # the latest decision wins, as in public_recommendations
-    for rec_id, question_id, outcome in rows:
-        outline[rec_id] = OutlineRow(rec_id, question_id, outcome or "")
+    for rec_id, question_id, outcome, withdrawn_at in rows:
+        outline[rec_id] = OutlineRow(rec_id, question_id, WITHDRAWN if withdrawn_at else (outcome or ""))
     return list(outline.values())
 
 
@@ -364,8 +391,9 @@ def public_recommendations(
             standards=[PublicStandard(link.item.id, link.item.framework.key, link.item.framework.name, link.item.code,
                                       link.item.title)
                        for link in rec.links if link.status != "rejected" and link.item.retired_at is None],
-            decision=PublicDecision(decision.id, decision.published_outcome or "", decision.published_rationale or "",
-                                    decision.published_at, _actions(decision, today)),
+            decision=PublicDecision(decision.id, shown_outcome(decision), shown_rationale(decision),
+                                    decision.published_at, _actions(decision, today),
+                                    decision.withdrawn_at, decision.withdrawal_reason or ""),
             also_made_by=sorted({name for other_id, name in group_names.get(primary, []) if other_id != rec.id}),
         ))
     return found
@@ -425,3 +453,64 @@ def public_updates(session: Session, *, limit: int, **narrow) -> list[PublicUpda
     return [PublicUpdateEntry(update.id, update.action_id, description, PublicUpdate(update.on, update.text, update.evidence_url),
                               rec_id, consultations[rec_id])
             for update, description, rec_id in rows]
+
+
+@dataclass
+class PreviewEntry:
+    """One recommendation a decision answers, as publishing would show it (``shown``) or why not."""
+    rec_id: int
+    key: str
+    text: str
+    made_by: str | None
+    shown: PublicRecommendation | None
+    why_not: str | None
+
+
+def publication_preview(session: Session, decision: Decision, group: list[Recommendation],
+                        today: dt.date | None = None) -> list[PreviewEntry]:
+    """What publishing ``decision`` (its working outcome and public rationale) would put on the
+    public pages, for each recommendation of its ``group``: the same rules as the pages, never
+    the internal note."""
+    today = today or dt.date.today()
+    public_decision = PublicDecision(decision.id, decision.outcome, decision.public_rationale or "",
+                                     decision.published_at or dt.datetime.combine(today, dt.time()),
+                                     _actions(decision, today))
+    entries = []
+    for rec in group:
+        respondent, consultation = rec.response.respondent, rec.response.consultation
+        made_by = public_name(respondent)
+        why_not = None
+        if consultation.status not in PUBLIC_CONSULTATION_STATUSES:
+            why_not = "Not shown: the consultation is a draft, so nothing from it is public yet."
+        elif made_by is None:
+            why_not = "Not shown: the respondent asked for their response to be kept confidential."
+        shown = None if why_not else PublicRecommendation(
+            id=rec.id, key=rec.key, text=rec.text, made_by=made_by,
+            respondent_id=respondent.id if respondent.consent == "named" else None,
+            organisation_type=respondent.organisation_type, consultation_id=consultation.id,
+            consultation_slug=consultation.slug, consultation_title=consultation.title,
+            question_number=rec.question.number if rec.question else None,
+            question_text=rec.question.text if rec.question else None,
+            standards=[], decision=public_decision)
+        entries.append(PreviewEntry(rec.id, rec.key, rec.text, made_by, shown, why_not))
+    return entries
+
+
+def public_ids_that_would_go(session: Session, *, respondent_id: int | None = None, response_id: int | None = None,
+                             recommendation_id: int | None = None) -> list[int]:
+    """The public recommendations whose pages would disappear if this respondent became
+    confidential, this response were deleted, or this recommendation (with its sub-points) were
+    deleted: staff are warned, with the URLs, before such a change."""
+    query = _visible(select(Recommendation.id))
+    if respondent_id is not None:
+        query = query.where(Response.respondent_id == respondent_id)
+    if response_id is not None:
+        query = query.where(Recommendation.response_id == response_id)
+    if recommendation_id is not None:
+        family, frontier = {recommendation_id}, [recommendation_id]
+        while frontier:  # sub-points are deleted with their parent
+            frontier = [i for i in session.scalars(select(Recommendation.id).where(Recommendation.parent_id.in_(frontier)))
+                        if i not in family]
+            family.update(frontier)
+        query = query.where(Recommendation.id.in_(family))
+    return sorted(session.scalars(query.distinct()))

@@ -87,7 +87,10 @@ IMPORT_STATUSES = Vocabulary(Term("running", "blue"), Term("finished", "green"),
 DECISION_OUTCOMES = Vocabulary(
     Term("accepted", "green"), Term("accepted in part", "turquoise"), Term("not accepted", "red"),
     Term("already in place", "blue"), Term("under consideration", "yellow"))
-DECISION_STATES = Vocabulary(Term("draft", "grey"), Term("approved", "blue"), Term("published", "green"))
+DECISION_STATES = Vocabulary(Term("draft", "grey"), Term("approved", "blue"), Term("published", "green"),
+                             Term("withdrawn", "orange"))
+# What the public sees as a decision's outcome: a withdrawn one shows as withdrawn (consultations.published).
+PUBLIC_DECISION_OUTCOMES = Vocabulary(*DECISION_OUTCOMES.terms, Term("withdrawn", "orange"))
 
 ACTION_STATUSES = Vocabulary(
     Term("not started", "grey"), Term("in progress", "blue"), Term("implemented", "green"),
@@ -99,7 +102,7 @@ FINISHED_ACTION_STATUSES = ACTION_STATUSES.subset("implemented", "superseded", "
 MARKERS = Vocabulary(Term("retired", "grey"), Term("not found", "red"))
 
 ALL = (CONSULTATION_STATUSES, RESPONSE_STATUSES, CONSENT_LEVELS, LINK_STATUSES, GROUP_STATUSES,
-       IMPORT_STATUSES, DECISION_OUTCOMES, DECISION_STATES, ACTION_STATUSES, MARKERS)
+       IMPORT_STATUSES, DECISION_OUTCOMES, PUBLIC_DECISION_OUTCOMES, DECISION_STATES, ACTION_STATUSES, MARKERS)
 
 
 def _check_colours() -> dict[str, Term]:

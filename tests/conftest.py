@@ -99,6 +99,9 @@ def _template_config(url: str) -> dict:
         "WTF_CSRF_ENABLED": False,  # tests/tracker/test_auth.py checks CSRF with it on
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashes; production uses scrypt
         "SQLALCHEMY_DATABASE_URI": url,
+        # Most tests act as the one approver from draft to publication; tests of the rule turn it
+        # on with @pytest.mark.app_config(DECISION_TWO_PERSON_RULE=True) (tests/test_safeguards.py).
+        "DECISION_TWO_PERSON_RULE": False,
     }
 
 

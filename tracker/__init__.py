@@ -48,6 +48,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         PUBLIC_URL=None,  # such as https://consult.example.org: every absolute URL is built from it
         TRUSTED_PROXIES=0,  # reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust
         PASSWORD_HASH_METHOD="scrypt",  # werkzeug's; the tests use a cheap one
+        # Two people for publication: whoever drafted a decision or last changed its text may not
+        # approve or publish it (consultations.decisions.second_person_needed). README "Safeguards".
+        DECISION_TWO_PERSON_RULE=True,
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("TRACKER")
@@ -91,6 +94,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from tracker.staff.browse import views as browse
     from tracker.staff.clusters import views as clusters
     from tracker.staff.decisions import views as decisions
+    from tracker.staff.exports import views as exports
     from tracker.staff.history import views as history
     from tracker.staff.implementation import views as implementation
     from tracker.staff.mapping import views as mapping
@@ -120,7 +124,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(browse.bp, url_prefix="/staff")
     for staff_area in (history, triage, mapping, decisions, implementation, admin, staff_search, upload, clusters,
-                       recommendations, work):
+                       recommendations, work, exports):
         app.register_blueprint(staff_area.bp, url_prefix="/staff")
     app.register_blueprint(public_search.bp)
 

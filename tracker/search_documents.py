@@ -112,7 +112,7 @@ class _Loader:
                 "id": f"recommendation:{rec.id}", "kind": "recommendation",
                 "title": public_name(respondent), "body": rec.text, "consultation": consultation.slug,
                 "org_type": respondent.organisation_type or "", "standards": _standards(rec, public=True),
-                "outcome": decision.published_outcome or "", "status": statuses,
+                "outcome": published.shown_outcome(decision), "status": statuses,
                 "date": decision.published_at, "public": True,
             })
         return staff, public
@@ -174,10 +174,11 @@ class _Loader:
                     "id": f"decision:{decision.id}", "kind": "decision",
                     "title": (f"Decision on a recommendation from {public_name(respondent)}" if own
                               else "Decision on a published recommendation"),
-                    "body": decision.published_rationale or "", "consultation": consultation.slug,
+                    "body": published.shown_rationale(decision),
+                    "consultation": consultation.slug,
                     "org_type": (respondent.organisation_type or "") if own else "",
                     "standards": _standards(rec, public=True),
-                    "outcome": decision.published_outcome or "", "date": decision.published_at, "public": True,
+                    "outcome": published.shown_outcome(decision), "date": decision.published_at, "public": True,
                 })
             found[decision.id] = (staff, public)
         return {i: found.get(i, (None, None)) for i in ids}
@@ -220,7 +221,7 @@ class _Loader:
                     "body": "\n".join([action.description, *(u.text for u in updates if u.is_public)]),
                     "consultation": consultation.slug,
                     "org_type": (respondent.organisation_type or "") if own else "",
-                    "outcome": decision.published_outcome or "", "status": statuses,
+                    "outcome": published.shown_outcome(decision), "status": statuses,
                     "date": _when(action.due_on) or action.created_at, "public": True,
                 })
             found[action.id] = (staff, public)

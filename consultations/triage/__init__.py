@@ -18,7 +18,7 @@ merge) and ``duplicate_marks``. Everything public is importable from ``consultat
 """
 
 from .responses import (
-    ORGANISATION_TYPE_MAX, STATUS_FLOW, TriageError, allowed_statuses, assign, delete_response,
+    ORGANISATION_TYPE_MAX, STATUS_FLOW, TriageError, allowed_statuses, assign, delete_response, ensure_open,
     restore_response, set_consent, set_status,
 )
 from .recommendations import (
@@ -34,6 +34,7 @@ __all__ = [
     "add_recommendation",
     "allowed_statuses",
     "assign",
+    "ensure_open",
     "clear_duplicate",
     "delete_recommendation",
     "delete_response",

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from ..soft_delete import WITH_DELETED
 from ..models import Recommendation
 from ..workflow import Decision
-from .recommendations import _check_live
+from .recommendations import _check_not_deleted as _check_live
 from .responses import TriageError
 
 

@@ -16,7 +16,7 @@ from ..models import (
     Response,
     utcnow,
 )
-from .responses import TriageError
+from .responses import TriageError, ensure_open
 
 
 _TOP_KEY = re.compile(r"^R(\d+)")
@@ -63,6 +63,14 @@ def _clean_text(text: str | None, what: str = "the recommendation") -> str:
 
 
 def _check_live(rec: Recommendation) -> None:
+    """A correction is refused on a deleted recommendation and on one of a closed response."""
+    ensure_open(rec.response)
+    _check_not_deleted(rec)
+
+
+def _check_not_deleted(rec: Recommendation) -> None:
+    """Duplicate marks need only this: confirming a cluster groups recommendations across many
+    responses, closed ones included, and changes none of their text or order."""
     if rec.deleted_at is not None:
         raise TriageError(f"Recommendation {rec.key} has been deleted. Restore it first.")
 
@@ -180,6 +188,7 @@ def add_recommendation(
     text = _clean_text(text)
     if response.deleted_at is not None:
         raise TriageError("This response has been deleted. Restore it before adding recommendations.")
+    ensure_open(response)
     if parent is not None:
         if parent.response_id != response.id:
             raise TriageError("A sub-point must belong to a recommendation of the same response.")
@@ -269,6 +278,7 @@ def move_recommendation(session: Session, rec: Recommendation, direction: str) -
 
 def delete_recommendation(session: Session, rec: Recommendation) -> list[Recommendation]:
     """Soft-delete a recommendation and its sub-points; return everything deleted."""
+    ensure_open(rec.response)
     if rec.deleted_at is not None:
         raise TriageError(f"Recommendation {rec.key} has already been deleted.")
     now = utcnow()
@@ -282,6 +292,7 @@ def delete_recommendation(session: Session, rec: Recommendation) -> list[Recomme
 
 def restore_recommendation(session: Session, rec: Recommendation) -> list[Recommendation]:
     """Restore a recommendation and the sub-points deleted with it (not ones deleted before)."""
+    ensure_open(rec.response)
     if rec.deleted_at is None:
         raise TriageError(f"Recommendation {rec.key} has not been deleted, so there is nothing to restore.")
     everything = _all_recommendations(session, rec.response)

@@ -41,6 +41,19 @@ def _quoted_list(values: Sequence[str]) -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
+REOPENED_STATUS = STATUS_FLOW[STATUS_FLOW.index("closed") - 1]
+
+
+def ensure_open(response: Response) -> None:
+    """Refuse to correct a closed response: closing it means its recommendations are settled,
+    so they stay as they are until someone reopens it (one step back in triage)."""
+    if response.status == "closed":
+        raise TriageError(
+            "This response is closed, so its recommendations cannot be changed. Reopen it first: "
+            f"move its status back to '{REOPENED_STATUS}'."
+        )
+
+
 def set_status(response: Response, status: str) -> Response:
     """Move a response one step along ``STATUS_FLOW`` (or one step back)."""
     allowed = allowed_statuses(response.status)

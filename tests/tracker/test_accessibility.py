@@ -246,3 +246,55 @@ def test_keyboard_skip_link_focus_order_and_visible_focus(site, browser_context,
         assert not problems, f"keyboard problems on {url}:\n" + "\n".join(problems)
     finally:
         page.close()
+
+
+def test_publish_confirmation_and_withdrawal_pages_meet_wcag_22_aa(site, browser):
+    """The safeguards' own pages: the preview asked for before publishing (R8 is approved in the
+    demo), the withdrawal form of a published decision (R9), and the public page of R9 once
+    withdrawn."""
+    from flask import url_for
+
+    from consultations.models import Recommendation, Respondent, Response
+    from consultations.workflow import Decision
+    from tracker.db import db
+
+    app, base = site
+    with app.test_request_context():
+        ids = dict(db.session.execute(
+            select(Recommendation.key, Decision.id).join(Decision, Decision.recommendation_id == Recommendation.id)
+            .join(Response).join(Respondent).where(Respondent.name == "Clinks")).all())
+        urls = [url_for("decisions.publish", decision_id=ids["R8"]), url_for("decisions.withdraw", decision_id=ids["R9"])]
+        rec_ids = dict(db.session.execute(select(Recommendation.key, Recommendation.id).join(Response).join(Respondent)
+                                          .where(Respondent.name == "Clinks")).all())
+        db.session.remove()
+    context = new_context(browser)
+    try:
+        sign_in(context, base, "approver")
+        page = context.new_page()
+        page.goto(base + urls[0])
+        assert "What the public will see" in page.content()
+        # The demo's one approver drafted R8, so the two-person rule asks for someone else.
+        assert "Ask an approver other than Alex Approver" in page.content()
+        assert page.get_by_role("button", name="Publish decision").count() == 0
+        page.close()
+        found, broken = check_pages(context, base, urls)
+        # Withdraw R9 in the browser (last in this module, so no other test sees it) and check
+        # the public page that now says so.
+        page = context.new_page()
+        page.goto(base + urls[1])
+        page.fill("textarea[name=reason]", "Superseded by the 2020 framework review.")
+        page.get_by_role("button", name="Withdraw decision").click()
+        page.wait_for_load_state()
+        assert "Decision withdrawn" in page.content()
+        page.close()
+        public = f"/recommendations/{rec_ids['R9']}"
+        page = context.new_page()
+        page.goto(base + public)
+        assert "Superseded by the 2020 framework review." in page.content()
+        page.close()
+        more, more_broken = check_pages(context, base, [public])
+        found, broken = found + more, broken + more_broken
+    finally:
+        context.close()
+    assert not broken, "\n".join(broken)
+    assert not found, "WCAG violations:\n" + "\n".join(found)

@@ -105,10 +105,12 @@ def load(session: Session, consultation_slug: str, respondent_name: str) -> int:
             continue
         decision = decision_rules.save_decision(session, rec, outcome, rationale, note, approver_id)
         if state in ("approved", "published"):
-            decision_rules.approve(decision, approver_id)
+            # One demo approver stands for the whole team, so the two-person rule is not applied here.
+            decision_rules.approve(decision, approver_id, two_person_rule=False)
         if state == "published":
             decision_rules.publish(decision, approver_id,
-                                   now=dt.datetime.combine(demo_date(decided_on, today), dt.time(10)))
+                                   now=dt.datetime.combine(demo_date(decided_on, today), dt.time(10)),
+                                   two_person_rule=False)
         for description, owner, made_on, due_on, progress, updates in actions:
             action = action_rules.add_action(session, decision, description, owner, demo_date(due_on, today),
                                              today=demo_date(made_on, today))

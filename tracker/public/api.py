@@ -147,6 +147,7 @@ def recommendation_json(rec: PublicRecommendation) -> dict:
                        "code": s.code, "title": s.title} for s in rec.standards],
         "decision": {"id": decision.id, "outcome": decision.outcome, "rationale": decision.rationale,
                      "published_at": utc(decision.published_at),
+                     "withdrawn_at": utc(decision.withdrawn_at) if decision.withdrawn_at else None,
                      "api_url": external_url("api.decision", decision_id=decision.id)},
         "actions": actions_json(decision),
         "url": recommendation_url(rec.id),
@@ -158,6 +159,7 @@ def decision_json(decision: PublicDecision, recs: list[PublicRecommendation]) ->
     return {
         "id": decision.id, "outcome": decision.outcome, "rationale": decision.rationale,
         "published_at": utc(decision.published_at),
+        "withdrawn_at": utc(decision.withdrawn_at) if decision.withdrawn_at else None,
         "recommendations": [{"id": r.id, "key": r.key, "made_by": r.made_by,
                              "api_url": external_url("api.recommendation", rec_id=r.id), "url": recommendation_url(r.id)}
                             for r in recs],

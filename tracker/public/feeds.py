@@ -38,7 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from consultations.models import Consultation, Framework, FrameworkItem
-from consultations.vocabulary import DECISION_OUTCOMES
+from consultations.vocabulary import PUBLIC_DECISION_OUTCOMES
 
 from tracker.web.roles import public
 from tracker.db import db
@@ -156,18 +156,18 @@ def feed_entries(recs: list[PublicRecommendation], updates: list[PublicUpdateEnt
     entries = []
     for rec in recs:
         decision = rec.decision
-        outcome = DECISION_OUTCOMES.label(decision.outcome) if decision.outcome else "Decided"
+        outcome = PUBLIC_DECISION_OUTCOMES.label(decision.outcome) if decision.outcome else "Decided"
         entries.append(Entry(
             id=tag(f"decision/{decision.id}/recommendation/{rec.id}"),
             title=f"{outcome}: {first_words(rec.text)}",
-            updated=decision.published_at,
+            updated=decision.withdrawn_at or decision.published_at,  # a withdrawal is news too
             link=recommendation_url(rec.id),
             author=consultations[rec.consultation_id].body,
             summary=markdown_as_text(decision.rationale),
             content=(f"<p>{escape(rec.consultation_title)}</p>"
                      f"<p>Recommendation {escape(rec.key)} from {escape(rec.made_by)}: {escape(rec.text)}</p>"
                      f"<p>Our decision: {escape(decision.outcome)}</p>{render_markdown(decision.rationale)}"),
-            sort_key=(decision.published_at, 1, rec.id),
+            sort_key=(decision.withdrawn_at or decision.published_at, 1, rec.id),
         ))
     for found in updates:
         update = found.update

@@ -7,7 +7,7 @@ that should never be public) fails the tests.
 """
 from __future__ import annotations
 
-from consultations.vocabulary import ACTION_STATUSES, DECISION_OUTCOMES, PUBLIC_CONSULTATION_STATUSES
+from consultations.vocabulary import ACTION_STATUSES, PUBLIC_CONSULTATION_STATUSES, PUBLIC_DECISION_OUTCOMES
 from tracker.web.ids import MAX_ID
 from tracker.web.paging import MAX_PAGE
 
@@ -36,6 +36,7 @@ def _enum(vocabulary) -> dict:
 
 URL = {"type": "string", "format": "uri"}
 ID = {"type": "integer", "minimum": 1}
+WITHDRAWN_AT = _nullable("string", format="date-time", description="When the decision was withdrawn (the outcome then reads \"withdrawn\" and the rationale says why); null while it stands.")
 DATE = {"type": "string", "format": "date"}
 
 SCHEMAS = {
@@ -79,16 +80,16 @@ SCHEMAS = {
         "question": {"oneOf": [{"type": "null"}, _object({"number": {"type": "string"}, "text": _nullable("string")})]},
         "standards": _list_of("Standard"),
         "decision": _object({
-            "id": ID, "outcome": _enum(DECISION_OUTCOMES),
+            "id": ID, "outcome": _enum(PUBLIC_DECISION_OUTCOMES),
             "rationale": {"type": "string", "description": "Markdown."},
-            "published_at": {"type": "string", "format": "date-time"}, "api_url": URL,
+            "published_at": {"type": "string", "format": "date-time"}, "withdrawn_at": WITHDRAWN_AT, "api_url": URL,
         }),
         "actions": _list_of("Action"),
         "url": URL, "api_url": URL,
     }),
     "Decision": _object({
-        "id": ID, "outcome": _enum(DECISION_OUTCOMES), "rationale": {"type": "string", "description": "Markdown."},
-        "published_at": {"type": "string", "format": "date-time"},
+        "id": ID, "outcome": _enum(PUBLIC_DECISION_OUTCOMES), "rationale": {"type": "string", "description": "Markdown."},
+        "published_at": {"type": "string", "format": "date-time"}, "withdrawn_at": WITHDRAWN_AT,
         "recommendations": {"type": "array", "items": _object(
             {"id": ID, "key": {"type": "string"}, "made_by": {"type": "string"}, "api_url": URL, "url": URL})},
         "actions": _list_of("Action"),

@@ -20,7 +20,8 @@ from consultations.models import Framework, FrameworkItem
 
 from tracker.web.roles import public
 from tracker.db import db
-from consultations.workflow import ACTION_STATUSES, DECISION_OUTCOMES
+from consultations.workflow import ACTION_STATUSES
+from consultations.vocabulary import PUBLIC_DECISION_OUTCOMES
 from tracker.public.feeds import OUTCOME_COLUMNS
 from tracker.web.paging import page_number
 from consultations.published import (
@@ -148,7 +149,8 @@ def _standard_href(standard) -> str:
 def outcome_counts(outcomes: Iterable[str]) -> list[tuple[str, int]]:
     """How many of each published outcome, in the usual order of outcomes, zeros left out."""
     counts = Counter(outcomes)
-    known = [(DECISION_OUTCOMES.label(outcome), counts.pop(outcome)) for outcome in DECISION_OUTCOMES if counts.get(outcome)]
+    known = [(PUBLIC_DECISION_OUTCOMES.label(outcome), counts.pop(outcome))
+             for outcome in PUBLIC_DECISION_OUTCOMES if counts.get(outcome)]
     return known + [(outcome.capitalize(), n) for outcome, n in sorted(counts.items())]
 
 
@@ -171,6 +173,9 @@ def timeline(rec: PublicRecommendation) -> list[TimelineEntry]:
     entries = [TimelineEntry(rec.decision.published_at.date(), "We published our decision.")]
     for action in rec.decision.actions:
         entries += [TimelineEntry(u.on, u.text, action.description, u.evidence_url) for u in action.updates]
+    if rec.decision.withdrawn_at is not None:
+        entries.append(TimelineEntry(rec.decision.withdrawn_at.date(),
+                                     f"We withdrew our decision: {rec.decision.withdrawal_reason}"))
     return sorted(entries, key=lambda entry: entry.on)
 
 

@@ -17,7 +17,7 @@ from tracker.db import db
 
 def get_or_404(model, ident, *, include_deleted: bool = False):
     """``model`` by primary key, or 404 (a deleted one too when ``include_deleted``)."""
-    found = db.session.get(model, ident, execution_options=WITH_DELETED if include_deleted else None)
+    found = db.session.get(model, ident, execution_options=WITH_DELETED if include_deleted else {})
     if found is None:
         abort(404)
     return found

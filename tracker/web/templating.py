@@ -14,6 +14,7 @@ from flask import Flask
 from markupsafe import Markup
 
 from consultations import vocabulary
+from consultations.published import withdrawal_notice
 from tracker.web import headers, roles
 from tracker.web.markdown import render_markdown
 from tracker.web.paging import pagination_params
@@ -45,6 +46,7 @@ GLOBALS: dict[str, Callable] = {
     "status_term": vocabulary.tag,  # label and colour of any status, for the status_tag macro
     "link_origin_label": vocabulary.LINK_ORIGINS.label,
     "pagination_params": pagination_params,  # for the pagination macro
+    "withdrawal_notice": withdrawal_notice,  # "Withdrawn on <date>: <reason>", as the public pages say it
 }
 
 

@@ -5,7 +5,7 @@ later is checked without changing this file.
 
 What must never appear is read from the database, not listed by hand: every internal note,
 every unpublished rationale (drafts, approved-but-unpublished, revisions of published
-decisions, deleted decisions), every internal update, every contact detail, the names of
+decisions, deleted decisions, the text of withdrawn decisions), every internal update, every contact detail, the names of
 confidential and anonymous respondents, and the text of every recommendation that is not
 published.
 """
@@ -88,22 +88,23 @@ def private_demo(demo_app, session):
         "Inspectors should audit the ptarmigan transport vouchers given to people on licence.",
         "We will audit ptarmigan transport vouchers.")
     soft_delete(gone)
-    # Published with an action, then the decision is deleted: the action goes with it.
+    # Published with an action, then the decision is deleted (as installations could before published
+    # decisions were only withdrawn: the domain now refuses it): the action goes with it.
     withdrawn = add_respondent_with_published_decision(
         session, consultation, WITHDRAWN_NAME, "named", "mentoring charity",
         "Inspectors should review wagtail mentoring contracts before renewal.",
         "We will review wagtail mentoring contracts.")
-    decision_rules.delete_decision(decision_rules.decision_for(session, withdrawn))
+    soft_delete(decision_rules.decision_for(session, withdrawn))
     recs = {r.key: r for r in session.scalars(select(Recommendation).join(Response).join(Respondent)
                                              .where(Respondent.name == "Clinks"))}
     # R9 is published; saving a change makes a revision whose working text must stay private.
     r9 = decision_rules.decision_for(session, recs["R9"])
     decision_rules.save_decision(session, recs["R9"], "accepted in part", REVISION_RATIONALE, r9.internal_note, None)
-    # R6: published, then deleted.
+    # R6: published, then withdrawn: the recommendation stays public, the withdrawn text does not.
     r6 = decision_rules.save_decision(session, recs["R6"], "accepted", DELETED_RATIONALE, "", None)
     decision_rules.approve(r6, None)
     decision_rules.publish(r6, None)
-    decision_rules.delete_decision(r6)
+    decision_rules.withdraw(r6, "Pilot sites are being chosen again.")
     session.commit()
     return recs
 
@@ -124,6 +125,8 @@ def secrets_in_database(session) -> dict[str, list[str]]:
             d.public_rationale for d in decisions
             if d.public_rationale and (d.state != "published" or d.public_rationale != d.published_rationale
                                        or d.deleted_at is not None or d.id not in public_decisions)],
+        "text of a withdrawn decision": [d.published_rationale for d in decisions
+                                         if d.published_rationale and d.withdrawn_at is not None],
         "rationale of a decision nobody may see": [
             d.published_rationale for d in decisions
             if d.published_rationale and (d.deleted_at is not None or d.id not in public_decisions)],

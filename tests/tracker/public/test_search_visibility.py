@@ -110,8 +110,9 @@ def test_deleting_a_recommendation_removes_its_decision_and_actions_from_public_
 
 
 def test_deleting_a_published_decision_removes_its_actions_from_public_search(session, world):
+    """Published decisions deleted before they could only be withdrawn (the domain refuses it now)."""
     decision = world["decisions"]["Heron Open Trust"]
-    decision_rules.delete_decision(decision)
+    soft_delete(decision)
     session.commit()
     assert public_search("porridge").ids == [], "recommendations, decision and action all gone"
     assert_index_matches_published(session)
@@ -119,6 +120,18 @@ def test_deleting_a_published_decision_removes_its_actions_from_public_search(se
     session.commit()
     assert len(public_search("porridge").ids) == 4  # two recommendations, the decision, the action
     assert_index_matches_published(session)
+
+
+def test_a_withdrawn_decision_is_searchable_as_withdrawn_without_its_text(session, world):
+    decision = world["decisions"]["Heron Open Trust"]
+    rationale = decision.published_rationale
+    decision_rules.withdraw(decision, "Superseded by the zebrafinch review.")
+    session.commit()
+    assert_index_matches_published(session)
+    assert f"decision:{decision.id}" in public_search("zebrafinch").ids
+    words = [w for w in rationale.split() if len(w) > 6]
+    for word in words[:3]:
+        assert f"decision:{decision.id}" not in public_search(word).ids, word
 
 
 def test_consent_and_response_deletion_change_public_search_at_once(session, world):

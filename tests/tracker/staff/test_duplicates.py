@@ -368,8 +368,8 @@ def test_confirm_marks_duplicates_one_decision_answers_all_and_everyone_is_credi
     assert [r.id for r in decision_rules.decision_group(scenario, alpha)] == [alpha.id, beta.id, gamma.id]
     decision = decision_rules.save_decision(scenario, gamma, "accepted", "We will publish schedules a year ahead.", "",
                                       users["approver"])
-    decision_rules.approve(decision, users["approver"])
-    decision_rules.publish(decision, users["approver"])
+    decision_rules.approve(decision, users["approver"], two_person_rule=False)
+    decision_rules.publish(decision, users["approver"], two_person_rule=False)
     scenario.commit()
     assert decision.recommendation_id == alpha.id
     # ... and every respondent is credited on each published recommendation page.

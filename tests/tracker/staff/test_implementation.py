@@ -34,8 +34,8 @@ def make_decision(app, key: str, user_id: int) -> int:
     with app.app_context():
         rec = db.session.scalar(select(Recommendation).where(Recommendation.key == key))
         decision = decision_rules.save_decision(db.session, rec, "accepted", "We agree.", "", user_id)
-        decision_rules.approve(decision, user_id)
-        decision_rules.publish(decision, user_id)
+        decision_rules.approve(decision, user_id, two_person_rule=False)
+        decision_rules.publish(decision, user_id, two_person_rule=False)
         db.session.commit()
         return decision.id
 

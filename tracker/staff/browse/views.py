@@ -33,6 +33,7 @@ from tracker.db import db
 from tracker.web.loaders import live_response
 from tracker.web.headers import download_name, download_type
 from consultations.workflow import Decision
+from consultations.decisions import recommendations_left
 from tracker.web.search import similar_recommendations
 from tracker.web.text import distinct_passages, highlight_paragraphs, text_blocks
 from tracker.web.trees import build_tree
@@ -151,6 +152,7 @@ def consultation(slug: str):
         RESPONSES_PER_PAGE, total=total, rows=True)
     return render_template(
         "staff/browse/consultation.html", consultation=item, responses=responses, total=total,
+        left=recommendations_left(db.session, item.id),
         page_url=lambda number: url_for("browse.consultation", slug=slug, page=number, _anchor="responses"),
     )
 

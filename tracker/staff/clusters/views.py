@@ -10,11 +10,8 @@ from __future__ import annotations
 
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased, contains_eager, selectinload
-from wtforms import RadioField
-from wtforms.validators import InputRequired
 
 from consultations import clusters as service
 from consultations.soft_delete import WITH_DELETED
@@ -33,7 +30,7 @@ from consultations.models import (
 from tracker.web.roles import login_required, role_required
 from tracker.db import db
 from tracker.web.editing import StaleEdit, apply_edit
-from tracker.web.forms import EditForm as VersionOnlyForm  # reject, or remove a member: only the version
+from tracker.staff.clusters.forms import ConfirmForm, VersionOnlyForm
 from tracker.web.forms import options
 from consultations.workflow import Decision
 from tracker.web.ids import parse_id
@@ -46,13 +43,6 @@ policy_required = role_required("policy")
 PER_PAGE = 25
 CAMPAIGN_MEMBERS_PER_PAGE = 100
 NAMES_SHOWN = 4  # respondents named per cluster on the list; the rest are counted
-
-
-class ConfirmForm(VersionOnlyForm):
-    primary = RadioField("Which recommendation carries the decision for the cluster?", widget=GovRadioInput(),
-                         description="The others become its duplicates: one decision answers them all, and "
-                                     "every respondent is credited on the published page.",
-                         validators=[InputRequired("Choose the recommendation that carries the decision")])
 
 
 # ---------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The decision page's form: outcome, public rationale and internal note of a decision.
+"""The decision page's form: outcome, public rationale and internal note of a decision; and
+the reason for withdrawing a published one.
 
 The approve, publish, delete and restore buttons use the kit's version-only ``EditForm``.
 """
@@ -8,6 +9,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextArea
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from consultations.decisions import MAX_WITHDRAWAL_REASON
 from consultations.workflow import DECISION_OUTCOMES
 from tracker.web.forms import VersionedForm, options
 
@@ -39,4 +41,17 @@ class DecisionForm(VersionedForm):
         widget=GovTextArea(),
         description="For inspectorate staff only. It is never published.",
         validators=[Length(max=MAX_TEXT, message=f"The internal note must be {MAX_TEXT:,} characters or fewer")],
+    )
+
+
+class WithdrawForm(VersionedForm):
+    """Why a published decision is withdrawn: the public pages show it with the date."""
+
+    reason = TextAreaField(
+        "Why is the decision being withdrawn?",
+        widget=GovTextArea(),
+        description="This is published on the outcome page in place of the decision, with today's date.",
+        validators=[InputRequired("Enter the reason for withdrawing the decision"),
+                    Length(max=MAX_WITHDRAWAL_REASON,
+                           message=f"The reason must be {MAX_WITHDRAWAL_REASON:,} characters or fewer")],
     )

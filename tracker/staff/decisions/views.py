@@ -4,13 +4,16 @@ recommendation (and to every duplicate of it); every staff role can read them.
 Views are thin: ``apply_edit`` validates the form, checks the version the page was loaded at,
 calls the services in ``consultations.decisions`` and commits, or rolls back and shows the page
 again with the problem (400) or with what someone else changed meanwhile (409).
+
+Publishing goes through a confirmation page that previews exactly what the public will see;
+a published decision is withdrawn with a public reason (its own page), never deleted.
 """
 from __future__ import annotations
 
 import datetime as dt
 from functools import partial
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -19,17 +22,23 @@ from consultations.models import FrameworkItem, Link, Recommendation, Response
 
 from consultations import actions as action_rules
 from consultations import decisions as decision_rules
+from consultations import published
 from tracker.web.roles import login_required, role_required
 from tracker.db import db
 from tracker.web.loaders import get_or_404, one_or_404
 from tracker.web.editing import StaleEdit, apply_edit, apply_state_change
-from tracker.staff.decisions.forms import DecisionForm
+from tracker.staff.decisions.forms import DecisionForm, WithdrawForm
 from tracker.web.forms import EditForm
 from consultations.workflow import Action, Decision, User
 
 bp = Blueprint("decisions", __name__)
 
 DECIDERS = ("approver",)
+
+
+def two_person_rule() -> bool:
+    """Whether this installation needs two people for publication (on unless configured off)."""
+    return bool(current_app.config.get("DECISION_TWO_PERSON_RULE", True))
 
 
 # ---------------------------------------------------------------------------
@@ -122,6 +131,8 @@ def render_decision_page(
             state_form=EditForm(formdata=None, version=shown.version_id if shown else 0),
             conflict=conflict,
             problem=problem,
+            second_person=(decision_rules.second_person_needed(decision, g.user.id, two_person_rule=two_person_rule())
+                           if decision is not None and decision.state in ("draft", "approved") else None),
         ),
         status,
     )
@@ -186,18 +197,65 @@ def _change_state(decision_id: int, change, done: str):
 @role_required(*DECIDERS)
 def approve(decision_id: int):
     return _change_state(
-        decision_id, lambda d: decision_rules.approve(d, g.user.id),
+        decision_id, lambda d: decision_rules.approve(d, g.user.id, two_person_rule=two_person_rule()),
         "Decision approved. It can now be published.",
     )
 
 
-@bp.route("/decisions/<id:decision_id>/publish", methods=["POST"])
+def render_publish_page(decision: Decision, primary: Recommendation, *, conflict: StaleEdit | None = None,
+                        problem: str | None = None, status: int = 200):
+    """The confirmation page: exactly what publishing will show the public, and the button."""
+    group = decision_rules.decision_group(db.session, primary)
+    return render_template(
+        "staff/decisions/publish.html", decision=decision, rec=primary,
+        preview=published.publication_preview(db.session, decision, group),
+        state_form=EditForm(formdata=None, version=decision.version_id), conflict=conflict, problem=problem,
+        second_person=decision_rules.second_person_needed(decision, g.user.id, two_person_rule=two_person_rule()),
+    ), status
+
+
+@bp.route("/decisions/<id:decision_id>/publish", methods=["GET", "POST"])
 @role_required(*DECIDERS)
 def publish(decision_id: int):
+    """GET: preview what the public will see and ask for confirmation; POST: publish."""
+    if request.method == "GET":
+        item = get_or_404(Decision, decision_id)
+        primary = get_or_404(Recommendation, item.recommendation_id, include_deleted=True)
+        return render_publish_page(item, primary)
     return _change_state(
-        decision_id, lambda d: decision_rules.publish(d, g.user.id),
+        decision_id, lambda d: decision_rules.publish(d, g.user.id, two_person_rule=two_person_rule()),
         "Decision published. The public now sees this outcome and rationale.",
     )
+
+
+def render_withdraw_page(decision: Decision, primary: Recommendation, form: WithdrawForm, *,
+                         conflict: StaleEdit | None = None, problem: str | None = None, status: int = 200):
+    group = decision_rules.decision_group(db.session, primary)
+    return render_template(
+        "staff/decisions/withdraw.html", decision=decision, rec=primary, form=form, conflict=conflict,
+        problem=problem, preview=published.publication_preview(db.session, decision, group),
+    ), status
+
+
+@bp.route("/decisions/<id:decision_id>/withdraw", methods=["GET", "POST"])
+@role_required(*DECIDERS)
+def withdraw(decision_id: int):
+    """Withdraw a published decision with a reason the public pages show."""
+    item = get_or_404(Decision, decision_id)
+    primary = get_or_404(Recommendation, item.recommendation_id, include_deleted=True)
+    if request.method == "GET":
+        return render_withdraw_page(item, primary, WithdrawForm(formdata=None, version=item.version_id))
+    form = WithdrawForm()
+    outcome = apply_edit(
+        form, lambda: decision_rules.withdraw(item, form.reason.data or ""),
+        lambda code, conflict, error=None: render_withdraw_page(item, primary, form, conflict=conflict,
+                                                                problem=error, status=code),
+        current=item, error_field=form.reason,
+    )
+    if outcome.refused:
+        return outcome.page
+    flash("Decision withdrawn. The public pages now say it was withdrawn, when, and why.")
+    return redirect(url_for(".decision", rec_id=primary.id))
 
 
 @bp.route("/decisions/<id:decision_id>/delete", methods=["POST"])

@@ -108,18 +108,22 @@ def filters_from(form: RecommendationFilterForm) -> listing.RecommendationFilter
     )
 
 
+def read_filters() -> tuple[RecommendationFilterForm, listing.RecommendationFilters, str, list[dict]]:
+    """The filter form read from the query string, the domain's filters and sort from its valid
+    fields, and the problems with the others (the list shows them; a download refuses)."""
+    form = RecommendationFilterForm(formdata=request.args)
+    _fill_choices(form)
+    form.validate()
+    _check_standard(form)
+    sort = form.sort.data if form.sort.data and not form.sort.errors else listing.DEFAULT_SORT
+    return form, filters_from(form), sort, error_list(form)
+
+
 @bp.route("/recommendations")
 @login_required
 def index():
     """Recommendations across responses, filtered, counted by link and decision state, sorted and paged."""
-    form = RecommendationFilterForm(formdata=request.args)
-    _fill_choices(form)
-    valid = form.validate()
-    _check_standard(form)
-    errors = error_list(form)
-
-    filters = filters_from(form)
-    sort = form.sort.data if form.sort.data and not form.sort.errors else listing.DEFAULT_SORT
+    form, filters, sort, errors = read_filters()
     per_page = int(form.per_page.data) if form.per_page.data and not form.per_page.errors else DEFAULT_PER_PAGE
     counts = listing.count_states(db.session, filters)
     listed = paginate(listing.ordered_ids(filters, sort), per_page, total=counts.total)
@@ -158,4 +162,7 @@ def index():
         pages=listed.pages,
         page_url=lambda number: url_for("recommendations.index", **params, page=number),
         filtered=any(params.get(name) for name in FILTER_PARAMS),
-    ), (200 if valid and not errors else 400)
+    ), (400 if errors else 200)
+
+
+from tracker.staff.recommendations import downloads  # noqa: E402,F401  (registers its routes on bp)

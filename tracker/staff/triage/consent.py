@@ -8,10 +8,12 @@ from sqlalchemy.orm import selectinload
 
 from consultations import triage as service
 from consultations.models import Respondent, Response
+from consultations import published
 from consultations.published import CONSENT_HINTS
 
 from tracker.db import db
 from tracker.staff.triage import bp, policy_required
+from tracker.staff.triage.common import confirm_public_removal
 from tracker.staff.triage.forms import ConsentForm
 from tracker.web.editing import StaleEdit, apply_edit
 from tracker.web.forms import error_list
@@ -45,6 +47,20 @@ def edit_consent(respondent_id: int):
                                errors=error_list(form) if not conflict else [], conflict=conflict,
                                consent_items=_consent_items(form)), code
 
+    if form.validate() and form.consent.data != respondent.consent:
+        # Confidential takes their recommendations' pages down; leaving "named" takes down their own page.
+        going = published.public_ids_that_would_go(db.session, respondent_id=respondent.id)
+        own_page = ([url_for("public.respondent", respondent_id=respondent.id, _external=True)]
+                    if going and respondent.consent == "named" else [])
+        confirm = confirm_public_removal(
+            going if form.consent.data == "confidential" else [], other_urls=own_page,
+            what=f"Make {respondent.name} {form.consent.data}",
+            action=url_for("triage.edit_consent", respondent_id=respondent.id),
+            fields={"consent": form.consent.data, "organisation_type": form.organisation_type.data or "",
+                    "version": form.version.data, "return_to": form.return_to.data or ""},
+            cancel=url_for("triage.edit_consent", respondent_id=respondent.id))
+        if confirm:
+            return confirm
     outcome = apply_edit(form, lambda: service.set_consent(respondent, form.consent.data, form.organisation_type.data),
                          page, current=respondent, error_field=form.consent)
     if outcome.refused:

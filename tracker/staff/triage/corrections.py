@@ -8,6 +8,7 @@ from flask import flash, redirect, request, url_for
 from sqlalchemy import func, select
 from wtforms import Field
 
+from consultations import published
 from consultations import triage as service
 from consultations.models import Recommendation
 from consultations.triage import TriageError
@@ -15,7 +16,7 @@ from consultations.workflow import Decision
 
 from tracker.db import db
 from tracker.staff.triage import bp, policy_required
-from tracker.staff.triage.common import live_recommendation, plural
+from tracker.staff.triage.common import confirm_public_removal, live_recommendation, plural
 from tracker.staff.triage.forms import WORD, DuplicateForm, MergeForm, SplitForm
 from tracker.staff.triage.recommendations import edit_page, on_hub, split_choices
 from tracker.staff.triage.responses import press_button
@@ -169,6 +170,14 @@ def delete_recommendation(rec_id: int):
         also = f" with its {plural(len(deleted) - 1, 'sub-point')}" if len(deleted) > 1 else ""
         return f"{rec.key} was deleted{also}. It can be restored from this page."
 
+    rec = live_recommendation(rec_id)
+    if rec.deleted_at is None:
+        confirm = confirm_public_removal(
+            published.public_ids_that_would_go(db.session, recommendation_id=rec.id),
+            what=f"Delete recommendation {rec.key}", action=url_for("triage.delete_recommendation", rec_id=rec_id),
+            fields={}, cancel=url_for("triage.manage", response_id=rec.response_id))
+        if confirm:
+            return confirm
     return _simple_change(rec_id, lambda rec: service.delete_recommendation(db.session, rec), message)
 
 

@@ -10,6 +10,7 @@ from flask import flash, redirect, render_template, url_for
 from sqlalchemy.orm import selectinload
 
 from consultations import anchoring
+from consultations import published
 from consultations import triage as service
 from consultations.models import Recommendation, Response
 from consultations.triage import STATUS_FLOW
@@ -17,6 +18,7 @@ from consultations.workflow import User
 
 from tracker.db import db
 from tracker.staff.triage import bp, policy_required
+from tracker.staff.triage.common import confirm_public_removal
 from tracker.web.loaders import live_response
 from tracker.staff.triage.forms import ButtonForm, StatusForm
 from tracker.web.editing import StaleEdit, apply_edit
@@ -137,6 +139,12 @@ def set_status(response_id: int):
 def delete_response(response_id: int):
     response = live_response(response_id)
     name = response.respondent.name
+    confirm = confirm_public_removal(
+        published.public_ids_that_would_go(db.session, response_id=response.id),
+        what=f"Delete the response from {name}", action=url_for("triage.delete_response", response_id=response_id),
+        fields={}, cancel=url_for("triage.manage", response_id=response_id))
+    if confirm:
+        return confirm
     outcome = press_button(response_id, lambda: service.delete_response(db.session, response), "response")
     if outcome.refused:
         return outcome.page
