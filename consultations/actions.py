@@ -87,9 +87,13 @@ def _check_action_fields(description, owner, due_on, status, progress) -> tuple[
         raise ActionError("Enter the date the action is due.")
     if status not in ACTION_STATUSES:
         raise ActionError(f"Choose a status: {', '.join(ACTION_STATUSES)}.")
+    _check_progress(progress)
+    return description, owner
+
+
+def _check_progress(progress) -> None:
     if isinstance(progress, bool) or not isinstance(progress, int) or not 0 <= progress <= 100:
         raise ActionError("Progress must be a whole number from 0 to 100.")
-    return description, owner
 
 
 def add_action(
@@ -168,8 +172,10 @@ def add_update(
     is_public: bool,
     user_id: int | None,
     today: dt.date | None = None,
+    progress: int | None = None,
 ) -> ActionUpdate:
-    """A dated progress note. A new status, if given, is applied to the action as well."""
+    """A dated progress note. A new status and a new progress (percent complete), if given, are
+    applied to the action as well: the update is where staff report both."""
     if action.deleted_at is not None:
         raise ActionError("This action has been deleted. Restore it before adding updates.")
     if not isinstance(on, dt.date) or isinstance(on, dt.datetime):
@@ -182,11 +188,15 @@ def add_update(
     new_status = new_status or None
     if new_status is not None and new_status not in ACTION_STATUSES:
         raise ActionError(f"Choose a status: {', '.join(ACTION_STATUSES)}, or leave it unchanged.")
+    if progress is not None:
+        _check_progress(progress)
     update = ActionUpdate(action=action, on=on, text=text, evidence_url=evidence_url,
                           new_status=new_status, is_public=bool(is_public), created_by_id=user_id)
     session.add(update)
     if new_status is not None:
         action.status = new_status
+    if progress is not None and progress != action.progress:
+        action.progress = progress
     session.flush()
     return update
 

@@ -19,7 +19,7 @@ campaigns), ``common`` (thresholds and the error). Everything public is importab
 
 from .common import (
     ACTIVE, CAMPAIGN_MATCH_THRESHOLD, CAMPAIGN_THRESHOLD, ClusterError,
-    RECOMMENDATION_THRESHOLD, method_label,
+    RECOMMENDATION_THRESHOLD, method_in_words, method_label,
 )
 from .finding import FindReport, find_campaigns, find_clusters
 from .deciding import active_members, confirm_cluster, reject_cluster, remove_member
@@ -36,6 +36,7 @@ __all__ = [
     "confirm_cluster",
     "find_campaigns",
     "find_clusters",
+    "method_in_words",
     "reject_campaign",
     "reject_cluster",
     "remove_member",

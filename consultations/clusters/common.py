@@ -1,6 +1,7 @@
 """The thresholds, statuses and error the cluster services share."""
 from __future__ import annotations
 
+import re
 
 from .. import duplicates
 
@@ -19,3 +20,18 @@ class ClusterError(ValueError):
 
 def method_label(shingling: duplicates.Shingling) -> str:
     return f"MinHash LSH, {shingling.label}, exact Jaccard"
+
+
+_WORD_RUNS = re.compile(r"word (\d+)-shingles")
+
+
+def method_in_words(method: str | None, threshold: float | None) -> str:
+    """How a group was found, for staff pages: the stored ``method_label`` names the algorithm
+    ("MinHash LSH, word 3-shingles, exact Jaccard"); people need what it compared and how alike."""
+    runs = _WORD_RUNS.search(method or "")
+    if not threshold:
+        return "Similar wording"
+    share = f"at least {round(threshold * 100)}%"
+    if runs is None:
+        return f"Similar wording: {share} alike"
+    return f"Similar wording: {share} of their runs of {runs.group(1)} words in a row are the same"

@@ -32,7 +32,7 @@ from .common import (
     DocumentText, ensure_characters_within,
 )
 from .sniffing import sniff, ensure_safe_zip, xml_bytes, ensure_xml_within
-from .reading import KIND_MEDIA_TYPES, MEDIA_TYPE_EXTENSIONS, read_document
+from .reading import KIND_MEDIA_TYPES, MEDIA_TYPE_EXTENSIONS, MEDIA_TYPE_NAMES, format_name, read_document
 from .child import seconds
 from .pdf import COLUMN_LINES
 from .html_text import html_to_text

@@ -31,6 +31,22 @@ MEDIA_TYPE_EXTENSIONS = {
     "text/markdown": (".md", ".markdown"),
 }
 
+#: What people call each format, for pages that show a file's type.
+MEDIA_TYPE_NAMES = {
+    "application/pdf": "PDF",
+    DOCX_TYPE: "Word document",
+    "message/rfc822": "Email",
+    "text/html": "Web page",
+    "text/plain": "Plain text",
+    "text/markdown": "Markdown",
+}
+
+
+def format_name(media_type: str | None) -> str:
+    """A file's format in words ("Word document", "PDF"); an unknown type as "File"."""
+    base = (media_type or "").split(";")[0].strip().lower()
+    return MEDIA_TYPE_NAMES.get(base, "File")
+
 
 def read_document(filename: str, data: bytes, *, limits: DocumentLimits = DEFAULT_LIMITS,
                   _depth: int = 0) -> DocumentText:

@@ -145,12 +145,12 @@ def test_demo_load_twice_changes_nothing(app, runner):
     first = runner.invoke(args=["demo", "load"])
     assert first.exit_code == 0, first.output
     assert "Response from Clinks to probation-inspection-changes-2019: ingested, 18 recommendations." in first.output
-    assert "Demo survey: 10 survey responses imported; 1 campaign(s) (1 new)" in first.output
+    assert "Demo survey: 10 survey responses imported; 1 campaign (1 new)" in first.output
     before = counts(app)
     second = runner.invoke(args=["demo", "load"])
     assert second.exit_code == 0
     assert "already ingested" in second.output and "0 new, 0 updated" in second.output
-    assert "survey responses already imported; 1 campaign(s) (0 new)" in second.output
+    assert "survey responses already imported; 1 campaign (0 new)" in second.output
     assert "(0 new) found" in second.output
     assert counts(app) == before
     listing = runner.invoke(args=["consultations", "list"]).output

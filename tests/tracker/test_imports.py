@@ -766,3 +766,20 @@ def test_imported_recommendations_are_searchable(app, runner, session, tmp_path)
     rec = session.scalar(select(Recommendation).where(Recommendation.external_id == "id:1"))
     assert hits.ids == [f"recommendation:{rec.id}"]
     assert search.differences(session) == []
+
+
+def test_an_unmatched_column_is_reported_in_plain_english(app, runner, session, consultation, tmp_path):
+    extra = "What colour should the report covers be?"
+    path = write_csv(tmp_path / "survey.csv", HEADERS + [extra], [row + ["Blue"] for row in ROWS])
+    result = survey(runner, path)
+    assert "1 column matched no question and was not imported" in " ".join(result.output.split()), result.output
+
+
+def test_ingest_says_how_many_survey_answers_now_point_to_it(app, runner, session, consultation, tmp_path):
+    survey(runner, write_csv(tmp_path / "survey.csv", HEADERS, ROWS))
+    written = tmp_path / "clinks.txt"
+    written.write_text("Clinks response\n\nWe recommend that inspectors read every case file.\n", encoding="utf-8")
+    result = runner.invoke(args=["ingest", str(written), "--consultation", SLUG, "--respondent", "Clinks",
+                                 "--consent", "named", "--org-type", "NGO (Non-governmental organisation)"])
+    assert result.exit_code == 0, result.output
+    assert "1 online-survey answer from Clinks saying 'see written response' now points to it." in result.output

@@ -122,5 +122,7 @@ def load_demo_survey() -> str:
         report = clusters.find_campaigns(session, consultation)
         clusters.find_clusters(session, consultation, report=report)
         session.commit()
-    return (f"Demo survey: {state}; {report.campaigns_found} campaign(s) ({report.campaigns_new} new) and "
-            f"{report.clusters_found} cluster(s) of near-identical recommendations ({report.clusters_new} new) found.")
+    campaigns = f"{report.campaigns_found} campaign{'' if report.campaigns_found == 1 else 's'}"
+    groups = f"{report.clusters_found} cluster{'' if report.clusters_found == 1 else 's'}"
+    return (f"Demo survey: {state}; {campaigns} ({report.campaigns_new} new) and "
+            f"{groups} of near-identical recommendations ({report.clusters_new} new) found.")

@@ -5,6 +5,10 @@ the demo so that every staff page shows something, and so that the demo holds ea
 a stakeholder must never see (a draft, an approved but unpublished decision, an internal
 note) next to published ones. Loaded once: a recommendation that already has a decision
 is left alone.
+
+The story is written in dates around ``STORY_TODAY``; it is loaded moved forward so that
+``STORY_TODAY`` falls on the day of loading (``demo_date``). A demo loaded today then shows
+an action a fortnight overdue, not "overdue by 2,436 days", and no update in the future.
 """
 from __future__ import annotations
 
@@ -21,13 +25,21 @@ from consultations import actions as action_rules
 from consultations import decisions as decision_rules
 from consultations.workflow import User
 
+STORY_TODAY = dt.date(2020, 4, 14)
+
+
+def demo_date(story_date: dt.date, today: dt.date | None = None) -> dt.date:
+    """A date of the story, moved so that the story's "today" is ``today``."""
+    return story_date + ((today or dt.date.today()) - STORY_TODAY)
+
+
 # key: (outcome, public rationale, internal note, final state, decided on, actions)
 # action: (description, owner, created, due, progress, [(date, update text, new status, public)])
 DEMO_DECISIONS = {
     "R4": ("accepted",
            "We agree. Standard 4.1.1 will ask whether the allocation of unpaid work took account of "
            "gendered needs, including **childcare responsibilities** and past experience of trauma.",
-           "Raised at the methodology board in June 2019; no objections.",
+           "Raised at the methodology board the month before; no objections.",
            "published", dt.date(2019, 7, 1),
            [("Add a gendered-needs prompt to standard 4.1.1 in the unpaid work rules and guidance",
              "Methodology team", dt.date(2019, 7, 1), dt.date(2019, 10, 1), 100,
@@ -48,7 +60,7 @@ DEMO_DECISIONS = {
            "Check with the Chief Inspector's office before the next framework refresh.",
            "published", dt.date(2019, 7, 1),
            [("Add voluntary sector prompts to standards 1.1, 1.3 and 2.3",
-             "Methodology team", dt.date(2019, 7, 1), dt.date(2027, 6, 30), 0, [])]),
+             "Methodology team", dt.date(2019, 7, 1), dt.date(2020, 12, 31), 0, [])]),
     "R9": ("accepted",
            "We will work with voluntary sector organisations to reach service users for inspections, "
            "as set out in our Service User Engagement Strategy.",
@@ -79,6 +91,7 @@ def load(session: Session, consultation_slug: str, respondent_name: str) -> int:
     approver = session.scalar(select(User).where(User.role == "approver").order_by(User.id))
     approver_id = approver.id if approver else None
     created = 0
+    today = dt.date.today()
     items = current_items(session)
     for key, code in DEMO_LINKS:
         if key in recs:
@@ -95,11 +108,14 @@ def load(session: Session, consultation_slug: str, respondent_name: str) -> int:
             # One demo approver stands for the whole team, so the two-person rule is not applied here.
             decision_rules.approve(decision, approver_id, two_person_rule=False)
         if state == "published":
-            decision_rules.publish(decision, approver_id, now=dt.datetime.combine(decided_on, dt.time(10)),
+            decision_rules.publish(decision, approver_id,
+                                   now=dt.datetime.combine(demo_date(decided_on, today), dt.time(10)),
                                    two_person_rule=False)
         for description, owner, made_on, due_on, progress, updates in actions:
-            action = action_rules.add_action(session, decision, description, owner, due_on, today=made_on)
+            action = action_rules.add_action(session, decision, description, owner, demo_date(due_on, today),
+                                             today=demo_date(made_on, today))
             for on, text, new_status, public in updates:
+                on = demo_date(on, today)
                 action_rules.add_update(session, action, on, text, None, new_status, public, approver_id, today=on)
             action.progress = progress
         created += 1

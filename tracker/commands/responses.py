@@ -172,5 +172,6 @@ def ingest_command(path: Path, slug: str, respondent: str, org_type, consent, re
     click.echo(f"Ingested {path.name} as response #{response.id} from {response.respondent.name}: "
                f"{result.recommendations} recommendations, {result.links} standard links.")
     if result.placeholders_linked:
-        click.echo(f"{result.placeholders_linked} online-survey answer(s) from {response.respondent.name} saying "
-                   "'see written response' now point to it.")
+        answers = "answer" if result.placeholders_linked == 1 else "answers"
+        click.echo(f"{result.placeholders_linked} online-survey {answers} from {response.respondent.name} saying "
+                   f"'see written response' now point{'s' if result.placeholders_linked == 1 else ''} to it.")

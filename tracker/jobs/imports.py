@@ -207,7 +207,9 @@ def import_survey(session: Session, table: Table, consultation: Consultation, ma
     if created:
         report.counts["questions created"] = created
     if mapping.unmatched:
-        report.note(f"{len(mapping.unmatched)} column(s) matched no question and were not imported: "
+        count = len(mapping.unmatched)
+        columns, were = ("column", "was") if count == 1 else ("columns", "were")
+        report.note(f"{count} {columns} matched no question and {were} not imported: "
                     + "; ".join(f"column {c.column} '{shorten(c.header, 60)}'" for c in mapping.unmatched)
                     + ". Use --create-questions or a mapping file to import them.")
     run, earlier = start_run(session, "survey", table, options)

@@ -11,6 +11,10 @@ published decision on a recommendation and one per public update on an action un
 * ``/consultations/<slug>/feed.atom``: one consultation
 * ``/standards/<framework_key>/<code>/feed.atom``: recommendations linked to one standard
 
+Browsers show a feed as raw XML (current Chromium no longer applies XSLT), so the pages' visible
+"subscribe" links go to ``/feeds/subscribe?feed=<feed path>``: a page that says what a feed is and
+gives the address to copy into a feed reader. ``<link rel="alternate">`` still points at the feed.
+
 Downloads, one row per published recommendation of a consultation:
 ``/consultations/<slug>/outcomes.csv`` and ``/consultations/<slug>/outcomes.json``, with
 the columns documented in ``OUTCOME_COLUMNS`` (shown on the public /data page and in the
@@ -28,7 +32,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -45,13 +50,16 @@ from consultations.published import (
     public_recommendations,
     public_updates,
 )
+from tracker.web.markdown import markdown_as_text, render_markdown
 from tracker.web.site_url import external_url
+from markupsafe import escape
 
 bp = Blueprint("feeds", __name__)
 
 ATOM = "http://www.w3.org/2005/Atom"
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
 TAG_YEAR = "2019"
+
 TITLE_WORDS = 12
 FEED_SIZE = 50  # entries per feed: what is new; the pages and downloads hold everything
 # Characters XML 1.0 cannot carry (text extracted from PDFs sometimes has form feeds).
@@ -155,9 +163,10 @@ def feed_entries(recs: list[PublicRecommendation], updates: list[PublicUpdateEnt
             updated=decision.withdrawn_at or decision.published_at,  # a withdrawal is news too
             link=recommendation_url(rec.id),
             author=consultations[rec.consultation_id].body,
-            summary=decision.rationale,
-            content=(f"{rec.consultation_title}\n\nRecommendation {rec.key} from {rec.made_by}: {rec.text}\n\n"
-                     f"Our decision: {decision.outcome}\n\n{decision.rationale}").strip(),
+            summary=markdown_as_text(decision.rationale),
+            content=(f"<p>{escape(rec.consultation_title)}</p>"
+                     f"<p>Recommendation {escape(rec.key)} from {escape(rec.made_by)}: {escape(rec.text)}</p>"
+                     f"<p>Our decision: {escape(decision.outcome)}</p>{render_markdown(decision.rationale)}"),
             sort_key=(decision.withdrawn_at or decision.published_at, 1, rec.id),
         ))
     for found in updates:
@@ -170,8 +179,9 @@ def feed_entries(recs: list[PublicRecommendation], updates: list[PublicUpdateEnt
             link=recommendation_url(found.recommendation_id),
             author=consultations[found.consultation_id].body,
             summary=update.text,
-            content=(f"{found.action_description}\n\n{update.text}"
-                     + (f"\n\nEvidence: {update.evidence_url}" if update.evidence_url else "")),
+            content=(f"<p>{escape(found.action_description)}</p><p>{escape(update.text)}</p>"
+                     + (f'<p>Evidence: <a href="{escape(update.evidence_url)}">{escape(update.evidence_url)}</a></p>'
+                        if update.evidence_url else "")),
             sort_key=(moment, 0, found.update_id),
             related=update.evidence_url,
         ))
@@ -218,16 +228,57 @@ def atom_feed(*, feed_id: str, title: str, alternate: str, entries: list[Entry],
         if item.related:
             add(entry, "link", rel="related", href=clean(item.related))
         add(entry, "summary", item.summary, type="text")
-        add(entry, "content", item.content, type="text")
-    body = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+        add(entry, "content", item.content, type="html")  # sanitised HTML, escaped once more by ElementTree
+    # A person who opens the feed in a browser sees a readable page (tracker/static/feed.xsl);
+    # feed readers ignore the instruction.
+    stylesheet = f'<?xml-stylesheet type="text/xsl" href="{url_for("static", filename="feed.xsl")}"?>'
+    body = ET.tostring(feed, encoding="utf-8", xml_declaration=True).replace(
+        b"?>", b"?>\n" + stylesheet.encode(), 1)
     return Response(body, content_type=ATOM_TYPE)
+
+
+DECISIONS_FEED_TITLE = "Published decisions and progress on recommendations"
+
+
+def consultation_feed_title(consultation: Consultation) -> str:
+    return f"{consultation.title}: decisions and progress"
+
+
+def standard_feed_title(item: FrameworkItem) -> str:
+    return f"Standard {item.label}: decisions and progress"
+
+
+def _feed_title(endpoint: str, args: dict) -> str:
+    """The title of the feed at ``endpoint``; 404 when it is not one of ours or shows nothing public."""
+    if endpoint == "feeds.decisions_feed":
+        return DECISIONS_FEED_TITLE
+    if endpoint == "feeds.consultation_feed":
+        return consultation_feed_title(public_consultation_or_404(args["slug"]))
+    if endpoint == "feeds.standard_feed":
+        item = current_standard(args["framework_key"], args["code"])
+        return standard_feed_title(item) if item is not None else abort(404)
+    abort(404)
+
+
+@bp.route("/feeds/subscribe")
+@public
+def subscribe():
+    """Where a "subscribe" link leads a person: what a feed is, and its address to copy."""
+    try:
+        endpoint, args = request.url_rule.map.bind_to_environ(request.environ).match(
+            request.args.get("feed", ""), method="GET")
+    except HTTPException:
+        abort(404)
+    title = _feed_title(endpoint, args)
+    return render_template("public/subscribe.html", title=title, feed_url=external_url(endpoint, **args),
+                           feed_path=url_for(endpoint, **args))
 
 
 @bp.route("/feeds/decisions.atom")
 @public
 def decisions_feed():
     return atom_feed(
-        feed_id=tag("feed/decisions"), title="Published decisions and progress on recommendations",
+        feed_id=tag("feed/decisions"), title=DECISIONS_FEED_TITLE,
         alternate=external_url("public.consultations"), entries=newest_entries(),
         empty_updated=dt.datetime(2019, 1, 1), author="Published decisions",
     )
@@ -238,7 +289,7 @@ def decisions_feed():
 def consultation_feed(slug: str):
     consultation = public_consultation_or_404(slug)
     return atom_feed(
-        feed_id=tag(f"feed/consultation/{consultation.id}"), title=f"{consultation.title}: decisions and progress",
+        feed_id=tag(f"feed/consultation/{consultation.id}"), title=consultation_feed_title(consultation),
         alternate=external_url("public.consultation", slug=consultation.slug),
         entries=newest_entries(consultation_id=consultation.id),
         empty_updated=consultation.created_at, author=consultation.body,
@@ -253,7 +304,7 @@ def standard_feed(framework_key: str, code: str):
         abort(404)
     return atom_feed(
         feed_id=tag(f"feed/standard/{framework_key}/{code}"),
-        title=f"Standard {item.label}: decisions and progress",
+        title=standard_feed_title(item),
         alternate=external_url("public.standard", framework_key=framework_key, code=code),
         entries=newest_entries(item_id=item.id),
         empty_updated=item.framework.updated_at, author=item.framework.name,

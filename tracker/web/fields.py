@@ -33,6 +33,11 @@ class ChoiceField(SelectField):
             raise ValidationError(self.refusal)
 
 
+def date_example(on: dt.date) -> str:
+    """A date hint in the boxes' own order, "For example, 27 3 2026"."""
+    return f"For example, {on.day} {on.month} {on.year}"
+
+
 class GovDateField(DateField):
     """A GOV.UK date input: day, month and year boxes sharing one name, read as one date.
 
@@ -46,7 +51,9 @@ class GovDateField(DateField):
     widget = GovDateInput()
 
     def __init__(self, label=None, validators=None, required: bool = False, required_message: str | None = None,
-                 **kwargs):
+                 example_days_from_today: int | None = None, **kwargs):
+        if example_days_from_today is not None:  # computed per form, so the example never goes stale
+            kwargs["description"] = date_example(dt.date.today() + dt.timedelta(days=example_days_from_today))
         super().__init__(label, validators, **kwargs)
         self.required = required or required_message is not None
         self.required_message = required_message or f"Enter the {self.name_in_messages.lower()}"

@@ -8,6 +8,7 @@ short list of tags, links keep only ``href`` (http, https, mailto or relative) w
 from __future__ import annotations
 
 import re
+from html import unescape
 from functools import lru_cache
 
 import markdown as markdown_lib
@@ -46,3 +47,10 @@ def render_markdown(text: str | None) -> Markup:
         strip_comments=True,
     )
     return Markup(clean)  # sanitised by nh3 just above
+
+
+def markdown_as_text(text: str | None) -> str:
+    """The words of ``text`` without Markdown's marks ("**"), for plain-text places (feed summaries)."""
+    html = str(render_markdown(text))
+    plain = nh3.clean(re.sub(r"</(p|li|h3|h4|blockquote)>", "\n", html), tags=set())
+    return "\n".join(" ".join(line.split()) for line in unescape(plain).splitlines() if line.strip())

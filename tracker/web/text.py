@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from consultations.anchoring import valid_spans
 
 # A blank line (possibly holding spaces) separates paragraphs in cleaned response text.
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+# The readers (Word, HTML, Markdown, email) mark a heading as a paragraph "## Title".
+_HEADING_MARK = re.compile(r"(#{1,6}) +(?=\S)")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,20 @@ def clean_spans(spans: Iterable[Any] | None, length: int) -> list[tuple[int, int
     return merged
 
 
+def distinct_passages(text: str, spans: Iterable[Any] | None) -> list[str]:
+    """The passages a recommendation was read from, each shown once: a point made twice in a
+    response anchors to two identical passages (compared ignoring spacing), in the order met."""
+    seen: set[str] = set()
+    passages = []
+    for start, end in clean_spans(spans, len(text)):
+        passage = text[start:end]
+        key = " ".join(passage.split())
+        if key not in seen:
+            seen.add(key)
+            passages.append(passage)
+    return passages
+
+
 def highlight_paragraphs(
     text: str, spans_by_key: Mapping[str, Iterable[Any]]
 ) -> list[list[Segment]]:
@@ -92,3 +108,45 @@ def highlight_paragraphs(
             segments.append(Segment(text[a:b], a, b, tuple(keys), tuple(opens), anchors))
         paragraphs.append(segments)
     return paragraphs
+
+
+@dataclass(frozen=True)
+class TextBlock:
+    """A paragraph as the page shows it: ``heading_level`` 1 to 6 for a heading, else None."""
+
+    segments: list[Segment]
+    heading_level: int | None = None
+
+
+def text_blocks(paragraphs: list[list[Segment]]) -> list[TextBlock]:
+    """Paragraphs with headings recognised: a one-line paragraph "## Title" is a heading of
+    level 2 whose marker is not shown. The stored text keeps the marker; the heading's first
+    segment starts after it, so offsets counted from a block's start still match the text."""
+    blocks = []
+    for segments in paragraphs:
+        text = "".join(s.text for s in segments)
+        mark = _HEADING_MARK.match(text)
+        if mark is None or "\n" in text:
+            blocks.append(TextBlock(segments))
+            continue
+        blocks.append(TextBlock(_drop_prefix(segments, mark.end()), len(mark.group(1))))
+    return blocks
+
+
+def _drop_prefix(segments: list[Segment], length: int) -> list[Segment]:
+    """``segments`` without their first ``length`` characters; a highlight label or anchor
+    that opened inside them moves to the first character kept."""
+    kept: list[Segment] = []
+    opens: tuple[str, ...] = ()
+    anchors: tuple[str, ...] = ()
+    for segment in segments:
+        cut = min(max(length - (segment.start - segments[0].start), 0), len(segment.text))
+        if cut == len(segment.text):
+            opens, anchors = opens + segment.opens, anchors + segment.anchors
+            continue
+        if cut or opens:
+            segment = replace(segment, text=segment.text[cut:], start=segment.start + cut,
+                              opens=opens + segment.opens, anchors=anchors + segment.anchors)
+            opens, anchors = (), ()
+        kept.append(segment)
+    return kept

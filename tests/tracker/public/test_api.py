@@ -22,6 +22,7 @@ from consultations.models import Consultation, Framework, FrameworkItem, Recomme
 from tracker.db import db
 from consultations.workflow import Decision
 from consultations.published import public_recommendations
+from tracker.commands.demo_workflow import demo_date
 
 # --- a small JSON Schema (2020-12 subset) validator for the keywords tracker.public.openapi uses ------
 # jsonschema / openapi-spec-validator are not installed in the project's virtualenv.
@@ -251,7 +252,7 @@ def test_recommendations_are_the_published_ones(client, spec, leaky):
     assert body["total"] == len(public) and body["next"] is None
     r4 = next(r for r in body["data"] if r["key"] == "R4")
     assert r4["decision"]["outcome"] == "accepted"  # the published snapshot, not the revision
-    assert r4["decision"]["published_at"] == "2019-07-01T10:00:00Z"
+    assert r4["decision"]["published_at"] == f"{demo_date(dt.date(2019, 7, 1)):%Y-%m-%d}T10:00:00Z"
     assert [s["code"] for s in r4["standards"]] == ["4.1.1"]
     assert r4["also_made_by"] == []  # the confidential duplicate is not credited by name
     anonymous = check_response(client, spec, f"/api/v1/recommendations/{leaky['anonymous'].id}")

@@ -21,6 +21,7 @@ from tracker.public.feeds import CSV_COLUMNS
 from consultations.workflow import Action, ActionUpdate, Decision
 from consultations.published import public_recommendations
 from consultations.organisation_types import named as named_type
+from tracker.commands.demo_workflow import demo_date
 
 A = "{http://www.w3.org/2005/Atom}"
 SLUG = "probation-inspection-changes-2019"
@@ -153,8 +154,11 @@ def test_site_feed_has_published_decisions_and_public_updates(client, demo):
     r4 = next(r for r in published.values() if r.key == "R4")
     entry = next(e for e in entries if e.findtext(f"{A}id").endswith(f"recommendation/{r4.id}"))
     assert entry.findtext(f"{A}title").startswith("Accepted: Clinks recommends, under domain three")
-    assert entry.findtext(f"{A}summary") == r4.decision.rationale
-    assert entry.findtext(f"{A}updated") == "2019-07-01T10:00:00Z"
+    assert entry.findtext(f"{A}summary") == r4.decision.rationale.replace("**", "")  # Markdown's marks gone
+    content = entry.find(f"{A}content")
+    assert content.get("type") == "html" and "<strong>childcare responsibilities</strong>" in content.text
+    assert "**" not in content.text
+    assert entry.findtext(f"{A}updated") == f"{demo_date(dt.date(2019, 7, 1)):%Y-%m-%d}T10:00:00Z"
     assert entry.findtext(f"{A}author/{A}name") == "HM Inspectorate of Probation"
     assert "Draft guidance shared with women's centres for comment." in [e.findtext(f"{A}summary") for e in entries]
 
@@ -179,7 +183,10 @@ def test_feed_text_is_escaped_and_control_characters_dropped(client, demo):
     entries = check_atom(ET.fromstring(response.data))
     entry = next(e for e in entries if e.findtext(f"{A}id").endswith(f"recommendation/{rec.id}"))
     assert entry.findtext(f"{A}title") == "Not accepted: Use <b>bold</b> & page breaks."
-    assert entry.findtext(f"{A}summary") == "We <script>alert(1)</script> & disagree."
+    assert entry.findtext(f"{A}summary") == "We & disagree."  # as the public page shows it: no script
+    content = entry.find(f"{A}content")
+    assert content.get("type") == "html" and "<script" not in content.text and "alert(1)" not in content.text
+    assert "Use &lt;b&gt;bold&lt;/b&gt; &amp; page breaks." in content.text  # the respondent's words stay text
 
 
 def test_consultation_feed_shows_only_that_consultation(client, demo):
@@ -429,3 +436,36 @@ def test_server_name_and_scheme_serve_as_the_public_address(make_app):
     response = app.test_client().get("/api/v1/", headers=FORGED)
     assert response.status_code == 200
     assert response.get_json()["openapi"] == "https://consult.example.org/api/v1/openapi.json"
+
+
+def test_a_feed_opened_in_a_browser_is_styled_into_a_readable_page(client, demo):
+    """Browsers apply the feed's XSLT stylesheet (served from static) instead of showing raw XML."""
+    body = client.get("/feeds/decisions.atom").data
+    assert body.split(b"\n")[1] == b'<?xml-stylesheet type="text/xsl" href="/static/feed.xsl"?>'
+    with client.get("/static/feed.xsl") as stylesheet:
+        assert stylesheet.status_code == 200
+        xsl = stylesheet.data
+    from lxml import etree  # noqa: PLC0415 (only this test needs an XSLT processor)
+    page = str(etree.XSLT(etree.fromstring(xsl))(etree.fromstring(body)))
+    assert "<h1" in page and "Published decisions and progress on recommendations" in page
+    assert 'href="/data#feeds"' in page and "Draft guidance shared with women's centres for comment." in page
+
+
+def test_subscribe_links_lead_to_a_page_that_explains_the_feed(client, demo):
+    """Browsers show a feed as raw XML, so the visible links go to a page with the address to copy."""
+    outcome = client.get(f"/consultations/{SLUG}").get_data(as_text=True)
+    subscribe = f"/feeds/subscribe?feed=/consultations/{SLUG}/feed.atom"
+    assert f'href="{subscribe}">subscribe to updates (Atom feed)</a>' in outcome.replace("%2F", "/")
+    assert f'rel="alternate" type="application/atom+xml"' in outcome  # feed readers still find the feed
+    page = client.get(subscribe)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "text/html" in page.content_type
+    assert ": decisions and progress</h1>" in html
+    assert f'<code id="feed-address">http://localhost/consultations/{SLUG}/feed.atom</code>' in html
+    everything = client.get("/feeds/subscribe?feed=/feeds/decisions.atom").get_data(as_text=True)
+    assert "Published decisions and progress on recommendations" in everything
+    standard = client.get("/feeds/subscribe?feed=/standards/hmip-probation-2019/4.1.1/feed.atom")
+    assert standard.status_code == 200 and "Standard 4.1.1" in standard.get_data(as_text=True)
+    for bad in ("", "/data", "/consultations/nope/feed.atom", "https://evil.example/feed.atom",
+                "/standards/hmip-probation-2019/9.9/feed.atom", "/staff/"):
+        assert client.get("/feeds/subscribe", query_string={"feed": bad}).status_code == 404, bad

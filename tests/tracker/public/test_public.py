@@ -17,6 +17,12 @@ from consultations.workflow import Action, ActionUpdate, Decision
 from tracker.public.pages import bar_chart, group_by_question, outcome_counts, page_of_groups
 from consultations.published import public_outline, public_recommendations
 from consultations.organisation_types import named as named_type
+from tracker.commands.demo_workflow import demo_date
+
+
+def long_date(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
 
 SLUG = "probation-inspection-changes-2019"
 CONFIDENTIAL_NAME = "Sealed Secret Trust"
@@ -159,7 +165,7 @@ def test_outcome_page_groups_by_question(client, demo):
     assert "A faith organisation" in text and ANONYMOUS_TEXT in text
     assert "also made by A faith organisation" in text  # on R4
     assert "<strong>childcare responsibilities</strong>" in html  # rationale rendered from Markdown
-    assert "60% done" in text and "Overdue" in text  # R5's action, due 31 March 2020
+    assert "60% done" in text and "Overdue" in text  # R5's action, due a fortnight ago
     assert "Draft guidance shared with women's centres for comment." in text  # a public update
 
 
@@ -203,10 +209,11 @@ def test_recommendation_page_is_citable(client, demo):
     assert f'href="/consultations/{SLUG}"' in html and "Question 1:" in text
     assert 'href="/standards/hmip-probation-2019/4.1.2"' in html
     assert "Accepted in part" in text and "the guidance for standard 4.1.2 will ask" in text
-    assert "1 July 2019" in text and "We published our decision." in text
-    assert "15 January 2020" in text and "Draft guidance shared with women's centres for comment." in text
+    published, updated = (long_date(demo_date(day)) for day in (dt.date(2019, 7, 1), dt.date(2020, 1, 15)))
+    assert published in text and "We published our decision." in text
+    assert updated in text and "Draft guidance shared with women's centres for comment." in text
     timeline = text[text.index("Timeline"):]
-    assert timeline.index("1 July 2019 We published") < timeline.index("15 January 2020")
+    assert timeline.index(f"{published} We published") < timeline.index(updated)
     assert f"http://localhost/recommendations/{r5.id}" in text
 
 

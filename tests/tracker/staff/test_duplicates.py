@@ -346,6 +346,8 @@ def test_confirm_marks_duplicates_one_decision_answers_all_and_everyone_is_credi
     policy = sign_in("policy")
     page = policy.get(f"/staff/clusters/{cluster.id}").get_data(as_text=True)
     assert "Confirm: mark the others as duplicates" in page and SCHEDULE_EDITED in page
+    assert "Similar wording: at least 70% of their runs of 3 words in a row are the same" in page
+    assert not any(jargon in page for jargon in ("MinHash", "shingles", "Jaccard"))
 
     rv = policy.post(f"/staff/clusters/{cluster.id}/confirm",
                      data={"confirm-primary": alpha.id, "confirm-version": cluster.version_id})
@@ -529,8 +531,11 @@ def test_campaign_is_found_shown_with_its_variations_and_analysed_once(campaign_
     viewer = sign_in("viewer")
     overview = text_of(viewer.get("/staff/consultations/dup-test/duplicates").get_data(as_text=True))
     assert "Campaigns (1)" in overview and "Campaign 1" in overview
+    assert "ask your administrator to look for new groups" in overview and "flask --app" not in overview
     page = viewer.get(f"/staff/campaigns/{campaign.id}").get_data(as_text=True)
     text = text_of(page)
+    assert "Similar wording: at least" in text and "of their runs of 5 words in a row are the same" in text
+    assert not any(jargon in text for jargon in ("MinHash", "shingles", "Jaccard"))
     assert "Campaign 1: 9 responses from one template" in text
     assert (f'<a class="govuk-link" href="/staff/responses/{campaign.canonical_response_id}/recommendations">'
             'Supporter-0</a>') in page
@@ -745,3 +750,13 @@ def test_upr_known_near_duplicates_end_up_together_and_precision_is_above_a_floo
     judged = [same for (a, b), same in labels.items() if a in together and together.get(a) == together.get(b)]
     assert len(judged) >= 60
     assert sum(judged) / len(judged) >= 0.9
+
+
+
+def test_method_in_words():
+    from consultations.clusters import method_in_words
+
+    assert method_in_words("MinHash LSH, word 3-shingles, exact Jaccard", 0.7) == (
+        "Similar wording: at least 70% of their runs of 3 words in a row are the same")
+    assert method_in_words("something else", 0.5) == "Similar wording: at least 50% alike"
+    assert method_in_words(None, None) == "Similar wording"

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from conftest import count_statements
 from consultations.models import Recommendation
 from tracker.staff.implementation import views as implementation
+from tracker.staff.implementation.forms import PROGRESS_MESSAGE
 from consultations import actions as action_rules
 from consultations import decisions as decision_rules
 from consultations.soft_delete import WITH_DELETED
@@ -513,3 +514,57 @@ def test_dashboard_runs_a_fixed_number_of_queries(app, sign_in, decision_id, use
     assert "42 live actions" in html and "R4 from Clinks" in text_of(html)
     assert len(many) == len(few) <= 5  # the user, counts, overdue list, total, one page of rows
     assert len(many_filtered) == len(few_filtered) == len(few)
+
+
+def test_an_update_can_set_the_progress(app, sign_in, decision_id, users):
+    """The update form carries the action's progress, checked 0 to 100 and applied to the action."""
+    client = sign_in("policy")
+    action_id = create_action(client, decision_id)
+    action = get_action(app, action_id)
+    form = client.get(f"/staff/actions/{action_id}/updates").get_data(as_text=True)
+    assert 'name="progress"' in form and 'value="0"' in form[form.index('name="progress"') - 200:][:400]
+    for bad in ("101", "-1", "half"):
+        response = client.post(f"/staff/actions/{action_id}/updates", data=update_data(action, progress=bad))
+        assert response.status_code == 400 and PROGRESS_MESSAGE in response.get_data(as_text=True), bad
+    assert count(app, ActionUpdate) == 0
+    response = client.post(f"/staff/actions/{action_id}/updates", data=update_data(action, progress="70"))
+    assert response.status_code == 302 and get_action(app, action_id).progress == 70
+    assert audit(app, "action", action_id, "progress") == [("progress", "0", "70", users["policy"])]
+    with app.app_context():
+        with pytest.raises(action_rules.ActionError):
+            action_rules.add_update(db.session, db.session.get(Action, action_id), TODAY, "x", None, None,
+                                    False, None, today=TODAY, progress=101)
+
+
+def test_date_hints_are_computed_from_today(app, sign_in, decision_id):
+    client = sign_in("policy")
+    due = TODAY + dt.timedelta(days=90)
+    new = client.get(f"/staff/decisions/{decision_id}/actions/new").get_data(as_text=True)
+    assert f"For example, {due.day} {due.month} {due.year}" in new
+    action_id = create_action(client, decision_id)
+    update = client.get(f"/staff/actions/{action_id}/updates").get_data(as_text=True)
+    assert f"For example, {TODAY.day} {TODAY.month} {TODAY.year}" in update
+    assert "27 3 2026" not in new + update
+
+
+def test_the_demo_dates_are_relative_to_today(demo_app):
+    """The demo shows an action a fortnight overdue, not years, and no update dated in the future."""
+    with demo_app.app_context():
+        actions = db.session.scalars(select(Action)).all()
+        updates = db.session.scalars(select(ActionUpdate)).all()
+        overdue = [action_rules.days_overdue(a, TODAY) for a in actions if action_rules.is_overdue(a, TODAY)]
+        assert overdue and max(overdue) <= 31
+        assert updates and all(u.on <= TODAY for u in updates)
+        assert any(a.due_on > TODAY for a in actions)
+
+
+def test_the_recommendation_page_counts_actions_in_plain_english(app, sign_in, decision_id):
+    client = sign_in("policy")
+    with app.app_context():
+        rec_id = db.session.get(Decision, decision_id).recommendation_id
+    assert "0 implementation actions." in client.get(f"/staff/recommendations/{rec_id}").get_data(as_text=True)
+    create_action(client, decision_id)
+    page = client.get(f"/staff/recommendations/{rec_id}").get_data(as_text=True)
+    assert "1 implementation action." in page and "(s)" not in page
+    create_action(client, decision_id)
+    assert "2 implementation actions." in client.get(f"/staff/recommendations/{rec_id}").get_data(as_text=True)

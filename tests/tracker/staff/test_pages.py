@@ -23,7 +23,8 @@ from consultations.models import (
     Response,
 )
 from tracker.staff.browse.views import human_size
-from tracker.web.text import Segment, clean_spans, highlight_paragraphs
+from consultations.readers import DOCX_TYPE, format_name
+from tracker.web.text import Segment, TextBlock, clean_spans, distinct_passages, highlight_paragraphs, text_blocks
 from tracker.web.trees import build_tree
 from consultations.organisation_types import named as named_type
 
@@ -212,9 +213,10 @@ def test_response_page_metadata_and_download_link(client, data):
     assert "Response from Clinks" in html
     page = text_of(html)
     for phrase in ("Inspecting probation services", "Voluntary sector organisation", "Named", "Email", "1 April 2019",
-                   "clinks response.pdf", "application/pdf", f"{len(ORIGINAL)} bytes",
+                   "clinks response.pdf (PDF,", f"{len(ORIGINAL)} bytes",
                    hashlib.sha256(ORIGINAL).hexdigest(), "In review"):
         assert phrase in page
+    assert "application/pdf" not in page  # the format in words, not its MIME type
     assert f'href="/staff/responses/{rid}/original"' in html
 
 
@@ -545,3 +547,60 @@ def test_every_page_renders_the_real_demo_data(demo_client):
     assert "Unpaid work and Through the Gate" in tree
     assert client.get("/staff/frameworks/hmip-suer-2019/2019-2022").status_code == 200
     assert client.get("/staff/").status_code == 200
+
+
+def test_distinct_passages_show_a_point_made_twice_once():
+    text = "Fund women's centres.\n\nOther things.\n\nFund  women's centres."
+    first, second = span_of(text, "Fund women's centres."), [text.rindex("Fund"), len(text)]
+    assert distinct_passages(text, [first, second]) == ["Fund women's centres."]
+    assert distinct_passages(text, [first, span_of(text, "Other things.")]) == ["Fund women's centres.",
+                                                                               "Other things."]
+
+
+def test_recommendation_page_quotes_a_repeated_passage_once(client, data, session):
+    response = session.get(Response, data["response_id"])
+    text = "We recommend a helpline.\n\nMore detail here.\n\nWe recommend a helpline."
+    document = Document(sha256="c" * 64, filename="helpline.txt", media_type="text/plain", size=len(text),
+                        content=text.encode())
+    repeated = Response(consultation=response.consultation, respondent=response.respondent,
+                        document=document, text=text, status="in review")
+    rec = Recommendation(response=repeated, key="R1", sequence=1, text="A helpline.",
+                         spans=[[0, 24], [len(text) - 24, len(text)]])
+    session.add_all([repeated, rec])
+    session.commit()
+    html = client.get(f"/staff/recommendations/{rec.id}").get_data(as_text=True)
+    assert html.count("We recommend a helpline.") == 1
+
+
+
+def test_format_names():
+    assert format_name(DOCX_TYPE) == "Word document"
+    assert format_name("application/pdf") == "PDF" and format_name("text/plain; charset=utf-8") == "Plain text"
+    assert format_name("application/x-unknown") == "File" and format_name(None) == "File"
+
+
+def test_text_blocks_show_headings_without_their_marker_and_keep_offsets():
+    text = "## Unpaid work\n\nWomen need safe placements.\n\n#hashtag stays text"
+    start = text.index("Unpaid")
+    paragraphs = highlight_paragraphs(text, {"R1": [[0, start + 6]], "R2": [[text.index("Women"), len(text) - 20]]})
+    heading, body, hashtag = text_blocks(paragraphs)
+    assert heading.heading_level == 2 and body.heading_level is None and hashtag.heading_level is None
+    assert "".join(s.text for s in heading.segments) == "Unpaid work"
+    assert heading.segments[0].start == start and heading.segments[-1].end == text.index("\n")
+    assert heading.segments[0].opens == ("R1",) and heading.segments[0].anchors == ("R1",)
+    assert all(text[s.start:s.end] == s.text for block in (heading, body, hashtag) for s in block.segments)
+    assert text_blocks([[Segment("plain", 0, 5)]]) == [TextBlock([Segment("plain", 0, 5)])]
+
+
+def test_response_page_shows_headings_as_headings(client, data, session):
+    response = session.get(Response, data["response_id"])
+    text = "# Our response\n\nWe recommend that inspectors meet service users.\n\n### Data\n\nThank you."
+    response.text = text
+    session.commit()
+    html = client.get(f"/staff/responses/{response.id}").get_data(as_text=True)
+    body = html[html.index('id="response-text-body"'):]
+    assert "# Our response" not in body and "### Data" not in body
+    heading = 'class="govuk-heading-s app-response-text__paragraph">'
+    assert re.search(rf'data-start="2"[^>]*>\s*<h3 {heading}Our response</h3>', body)
+    assert re.search(rf'<h5 {heading}(<[^>]+>|[^<])*Data(<[^>]+>)*</h5>', body)
+    assert session.get(Response, response.id).text == text  # the stored text keeps its markers

@@ -71,3 +71,11 @@ def test_markdown_filter_is_registered_for_templates(app):
     with app.test_request_context():
         html = render_template_string("{{ text | markdown }}", text="**x** <script>alert(1)</script>")
     assert html.strip() == "<p><strong>x</strong> </p>"
+
+
+def test_markdown_as_text_drops_the_marks_and_keeps_the_words():
+    from tracker.web.markdown import markdown_as_text
+
+    assert markdown_as_text("We **agree** & will act.\n\n* one\n* two") == "We agree & will act.\none\ntwo"
+    assert markdown_as_text("<script>alert(1)</script>Fine") == "Fine"
+    assert markdown_as_text(None) == "" and markdown_as_text("  ") == ""

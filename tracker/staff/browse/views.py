@@ -15,6 +15,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from consultations.frameworks import frameworks_with_item_counts
 from consultations.progress import consultation_progress
+from consultations.readers import format_name
 from consultations.models import (
     Consultation,
     Document,
@@ -35,7 +36,7 @@ from tracker.web.headers import download_name, download_type
 from consultations.workflow import Decision
 from consultations.decisions import recommendations_left
 from tracker.web.search import similar_recommendations
-from tracker.web.text import clean_spans, highlight_paragraphs
+from tracker.web.text import distinct_passages, highlight_paragraphs, text_blocks
 from tracker.web.trees import build_tree
 
 bp = Blueprint("browse", __name__)
@@ -188,9 +189,10 @@ def response(response_id: int):
         referring=_placeholder_answers(ResponseSection.written_response_id == item.id),
         tree=tree,
         recommendation_count=len(recommendations),
-        paragraphs=paragraphs,
+        paragraphs=text_blocks(paragraphs),
         located=located,
         size=human_size(item.document.size) if item.document else None,
+        file_type=format_name(item.document.media_type) if item.document else None,
     )
 
 
@@ -289,7 +291,7 @@ def recommendation(rec_id: int):
         .options(selectinload(Decision.actions))
         .order_by(Decision.id.desc())
     )
-    sources = [rec.response.text[start:end] for start, end in clean_spans(rec.spans, len(rec.response.text))]
+    sources = distinct_passages(rec.response.text, rec.spans)
     return render_template(
         "staff/browse/recommendation.html",
         rec=rec,

@@ -176,6 +176,7 @@ def _cluster_page(cluster: Cluster, confirm: ConfirmForm | None = None, errors: 
     return render_template(
         "staff/clusters/cluster.html", cluster=cluster, members=members, removed=removed, decided=decided,
         confirm=confirm, primary_items=hints, errors=errors or [], conflict=conflict,
+        found_by=service.method_in_words(cluster.method, cluster.threshold),
     ), code
 
 
@@ -309,6 +310,7 @@ def _campaign_page(campaign: Campaign, errors: list[dict] | None = None, conflic
     return render_template(
         "staff/clusters/campaign.html", campaign=campaign, members=members, size=size, identical=identical, live=live,
         form=form, errors=errors or [], conflict=conflict, page=members.page, pages=members.pages,
+        found_by=service.method_in_words(campaign.method, campaign.threshold),
         per_page=CAMPAIGN_MEMBERS_PER_PAGE,
         page_url=lambda number: url_for("clusters.campaign", campaign_id=campaign.id, page=number),
     ), code

@@ -15,7 +15,15 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, StopValidation, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from consultations import actions as action_rules
 from consultations.workflow import ACTION_STATUSES, Action
@@ -47,7 +55,7 @@ class ActionForm(Form):
                     Length(max=action_rules.MAX_OWNER_LENGTH,
                            message=f"The owner must be {action_rules.MAX_OWNER_LENGTH} characters or fewer")],
     )
-    due_on = GovDateField("Due date", description="For example, 27 3 2026",
+    due_on = GovDateField("Due date", example_days_from_today=90,
                             required_message="Enter the date the action is due")
     status = RadioField(
         "Status", choices=status_choices, widget=GovRadioInput(),
@@ -104,7 +112,7 @@ class UpdateForm(VersionedForm):
     """A dated update. ``version`` is the action's: a status change made on an out-of-date
     page is refused like a stale edit; a plain note is always added."""
 
-    on = GovDateField("Date of the update", description="For example, 27 3 2026",
+    on = GovDateField("Date of the update", example_days_from_today=0,
                         required_message="Enter the date of the update", validators=[not_in_the_future])
     text = TextAreaField(
         "What has happened",
@@ -123,6 +131,14 @@ class UpdateForm(VersionedForm):
         choices=lambda: options([("", "Leave the status unchanged")]) + status_choices(),
         widget=GovSelect(),
         invalid_choice_message="Select one of the statuses listed",
+    )
+    progress = IntegerField(
+        "Progress (percent complete)",
+        widget=GovTextInput(),
+        description="A whole number from 0 to 100: how much of the action is done now. "
+                    "Leave it as it is if this update does not change it.",
+        invalid_value_message=PROGRESS_MESSAGE,
+        validators=[Optional(), NumberRange(min=0, max=100, message=PROGRESS_MESSAGE)],
     )
     is_public = BooleanField(
         "This update may appear on published outcome pages", widget=GovCheckboxInput(),

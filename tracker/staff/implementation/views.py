@@ -179,19 +179,24 @@ def add_update(action_id: int):
     """A dated progress update; a new status chosen here is applied to the action."""
     item = _action_or_404(action_id)
     if request.method == "GET":
-        return _render_update_form(item, UpdateForm(formdata=None, version=item.version_id, on=today()))
+        return _render_update_form(item, UpdateForm(formdata=None, version=item.version_id, on=today(),
+                                                             progress=item.progress))
     form = UpdateForm()
+    progress_before = item.progress
+    changes_action = bool(form.new_status.data) or form.progress.data not in (None, progress_before)
     outcome = apply_edit(
         form,
         lambda: action_rules.add_update(db.session, item, form.on.data, form.text.data, form.evidence_url.data,
-                                        form.new_status.data or None, form.is_public.data, g.user.id, today()),
+                                        form.new_status.data or None, form.is_public.data, g.user.id, today(),
+                                        progress=form.progress.data),
         lambda code, conflict, error=None: _render_update_form(item, form, conflict=conflict, problem=error,
                                                                status=code),
-        current=item if form.new_status.data else None,  # a plain note is always added
+        current=item if changes_action else None,  # a plain note is always added
     )
     if outcome.refused:
         return outcome.page
-    flash("Update added." + (f" The action is now {item.status}." if form.new_status.data else ""))
+    flash("Update added." + (f" The action is now {item.status}." if form.new_status.data else "")
+          + (f" It is {item.progress}% complete." if item.progress != progress_before else ""))
     return redirect(url_for(".action", action_id=item.id))
 
 

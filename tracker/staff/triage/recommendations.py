@@ -30,7 +30,7 @@ from tracker.staff.triage.forms import (
 from tracker.web.editing import EditOutcome, StaleEdit, apply_edit
 from tracker.web.forms import error_list, options
 from tracker.web.roles import is_safe_next, return_to
-from tracker.web.text import highlight_paragraphs
+from tracker.web.text import highlight_paragraphs, text_blocks
 
 DUPLICATE_CHOICES = 100  # candidates listed in the duplicate select; a search narrows them
 
@@ -83,8 +83,8 @@ def add_recommendation(response_id: int):
     form = _add_choices(AddRecommendationForm(), response)
 
     def page(code: int = 200, conflict=None):
-        paragraphs = highlight_paragraphs(response.text or "", {
-            r.key: r.spans for r in response.recommendations if r.deleted_at is None})
+        paragraphs = text_blocks(highlight_paragraphs(response.text or "", {
+            r.key: r.spans for r in response.recommendations if r.deleted_at is None}))
         return render_template("staff/triage/add.html", response=response, form=form, errors=error_list(form),
                                paragraphs=paragraphs), code
 
