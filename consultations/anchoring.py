@@ -74,6 +74,17 @@ def valid_spans(spans: Iterable[Any] | None, length: int) -> list[Span]:
     return found
 
 
+def merged_spans(spans: Iterable[Any] | None, length: int) -> list[tuple[int, int]]:
+    """Usable spans in text order, overlapping ones merged (stored JSON may be messy or stale)."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(valid_spans(spans, length)):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def primary_start(spans: Iterable[Any] | None, length: int) -> int | None:
     """Where a recommendation is made in the text (its first span's start), or None."""
     usable = valid_spans(spans, length)

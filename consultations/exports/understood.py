@@ -18,7 +18,7 @@ from typing import Any
 from docx import Document
 from docx.shared import Pt
 
-from consultations.anchoring import reader_text, same_words, valid_spans
+from consultations.anchoring import merged_spans, reader_text, same_words
 from consultations.models import Response
 
 TITLE = "What we understood you to recommend"
@@ -36,17 +36,6 @@ class Passage:
 
     quote: str
     context: tuple[tuple[str, bool], ...]
-
-
-def merged_spans(spans: Iterable[Any] | None, length: int) -> list[tuple[int, int]]:
-    """Usable spans in text order, overlapping ones merged (stored JSON may be messy)."""
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(valid_spans(spans, length)):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
 
 
 def passage(text: str, spans: Iterable[Any] | None) -> Passage | None:

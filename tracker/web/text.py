@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from consultations.anchoring import valid_spans
+from consultations.anchoring import merged_spans
 
 # A blank line (possibly holding spaces) separates paragraphs in cleaned response text.
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
@@ -50,23 +50,12 @@ def paragraph_ranges(text: str) -> list[tuple[int, int]]:
     return ranges
 
 
-def clean_spans(spans: Iterable[Any] | None, length: int) -> list[tuple[int, int]]:
-    """Valid, clamped and merged ``(start, end)`` spans: stored JSON may be messy or stale."""
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(valid_spans(spans, length)):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
-
-
 def distinct_passages(text: str, spans: Iterable[Any] | None) -> list[str]:
     """The passages a recommendation was read from, each shown once: a point made twice in a
     response anchors to two identical passages (compared ignoring spacing), in the order met."""
     seen: set[str] = set()
     passages = []
-    for start, end in clean_spans(spans, len(text)):
+    for start, end in merged_spans(spans, len(text)):
         passage = text[start:end]
         key = " ".join(passage.split())
         if key not in seen:
@@ -88,7 +77,7 @@ def highlight_paragraphs(
     spans = [
         (start, end, key)
         for key, key_spans in spans_by_key.items()
-        for start, end in clean_spans(key_spans, len(text))
+        for start, end in merged_spans(key_spans, len(text))
     ]
     anchored: set[str] = set()
     paragraphs = []

@@ -24,7 +24,8 @@ from consultations.models import (
 )
 from tracker.staff.browse.views import human_size
 from consultations.readers import DOCX_TYPE, format_name
-from tracker.web.text import Segment, TextBlock, clean_spans, distinct_passages, highlight_paragraphs, text_blocks
+from consultations.anchoring import merged_spans
+from tracker.web.text import Segment, TextBlock, distinct_passages, highlight_paragraphs, text_blocks
 from tracker.web.trees import build_tree
 from consultations.organisation_types import named as named_type
 
@@ -493,7 +494,7 @@ def test_highlight_ignores_bad_spans_and_merges_touching_ones():
         ("efghi", (), ()),
         ("j", ("A",), ("A",)),
     ]
-    assert clean_spans([[5, 1], [0, 2], [1, 3]], 10) == [(0, 3)]
+    assert merged_spans([[5, 1], [0, 2], [1, 3]], 10) == [(0, 3)]
 
 
 def test_highlight_spans_over_whitespace_between_paragraphs_are_dropped():
