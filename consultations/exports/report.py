@@ -82,7 +82,7 @@ def outcome_headings() -> list[str]:
 def consultation_report(session: Session, consultation: Consultation) -> Report:
     rows = list(export_rows(session, listing.RecommendationFilters(consultation_id=consultation.id), "key"))
     responses = session.scalar(select(func.count()).select_from(Response).where(
-        Response.consultation_id == consultation.id, Response.deleted_at.is_(None))) or 0
+        Response.consultation_id == consultation.id)) or 0
     outcome_of = {row.recommendation_id: row.outcome_value or listing.NO_DECISION for row in rows}
 
     by_state = Counter(row.decision_state_value for row in rows)

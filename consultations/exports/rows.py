@@ -109,7 +109,7 @@ def _batch(session: Session, ids: list[int]) -> list[ExportRow]:
     if decision_ids:
         for decision_id, description, owner, status, due_on in session.execute(
                 select(Action.decision_id, Action.description, Action.owner, Action.status, Action.due_on)
-                .where(Action.decision_id.in_(decision_ids), Action.deleted_at.is_(None))
+                .where(Action.decision_id.in_(decision_ids))
                 .order_by(Action.decision_id, Action.id)):
             due = f", due {due_on.isoformat()}" if due_on else ", no due date"
             actions[decision_id].append(f"{description} ({ACTION_STATUSES.label(status)}{due}; owner {owner})")
