@@ -487,6 +487,6 @@ __all__ = [
     "utcnow",
 ]
 
-# The workflow tables (users, decisions, actions, audit) share this metadata: importing the models
-# gives the whole schema, with or without the web app.
-from consultations import workflow  # noqa: E402,F401
+# The workflow tables (users, decisions, actions, audit) and the answer templates share this
+# metadata: importing the models gives the whole schema, with or without the web app.
+from consultations import answer_templates, workflow  # noqa: E402,F401

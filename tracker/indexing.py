@@ -319,7 +319,9 @@ def sync(session: Session) -> str:
     count = write(session, keys) if keys else 0
     for row in dirty:
         session.delete(row)
-    return f"Search index in step: {len(dirty)} queued changes and {count} documents written."
+    changes, documents = len(dirty), count
+    return (f"Search index in step: {changes} queued change{'' if changes == 1 else 's'} and "
+            f"{documents} document{'' if documents == 1 else 's'} written.")
 
 
 def _index_error(error: IndexBusy) -> click.ClickException:
