@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import count_statements
+from test_decisions import audit, text_of  # the same page and audit helpers
 from consultations.models import Recommendation
 from tracker.staff.implementation import views as implementation
 from tracker.staff.implementation.forms import PROGRESS_MESSAGE
@@ -16,7 +17,7 @@ from consultations import actions as action_rules
 from consultations import decisions as decision_rules
 from consultations.soft_delete import WITH_DELETED
 from tracker.db import db
-from consultations.workflow import Action, ActionUpdate, AuditEvent, Decision
+from consultations.workflow import Action, ActionUpdate, Decision
 
 TODAY = dt.date.today()
 
@@ -82,18 +83,6 @@ def count(app, model) -> int:
     """Rows of ``model``, deleted or not: nothing is ever removed."""
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(model), execution_options=WITH_DELETED)
-
-
-def audit(app, entity: str, entity_id: int, field: str | None = None) -> list[tuple]:
-    with app.app_context():
-        query = select(AuditEvent).where(AuditEvent.entity_type == entity, AuditEvent.entity_id == entity_id)
-        if field:
-            query = query.where(AuditEvent.field == field)
-        return [(e.field, e.old, e.new, e.user_id) for e in db.session.scalars(query.order_by(AuditEvent.id))]
-
-
-def text_of(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
 def table_after(html: str, marker: str) -> str:
