@@ -59,6 +59,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         # whose text an installation may replace with instance/pages/accessibility.md and privacy.md.
         ORGANISATION_NAME="the inspectorate",
         CONTACT_EMAIL="",
+        # How long a "What we understood you to recommend" check link works (consultations.understood_checks).
+        UNDERSTOOD_CHECK_DAYS=28,
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("TRACKER")
@@ -100,7 +102,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from tracker import commands, db, indexing
     from tracker.auth import views as auth
-    from tracker.public import api, feeds, pages as public_pages, search as public_search, statements
+    from tracker.public import api, feeds, pages as public_pages, search as public_search, statements, understood
     from tracker.staff.admin import views as admin
     from tracker.staff.browse import views as browse
     from tracker.staff.clusters import views as clusters
@@ -141,6 +143,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.register_blueprint(public_pages.bp)
     app.register_blueprint(statements.bp)
+    app.register_blueprint(understood.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
 
