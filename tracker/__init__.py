@@ -61,6 +61,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         CONTACT_EMAIL="",
         # How long a "What we understood you to recommend" check link works (consultations.understood_checks).
         UNDERSTOOD_CHECK_DAYS=28,
+        # Two-factor sign-in (tracker/auth/two_factor.py): optional for everyone; True makes admins
+        # set it up before they can sign in. README "Two-factor sign-in".
+        TWO_FACTOR_REQUIRED_FOR_ADMINS=False,
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("TRACKER")

@@ -81,6 +81,8 @@ MATRIX = {
         ("add_default_organisation_types", ("add_default_organisation_types",))]},
     "admin.reset_password": (None, ADMIN), "admin.end_user_sessions": (None, ADMIN), "admin.unlock_user": (None, ADMIN),
     "account.sessions_page": (ALL, None), "account.end_other_sessions": (None, ALL),
+    "account.settings_page": (ALL, None), "account.set_up": (ALL, ALL), "account.new_recovery_codes": (None, ALL),
+    "account.turn_off": (None, ALL), "admin.reset_two_factor": (None, ADMIN),
     "clusters.overview": (ALL, None), "clusters.cluster": (ALL, None), "clusters.campaign": (ALL, None),
     "clusters.confirm": (None, POLICY), "clusters.reject": (None, POLICY), "clusters.remove_member": (None, POLICY),
     "clusters.confirm_campaign": (None, POLICY), "clusters.reject_campaign": (None, POLICY),

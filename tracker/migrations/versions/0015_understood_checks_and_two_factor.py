@@ -1,4 +1,4 @@
-"""respondents check what we understood (check links and their answers)
+"""respondents check what we understood (check links and their answers); two-factor sign-in
 
 Revision ID: 0015_understood_checks
 Revises: 0011_answer_templates
@@ -66,9 +66,23 @@ def upgrade():
     op.create_index(op.f('ix_understood_answer_recommendation_id'), 'understood_answer', ['recommendation_id'],
                     unique=False)
     op.create_index(op.f('ix_understood_answer_response_id'), 'understood_answer', ['response_id'], unique=False)
+    op.create_table(
+        'user_two_factor',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('secret', sa.String(length=64), nullable=False),
+        sa.Column('confirmed_at', sa.DateTime(), nullable=True),
+        sa.Column('last_step', sa.Integer(), nullable=True),
+        sa.Column('recovery_hashes', sa.JSON(), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_user_two_factor_user_id_user')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_user_two_factor')),
+        sa.UniqueConstraint('user_id', name=op.f('uq_user_two_factor_user_id')),
+    )
 
 
 def downgrade():
+    op.drop_table('user_two_factor')
     op.drop_index(op.f('ix_understood_answer_response_id'), table_name='understood_answer')
     op.drop_index(op.f('ix_understood_answer_recommendation_id'), table_name='understood_answer')
     op.drop_index(op.f('ix_understood_answer_check_id'), table_name='understood_answer')
