@@ -13,9 +13,8 @@ from sqlalchemy import func, select
 
 from consultations import two_factor
 from consultations.two_factor import UserTwoFactor
-from consultations.workflow import AuditEvent, FailedSignIn, User
+from consultations.workflow import AuditEvent, FailedSignIn
 from test_auth import signed_in_user
-from tracker.db import db
 
 HOME = "/staff/my-work"
 
