@@ -55,6 +55,15 @@ def create_app(test_config: dict | None = None) -> Flask:
         # (consultations.vocabulary.configure_labels), such as {"accepted": "Agreed"}; JSON in TRACKER_*.
         DECISION_OUTCOME_LABELS={},
         ACTION_STATUS_LABELS={},
+        # Named in the accessibility statement and the privacy notice (tracker/public/statements.py),
+        # whose text an installation may replace with instance/pages/accessibility.md and privacy.md.
+        ORGANISATION_NAME="the inspectorate",
+        CONTACT_EMAIL="",
+        # How long a "What we understood you to recommend" check link works (consultations.understood_checks).
+        UNDERSTOOD_CHECK_DAYS=28,
+        # Two-factor sign-in (tracker/auth/two_factor.py): optional for everyone; True makes admins
+        # set it up before they can sign in. README "Two-factor sign-in".
+        TWO_FACTOR_REQUIRED_FOR_ADMINS=False,
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("TRACKER")
@@ -96,7 +105,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from tracker import commands, db, indexing
     from tracker.auth import views as auth
-    from tracker.public import api, feeds, pages as public_pages, search as public_search
+    from tracker.public import api, feeds, pages as public_pages, search as public_search, statements, understood
     from tracker.staff.admin import views as admin
     from tracker.staff.browse import views as browse
     from tracker.staff.clusters import views as clusters
@@ -136,6 +145,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(public_search.bp)
 
     app.register_blueprint(public_pages.bp)
+    app.register_blueprint(statements.bp)
+    app.register_blueprint(understood.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
 
