@@ -1,6 +1,6 @@
 """respondents check what we understood (check links and their answers); two-factor sign-in
 
-Revision ID: 0015_understood_checks
+Revision ID: 0012_understood_checks
 Revises: 0011_answer_templates
 Create Date: 2026-12-02
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0015_understood_checks'
+revision = '0012_understood_checks'
 down_revision = '0011_answer_templates'
 branch_labels = None
 depends_on = None
