@@ -36,6 +36,7 @@ from consultations.published import (
     public_outline,
     public_recommendations,
     public_standard_links,
+    public_timeline,
 )
 
 bp = Blueprint("public", __name__)
@@ -161,25 +162,6 @@ def action_status_counts(statuses: Iterable[str]) -> list[tuple[str, int]]:
     return known + [(status.capitalize(), n) for status, n in sorted(counts.items())]
 
 
-@dataclass
-class TimelineEntry:
-    on: dt.date
-    text: str
-    action: str | None = None
-    evidence_url: str | None = None
-
-
-def timeline(rec: PublicRecommendation) -> list[TimelineEntry]:
-    """The decision's publication and every public update on its actions, oldest first."""
-    entries = [TimelineEntry(rec.decision.published_at.date(), "We published our decision.")]
-    for action in rec.decision.actions:
-        entries += [TimelineEntry(u.on, u.text, action.description, u.evidence_url) for u in action.updates]
-    if rec.decision.withdrawn_at is not None:
-        entries.append(TimelineEntry(rec.decision.withdrawn_at.date(),
-                                     f"We withdrew our decision: {rec.decision.withdrawal_reason}"))
-    return sorted(entries, key=lambda entry: entry.on)
-
-
 # ---------------------------------------------------------------------------
 # Pages
 # ---------------------------------------------------------------------------
@@ -237,7 +219,7 @@ def recommendation(rec_id: int):
     if not found:
         abort(404)
     rec = found[0]
-    return render_template("public/recommendation.html", rec=rec, timeline=timeline(rec))
+    return render_template("public/recommendation.html", rec=rec, timeline=public_timeline(db.session, rec))
 
 
 @bp.route("/standards/<framework_key>/<code>")
