@@ -423,6 +423,18 @@ def count_public_recommendations(session: Session, **narrow) -> int:
     return session.scalar(_narrowed(select(func.count(Recommendation.id)), **narrow))
 
 
+def count_under_consideration(session: Session, respondent_id: int) -> int:
+    """How many of a named respondent's recommendations, in consultations the public can see,
+    have no published decision yet (for their outcome letter: a count, never the texts)."""
+    return session.scalar(
+        select(func.count(Recommendation.id))
+        .join(Response, Recommendation.response_id == Response.id)
+        .join(Respondent, Response.respondent_id == Respondent.id)
+        .join(Consultation, Response.consultation_id == Consultation.id)
+        .where(Response.respondent_id == respondent_id, Respondent.consent == "named",
+               Consultation.status.in_(PUBLIC_CONSULTATION_STATUSES), ~_group_decision_published()))
+
+
 def public_recommendations(
     session: Session,
     *,

@@ -31,6 +31,7 @@ from consultations.published import (
     PublicRecommendation,
     PublicStandard,
     count_public_recommendations,
+    count_under_consideration,
     public_action_statuses,
     public_consultations,
     public_outline,
@@ -256,9 +257,12 @@ def data():
 @bp.route("/respondents/<id:respondent_id>")
 @public
 def respondent(respondent_id: int):
-    """A named respondent's outcome letter. Anyone else, or nothing published yet: 404."""
+    """A named respondent's outcome letter, dated and from the installation's sender (LETTER_SENDER,
+    tracker.web.branding), with absolute links so it works on paper, and how many of their
+    recommendations are still under consideration. Anyone else, or nothing published yet: 404."""
     recs = public_recommendations(db.session, respondent_id=respondent_id)
     if not recs:
         abort(404)
     return render_template("public/respondent.html", name=recs[0].made_by, recommendations=recs,
-                           outcomes=outcome_counts(rec.decision.outcome for rec in recs), today=dt.date.today())
+                           outcomes=outcome_counts(rec.decision.outcome for rec in recs), today=dt.date.today(),
+                           under_consideration=count_under_consideration(db.session, respondent_id))
