@@ -122,7 +122,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from tracker.staff.triage import views as triage
     from tracker.staff.upload import views as upload
     from tracker.staff.work import views as work
-    from tracker.web import assets, branding, errors, headers, ids, site_url, templating
+    from tracker.web import assets, branding, errors, headers, ids, notices, site_url, templating
 
     site_url.init_app(app)  # first: a production app without a public address refuses requests
     db.init_app(app)
@@ -133,6 +133,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     branding.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
+    notices.init_app(app)
     templating.init_app(app, area_globals={
         # helpers of one staff area that templates of another use (browse's response page)
         "triage_status_moves": triage.triage_status_moves,
