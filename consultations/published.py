@@ -232,9 +232,7 @@ def public_timeline(session: Session, rec: PublicRecommendation) -> list[Timelin
                                         AuditEvent.field.in_(_ACTION_FIELDS)))
     events = list(session.scalars(select(AuditEvent).where(condition).order_by(AuditEvent.id)))
     steps = _decision_steps([e for e in events if e.entity_type == "decision"], decision)
-    first_published = min(
-        (dt.datetime.combine(step.on, dt.time.min) for step in steps if step.kind == "published"),
-        default=decision.published_at)
+    first_published = min((step.at for step in steps if step.kind == "published"), default=decision.published_at)
     for event in events:
         if event.entity_type != "action" or event.at < first_published or not event.new or event.old == event.new:
             continue

@@ -139,3 +139,21 @@ def test_the_timeline_costs_the_same_queries_however_long(app, client, session, 
     session.commit()
     assert len(timeline_of(client, history["rec"].id)) == 4 + 12 * 4
     assert statements() == before
+
+
+def test_what_an_action_did_before_the_decision_was_public_stays_private(client, session):
+    rec = make_recommendation(session)
+    decision = decision_rules.save_decision(session, rec, "accepted", "We will.", INTERNAL_NOTE, None)
+    early = action_rules.add_action(session, decision, "Early Nightjar action", "Policy lead",
+                                    dt.date.today() + dt.timedelta(days=30))
+    action_rules.edit_action(early, early.description, early.owner, early.due_on, "in progress", 10)
+    session.commit()
+    decision_rules.approve(decision, None)
+    decision_rules.publish(decision, None)  # now: after the status change
+    session.commit()
+    action_rules.edit_action(early, early.description, early.owner, early.due_on, "implemented", 100)
+    session.commit()
+    entries = timeline_of(client, rec.id)
+    today = long_date(dt.date.today())
+    assert entries == [f"{today} We published our decision: Accepted.",
+                       f"{today} Status changed to Implemented (was In progress). Early Nightjar action"]
