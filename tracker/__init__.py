@@ -94,7 +94,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from flask_wtf.csrf import CSRFProtect
     from govuk_frontend_wtf.main import WTFormsHelpers
 
-    from tracker import commands, db, indexing
+    from tracker import commands, db, indexing, mail
     from tracker.auth import views as auth
     from tracker.public import api, feeds, pages as public_pages, search as public_search
     from tracker.staff.admin import views as admin
@@ -114,6 +114,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     site_url.init_app(app)  # first: a production app without a public address refuses requests
     db.init_app(app)
+    mail.init_app(app)  # the MAIL_* and NOTIFY_* defaults (tracker/mail.py)
     ids.init_app(app)  # the <id:...> URL converter, before any blueprint's routes
     CSRFProtect(app)
     WTFormsHelpers(app)

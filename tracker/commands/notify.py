@@ -1,0 +1,38 @@
+"""``notify send``: deliver the outbox (tracker/mail.py, consultations/outbox.py); ``notify reminders``:
+enqueue the reminders and weekly digests that are due (consultations/notifications.py)."""
+from __future__ import annotations
+
+import time
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from consultations import outbox
+from tracker import mail
+from tracker.db import db
+
+notify_cli = AppGroup("notify", help="Send the email outbox and enqueue reminders.")
+
+
+@notify_cli.command("send")
+@click.option("--limit", type=click.IntRange(min=1), help="Send at most this many messages, then stop.")
+@click.option("--every", type=click.IntRange(min=1), metavar="SECONDS",
+              help="Keep running: send what is due, then wait this long, until stopped (make run uses it).")
+def send_command(limit: int | None, every: int | None) -> None:
+    """Send the messages that are due. Safe to run from cron while another run is going."""
+    app = current_app._get_current_object()
+    try:
+        mail.transport_for(app)
+    except mail.MailNotConfigured as error:
+        raise click.ClickException(str(error)) from None
+    while True:
+        report = mail.send_due(app, limit=limit)
+        if report.sent or report.retrying or report.failed or not every:
+            waiting = outbox.counts(db.session)
+            db.session.remove()
+            click.echo(f"Sent {report.sent}, will retry {report.retrying}, failed {report.failed}; "
+                       f"{waiting['pending']} waiting, {waiting['failed']} failed in all.")
+        if not every:
+            return
+        time.sleep(every)

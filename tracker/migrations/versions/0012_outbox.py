@@ -1,0 +1,46 @@
+"""outbox: every email is a row written with the change that causes it, sent by `notify send`
+
+Revision ID: 0012_outbox
+Revises: 0011_answer_templates
+Create Date: 2026-12-02
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0012_outbox'
+down_revision = '0011_answer_templates'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        'outbox_message',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('recipient', sa.String(length=254), nullable=False),
+        sa.Column('template', sa.String(length=80), nullable=False),
+        sa.Column('context', sa.JSON(), nullable=False),
+        sa.Column('state', sa.String(length=20), nullable=False),
+        sa.Column('attempts', sa.Integer(), nullable=False),
+        sa.Column('next_attempt_at', sa.DateTime(), nullable=False),
+        sa.Column('claim_token', sa.String(length=64), nullable=True),
+        sa.Column('claimed_until', sa.DateTime(), nullable=True),
+        sa.Column('last_error', sa.Text(), nullable=True),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('sent_at', sa.DateTime(), nullable=True),
+        sa.Column('dedupe_key', sa.String(length=200), nullable=True),
+        sa.Column('message_id', sa.String(length=200), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_message')),
+        sa.UniqueConstraint('dedupe_key', name=op.f('uq_outbox_message_dedupe_key')),
+    )
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_message_next_attempt_at'), ['next_attempt_at'], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_message_next_attempt_at'))
+    op.drop_table('outbox_message')
