@@ -75,7 +75,9 @@ MATRIX = {
         ("edit_question", ("edit_question",)), ("organisation_types", ()),
         ("new_organisation_type", ("new_organisation_type",)), ("edit_organisation_type", ("edit_organisation_type",)),
         ("move_organisation_type", ("move_organisation_type",)),
-        ("add_default_organisation_types", ("add_default_organisation_types",))]},
+        ("add_default_organisation_types", ("add_default_organisation_types",)),
+        ("outbox_messages", ()), ("outbox_message", ()), ("outbox_message_eml", ())]},
+    "admin.retry_outbox_message": (None, ADMIN),
     "admin.reset_password": (None, ADMIN), "admin.end_user_sessions": (None, ADMIN), "admin.unlock_user": (None, ADMIN),
     "account.sessions_page": (ALL, None), "account.end_other_sessions": (None, ALL),
     "clusters.overview": (ALL, None), "clusters.cluster": (ALL, None), "clusters.campaign": (ALL, None),
@@ -100,7 +102,7 @@ def demo_ids(demo_app, users):
             "user_id": users["viewer"], "key": "hmip-probation-2019", "version": "2019",
             "entity": "recommendation", "entity_id": r4.id,
             "type_id": db.session.scalar(select(OrganisationType.id)), "direction": "down",
-            **_duplicate_groups(r4),
+            **_duplicate_groups(r4), "message_id": _outbox_message(),
         }
 
 
@@ -119,6 +121,17 @@ def _duplicate_groups(rec) -> dict:
     db.session.add_all([cluster, campaign])
     db.session.commit()
     return {"cluster_id": cluster.id, "campaign_id": campaign.id}
+
+
+def _outbox_message() -> int:
+    """A failed email in the outbox, for the admin Outbox routes."""
+    from consultations import outbox
+
+    message = outbox.enqueue(db.session, recipient="someone@example.org", template="message",
+                             context={"subject": "Hello", "paragraphs": ["A test message."]})
+    message.state = "failed"
+    db.session.commit()
+    return message.id
 
 
 def staff_rules(app):
