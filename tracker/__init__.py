@@ -105,6 +105,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from tracker.staff.history import views as history
     from tracker.staff.implementation import views as implementation
     from tracker.staff.mapping import views as mapping
+    from tracker.staff.notifications import views as notifications
     from tracker.staff.recommendations import views as recommendations
     from tracker.staff.search import views as staff_search
     from tracker.staff.triage import views as triage
@@ -132,7 +133,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(browse.bp, url_prefix="/staff")
     for staff_area in (history, triage, mapping, decisions, implementation, admin, staff_search, upload, clusters,
-                       recommendations, work, exports):
+                       recommendations, work, exports, notifications):
         app.register_blueprint(staff_area.bp, url_prefix="/staff")
     app.register_blueprint(public_search.bp)
 

@@ -98,6 +98,7 @@ def unsubscribe_url(context: dict) -> str | None:
     signed one-click link for people without an account. None for messages nobody chose."""
     kind = (context.get("_unsubscribe") or {}).get("kind")
     if kind == "staff":
+        context.setdefault("unsubscribe_text", "Choose which emails you get")
         return url("notifications.preferences")
     return None
 
@@ -120,7 +121,7 @@ def render(message: OutboxMessage) -> Rendered:
     context = dict(message.context or {})
     link = unsubscribe_url(context)
     values = dict(context, unsubscribe_url=link, service_name=current_app.config["SERVICE_NAME"],
-                  home_url=url("public.home"))
+                  home_url=url("public.home"), link=url)
     subject_template = current_app.jinja_env.get_template(f"email/{message.template}.txt")
     subject = "".join(subject_template.blocks["subject"](subject_template.new_context(values))).strip() \
         if "subject" in subject_template.blocks else current_app.config["SERVICE_NAME"]

@@ -11,7 +11,7 @@ from tracker.db import db
 from consultations.workflow import Action, AuditEvent, Decision
 
 STAFF_BLUEPRINTS = {"browse", "history", "triage", "mapping", "decisions", "implementation", "admin", "upload", "clusters",
-                    "account", "recommendations", "work"}
+                    "account", "recommendations", "work", "notifications"}
 ASSETS = {"static", "govuk_assets"}
 
 
@@ -79,6 +79,7 @@ MATRIX = {
         ("outbox_messages", ()), ("outbox_message", ()), ("outbox_message_eml", ())]},
     "admin.retry_outbox_message": (None, ADMIN),
     "admin.reset_password": (None, ADMIN), "admin.end_user_sessions": (None, ADMIN), "admin.unlock_user": (None, ADMIN),
+    "notifications.preferences": (ALL, ALL),
     "account.sessions_page": (ALL, None), "account.end_other_sessions": (None, ALL),
     "clusters.overview": (ALL, None), "clusters.cluster": (ALL, None), "clusters.campaign": (ALL, None),
     "clusters.confirm": (None, POLICY), "clusters.reject": (None, POLICY), "clusters.remove_member": (None, POLICY),
@@ -99,7 +100,7 @@ def demo_ids(demo_app, users):
             "link_id": db.session.scalar(select(Link.id)), "item_id": db.session.scalar(select(FrameworkItem.id)),
             "consultation_id": consultation.id, "slug": consultation.slug,
             "question_id": db.session.scalar(select(Question.id).where(Question.consultation_id == consultation.id)),
-            "user_id": users["viewer"], "key": "hmip-probation-2019", "version": "2019",
+            "user_id": _bystander(), "key": "hmip-probation-2019", "version": "2019",
             "entity": "recommendation", "entity_id": r4.id,
             "type_id": db.session.scalar(select(OrganisationType.id)), "direction": "down",
             **_duplicate_groups(r4), "message_id": _outbox_message(),
@@ -121,6 +122,16 @@ def _duplicate_groups(rec) -> dict:
     db.session.add_all([cluster, campaign])
     db.session.commit()
     return {"cluster_id": cluster.id, "campaign_id": campaign.id}
+
+
+def _bystander() -> int:
+    """The user the admin routes act on (reset, sign out everywhere...): not one of the signed-in
+    clients, whose later requests would otherwise find themselves signed out."""
+    from consultations.users import create_user
+
+    user = create_user(db.session, "bystander@example.org", "viewer", PASSWORD, "Bystander")
+    db.session.commit()
+    return user.id
 
 
 def _outbox_message() -> int:

@@ -1,4 +1,5 @@
-"""outbox: every email is a row written with the change that causes it, sent by `notify send`
+"""outbox: every email is a row written with the change that causes it, sent by `notify send`;
+staff choices of which emails they get
 
 Revision ID: 0012_outbox
 Revises: 0011_answer_templates
@@ -40,7 +41,24 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_outbox_message_next_attempt_at'), ['next_attempt_at'], unique=False)
 
 
+    op.create_table(
+        'notification_preference',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('kind', sa.String(length=40), nullable=False),
+        sa.Column('enabled', sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_notification_preference_user_id_user')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_notification_preference')),
+        sa.UniqueConstraint('user_id', 'kind', name=op.f('uq_notification_preference_user_id_kind')),
+    )
+    with op.batch_alter_table('notification_preference', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notification_preference_user_id'), ['user_id'], unique=False)
+
+
 def downgrade():
+    with op.batch_alter_table('notification_preference', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notification_preference_user_id'))
+    op.drop_table('notification_preference')
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_message_next_attempt_at'))
     op.drop_table('outbox_message')
