@@ -2,13 +2,14 @@
 enqueue the reminders and weekly digests that are due (consultations/notifications.py)."""
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from consultations import outbox
+from consultations import outbox, reminders
 from tracker import mail
 from tracker.db import db
 
@@ -36,3 +37,17 @@ def send_command(limit: int | None, every: int | None) -> None:
         if not every:
             return
         time.sleep(every)
+
+
+@notify_cli.command("reminders")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Act as if today were this date (YYYY-MM-DD).")
+def reminders_command(today) -> None:
+    """Enqueue the reminders to action owners and their weekly digests that are due. Run it daily;
+    running it again the same day (or week, for digests) enqueues nothing twice."""
+    day = today.date() if today else dt.date.today()
+    report = reminders.enqueue_reminders(db.session, day)
+    db.session.commit()
+    click.echo(f"Enqueued {report.due_soon} due-soon reminder{'s' if report.due_soon != 1 else ''}, "
+               f"{report.overdue} overdue reminder{'s' if report.overdue != 1 else ''} and "
+               f"{report.digests} weekly digest{'s' if report.digests != 1 else ''} for {day.isoformat()}. "
+               "'notify send' sends them.")
