@@ -28,7 +28,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased, object_session, selectinload
 
-from consultations import notifications
+from consultations import notifications, respondent_emails
 from consultations.models import Consultation, Recommendation, Response, utcnow
 from consultations.soft_delete import restore, soft_delete
 from consultations.workflow import DECISION_OUTCOMES, Decision, User
@@ -226,6 +226,7 @@ def publish(decision: Decision, user_id: int | None, now: dt.datetime | None = N
     _flush(decision)
     session = object_session(decision)
     if session is not None:
+        respondent_emails.note_published(session, decision)  # their digest, enqueued at commit
         settle_consultation(session, decision.recommendation.response.consultation, today=decision.published_at.date())
     return decision
 

@@ -154,16 +154,24 @@ def send_noted(session: Session) -> list[outbox.OutboxMessage]:
 
 
 def _before_commit(session: Session) -> None:
+    from consultations import respondent_emails
+
     if session.info.get(PENDING):
         send_noted(session)
+    if session.info.get(respondent_emails.PENDING):
+        respondent_emails.send_noted(session)
 
 
 def _after_rollback(session: Session) -> None:
+    from consultations import respondent_emails
+
     session.info.pop(PENDING, None)
+    session.info.pop(respondent_emails.PENDING, None)
 
 
 def install() -> None:
-    """Send what was noted when each session commits (the app factory calls this, like the audit hook)."""
+    """Send what was noted when each session commits, staff emails and respondents' digests
+    (``consultations.respondent_emails``); the app factory calls this, like the audit hook."""
     if event.contains(Session, "before_commit", _before_commit):
         return
     event.listen(Session, "before_commit", _before_commit)

@@ -96,7 +96,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from tracker import commands, db, indexing, mail
     from tracker.auth import views as auth
-    from tracker.public import api, feeds, pages as public_pages, search as public_search
+    from tracker.public import api, emails, feeds, pages as public_pages, search as public_search
     from tracker.staff.admin import views as admin
     from tracker.staff.browse import views as browse
     from tracker.staff.clusters import views as clusters
@@ -117,7 +117,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     mail.init_app(app)  # the MAIL_* and NOTIFY_* defaults (tracker/mail.py)
     ids.init_app(app)  # the <id:...> URL converter, before any blueprint's routes
-    CSRFProtect(app)
+    CSRFProtect(app)  # app.extensions['csrf']: the one-click unsubscribe views are exempt (tracker/public/emails.py)
     WTFormsHelpers(app)
     assets.init_app(app)
     errors.init_app(app)
@@ -139,6 +139,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.register_blueprint(public_pages.bp)
     app.register_blueprint(feeds.bp)
+    emails.init_app(app)  # stopping outcome emails, email subscriptions
     app.register_blueprint(api.bp, url_prefix="/api/v1")
 
     return app

@@ -34,7 +34,7 @@ from email.utils import formatdate, parseaddr
 from flask import current_app, render_template
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from consultations import outbox
+from consultations import outbox, respondent_emails
 from consultations.outbox import OutboxMessage
 from tracker.db import db
 
@@ -97,10 +97,24 @@ def unsubscribe_url(context: dict) -> str | None:
     """Where the recipient stops messages of this kind: a staff member's preferences page, or a
     signed one-click link for people without an account. None for messages nobody chose."""
     kind = (context.get("_unsubscribe") or {}).get("kind")
+    target = (context.get("_unsubscribe") or {}).get("id")
     if kind == "staff":
         context.setdefault("unsubscribe_text", "Choose which emails you get")
         return url("notifications.preferences")
+    if kind == "respondent":
+        return url("emails.stop_outcome_emails", token=sign("respondent-stop", target))
+    if kind == "subscription":
+        return url("emails.unsubscribe", token=sign("subscription-stop", target))
     return None
+
+
+def _respondent_outcome(session, context: dict) -> dict:
+    return respondent_emails.outcome_digest(session, context["respondent_id"], context["consultation_id"],
+                                            context["since"])
+
+
+# Messages whose content is read when they are sent, not when they are enqueued: template -> builder.
+LIVE_CONTEXT = {"respondent_outcome": _respondent_outcome}
 
 
 def url(endpoint: str, **values) -> str:
@@ -119,6 +133,8 @@ def link_context(app):
 def render(message: OutboxMessage) -> Rendered:
     """The subject, plain text and HTML of one message (in an app context; see ``link_context``)."""
     context = dict(message.context or {})
+    if message.template in LIVE_CONTEXT:
+        context.update(LIVE_CONTEXT[message.template](db.session, context))
     link = unsubscribe_url(context)
     values = dict(context, unsubscribe_url=link, service_name=current_app.config["SERVICE_NAME"],
                   home_url=url("public.home"), link=url)

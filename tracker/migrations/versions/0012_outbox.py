@@ -1,5 +1,5 @@
 """outbox: every email is a row written with the change that causes it, sent by `notify send`;
-staff choices of which emails they get
+staff choices of which emails they get; respondents' choice of outcome emails
 
 Revision ID: 0012_outbox
 Revises: 0011_answer_templates
@@ -54,8 +54,14 @@ def upgrade():
     with op.batch_alter_table('notification_preference', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_notification_preference_user_id'), ['user_id'], unique=False)
 
+    with op.batch_alter_table('respondent', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('outcome_emails', sa.String(length=10), server_default='default',
+                                      nullable=False))
+
 
 def downgrade():
+    with op.batch_alter_table('respondent', schema=None) as batch_op:
+        batch_op.drop_column('outcome_emails')
     with op.batch_alter_table('notification_preference', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notification_preference_user_id'))
     op.drop_table('notification_preference')
