@@ -32,7 +32,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
 from flask import current_app, render_template
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
 from consultations import outbox, respondent_emails
 from consultations.outbox import OutboxMessage
@@ -88,6 +88,25 @@ def unsign(purpose: str, token: str):
         return None
 
 
+class Expired(Exception):
+    """A timed link that was ours but is too old."""
+
+
+def sign_timed(purpose: str, value) -> str:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"tracker-mail-{purpose}").dumps(value)
+
+
+def unsign_timed(purpose: str, token: str, max_age: int):
+    """The value of a timed link; None if not ours, ``Expired`` if older than ``max_age`` seconds."""
+    try:
+        return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"tracker-mail-{purpose}").loads(
+            token, max_age=max_age)
+    except SignatureExpired:
+        raise Expired() from None
+    except BadSignature:
+        return None
+
+
 # ---------------------------------------------------------------------------
 # Rendering
 # ---------------------------------------------------------------------------
@@ -113,8 +132,16 @@ def _respondent_outcome(session, context: dict) -> dict:
                                             context["since"])
 
 
+def _subscription_confirm(session, context: dict) -> dict:
+    """The confirmation link, made when the email is sent: it expires CONFIRM_DAYS after that."""
+    token = sign_timed("subscription-confirm", [context["subscription_id"], context["email"]])
+    return {"confirm_url": url("emails.confirm_subscription", token=token), "days": CONFIRM_DAYS}
+
+
+CONFIRM_DAYS = 7
+
 # Messages whose content is read when they are sent, not when they are enqueued: template -> builder.
-LIVE_CONTEXT = {"respondent_outcome": _respondent_outcome}
+LIVE_CONTEXT = {"respondent_outcome": _respondent_outcome, "subscription_confirm": _subscription_confirm}
 
 
 def url(endpoint: str, **values) -> str:

@@ -1,5 +1,5 @@
 """outbox: every email is a row written with the change that causes it, sent by `notify send`;
-staff choices of which emails they get; respondents' choice of outcome emails
+staff choices of which emails they get; respondents' choice of outcome emails; public email subscriptions
 
 Revision ID: 0012_outbox
 Revises: 0011_answer_templates
@@ -58,8 +58,24 @@ def upgrade():
         batch_op.add_column(sa.Column('outcome_emails', sa.String(length=10), server_default='default',
                                       nullable=False))
 
+    op.create_table(
+        'email_subscription',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('email', sa.String(length=254), nullable=False),
+        sa.Column('target_type', sa.String(length=20), nullable=False),
+        sa.Column('target_id', sa.Integer(), nullable=False),
+        sa.Column('state', sa.String(length=20), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('confirmed_at', sa.DateTime(), nullable=True),
+        sa.Column('unsubscribed_at', sa.DateTime(), nullable=True),
+        sa.Column('last_digest_at', sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_email_subscription')),
+        sa.UniqueConstraint('email', 'target_type', 'target_id', name=op.f('uq_email_subscription_email_target_type_target_id')),
+    )
+
 
 def downgrade():
+    op.drop_table('email_subscription')
     with op.batch_alter_table('respondent', schema=None) as batch_op:
         batch_op.drop_column('outcome_emails')
     with op.batch_alter_table('notification_preference', schema=None) as batch_op:
