@@ -116,3 +116,21 @@ def test_no_contact_email_no_message(demo_app, users):
         _publish(db.session, db.session.get(Recommendation, rec_ids[0]), users["approver"])
         db.session.commit()
         assert db.session.scalars(select(OutboxMessage)).all() == []
+
+
+def test_policy_staff_record_that_a_confidential_respondent_asked_for_the_emails(demo_app, client, sign_in, users):
+    respondent_id, _ = _setup(demo_app, users, consent="confidential")
+    sign_in("policy")
+    page = client.get(f"/staff/respondents/{respondent_id}/outcome-emails").get_data(as_text=True)
+    assert "jo.bloggs@respondent.example" in page and "They will not get these emails." in page
+    with demo_app.app_context():
+        version = db.session.get(Respondent, respondent_id).version_id
+    response = client.post(f"/staff/respondents/{respondent_id}/outcome-emails",
+                           data={"choice": "yes", "version": version}, follow_redirects=True)
+    assert "will get emails about what we decided" in response.get_data(as_text=True)
+    with demo_app.app_context():
+        assert db.session.get(Respondent, respondent_id).outcome_emails == "yes"
+    stale = client.post(f"/staff/respondents/{respondent_id}/outcome-emails", data={"choice": "no", "version": version})
+    assert stale.status_code == 409
+    bad = client.post(f"/staff/respondents/{respondent_id}/outcome-emails", data={"choice": "maybe", "version": version + 1})
+    assert bad.status_code == 400 and "govuk-error-summary" in bad.get_data(as_text=True)

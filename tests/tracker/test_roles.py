@@ -56,7 +56,7 @@ MATRIX = {
     "triage.mark_duplicate": (None, POLICY), "triage.clear_duplicate": (None, POLICY),
     "triage.delete_recommendation": (None, POLICY), "triage.restore_recommendation": (None, POLICY),
     "triage.delete_response": (None, POLICY), "triage.restore_response": (None, POLICY),
-    "triage.edit_consent": (POLICY, POLICY),
+    "triage.edit_consent": (POLICY, POLICY), "triage.edit_outcome_emails": (POLICY, POLICY),
     "upload.upload": (POLICY, POLICY),
     "mapping.links": (ALL, None), "mapping.item": (ALL, None), "mapping.coverage": (ALL, None),
     "mapping.confirm_link": (None, METHODOLOGY), "mapping.reject_link": (None, METHODOLOGY),

@@ -18,7 +18,7 @@ the one blueprint, ``bp``:
 - ``consent``: what may be published about a respondent.
 """
 from tracker.staff.triage import bp
-from tracker.staff.triage import consent, corrections, queue, recommendations, responses  # noqa: F401 (routes)
+from tracker.staff.triage import consent, corrections, outcome_emails, queue, recommendations, responses  # noqa: F401 (routes)
 from tracker.staff.triage.recommendations import add_from_text_form
 from tracker.staff.triage.responses import triage_status_moves
 
