@@ -12,13 +12,16 @@ transaction commits (the hook in ``consultations.notifications``), each noted re
 one message per consultation per day, sent ``DIGEST_DELAY`` later, so decisions published
 one after another that day arrive in one email. What it lists is read when it is sent
 (``outcome_digest``): every decision on their recommendations published since that day.
+
+Later, when the actions answering their recommendations move (a public update), they hear of it
+at most weekly (``enqueue_action_news``, from ``notify reminders``).
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from consultations import outbox
@@ -125,3 +128,48 @@ def outcome_digest(session: Session, respondent_id: int, consultation_id: int, s
     return {"name": respondent.name if respondent else "", "consultation": consultation.title if consultation else "",
             "consultation_slug": consultation.slug if consultation else "", "items": items, "waiting": waiting}
 
+
+
+def enqueue_action_news(session: Session, today: dt.date) -> int:
+    """Weekly: each respondent who may be emailed hears of the public updates made in the last 7
+    days on the actions answering their recommendations (at most one email a week: the first run
+    of each ISO week sends it, ``notify reminders`` run daily). How many were enqueued."""
+    from consultations.workflow import ActionUpdate
+
+    since = dt.datetime.combine(today - dt.timedelta(days=7), dt.time())
+    primary = func.coalesce(Recommendation.duplicate_of_id, Recommendation.id)
+    rows = session.execute(
+        select(Response.respondent_id, Recommendation.key, Consultation.title, Consultation.slug,
+               Action.description, Action.status, ActionUpdate.on, ActionUpdate.text)
+        .select_from(ActionUpdate)
+        .join(Action, ActionUpdate.action_id == Action.id)
+        .join(Decision, Action.decision_id == Decision.id)
+        .join(Recommendation, primary == Decision.recommendation_id)
+        .join(Response, Recommendation.response_id == Response.id)
+        .join(Consultation, Response.consultation_id == Consultation.id)
+        .where(ActionUpdate.is_public.is_(True), ActionUpdate.created_at >= since,
+               Decision.published_at.is_not(None), Decision.withdrawn_at.is_(None))
+        .order_by(Response.respondent_id, ActionUpdate.on, ActionUpdate.id)).all()
+    if not rows:
+        return 0
+    respondents = {r.id: r for r in session.scalars(select(Respondent).where(
+        Respondent.id.in_({row.respondent_id for row in rows})))}
+    news: dict[int, list[dict]] = {}
+    for row in rows:
+        item = {"key": row.key, "consultation": row.title, "consultation_slug": row.slug, "action": row.description,
+                "status": row.status, "on": f"{row.on.day} {row.on:%B %Y}", "news": row.text}
+        if item not in news.setdefault(row.respondent_id, []):
+            news[row.respondent_id].append(item)
+    year, week, _ = today.isocalendar()
+    count = 0
+    for respondent_id, items in news.items():
+        respondent = respondents[respondent_id]
+        if not may_email(respondent):
+            continue
+        made = outbox.enqueue(
+            session, recipient=contact_email(respondent), template="respondent_action_news",
+            context={"name": respondent.name, "items": items,
+                     "_unsubscribe": {"kind": "respondent", "id": respondent_id, "one_click": True}},
+            dedupe_key=f"respondent-actions:{respondent_id}:{year}-W{week:02d}")
+        count += made is not None
+    return count

@@ -134,3 +134,32 @@ def test_policy_staff_record_that_a_confidential_respondent_asked_for_the_emails
     assert stale.status_code == 409
     bad = client.post(f"/staff/respondents/{respondent_id}/outcome-emails", data={"choice": "maybe", "version": version + 1})
     assert bad.status_code == 400 and "govuk-error-summary" in bad.get_data(as_text=True)
+
+
+def test_when_an_action_on_their_recommendation_moves_they_hear_at_most_weekly(demo_app, users, tmp_path):
+    from consultations.actions import add_action, add_update
+
+    respondent_id, rec_ids = _setup(demo_app, users)
+    with demo_app.app_context():
+        decision = _publish(db.session, db.session.get(Recommendation, rec_ids[0]), users["approver"])
+        db.session.commit()
+        db.session.execute(delete(OutboxMessage))  # the outcome digest: tested above
+        action = add_action(db.session, decision, "Publish the inspection handbook", "Policy team",
+                            dt.date(2027, 6, 30), "not started")
+        today = dt.date.today()
+        add_update(db.session, action, today, "The first draft is with the board.", None, "in progress", True,
+                   users["policy"])
+        add_update(db.session, action, today, "Internal note: waiting on legal.", None, None, False, users["policy"])
+        db.session.commit()
+    runner = demo_app.test_cli_runner()
+    assert "1 weekly action update to respondents" in runner.invoke(args=["notify", "reminders"]).output
+    assert "0 weekly action updates to respondents" in runner.invoke(args=["notify", "reminders"]).output
+    with SmtpServer(tmp_path) as server:
+        demo_app.config.update(server.config())
+        mail.send_due(demo_app)
+        [email] = server.messages
+    text = email.get_body(("plain",)).get_content()
+    assert email["To"] == "jo.bloggs@respondent.example" and email["Subject"] == "Progress on what you recommended"
+    assert "The first draft is with the board." in text, text
+    assert "Publish the inspection handbook (now in progress)" in text
+    assert "waiting on legal" not in text  # only public updates

@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from consultations import outbox, reminders, subscriptions
+from consultations import outbox, reminders, respondent_emails, subscriptions
 from tracker import mail
 from tracker.db import db
 
@@ -42,15 +42,17 @@ def send_command(limit: int | None, every: int | None) -> None:
 @notify_cli.command("reminders")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Act as if today were this date (YYYY-MM-DD).")
 def reminders_command(today) -> None:
-    """Enqueue what is due today: reminders to action owners, their weekly digests, and the digests
-    of public email subscriptions. Run it daily; running it again the same day (or week, for the
+    """Enqueue what is due today: reminders to action owners, their weekly digests, the digests
+    of public email subscriptions and respondents' weekly news of the actions on their recommendations. Run it daily; running it again the same day (or week, for the
     owners' digests) enqueues nothing twice."""
     day = today.date() if today else dt.date.today()
     report = reminders.enqueue_reminders(db.session, day)
     subscribed = subscriptions.enqueue_digests(db.session)
+    news = respondent_emails.enqueue_action_news(db.session, day)
     db.session.commit()
     click.echo(f"Enqueued {report.due_soon} due-soon reminder{'s' if report.due_soon != 1 else ''}, "
                f"{report.overdue} overdue reminder{'s' if report.overdue != 1 else ''} and "
                f"{report.digests} weekly digest{'s' if report.digests != 1 else ''} for {day.isoformat()}; "
-               f"{subscribed} subscription digest{'s' if subscribed != 1 else ''}. "
+               f"{subscribed} subscription digest{'s' if subscribed != 1 else ''}; "
+               f"{news} weekly action update{'s' if news != 1 else ''} to respondents. "
                "'notify send' sends them.")
