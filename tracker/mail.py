@@ -263,9 +263,14 @@ class KeepTransport:
 
 def transport_for(app):
     config = app.config
+    development = config["DEVELOPMENT"] or config.get("TESTING")
+    if not development and app.extensions.get("public_url") is None:
+        raise MailNotConfigured(
+            "The site's public address is not configured, so links in emails would point nowhere: set "
+            "TRACKER_PUBLIC_URL (see 'Security model' in the README).")
     if config["MAIL_SERVER"]:
         return SmtpTransport(config)
-    if config["DEVELOPMENT"] or config.get("TESTING"):
+    if development:
         return KeepTransport()
     raise MailNotConfigured(
         "No SMTP server is configured: set TRACKER_MAIL_SERVER (and TRACKER_MAIL_PORT, TRACKER_MAIL_FROM, "

@@ -22,6 +22,7 @@ from consultations.models import utcnow
 from consultations.outbox import OutboxMessage
 from tracker import mail
 from tracker.db import db
+from tracker.web.site_url import parse_public_url
 
 
 def enqueue_many(app, count: int, **extra) -> list[int]:
@@ -218,11 +219,14 @@ def test_a_sender_killed_mid_batch_loses_nothing_and_repeats_at_most_the_message
     assert "Sent 8" in out
 
 
-def test_the_command_without_a_server_outside_development_says_what_to_set(app, runner):
-    app.config.update(TESTING=False, DEVELOPMENT=False, MAIL_SERVER="")
+def test_the_command_without_a_server_or_public_address_outside_development_says_what_to_set(app, runner):
+    app.config.update(TESTING=False, DEVELOPMENT=False, MAIL_SERVER="smtp.example.org")
     result = runner.invoke(args=["notify", "send"])
-    assert result.exit_code != 0
-    assert "TRACKER_MAIL_SERVER" in result.output
+    assert result.exit_code != 0 and "TRACKER_PUBLIC_URL" in result.output
+    app.extensions["public_url"] = parse_public_url("https://consult.example.org")
+    app.config.update(MAIL_SERVER="")
+    result = runner.invoke(args=["notify", "send"])
+    assert result.exit_code != 0 and "TRACKER_MAIL_SERVER" in result.output
 
 
 def test_in_development_without_a_server_messages_are_kept_for_the_admin_page(app, runner):
