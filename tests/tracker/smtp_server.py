@@ -37,6 +37,16 @@ class _Handler:
     def __init__(self, server: SmtpServer):
         self.server = server
 
+    async def handle_MAIL(self, smtp, session, envelope, address, mail_options):
+        with self.server.lock:
+            self.server.mail_commands += 1
+            count = self.server.mail_commands
+        if self.server.on_mail is not None:
+            self.server.on_mail(count)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, smtp, session, envelope, address, rcpt_options):
         if address in self.server.refuse:
             return "550 5.1.1 No such mailbox here"
@@ -65,6 +75,8 @@ class SmtpServer:
         self.refuse: set[str] = set()
         self.fail_next = 0
         self.on_message = None  # called in the server's thread with the count received so far
+        self.on_mail = None  # the same at each MAIL FROM, before the message is sent
+        self.mail_commands = 0
         self.port = free_port()
         self.ca_file = None
         kwargs = {}

@@ -219,6 +219,35 @@ def test_a_sender_killed_mid_batch_loses_nothing_and_repeats_at_most_the_message
     assert "Sent 8" in out
 
 
+def test_a_sender_killed_before_the_server_has_the_message_sends_it_once_after_the_lease(app, tmp_path):
+    """Killed after claiming the 5th message and starting to send it (MAIL FROM), before the server
+    has it: the next run sends it, and every message arrives exactly once."""
+    enqueue_many(app, 12)
+    with app.app_context():
+        expected = {f"<{m}@inspectorate.example>" for m in db.session.scalars(select(OutboxMessage.message_id))}
+    held, release = threading.Event(), threading.Event()
+    with SmtpServer(tmp_path) as server:
+        def hold_the_fifth(count):
+            if count == 5:
+                held.set()
+                release.wait(60)
+
+        server.on_mail = hold_the_fifth
+        first = _sender(app, server, lease_seconds=2)
+        assert held.wait(60), first.communicate()
+        first.send_signal(signal.SIGKILL)
+        first.communicate(timeout=30)
+        release.set()
+        assert Counter(states(app).values()) == {"sent": 4, "sending": 1, "pending": 7}
+        time.sleep(2.5)  # the dead sender's lease runs out
+        second = _sender(app, server, lease_seconds=2)
+        out, err = second.communicate(timeout=120)
+        assert second.returncode == 0, err
+        received = Counter(m["Message-ID"] for m in server.messages)
+    assert set(received) == expected and set(received.values()) == {1}
+    assert "Sent 8" in out
+
+
 def test_the_command_without_a_server_or_public_address_outside_development_says_what_to_set(app, runner):
     app.config.update(TESTING=False, DEVELOPMENT=False, MAIL_SERVER="smtp.example.org")
     result = runner.invoke(args=["notify", "send"])
