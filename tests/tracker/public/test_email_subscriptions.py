@@ -85,7 +85,7 @@ def test_double_opt_in_then_a_digest_of_new_decisions_then_one_click_unsubscribe
         decisions.approve(decision, users["approver"], two_person_rule=False)
         decisions.publish(decision, users["approver"], two_person_rule=False)
         db.session.commit()
-    assert "1 subscription digest." in runner.invoke(args=["notify", "reminders"]).output
+    assert "1 subscription digest;" in runner.invoke(args=["notify", "reminders"]).output
     assert "0 subscription digests" in runner.invoke(args=["notify", "reminders"]).output  # once
     digests = [m for m in deliver(demo_app, smtp) if m["Subject"].strip().startswith("New decisions")]
     assert len(digests) == 1, [(m["To"], m["Subject"]) for m in smtp.messages]
