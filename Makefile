@@ -44,7 +44,11 @@ demo: db
 	$(FLASK) demo load
 	$(FLASK) search sync
 
+# The email sender runs in the background while the app is served (every 10 s; without
+# TRACKER_MAIL_SERVER messages are only kept, for Admin > Outbox) and stops with it.
 run: demo
+	TRACKER_DEVELOPMENT=1 $(FLASK) notify send --every 10 & sender=$$!; \
+	trap 'kill $$sender 2>/dev/null' EXIT INT TERM; \
 	TRACKER_DEVELOPMENT=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: setup

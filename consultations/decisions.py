@@ -31,6 +31,7 @@ import datetime as dt
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session, aliased, object_session, selectinload
 
+from consultations import notifications, respondent_emails
 from consultations.models import Consultation, Recommendation, Response, utcnow
 from consultations.queries import ids_in_batches
 from consultations.soft_delete import restore, soft_delete
@@ -121,6 +122,7 @@ def save_decision(
         )
         session.add(decision)
         session.flush()
+        _note_draft(session, decision, user_id)
         return decision
 
     changed = (decision.outcome, decision.public_rationale, decision.internal_note) != (
@@ -134,8 +136,17 @@ def save_decision(
         if decision.state != "draft":
             decision.state = "draft"
             decision.approved_by_id = None
+            session.flush()
+            _note_draft(session, decision, user_id)
         session.flush()
     return decision
+
+
+def _note_draft(session: Session, decision: Decision, user_id: int | None) -> None:
+    """Approvers other than the drafter hear of a decision that has become a draft to approve."""
+    notifications.note(session, "approval_needed",
+                       [uid for uid in notifications.approver_ids(session) if uid != user_id],
+                       notifications.decision_item(decision), actor_id=user_id)
 
 
 def _ensure_live(decision: Decision) -> None:
@@ -185,6 +196,12 @@ def approve(decision: Decision, user_id: int | None, *, two_person_rule: bool = 
     decision.state = "approved"
     decision.approved_by_id = user_id
     _flush(decision)
+    session = object_session(decision)
+    if session is not None:  # who may publish it hears it is waiting
+        barred = {user_id} | ({decision.decided_by_id} if two_person_rule else set())
+        notifications.note(session, "ready_to_publish",
+                           [uid for uid in notifications.approver_ids(session) if uid not in barred],
+                           notifications.decision_item(decision), actor_id=user_id)
     return decision
 
 
@@ -213,6 +230,7 @@ def publish(decision: Decision, user_id: int | None, now: dt.datetime | None = N
     _flush(decision)
     session = object_session(decision)
     if session is not None:
+        respondent_emails.note_published(session, decision)  # their digest, enqueued at commit
         settle_consultation(session, decision.recommendation.response.consultation, today=decision.published_at.date())
     return decision
 

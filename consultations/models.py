@@ -186,6 +186,9 @@ class Respondent(Base):
     organisation_type_id: Mapped[int | None] = mapped_column(ForeignKey("organisation_type.id"), index=True)
     consent: Mapped[str] = mapped_column(String(20), default="named")
     contact_details: Mapped[str | None] = mapped_column(Text)
+    # Emails about what was decided on their recommendations (consultations.respondent_emails):
+    # "default" (yes, unless confidential), "yes" (they asked, confidential or not), "no" (opted out).
+    outcome_emails: Mapped[str] = mapped_column(String(10), default="default", server_default="default")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     version_id: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -489,4 +492,4 @@ __all__ = [
 
 # The workflow tables (users, decisions, actions, audit) and the answer templates share this
 # metadata: importing the models gives the whole schema, with or without the web app.
-from consultations import answer_templates, two_factor, understood_checks, workflow  # noqa: E402,F401
+from consultations import answer_templates, notifications, outbox, subscriptions, two_factor, understood_checks, workflow  # noqa: E402,F401

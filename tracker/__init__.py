@@ -115,9 +115,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from flask_wtf.csrf import CSRFProtect
     from govuk_frontend_wtf.main import WTFormsHelpers
 
-    from tracker import commands, db, indexing
+    from tracker import commands, db, indexing, mail
     from tracker.auth import views as auth
-    from tracker.public import api, feeds, pages as public_pages, search as public_search, statements, understood
+    from tracker.public import api, emails, feeds, pages as public_pages, search as public_search, statements, understood
     from tracker.staff.admin import views as admin
     from tracker.staff.browse import views as browse
     from tracker.staff.clusters import views as clusters
@@ -126,6 +126,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from tracker.staff.history import views as history
     from tracker.staff.implementation import views as implementation
     from tracker.staff.mapping import views as mapping
+    from tracker.staff.notifications import views as notifications
     from tracker.staff.recommendations import views as recommendations
     from tracker.staff.search import views as staff_search
     from tracker.staff.triage import views as triage
@@ -135,8 +136,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     site_url.init_app(app)  # first: a production app without a public address refuses requests
     db.init_app(app)
+    mail.init_app(app)  # the MAIL_* and NOTIFY_* defaults (tracker/mail.py)
     ids.init_app(app)  # the <id:...> URL converter, before any blueprint's routes
-    CSRFProtect(app)
+    CSRFProtect(app)  # app.extensions['csrf']: the one-click unsubscribe views are exempt (tracker/public/emails.py)
     WTFormsHelpers(app)
     assets.init_app(app)
     branding.init_app(app)
@@ -154,7 +156,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(browse.bp, url_prefix="/staff")
     for staff_area in (history, triage, mapping, decisions, implementation, admin, staff_search, upload, clusters,
-                       recommendations, work, exports):
+                       recommendations, work, exports, notifications):
         app.register_blueprint(staff_area.bp, url_prefix="/staff")
     app.register_blueprint(public_search.bp)
 
@@ -162,6 +164,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(statements.bp)
     app.register_blueprint(understood.bp)
     app.register_blueprint(feeds.bp)
+    emails.init_app(app)  # stopping outcome emails, email subscriptions
     app.register_blueprint(api.bp, url_prefix="/api/v1")
 
     return app

@@ -74,13 +74,21 @@ def assign(session: Session, responses: Sequence[Response], user_id: int | None)
     """Give responses to a member of staff (by user id), or to nobody with ``None``.
 
     The caller checks that the user exists and is active: users live in the web application.
+    The new assignee is emailed when the transaction commits (``consultations.notifications``),
+    unless they assigned the responses to themselves.
     """
     if not responses:
         raise TriageError("Select at least one response to assign.")
     deleted = [response for response in responses if response.deleted_at is not None]
     if deleted:
         raise TriageError("Deleted responses cannot be assigned. Restore them first.")
+    from consultations import notifications
+
     for response in responses:
+        if user_id is not None and response.assignee_id != user_id:
+            notifications.note(session, "assigned", [user_id], {
+                "response_id": response.id, "respondent": response.respondent.name,
+                "consultation": response.consultation.title})
         response.assignee_id = user_id
     session.flush()
     return list(responses)

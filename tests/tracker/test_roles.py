@@ -11,7 +11,7 @@ from tracker.db import db
 from consultations.workflow import Action, AuditEvent, Decision
 
 STAFF_BLUEPRINTS = {"browse", "history", "triage", "mapping", "decisions", "implementation", "admin", "upload", "clusters",
-                    "account", "recommendations", "work"}
+                    "account", "recommendations", "work", "notifications"}
 ASSETS = {"static", "govuk_assets"}
 
 
@@ -56,7 +56,7 @@ MATRIX = {
     "triage.mark_duplicate": (None, POLICY), "triage.clear_duplicate": (None, POLICY),
     "triage.delete_recommendation": (None, POLICY), "triage.restore_recommendation": (None, POLICY),
     "triage.delete_response": (None, POLICY), "triage.restore_response": (None, POLICY),
-    "triage.edit_consent": (POLICY, POLICY),
+    "triage.edit_consent": (POLICY, POLICY), "triage.edit_outcome_emails": (POLICY, POLICY),
     "triage.create_check": (None, POLICY), "triage.understood_check": (ALL, None),
     "triage.revoke_check": (None, POLICY), "triage.answer_dealt_with": (None, POLICY),
     "triage.accept_missed": (POLICY, POLICY),
@@ -78,8 +78,11 @@ MATRIX = {
         ("edit_question", ("edit_question",)), ("organisation_types", ()),
         ("new_organisation_type", ("new_organisation_type",)), ("edit_organisation_type", ("edit_organisation_type",)),
         ("move_organisation_type", ("move_organisation_type",)),
-        ("add_default_organisation_types", ("add_default_organisation_types",))]},
+        ("add_default_organisation_types", ("add_default_organisation_types",)),
+        ("outbox_messages", ()), ("outbox_message", ()), ("outbox_message_eml", ())]},
+    "admin.retry_outbox_message": (None, ADMIN),
     "admin.reset_password": (None, ADMIN), "admin.end_user_sessions": (None, ADMIN), "admin.unlock_user": (None, ADMIN),
+    "notifications.preferences": (ALL, ALL),
     "account.sessions_page": (ALL, None), "account.end_other_sessions": (None, ALL),
     "account.settings_page": (ALL, None), "account.set_up": (ALL, ALL), "account.new_recovery_codes": (None, ALL),
     "account.turn_off": (None, ALL), "admin.reset_two_factor": (None, ADMIN),
@@ -102,10 +105,10 @@ def demo_ids(demo_app, users):
             "link_id": db.session.scalar(select(Link.id)), "item_id": db.session.scalar(select(FrameworkItem.id)),
             "consultation_id": consultation.id, "slug": consultation.slug,
             "question_id": db.session.scalar(select(Question.id).where(Question.consultation_id == consultation.id)),
-            "user_id": users["viewer"], "key": "hmip-probation-2019", "version": "2019",
+            "user_id": _bystander(), "key": "hmip-probation-2019", "version": "2019",
             "entity": "recommendation", "entity_id": r4.id,
             "type_id": db.session.scalar(select(OrganisationType.id)), "direction": "down",
-            **_duplicate_groups(r4), **_understood_check(r4),
+            **_duplicate_groups(r4), **_understood_check(r4), "message_id": _outbox_message(),
         }
 
 
@@ -134,6 +137,27 @@ def _understood_check(rec) -> dict:
     answer, = understood_checks.record_answers(db.session, check, {}, "A point we missed.")
     db.session.commit()
     return {"check_id": check.id, "answer_id": answer.id}
+
+
+def _bystander() -> int:
+    """The user the admin routes act on (reset, sign out everywhere...): not one of the signed-in
+    clients, whose later requests would otherwise find themselves signed out."""
+    from consultations.users import create_user
+
+    user = create_user(db.session, "bystander@example.org", "viewer", PASSWORD, "Bystander")
+    db.session.commit()
+    return user.id
+
+
+def _outbox_message() -> int:
+    """A failed email in the outbox, for the admin Outbox routes."""
+    from consultations import outbox
+
+    message = outbox.enqueue(db.session, recipient="someone@example.org", template="message",
+                             context={"subject": "Hello", "paragraphs": ["A test message."]})
+    message.state = "failed"
+    db.session.commit()
+    return message.id
 
 
 def staff_rules(app):

@@ -269,9 +269,16 @@ def subscribe():
             request.args.get("feed", ""), method="GET")
     except HTTPException:
         abort(404)
+    return render_subscribe_page(endpoint, args)
+
+
+def render_subscribe_page(endpoint: str, args: dict, *, email_error: str | None = None, email: str = ""):
+    """The subscribe page of one feed; for a consultation or a standard it also offers emails
+    (tracker/public/emails.py), with ``email_error`` when the address typed was refused."""
     title = _feed_title(endpoint, args)
     return render_template("public/subscribe.html", title=title, feed_url=external_url(endpoint, **args),
-                           feed_path=url_for(endpoint, **args))
+                           feed_path=url_for(endpoint, **args), email_error=email_error, email=email,
+                           offers_email=endpoint in ("feeds.consultation_feed", "feeds.standard_feed"))
 
 
 @bp.route("/feeds/decisions.atom")

@@ -107,3 +107,15 @@ class ConsentForm(EditForm):
         "Organisation type", refusal="Choose an organisation type from the list",
         description="Anonymous respondents are named in public by their type. Admins manage the list.")
     return_to = HiddenField()
+
+
+class OutcomeEmailsForm(EditForm):
+    choice = RadioField("Do they get emails about what we decided on their recommendations?",
+                        choices=options([
+                            ("default", "Yes, unless they are confidential (the default)"),
+                            ("yes", "Yes: they asked for them, even if they are confidential"),
+                            ("no", "No: they do not want them")]),
+                        widget=GovRadioInput(),
+                        description="We email the first email address in their contact details, once on the day "
+                                    "decisions on their recommendations are published.",
+                        validators=[InputRequired("Choose whether they get emails")])

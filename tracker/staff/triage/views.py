@@ -19,7 +19,7 @@ the one blueprint, ``bp``:
 - ``understood``: check links asking respondents what we understood, and their answers.
 """
 from tracker.staff.triage import bp
-from tracker.staff.triage import consent, corrections, queue, recommendations, responses, understood  # noqa: F401 (routes)
+from tracker.staff.triage import consent, corrections, outcome_emails, queue, recommendations, responses, understood  # noqa: F401 (routes)
 from tracker.staff.triage.recommendations import add_from_text_form
 from tracker.staff.triage.responses import triage_status_moves
 

@@ -1,0 +1,1 @@
+"""Staff: choose which emails you get (consultations.notifications)."""
