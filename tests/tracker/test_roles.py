@@ -75,7 +75,9 @@ MATRIX = {
         ("edit_question", ("edit_question",)), ("organisation_types", ()),
         ("new_organisation_type", ("new_organisation_type",)), ("edit_organisation_type", ("edit_organisation_type",)),
         ("move_organisation_type", ("move_organisation_type",)),
-        ("add_default_organisation_types", ("add_default_organisation_types",))]},
+        ("add_default_organisation_types", ("add_default_organisation_types",)),
+        ("jobs", ()), ("job", ()), ("start_duplicates", ("start_duplicates",)), ("survey_import", ("survey_import",))]},
+    "admin.survey_import_start": (None, ADMIN),
     "admin.reset_password": (None, ADMIN), "admin.end_user_sessions": (None, ADMIN), "admin.unlock_user": (None, ADMIN),
     "account.sessions_page": (ALL, None), "account.end_other_sessions": (None, ALL),
     "clusters.overview": (ALL, None), "clusters.cluster": (ALL, None), "clusters.campaign": (ALL, None),
@@ -100,8 +102,19 @@ def demo_ids(demo_app, users):
             "user_id": users["viewer"], "key": "hmip-probation-2019", "version": "2019",
             "entity": "recommendation", "entity_id": r4.id,
             "type_id": db.session.scalar(select(OrganisationType.id)), "direction": "down",
-            **_duplicate_groups(r4),
+            **_duplicate_groups(r4), "run_id": _finished_job(),
         }
+
+
+def _finished_job() -> int:
+    """A finished background job, for its page (tracker/staff/admin/jobs.py)."""
+    from consultations.models import ImportRun
+
+    job = ImportRun(kind="duplicates", source="every consultation", sha256="", status="finished",
+                    options={"result": ["Done."]})
+    db.session.add(job)
+    db.session.commit()
+    return job.id
 
 
 def _duplicate_groups(rec) -> dict:
