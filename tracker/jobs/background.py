@@ -131,15 +131,20 @@ def launch(run: ImportRun) -> None:
     for name in ("SEARCH_ENABLED", "IMPORT_HEARTBEAT_TIMEOUT_MINUTES"):  # what the job's own app must agree on
         if name in current_app.config:
             env[f"TRACKER_{name}"] = _env_value(current_app.config[name])
-    log = (jobs_folder() / f"job-{run.id}.log").open("ab")
     try:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "tracker", "jobs", "run", str(run.id)],
-            cwd=str(PROJECT_ROOT), env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-            start_new_session=True,  # not in the web server's process group: a signal to it is not for the job
-            close_fds=True)
-    finally:
-        log.close()
+        with (jobs_folder() / f"job-{run.id}.log").open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "tracker", "jobs", "run", str(run.id)],
+                cwd=str(PROJECT_ROOT), env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                start_new_session=True,  # not in the web server's process group: a signal to it is not for the job
+                close_fds=True)
+    except OSError as error:
+        current_app.logger.error("Background job %s could not be started: %s", run.id, error)
+        session = db.session
+        current = session.get(ImportRun, run.id)
+        finish(session, current, ["The job could not be started on the server, so nothing was done. "
+                                  "Try again; if it happens again, the server's log says why."], status="failed")
+        return
     # Reap it when it ends, so it leaves no zombie behind while the server lives on.
     threading.Thread(target=process.wait, daemon=True, name=f"job-{run.id}-reaper").start()
 

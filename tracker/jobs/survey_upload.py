@@ -179,6 +179,8 @@ def start(session: Session, token: str, started_by: str) -> ImportRun:
         "strict": False})
     (folder / "started").write_text(str(run.id))
     background.launch(run)
+    if run.status == "failed":  # the process could not be started: the job page says so
+        shutil.rmtree(folder, ignore_errors=True)
     return run
 
 

@@ -357,3 +357,32 @@ def test_the_real_eu_export_imports_every_respondent_from_the_browser(app, users
     run(runner, run_id)
     page = text_of(admin.get(f"/staff/admin/jobs/{run_id}"))
     assert "1,216 responses imported" in page and "could not be imported" not in page
+
+
+def test_a_consultations_duplicates_page_offers_admins_a_new_search_for_it(app, demo, sign_in):
+    policy = sign_in("policy")
+    assert "Look for new groups in this consultation now" not in text_of(policy.get(f"/staff/consultations/{SLUG}/duplicates"))
+    admin = sign_in("admin")
+    page = admin.get(f"/staff/consultations/{SLUG}/duplicates").get_data(as_text=True)
+    assert f'href="/staff/admin/jobs/duplicates?consultation={SLUG}"' in page
+    form = admin.get(f"/staff/admin/jobs/duplicates?consultation={SLUG}").get_data(as_text=True)
+    assert re.search(rf'<option value="{SLUG}" selected', form), "the consultation is chosen already"
+
+
+@pytest.mark.app_config(BACKGROUND_JOBS="process")
+def test_a_job_that_cannot_be_started_says_so_instead_of_failing_the_request(app, survey_consultation, admin,
+                                                                              monkeypatch):
+    import subprocess
+
+    def refuse(*args, **kwargs):
+        raise OSError("no processes left")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    checked = upload(admin, SURVEYS / "probation-survey.csv")
+    run_id = job_id(admin.post("/staff/admin/jobs/survey-import/start", data={"token": token_of(checked)}))
+    page = text_of(admin.get(f"/staff/admin/jobs/{run_id}"))
+    assert "Stopped with a problem" in page and "could not be started" in page
+    assert job_files(app) == [] and table_counts(app)["Response"] == 0
+    # It does not block the next one.
+    again = upload(admin, SURVEYS / "probation-survey.csv")
+    assert "is running now" not in text_of(again)

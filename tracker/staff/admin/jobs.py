@@ -53,6 +53,8 @@ def start_duplicates():
     """Look again for campaigns and near-duplicate recommendations, as a background job."""
     form = DuplicatesForm()
     form.consultation.choices = _consultation_choices(every="Every consultation, one after another")
+    if request.method == "GET":
+        form.consultation.data = request.args.get("consultation", "")  # from a consultation's duplicates page
     running = background.active_run(db.session, "duplicates")
     db.session.commit()  # a dead job just marked interrupted
     refused = None
