@@ -15,6 +15,8 @@ import time
 import pytest
 from conftest import FIXTURES, SHARED_DATA
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from consultations.consultation_import import upsert_consultation
 from consultations.models import (
@@ -200,13 +202,17 @@ def test_a_real_job_runs_in_its_own_process_and_outlives_the_request(app, demo, 
 
 
 def upload(client, path, consultation=SURVEY_SLUG, mapping=None, create_questions=False, filename=None):
+    """POST the upload form as a browser does. The body is built in memory: for big files the test
+    client's own encoder spools to a temporary file that it never closes."""
     data = {"consultation": consultation,
-            "file": (io.BytesIO(path.read_bytes()), filename or path.name)}
+            "file": FileStorage(io.BytesIO(path.read_bytes()), filename or path.name)}
     if mapping is not None:
-        data["mapping"] = (io.BytesIO(mapping[1]), mapping[0])
+        data["mapping"] = FileStorage(io.BytesIO(mapping[1]), mapping[0])
     if create_questions:
         data["create_questions"] = "y"
-    return client.post("/staff/admin/jobs/survey-import", data=data, content_type="multipart/form-data")
+    boundary, body = encode_multipart(data)
+    return client.post("/staff/admin/jobs/survey-import", data=body,
+                       content_type=f'multipart/form-data; boundary="{boundary}"')
 
 
 def token_of(page) -> str:
