@@ -128,8 +128,9 @@ def launch(run: ImportRun) -> None:
     env["DATABASE_URL"] = db.engine.url.render_as_string(hide_password=False)
     env["TRACKER_INSTANCE_PATH"] = current_app.instance_path
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
-    for name in ("SEARCH_ENABLED", "IMPORT_HEARTBEAT_TIMEOUT_MINUTES"):  # what the job's own app must agree on
-        if name in current_app.config:
+    # What the job's own app must agree on when it was set in code rather than in config.py or TRACKER_*
+    for name in ("SEARCH_ENABLED", "SEARCH_INDEX_DIR", "SEARCH_WRITE_TIMEOUT", "IMPORT_HEARTBEAT_TIMEOUT_MINUTES"):
+        if current_app.config.get(name) is not None:
             env[f"TRACKER_{name}"] = _env_value(current_app.config[name])
     try:
         with (jobs_folder() / f"job-{run.id}.log").open("ab") as log:

@@ -232,6 +232,11 @@ def run_survey_upload(session: Session, run: ImportRun) -> None:
             result.append(f"{report.failed:,} row{'s' if report.failed != 1 else ''} could not be imported: "
                           "each is listed below with the reason. Correct them in the file and upload it again; "
                           "the rows already imported will be skipped.")
+        if any(earlier.status != "running" for earlier in outcome.earlier_runs):
+            result.append("An earlier import of this file did not finish; the rows it had stored were skipped.")
+        if any(earlier.status == "running" for earlier in outcome.earlier_runs):
+            result.append("Another import of this same file was still running at the same time: check that no "
+                          "response was stored twice.")
         shown = {k: v for k, v in report.counts.items() if v}
         if shown:
             result.append("Also: " + "; ".join(f"{name} {n:,}" for name, n in shown.items()) + ".")

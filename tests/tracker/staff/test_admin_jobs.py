@@ -392,3 +392,21 @@ def test_a_job_that_cannot_be_started_says_so_instead_of_failing_the_request(app
     # It does not block the next one.
     again = upload(admin, SURVEYS / "probation-survey.csv")
     assert "is running now" not in text_of(again)
+
+
+def test_an_import_says_when_an_earlier_import_of_the_file_stopped_part_way(app, survey_consultation, admin, runner):
+    import socket
+
+    from consultations.bulk import file_sha256
+
+    with app.app_context():
+        db.session.add(ImportRun(kind="survey", source="probation-survey.csv", status="running", options={},
+                                 sha256=file_sha256(SURVEYS / "probation-survey.csv"),
+                                 pid=2 ** 22 + 54321, host=socket.gethostname()))
+        db.session.commit()
+    checked = upload(admin, SURVEYS / "probation-survey.csv")
+    run_id = job_id(admin.post("/staff/admin/jobs/survey-import/start", data={"token": token_of(checked)}))
+    run(runner, run_id)
+    page = text_of(admin.get(f"/staff/admin/jobs/{run_id}"))
+    assert "An earlier import of this file did not finish; the rows it had stored were skipped." in page
+    assert "4 responses imported" in page
