@@ -51,7 +51,23 @@ def decisions_for(session: Session, recommendations: list[Recommendation]) -> di
     return found
 
 
-def coverage_counts(session: Session, framework_id: int, by_item: bool = True) -> dict:
+def subtree_pairs(framework_id: int):
+    """Every current item of the framework with itself and each current item below it, as a
+    recursive CTE (ancestor_id, item_id): what a parent item's total counts."""
+    subtree = (
+        select(FrameworkItem.id.label("ancestor_id"), FrameworkItem.id.label("item_id"))
+        .where(FrameworkItem.framework_id == framework_id, FrameworkItem.retired_at.is_(None))
+        .cte("subtree", recursive=True)
+    )
+    child = aliased(FrameworkItem, name="child_item")
+    return subtree.union_all(
+        select(subtree.c.ancestor_id, child.id)
+        .join(child, child.parent_id == subtree.c.item_id)
+        .where(child.retired_at.is_(None))
+    )
+
+
+def coverage_counts(session: Session, framework_id: int, by_item: bool = True, rolled_up: bool = False) -> dict:
     """Linked and accepted recommendations, in one aggregate query.
 
     Grouped by (item id, consultation id), or by consultation id alone with ``by_item=False``
@@ -59,13 +75,18 @@ def coverage_counts(session: Session, framework_id: int, by_item: bool = True) -
     recommendations on live responses with a proposed or confirmed link to a current
     (non-retired) item of the framework. Accepted: those whose live decision, or the live
     decision of the recommendation they duplicate, is "accepted" or "accepted in part".
+
+    ``rolled_up`` (by item only): each item counts the recommendations linked to it or to any
+    item below it, each once (so an item without sub-items counts its own).
     """
     latest = live_decision_ids()
     own_latest, group_latest = latest.alias("own_latest"), latest.alias("group_latest")
     own, group = aliased(Decision, name="own_decision"), aliased(Decision, name="group_decision")
     outcome = func.coalesce(own.outcome, group.outcome)
     accepted = case((outcome.in_(ACCEPTED_OUTCOMES), Recommendation.id), else_=None)
-    keys = [Link.item_id, Response.consultation_id] if by_item else [Response.consultation_id]
+    subtree = subtree_pairs(framework_id) if by_item and rolled_up else None
+    item_key = subtree.c.ancestor_id if subtree is not None else Link.item_id
+    keys = [item_key, Response.consultation_id] if by_item else [Response.consultation_id]
     query = (
         select(
             *keys,
@@ -73,6 +94,11 @@ def coverage_counts(session: Session, framework_id: int, by_item: bool = True) -
             func.count(func.distinct(accepted)),
         )
         .select_from(Link)
+    )
+    if subtree is not None:
+        query = query.join(subtree, subtree.c.item_id == Link.item_id)
+    query = (
+        query
         .join(FrameworkItem, FrameworkItem.id == Link.item_id)
         .join(Recommendation, Recommendation.id == Link.recommendation_id)
         .join(Response, Response.id == Recommendation.response_id)

@@ -111,6 +111,9 @@ def _template_config(url: str) -> dict:
         # Most tests act as the one approver from draft to publication; tests of the rule turn it
         # on with @pytest.mark.app_config(DECISION_TWO_PERSON_RULE=True) (tests/test_safeguards.py).
         "DECISION_TWO_PERSON_RULE": False,
+        # Jobs started from the admin pages are recorded, not started: a test runs one with
+        # `flask jobs run ID`, or asks for BACKGROUND_JOBS="process" (tests/tracker/staff/test_admin_jobs.py).
+        "BACKGROUND_JOBS": "manual",
     }
 
 

@@ -121,6 +121,24 @@ def staff_pages(app) -> dict[str, list[str]]:
                       url_for("admin.edit_organisation_type",
                               type_id=db.session.scalar(select(OrganisationType.id).order_by(OrganisationType.id)))],
         }
+        # A finished survey import with rows that failed, for its progress page (admin background jobs).
+        from consultations.models import ImportRun
+
+        job = ImportRun(kind="survey", source="survey.csv", sha256="", status="finished",
+                        failures=[[4, "has 4 values but the header has 9 columns"]],
+                        options={"consultation": slug, "total": 6, "from_browser": True,
+                                 "result": ["5 responses imported.", "1 row could not be imported."]})
+        # and one running now (this process stands in for the job's), so its page shows its progress
+        import os
+        import socket
+
+        running = ImportRun(kind="survey", source="survey.csv", sha256="", status="running", imported=2,
+                            pid=os.getpid(), host=socket.gethostname(),
+                            options={"consultation": slug, "total": 6, "from_browser": True})
+        db.session.add_all([job, running])
+        db.session.commit()
+        pages["admin"] += [url_for("admin.jobs"), url_for("admin.start_duplicates"), url_for("admin.survey_import"),
+                           url_for("admin.job", run_id=job.id), url_for("admin.job", run_id=running.id)]
         db.session.remove()
     return pages
 
@@ -305,3 +323,48 @@ def test_publish_confirmation_and_withdrawal_pages_meet_wcag_22_aa(site, browser
         context.close()
     assert not broken, "\n".join(broken)
     assert not found, "WCAG violations:\n" + "\n".join(found)
+
+
+def test_a_running_jobs_page_updates_itself_in_place_and_stays_axe_clean(site, browser):
+    """An admin's background job page (tracker/static/job-progress.js): while the job runs the
+    page fetches itself and swaps in the new status, without a reload; it stops when the job ends."""
+    import os
+    import socket
+
+    from consultations.models import ImportRun
+    from tracker.db import db
+
+    app, base = site
+    with app.app_context():
+        job = ImportRun(kind="survey", source="progress.csv", sha256="", status="running", imported=1,
+                        pid=os.getpid(), host=socket.gethostname(), options={"total": 4, "from_browser": True})
+        db.session.add(job)
+        db.session.commit()
+        job_id = job.id
+
+    def update(**values):
+        with app.app_context():
+            row = db.session.get(ImportRun, job_id)
+            for name, value in values.items():
+                setattr(row, name, value)
+            db.session.commit()
+
+    context = new_context(browser)
+    try:
+        sign_in(context, base, "admin")
+        page = context.new_page()
+        page.goto(f"{base}/staff/admin/jobs/{job_id}", wait_until="load")
+        assert "1 of 4 rows done" in page.inner_text("#job-status")
+        assert axe_violations(page) == []
+        page.evaluate("window.notReloaded = true")
+        update(imported=3)
+        page.wait_for_function("document.getElementById('job-status').innerText.includes('3 of 4 rows done')",
+                               timeout=20000)
+        update(imported=4, status="finished", options={"total": 4, "from_browser": True,
+                                                       "result": ["4 responses imported."]})
+        page.wait_for_function("document.getElementById('job-status').dataset.active === 'false'", timeout=20000)
+        assert "4 responses imported." in page.inner_text("#job-status")
+        assert page.evaluate("window.notReloaded") is True, "the status changed in place"
+        assert axe_violations(page) == []
+    finally:
+        context.close()

@@ -3,7 +3,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from tracker.commands import backup, consultations, demo, duplicates, frameworks, imports, notify, responses, users
+    from tracker.commands import backup, consultations, demo, duplicates, frameworks, imports, jobs, notify, responses, users
 
     app.cli.add_command(frameworks.frameworks_cli)
     app.cli.add_command(consultations.consultations_cli)
@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(imports.import_recommendations_command)
     app.cli.add_command(duplicates.duplicates_cli)
     app.cli.add_command(users.users_cli)
+    app.cli.add_command(jobs.jobs_cli)
     app.cli.add_command(backup.backup_command)
     app.cli.add_command(backup.restore_command)
     app.cli.add_command(notify.notify_cli)

@@ -174,7 +174,7 @@ def heartbeat_timeout() -> dt.timedelta:
     return dt.timedelta(minutes=float(minutes))
 
 
-def settle_earlier_runs(session: Session, kind: str, sha256: str) -> list[EarlierRun]:
+def settle_earlier_runs(session: Session, kind: str, sha256: str, exclude: int | None = None) -> list[EarlierRun]:
     """Earlier runs of this file that did not finish, since the last one that did; any still
     marked "running" whose process is gone is marked "interrupted" (in ``session``: it is
     committed with the new run)."""
@@ -182,7 +182,7 @@ def settle_earlier_runs(session: Session, kind: str, sha256: str) -> list[Earlie
         ImportRun.kind == kind, ImportRun.sha256 == sha256, ImportRun.status == "finished")) or 0
     unfinished = session.scalars(select(ImportRun).where(
         ImportRun.kind == kind, ImportRun.sha256 == sha256, ImportRun.status != "finished",
-        ImportRun.id > last_finished).order_by(ImportRun.id)).all()
+        ImportRun.id > last_finished, ImportRun.id != (exclude or 0)).order_by(ImportRun.id)).all()
     now, timeout = utcnow(), heartbeat_timeout()
     earlier = []
     for run in unfinished:
@@ -199,9 +199,12 @@ def settle_earlier_runs(session: Session, kind: str, sha256: str) -> list[Earlie
 
 def import_survey(session: Session, table: Table, consultation: Consultation, mapping: Mapping, *,
                   options: dict, strict: bool = False, batch_size: int = BATCH_SIZE,
-                  progress: bool = False) -> Outcome:
+                  progress: bool = False, run: ImportRun | None = None) -> Outcome:
     """Import a survey export with a confirmed mapping: questions the mapping creates, then
-    every row, then placeholders linked to written responses (see ``run_import``)."""
+    every row, then placeholders linked to written responses (see ``run_import``).
+
+    ``run``: a run already recorded (a job started from the browser, ``tracker.jobs.background``)
+    to carry on with, instead of a new one."""
     report = ImportReport()
     created = create_missing_questions(session, consultation, mapping)
     if created:
@@ -212,7 +215,11 @@ def import_survey(session: Session, table: Table, consultation: Consultation, ma
         report.note(f"{count} {columns} matched no question and {were} not imported: "
                     + "; ".join(f"column {c.column} '{shorten(c.header, 60)}'" for c in mapping.unmatched)
                     + ". Use --create-questions or a mapping file to import them.")
-    run, earlier = start_run(session, "survey", table, options)
+    if run is None:
+        run, earlier = start_run(session, "survey", table, options)
+    else:
+        earlier = settle_earlier_runs(session, "survey", table.sha256, exclude=run.id)
+        run.sha256 = table.sha256
     importer = SurveyImporter(session, consultation, mapping, ReferenceResolver(current_items(session)), report)
 
     def finish():

@@ -24,6 +24,7 @@ from consultations.models import (
     Consultation,
     Framework,
     FrameworkItem,
+    ImportRun,
     OrganisationType,
     Question,
     Respondent,
@@ -116,7 +117,14 @@ def demo_ids(demo, session, users):
     question = session.scalars(select(Question).order_by(Question.id)).first()
     type_id = session.scalars(select(OrganisationType.id).order_by(OrganisationType.id)).first()
     return {"user_id": users["viewer"], "consultation_id": question.consultation_id, "question_id": question.id,
-            "type_id": type_id, "direction": "down"}
+            "type_id": type_id, "direction": "down", "run_id": _finished_job(session)}
+
+
+def _finished_job(session) -> int:
+    job = ImportRun(kind="duplicates", source="every consultation", sha256="", status="finished", options={})
+    session.add(job)
+    session.commit()
+    return job.id
 
 
 def test_every_admin_view_is_for_admins_only(app):

@@ -86,7 +86,7 @@ def table(html: str) -> _Rows:
 
 def pair(cell: str) -> tuple[int, int]:
     """(linked, accepted) from a coverage cell such as "3 / 1 (3 linked, 1 accepted)"."""
-    linked, accepted = re.match(r"(\d+) / (\d+)", cell).groups()
+    linked, accepted = re.match(r"(?:Total )?(\d+) / (\d+)", cell).groups()
     return int(linked), int(accepted)
 
 
@@ -605,9 +605,13 @@ def test_coverage_matrix_counts_linked_and_accepted(app, methodology):
     expected = {
         "4.1.1": {a: (1, 1), b: (3, 3), -1: (4, 4)},
         "4.1.2": {a: (1, 0), b: (1, 1), -1: (2, 1)},
-        "1.1": {a: (2, 1), b: (1, 0), -1: (3, 1)},
         "4.1.3": {a: (1, 0), b: (0, 0), -1: (1, 0)},
         "4.2.1": {a: (0, 0), b: (0, 0), -1: (0, 0)},
+        # Parent items are totals of their branch, each recommendation once: B6 is linked to
+        # 4.1.1 and 4.1.2 and counts once in 4.1 and in 4.
+        "4.1": {b: (3, 3)},
+        "4": {b: (3, 3)},
+        "1.1": {b: (1, 0)},
     }
     for code, cells in expected.items():
         row = parsed.rows[f"coverage-{code}"]
@@ -616,12 +620,47 @@ def test_coverage_matrix_counts_linked_and_accepted(app, methodology):
     codes = [row_id.removeprefix("coverage-") for row_id in parsed.rows]
     assert codes[:4] == ["1", "1.1", "1.1.1", "1.1.2"] and len(codes) == 48
     assert "app-coverage__item--depth-2" in section(html, 'id="coverage-4.1.1"', "</tr>")
-    # Non-empty cells link to the item page at the consultation's table.
-    assert f'href="/staff/items/{item_id(app, "4.1.1")}#consultation-unpaid-work-2021"' in html
+    # Parent rows are marked as totals, in words; leaf rows are not.
+    for code in ("4", "4.1", "1.1"):
+        row = section(html, f'id="coverage-{code}"', "</tr>")
+        assert f'app-coverage__row--total" id="coverage-{code}"' in html, code
+        assert "Totals, with its sub-items" in text_of(row), code
+        assert all(cell.startswith("Total ") for cell in parsed.rows[f"coverage-{code}"][1:]), code
+    leaf = section(html, 'id="coverage-4.1.1"', "</tr>")
+    assert "Total" not in text_of(leaf) and 'app-coverage__row--total" id="coverage-4.1.1"' not in html
+    # Every non-empty count links to the recommendations list filtered to the standard (and its
+    # consultation); the Total column to the standard in every consultation.
+    with app.app_context():
+        b_id = db.session.scalar(select(Consultation.id).where(Consultation.slug == "unpaid-work-2021"))
+    assert f'href="/staff/recommendations?standard=4.1.1&amp;consultation={b_id}"' in leaf
+    assert 'href="/staff/recommendations?standard=4.1.1"' in leaf
+    assert "/staff/recommendations?standard=4.2.1" not in html, "an empty cell is not a link"
+    # Cells are shaded by count (the number is always there as text); the fullest cells darkest.
+    cells = re.findall(r'<td class="[^"]*app-coverage__cell--shade-(\d)">(.*?)</td>', html, flags=re.S)
+    assert len(cells) == 48 * 2
+    assert all((level == "0") == text_of(content).startswith(("0 /", "Total 0 /")) for level, content in cells)
+    most = max(pair(text_of(content))[0] for _, content in cells)
+    assert {level for level, content in cells if pair(text_of(content))[0] == most} == {"4"}
     # The footer counts each recommendation once, however many items it is linked to.
     footer = text_of(section(html, "<tfoot", "</tfoot>"))
     assert "Any item in this framework" in footer
     assert re.findall(r"(\d+) / (\d+) \(", footer) == [("4", "3"), ("13", "2"), ("17", "5")]
+
+
+def test_each_coverage_count_matches_the_list_it_links_to(app, methodology):
+    second_consultation(app)
+    html = methodology.get("/staff/coverage").get_data(as_text=True)
+    parsed = table(html)
+    checked = 0
+    for code in ("1", "1.1", "4", "4.1", "4.1.1", "4.1.2"):
+        row = section(html, f'id="coverage-{code}"', "</tr>")
+        for href, label in re.findall(r'<a class="govuk-link app-coverage__link" href="([^"]+)">(.*?)</a>', row):
+            listed = methodology.get(href.replace("&amp;", "&"))
+            assert listed.status_code == 200
+            linked = pair(text_of(label))[0]
+            assert re.search(rf"of {linked} recommendations?\b", text_of(listed.get_data(as_text=True))), (code, href)
+            checked += 1
+    assert checked >= 10 and parsed.rows
 
 
 def test_coverage_for_another_framework_and_bad_choices(app, methodology):

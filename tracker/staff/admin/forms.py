@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
     GovFileInput,
     GovPasswordInput,
     GovRadioInput,
@@ -14,7 +15,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, NumberRange, Optional
 
@@ -154,3 +155,28 @@ class OrganisationTypeForm(Form):
 
 class EditOrganisationTypeForm(VersionedForm, OrganisationTypeForm):
     """The organisation type form, remembering the version it was loaded at."""
+
+
+# --- jobs run in the background: duplicate detection and survey imports ----------------------
+
+
+class DuplicatesForm(Form):
+    consultation = SelectField("Where to look", widget=GovSelect(), validate_choice=False,
+                               description="Responses are only compared with others in the same consultation")
+
+
+class SurveyUploadForm(Form):
+    consultation = SelectField("Consultation", widget=GovSelect(), validate_choice=False,
+                               validators=[DataRequired("Select the consultation the survey belongs to")])
+    file = FileField("Survey export", widget=GovFileInput(),
+                     description="A CSV (.csv) or Excel (.xlsx) file with one row per respondent and a header row",
+                     validators=[FileRequired("Select the survey export")])
+    mapping = FileField("Column mapping (optional)", widget=GovFileInput(), description=(
+        "A YAML or JSON file saying which column holds what, saved from an earlier import. "
+        "Leave it out to have the columns matched to the questions by their headings"))
+    create_questions = BooleanField("Create a question from each column that matches none",
+                                    widget=GovCheckboxInput())
+
+
+class SurveyStartForm(Form):
+    token = HiddenField(validators=[DataRequired("This upload is not known. Upload the file again")])

@@ -1,6 +1,7 @@
 """Mapping, read-only pages: a framework item with every recommendation linked to it (and the
 decision on each) across consultations, and the coverage matrix (items x consultations,
-"linked / accepted" per cell). The counting rules are in ``consultations.coverage``.
+"linked / accepted" per cell, parent items as totals of their branch, shaded by count, each
+count a link to the filtered recommendations list). The counting rules are in ``consultations.coverage``.
 """
 from __future__ import annotations
 
@@ -83,21 +84,43 @@ def item(item_id: int):
     )
 
 
+SHADES = 4  # shading levels of a non-empty cell, lightest to darkest (mapping.css)
+
+
 @dataclass
 class CoverageRow:
     item: FrameworkItem
     depth: int
     cells: list[tuple[int, int]]
+    is_total: bool = False  # an item with sub-items: its cells count the whole branch
+    shades: list[int] | None = None
 
     @property
     def total(self) -> tuple[int, int]:
+        # a recommendation belongs to one consultation, so the columns add up without double counting
         return sum(c[0] for c in self.cells), sum(c[1] for c in self.cells)
+
+
+def shade(linked: int, most: int) -> int:
+    """0 for an empty cell, else 1 (fewest) to SHADES (most), in equal steps up to the matrix's largest count."""
+    if linked <= 0 or most <= 0:
+        return 0
+    return max(1, min(SHADES, -(-linked * SHADES // most)))
 
 
 def _flatten(nodes, depth: int = 0):
     for node in nodes:
-        yield node.obj, depth
+        yield node.obj, depth, bool(node.children)
         yield from _flatten(node.children, depth + 1)
+
+
+def list_url(code: str, consultation_id: int | None = None) -> str:
+    """The recommendations list filtered to a standard (and its sub-items), and a consultation:
+    the list's own GET filters (tracker/staff/recommendations/forms.py)."""
+    params = {"standard": code}
+    if consultation_id is not None:
+        params["consultation"] = consultation_id
+    return url_for("recommendations.index", **params)
 
 
 def _default_framework(frameworks: list[Framework]) -> Framework | None:
@@ -109,7 +132,9 @@ def _default_framework(frameworks: list[Framework]) -> Framework | None:
 @bp.route("/coverage")
 @login_required
 def coverage():
-    """Items x consultations, "linked / accepted" per cell: six queries whatever the size."""
+    """Items x consultations, "linked / accepted" per cell, an item with sub-items counting its
+    whole branch (each recommendation once), shaded by count, each count a link to the
+    recommendations list so filtered: six queries whatever the size."""
     frameworks = sorted(frameworks_for(db.session), key=lambda f: (f.name, f.version, f.id))
     chosen_id = parse_id(request.args.get("framework"))
     if "framework" in request.args and chosen_id is None:
@@ -131,12 +156,15 @@ def coverage():
             Consultation.opens_on.is_(None), Consultation.opens_on.desc(), Consultation.title, Consultation.id
         )
     ).all()
-    counts = coverage_counts(db.session, framework.id)
+    counts = coverage_counts(db.session, framework.id, rolled_up=True)
     totals = coverage_counts(db.session, framework.id, by_item=False)
     rows = [
-        CoverageRow(item, depth, [counts.get((item.id, c.id), (0, 0)) for c in consultations])
-        for item, depth in _flatten(build_tree(items))
+        CoverageRow(item, depth, [counts.get((item.id, c.id), (0, 0)) for c in consultations], is_total=has_children)
+        for item, depth, has_children in _flatten(build_tree(items))
     ]
+    most = max((linked for row in rows for linked, _ in row.cells), default=0)
+    for row in rows:
+        row.shades = [shade(linked, most) for linked, _ in row.cells]
     if framework not in frameworks:
         frameworks = [*frameworks, framework]
     return render_template(
@@ -147,4 +175,6 @@ def coverage():
         consultations=consultations,
         totals=totals,
         grand_total=(sum(t[0] for t in totals.values()), sum(t[1] for t in totals.values())),
+        list_url=list_url,
+        shades=SHADES,
     )
