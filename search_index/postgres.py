@@ -13,7 +13,7 @@ every web host sees the same results at once. Without a connection a write has i
 What someone typed is parsed by the same ``QueryBuilder`` as for Whoosh (so the same notices for
 malformed input); its leaves become ``tsquery`` values with weight labels for field searches
 (``title:x`` is ``'x':A``), facet leaves become array tests, AND/OR/NOT become SQL. Words are
-stemmed by PostgreSQL (one round trip turns every leaf into lexemes), highlights come from
+stemmed by PostgreSQL inside the query (no extra round trip), highlights come from
 ``ts_headline``, relevance from ``ts_rank``. "More like this" takes the ten most distinctive
 words of a document's body (term frequency times rarity, rarity counted through the GIN index)
 and ranks the other documents by them.
@@ -150,7 +150,9 @@ class PostgresQueryBuilder(QueryBuilder):
                 return NULL
             node = Words(tuple(fields), text, phrase=phrase)
         if parsed is not None:
-            parsed.terms.setdefault("_highlight", set()).add(node)
+            found = parsed.terms.setdefault("_highlight", [])  # in the order typed, for a stable SQL text
+            if node not in found:
+                found.append(node)
         return node
 
     def keyword(self, name: str, value):
@@ -178,62 +180,43 @@ def _like(value: str) -> str:
 
 
 class _Compiler:
-    """Turns the tree into SQL with bound parameters, after one round trip for the lexemes."""
+    """Turns the tree into SQL with bound parameters. Stemming happens in that SQL:
+    ``plainto_tsquery``/``phraseto_tsquery`` give the lexemes, and a regular expression labels
+    each one with the weights of the fields searched (no extra round trip)."""
 
-    def __init__(self, connection, tree):
-        self.params: dict[str, object] = {}
-        self.lexemes: dict[tuple[str, str, bool], str] = {}
-        leaves = []
-        self._collect(tree, leaves)
-        wanted = sorted({(CONFIG_FOR.get(f, CONFIG), w.text, w.phrase) for w in leaves for f in w.fields if not w.prefix})
-        if wanted:
-            columns = ", ".join(
-                f"{'phraseto_tsquery' if phrase else 'plainto_tsquery'}(CAST(:c{n} AS regconfig), :t{n})::text"
-                for n, (_config, _text, phrase) in enumerate(wanted))
-            bind = {}
-            for n, (config, text, _phrase) in enumerate(wanted):
-                bind[f"c{n}"], bind[f"t{n}"] = config, text
-            row = connection.execute(sql(f"SELECT {columns}"), bind).one()
-            self.lexemes = dict(zip(wanted, row))
-
-    def _collect(self, node, leaves):
-        if isinstance(node, (And, Or)):
-            for part in node.parts:
-                self._collect(part, leaves)
-        elif isinstance(node, Not):
-            self._collect(node.part, leaves)
-        elif isinstance(node, Words):
-            leaves.append(node)
+    def __init__(self):
+        self.params: dict[str, object] = {"lexeme": _LEXEME.pattern}
 
     def _param(self, value) -> str:
         name = f"p{len(self.params)}"
         self.params[name] = value
         return f":{name}"
 
-    def tsquery(self, node: Words, *, weighted: bool = True, fields=None) -> str | None:
-        """The tsquery text of a leaf ('' when only stop words), weight-labelled per field."""
+    def _stemmed(self, function: str, config: str, text: str, weights: str) -> str:
+        query = f"{function}(CAST({self._param(config)} AS regconfig), {self._param(text)})"
+        if not weights:
+            return query
+        return (f"CAST(regexp_replace(CAST({query} AS text), :lexeme, {self._param(chr(92) + '&:' + weights)}, 'g') "
+                "AS tsquery)")
+
+    def tsquery(self, node: Words, *, weighted: bool = True, fields=None) -> str:
+        """SQL for the tsquery of a leaf (empty when only stop words), weight-labelled per field."""
         fields = fields or node.fields
         if node.prefix:
             weights = "".join(sorted({WEIGHTS[f] for f in fields})) if weighted else ""
-            return _quote(node.prefix) + ":*" + weights
-        by_config: dict[tuple[str, str], list[str]] = {}
-        for f in fields:
-            by_config.setdefault((CONFIG_FOR.get(f, CONFIG), f), []).append(WEIGHTS[f])
+            return f"CAST({self._param(_quote(node.prefix) + ':*' + weights)} AS tsquery)"
         parts = []
         if node.phrase:  # one phrase per field: a phrase never spans two fields
-            for (config, _f), weights in by_config.items():
-                base = self.lexemes.get((config, node.text, True), "")
-                if base:
-                    parts.append("(" + _weighted(base, "".join(weights) if weighted else "") + ")")
+            for f in fields:
+                parts.append(self._stemmed("phraseto_tsquery", CONFIG_FOR.get(f, CONFIG), node.text,
+                                           WEIGHTS[f] if weighted else ""))
         else:
             configs: dict[str, str] = {}
-            for (config, _f), weights in by_config.items():
-                configs[config] = configs.get(config, "") + "".join(weights)
+            for f in fields:
+                configs[CONFIG_FOR.get(f, CONFIG)] = configs.get(CONFIG_FOR.get(f, CONFIG), "") + WEIGHTS[f]
             for config, weights in configs.items():
-                base = self.lexemes.get((config, node.text, False), "")
-                if base:
-                    parts.append("(" + _weighted(base, "".join(sorted(weights)) if weighted else "") + ")")
-        return " | ".join(parts) or None
+                parts.append(self._stemmed("plainto_tsquery", config, node.text, "".join(sorted(weights)) if weighted else ""))
+        return "(" + " || ".join(parts) + ")"
 
     def condition(self, node) -> str:
         if node is NULL:
@@ -245,8 +228,7 @@ class _Compiler:
         if isinstance(node, Not):
             return f"(NOT {self.condition(node.part)})"
         if isinstance(node, Words):
-            query = self.tsquery(node)
-            return f"(d.tsv @@ CAST({self._param(query)} AS tsquery))" if query else "false"
+            return f"(d.tsv @@ {self.tsquery(node)})"
         if isinstance(node, Keyword):
             exact = [f"{node.name}={v}" for v in node.values]
             if node.mode == "exact":
@@ -387,44 +369,42 @@ class PostgresSearchIndex:
             name = ALIASES.get(str(name), str(name))
             if name in FACET_FIELDS and name not in names and (not public_only or name in self.public_fields):
                 names.append(name)
-        positive = [w for w in parsed.terms.get("_highlight", ()) if not isinstance(w, str)]
+        positive = list(parsed.terms.get("_highlight", ()))
 
         with self.engine.connect() as conn:
-            compiler = _Compiler(conn, tree if tree is not None else NULL)
+            compiler = _Compiler()
             where = "d.audience = :audience" + (" AND d.public" if public_only else "")
             if tree is not None:
                 where += " AND " + compiler.condition(tree)
-            params = {**compiler.params, "audience": self.audience}
-            rank_queries = [t for t in (compiler.tsquery(w) for w in positive) if t]
+            rank_queries = [compiler.tsquery(w) for w in positive]
             counts = conn.execute(sql(
                 f"WITH m AS MATERIALIZED (SELECT d.facets FROM {TABLE} d WHERE {where}) "
                 "SELECT NULL, count(*) FROM m"
                 + (" UNION ALL SELECT f.v, count(*) FROM m, unnest(m.facets) AS f(v) "
                    "WHERE split_part(f.v, '=', 1) = ANY(:names) GROUP BY f.v" if names else "")),
-                {**params, "names": names}).all()
+                {**compiler.params, "audience": self.audience, "names": names}).all()
             total = counts[0][1]
             pages = math.ceil(total / pagelen)
             page = max(1, min(page, pages))
             if sort == "relevance" and rank_queries:
-                params["rank"] = " | ".join(f"({t})" for t in rank_queries)
-                order = "ts_rank(d.tsv, CAST(:rank AS tsquery)) DESC, d.date DESC NULLS LAST, d.doc_id"
+                order = f"ts_rank(d.tsv, {' || '.join(rank_queries)}) DESC, d.date DESC NULLS LAST, d.doc_id"
             else:
                 order = "d.date DESC NULLS LAST, d.doc_id"
             highlight_fields = ["body"] + ([] if public_only else ["extra"])
-            light = [t for t in (compiler.tsquery(w, weighted=False, fields=tuple(
-                f for f in w.fields if f in highlight_fields) or None) for w in positive
-                if set(w.fields) & set(highlight_fields)) if t]
-            params.update(light=" | ".join(f"({t})" for t in light) or None, limit=pagelen,
-                          offset=(page - 1) * pagelen, marks=START + STOP, whole=_WHOLE, part=_HEADLINE)
+            light = [compiler.tsquery(w, weighted=False, fields=tuple(f for f in w.fields if f in highlight_fields))
+                     for w in positive if set(w.fields) & set(highlight_fields)]
+            light_sql = " || ".join(light)
+            params = {**compiler.params, "audience": self.audience, "limit": pagelen,
+                      "offset": (page - 1) * pagelen, "marks": START + STOP, "whole": _WHOLE, "part": _HEADLINE}
 
             def headline(column):
                 clean = f"translate(coalesce(p.{column}, ''), :marks, '')"
-                if params["light"] is None:
+                if not light:
                     return "NULL"
                 return (f"CASE WHEN p.{column} IS NULL THEN NULL "
                         f"WHEN length(p.{column}) <= {int(SNIPPET_CHARS * 1.5)} "
-                        f"THEN ts_headline('{CONFIG}', {clean}, CAST(:light AS tsquery), :whole) "
-                        f"ELSE ts_headline('{CONFIG}', {clean}, CAST(:light AS tsquery), :part) END")
+                        f"THEN ts_headline('{CONFIG}', {clean}, {light_sql}, :whole) "
+                        f"ELSE ts_headline('{CONFIG}', {clean}, {light_sql}, :part) END")
 
             rows = conn.execute(sql(
                 f"SELECT p.doc_id, p.body, {headline('body')}, "
