@@ -382,12 +382,21 @@ def _index_error(error: IndexBusy) -> click.ClickException:
     return click.ClickException(f"The index is busy ({error}); try again in a moment.")
 
 
+def vacuum() -> None:
+    """After rewriting every document: fold the GIN indexes' pending entries in and refresh the
+    planner's statistics, or the first searches scan the whole table (VACUUM runs outside a transaction)."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM ANALYZE search_document")
+
+
 @search_cli.command("rebuild")
 def rebuild_command() -> None:
     """Write both indexes afresh from the database; searches keep working meanwhile."""
     try:
         rebuild(db.session, echo=click.echo)
         db.session.commit()
+        if in_database():
+            vacuum()
         click.echo(sync(db.session))
     except IndexBusy as error:
         db.session.rollback()

@@ -40,13 +40,14 @@ def free_port() -> int:
 
 
 class Host:
-    """One gunicorn process serving the app, as a separate machine would, and a browser-like client."""
+    """One gunicorn process serving the app, as a separate machine would, and a browser whose
+    cookies (``jar``) a load balancer may send to either host."""
 
-    def __init__(self, url: str, folder: Path):
+    def __init__(self, url: str, folder: Path, jar: http.cookiejar.CookieJar):
         self.folder = folder
         self.port = free_port()
         env = {**os.environ, "DATABASE_URL": url, "TRACKER_INSTANCE_PATH": str(folder),
-               "TRACKER_SECRET_KEY": f"secret of {folder.name}", "TRACKER_DEVELOPMENT": "1",
+               "TRACKER_SECRET_KEY": "one key for every host", "TRACKER_DEVELOPMENT": "1",
                "PYTHONPATH": str(PROJECT)}
         env.pop("TRACKER_SEARCH_INDEX_DIR", None)
         self.log = open(folder.parent / f"{folder.name}.log", "w+")
@@ -55,7 +56,7 @@ class Host:
              "--log-level", "warning", "tracker:create_app()"],
             cwd=PROJECT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect)
+            urllib.request.HTTPCookieProcessor(jar), NoRedirect)
 
     def wait_until_serving(self, seconds: float = 60) -> None:
         deadline = time.monotonic() + seconds
@@ -110,12 +111,12 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 @pytest.fixture
 def hosts(demo_app, users, tmp_path):
     url = demo_app.config["SQLALCHEMY_DATABASE_URI"]
-    started = []
+    started, browser = [], http.cookiejar.CookieJar()
     try:
         for name in ("host-a", "host-b"):
             folder = tmp_path / name
             folder.mkdir()
-            started.append(Host(url, folder))
+            started.append(Host(url, folder, browser))
         for host in started:
             host.wait_until_serving()
         yield started
@@ -130,10 +131,9 @@ def test_a_change_through_one_host_is_found_by_search_through_the_other(demo_app
         rec = db.session.scalar(select(Recommendation).where(Recommendation.key == "R7"))
         rec_id, version = rec.id, rec.version_id
         db.session.remove()
-    other.sign_in("viewer")
+    one.sign_in("policy")  # one browser: signed in through one host, it is signed in on both
     assert "0 results" in other.request("/staff/search?q=platypus")[1]
 
-    one.sign_in("policy")
     status = one.post_form(f"/staff/recommendations/{rec_id}/edit",
                            {"text": "Give every platypus keeper a written plan.", "question": "", "version": version})
     assert status == 302
