@@ -577,3 +577,32 @@ def test_more_like_this_respects_public_only(ix):
     assert ix.more_like_this("response:9", public_only=True) == []
     assert "response:10" not in [i for i, _ in ix.more_like_this("recommendation:1", public_only=True)]
     assert ix.more_like_this("no-such-id") == []
+
+
+# -- the PostgreSQL backend's transactions ----------------------------------------------
+
+def test_postgres_documents_are_written_in_the_callers_transaction(postgres_engine):
+    ix = PostgresSearchIndex(postgres_engine, uuid.uuid4().hex[:10])
+    with postgres_engine.connect() as connection:
+        transaction = connection.begin()
+        ix.update([doc("recommendation:1", "A wombat shelter in every region.")], connection=connection)
+        assert ix.search("wombat").ids == [], "nobody else sees it before the commit"
+        transaction.rollback()
+    assert ix.search("wombat").ids == [] and ix.doc_count() == 0, "a rollback takes it back"
+    with postgres_engine.begin() as connection:
+        ix.update([doc("recommendation:1", "A wombat shelter in every region.")], connection=connection)
+    assert ix.search("wombat").ids == ["recommendation:1"]
+    with postgres_engine.connect() as connection:
+        transaction = connection.begin()
+        ix.rebuild([doc("item:1", "Something else entirely.")], connection=connection)
+        transaction.rollback()
+    assert ix.search("wombat").ids == ["recommendation:1"], "a failed rebuild leaves the old documents"
+    ix.rebuild([])
+
+
+def test_long_bodies_are_highlighted_in_passages(make_index):
+    ix = make_index()
+    filler = "Nothing to see in this sentence at all. " * 30
+    ix.update([doc("response:1", filler + "The probation hostel needs a new kitchen. " + filler)])
+    snippet = ix.search("kitchen").highlights["response:1"]
+    assert "<mark>kitchen</mark>" in snippet and len(snippet) < len(filler)
