@@ -16,7 +16,8 @@ malformed input); its leaves become ``tsquery`` values with weight labels for fi
 stemmed by PostgreSQL inside the query (no extra round trip), highlights come from
 ``ts_headline``, relevance from ``ts_rank``. "More like this" takes the ten most distinctive
 words of a document's body (term frequency times rarity, rarity counted through the GIN index)
-and ranks the other documents by them.
+and ranks the documents that share two of the best six (or, when too few do, any one) by the
+weight of the words they share.
 """
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ CONFIG_FOR = {"respondent": "simple"}  # names: "The Howard League" stays findab
 BATCH = 1000
 MLT_TERMS = 10
 MLT_CANDIDATES = 40
-MLT_DF_CAP = 5000
+MLT_DF_CAP = 1000  # rarer than this is all that matters; counting further costs
+MLT_PAIR_TERMS = 6
 START, STOP = "\ue000", "\ue001"  # private-use marks around matches, escaped then turned into <mark>
 _LEXEME = re.compile(r"'(?:[^']|'')*'")
 _HEADLINE = (f'StartSel="{START}", StopSel="{STOP}", MaxFragments=2, MaxWords=30, MinWords=12, '
@@ -453,16 +455,24 @@ class PostgresSearchIndex:
                 return []
             # A document's score: the weights of the chosen words it contains (shared distinctive
             # words, not length, decide), then ts_rank among equals.
-            params = {"a": self.audience, "id": str(doc_id), "q": " | ".join(q for _, q in chosen), "top": top}
             shared = " + ".join(f"(CASE WHEN d.tsv @@ CAST(:q{n} AS tsquery) THEN {score!r} ELSE 0 END)"
                                 for n, (score, _q) in enumerate(chosen))
-            params.update({f"q{n}": q for n, (_score, q) in enumerate(chosen)})
-            rows = conn.execute(sql(
-                f"SELECT d.doc_id, ({shared}) AS score FROM {TABLE} d "
-                f"WHERE d.audience = :a AND d.doc_id <> :id AND d.tsv @@ CAST(:q AS tsquery)"
-                + (" AND d.public" if public_only else "")
-                + " ORDER BY score DESC, ts_rank(d.tsv, CAST(:q AS tsquery)) DESC, d.doc_id LIMIT :top"),
-                params).all()
+            # Candidates share two of the best words (the GIN index finds them without touching
+            # every document that has one common word); only when too few do, any one of them.
+            best = [q for _, q in chosen[:MLT_PAIR_TERMS]]
+            pairs = " | ".join(f"({a} & {b})" for n, a in enumerate(best) for b in best[n + 1:])
+            rows = []
+            for candidates in ([pairs] if pairs else []) + [" | ".join(q for _, q in chosen)]:
+                params = {"a": self.audience, "id": str(doc_id), "q": candidates, "top": top,
+                          **{f"q{n}": q for n, (_score, q) in enumerate(chosen)}}
+                rows = conn.execute(sql(
+                    f"SELECT d.doc_id, ({shared}) AS score FROM {TABLE} d "
+                    f"WHERE d.audience = :a AND d.doc_id <> :id AND d.tsv @@ CAST(:q AS tsquery)"
+                    + (" AND d.public" if public_only else "")
+                    + " ORDER BY score DESC, ts_rank(d.tsv, CAST(:q AS tsquery)) DESC, d.doc_id LIMIT :top"),
+                    params).all()
+                if len(rows) >= top:
+                    break
         return [(row.doc_id, float(row.score)) for row in rows]
 
 
