@@ -1,5 +1,5 @@
 """Run every benchmark and print its figures: `make bench` or `python -m bench`."""
-from . import bulk_publish, duplicates, extraction, formats, imports, outcome_page, recommendation_list, search, search_page
+from . import bulk_publish, duplicates, extraction, formats, imports, outcome_page, recommendation_list, search, search_backends, search_page
 
 if __name__ == "__main__":
     extraction.main()
@@ -7,6 +7,8 @@ if __name__ == "__main__":
     formats.main()
     print()
     search.main()
+    print()
+    search_backends.main()
     print()
     search_page.main()
     print()

@@ -1,6 +1,8 @@
-"""Latency of the staff search page on the UPR corpus, end to end through the app.
+"""Latency of the staff search page on the UPR corpus, end to end through the app, on both backends.
 
-The 31,468 UPR recommendations are loaded into a temporary SQLite database (one
+The 31,468 UPR recommendations are loaded into a temporary SQLite database (Whoosh backend), and
+then into a temporary PostgreSQL database (postgres backend; BENCH_DATABASE_URL, skipped when no
+server answers) (one
 consultation per session, one respondent per recommending state, one response per state
 and session), both indexes are rebuilt with ``tracker.indexing.rebuild`` (database to
 index, as `flask search rebuild` does), and then real requests for /staff/search are
@@ -75,43 +77,74 @@ def load_corpus(db) -> int:
     return len(recs)
 
 
-def main() -> None:
-    serve_on_loopback()
+def time_pages(app, label: str) -> tuple[float, float]:
+    """Load the corpus into ``app``'s database, rebuild its search, time the page: (p50, p95)."""
     from consultations.users import create_user
     from tracker.db import db
-    from tracker.indexing import rebuild
+    from tracker.indexing import in_database, rebuild, vacuum
 
-    print("Staff search page on the UPR corpus (Flask app, SQLite, both indexes)")
+    with app.app_context():
+        start = time.perf_counter()
+        count = load_corpus(db)
+        print(f"{label}: loaded {count:,} recommendations in {time.perf_counter() - start:.1f} s "
+              f"({'real data' if DATA.exists() else 'generated corpus: ' + str(DATA) + ' is absent'})")
+        start = time.perf_counter()
+        counts = rebuild(db.session)
+        db.session.commit()
+        if in_database():
+            vacuum()
+        seconds = time.perf_counter() - start
+        if db.engine.dialect.name == "postgresql":  # statistics for the bulk-loaded tables, as autovacuum soon has
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql("VACUUM ANALYZE")
+        print(f"{label}: full rebuild from the database: {counts['staff']:,} staff documents in {seconds:.1f} s "
+              f"({counts['staff'] / seconds:,.0f} docs/s)")
+        create_user(db.session, "bench@example.org", "viewer", "a long bench password")
+        db.session.commit()
+    client = app.test_client()
+    client.post("/sign-in", data={"email": "bench@example.org", "password": "a long bench password"})
+    for query in PAGE_QUERIES:  # warm up: open searchers, compile templates
+        client.get("/staff/search?" + urlencode({"q": query}))
+    timings = []
+    for _ in range(RUNS):
+        for query in PAGE_QUERIES:
+            started = time.perf_counter()
+            response = client.get("/staff/search?" + urlencode({"q": query}))
+            timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+    p50, p95 = statistics.median(timings), percentile(timings, 0.95)
+    verdict = "meets" if p95 < TARGET_P95_MS else "MISSES"
+    print(f"{label}: GET /staff/search ({len(PAGE_QUERIES)} queries x {RUNS}): p50 {p50:.0f} ms, p95 {p95:.0f} ms "
+          f"({verdict} the {TARGET_P95_MS} ms target)")
+    return p50, p95
+
+
+def main() -> None:
+    import os
+
+    from .search_backends import DEFAULT_URL, temporary_database
+
+    serve_on_loopback()
+    print("Staff search page on the UPR corpus (Flask app; SQLite with the Whoosh backend, then PostgreSQL "
+          "with the postgres backend)")
     with tempfile.TemporaryDirectory() as folder:
-        app = bench_app(folder)
-        with app.app_context():
-            start = time.perf_counter()
-            count = load_corpus(db)
-            print(f"loaded {count:,} recommendations into SQLite in {time.perf_counter() - start:.1f} s "
-                  f"({'real data' if DATA.exists() else 'generated corpus: ' + str(DATA) + ' is absent'})")
-            start = time.perf_counter()
-            counts = rebuild(db.session)
-            db.session.commit()
-            seconds = time.perf_counter() - start
-            print(f"full rebuild from the database: {counts['staff']:,} staff documents in {seconds:.1f} s "
-                  f"({counts['staff'] / seconds:,.0f} docs/s)")
-            create_user(db.session, "bench@example.org", "viewer", "a long bench password")
-            db.session.commit()
-        client = app.test_client()
-        client.post("/sign-in", data={"email": "bench@example.org", "password": "a long bench password"})
-        for query in PAGE_QUERIES:  # warm up: open searchers, compile templates
-            client.get("/staff/search?" + urlencode({"q": query}))
-        timings = []
-        for _ in range(RUNS):
-            for query in PAGE_QUERIES:
-                started = time.perf_counter()
-                response = client.get("/staff/search?" + urlencode({"q": query}))
-                timings.append((time.perf_counter() - started) * 1000)
-                assert response.status_code == 200
-        p50, p95 = statistics.median(timings), percentile(timings, 0.95)
-        verdict = "meets" if p95 < TARGET_P95_MS else "MISSES"
-        print(f"GET /staff/search ({len(PAGE_QUERIES)} queries x {RUNS}): p50 {p50:.0f} ms, p95 {p95:.0f} ms "
-              f"({verdict} the {TARGET_P95_MS} ms target)")
+        _, whoosh_p95 = time_pages(bench_app(folder), "SQLite + Whoosh")
+    database = temporary_database(os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    if database is None:
+        return
+    engine, drop = database
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            app = bench_app(folder, SQLALCHEMY_DATABASE_URI=engine.url.render_as_string(hide_password=False))
+            engine.dispose()
+            _, postgres_p95 = time_pages(app, "PostgreSQL + postgres")
+            from tracker.db import db
+
+            with app.app_context():
+                db.engine.dispose()
+    finally:
+        drop()
+    print(f"staff search page p95: postgres backend {postgres_p95 / whoosh_p95:.2f}x the Whoosh backend")
 
 
 if __name__ == "__main__":

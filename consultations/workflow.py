@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultations.models import Base, Recommendation, utcnow
@@ -176,3 +177,32 @@ class SearchDirty(Base):
     entity_type: Mapped[str] = mapped_column(String(50))
     entity_id: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# Where the PostgreSQL search backend (search_index/postgres.py) keeps its documents, written in the
+# same transaction as the change. Only PostgreSQL gives the columns their full-text types (and its
+# indexes are GIN); on SQLite (where Whoosh is the search backend) the table exists but stays empty.
+_TSVECTOR = Text().with_variant(TSVECTOR(), "postgresql")
+_KEYWORDS = JSON().with_variant(ARRAY(Text()), "postgresql")
+
+
+class SearchDocument(Base):
+    """One search document for one audience ("staff" or "public"), as ``search_index`` builds it."""
+
+    __tablename__ = "search_document"
+    __table_args__ = (
+        Index("ix_search_document_tsv", "tsv", postgresql_using="gin"),
+        Index("ix_search_document_facets", "facets", postgresql_using="gin"),
+    )
+
+    audience: Mapped[str] = mapped_column(String(10), primary_key=True)
+    doc_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    title: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    extra: Mapped[str | None] = mapped_column(Text)  # shown in highlights; None when not to be stored
+    facets: Mapped[list | None] = mapped_column(_KEYWORDS)  # ["kind=action", "standard=4.1.1", ...]
+    date: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    public: Mapped[bool] = mapped_column(default=False)
+    version: Mapped[str | None] = mapped_column(Text)  # JSON of the caller's version
+    tsv: Mapped[str | None] = mapped_column(_TSVECTOR)

@@ -1,4 +1,5 @@
-"""Full-text search over plain documents (Whoosh, via the ``whoosh-reloaded`` distribution).
+"""Full-text search over plain documents: Whoosh (via the ``whoosh-reloaded`` distribution), or
+PostgreSQL full-text search (``search_index.postgres.PostgresSearchIndex``, same contract).
 
 Knows nothing of Flask or the database models: it takes plain dicts and returns ids in
 ranked order; the app renders rows from its database. All ``whoosh`` imports stay here.
@@ -60,8 +61,16 @@ when the folder itself cannot be written (permissions, read-only or full disk). 
 run ``sync`` after it. Readers never wait: each call uses a pooled searcher that is
 replaced whenever a commit has happened. Bump SCHEMA_VERSION when the schema changes;
 until the next ``rebuild`` (which writes the new schema), ``update`` raises IndexBusy.
+
+PostgreSQL backend: ``PostgresSearchIndex(engine, audience, public_fields=...)`` keeps one
+audience's documents in the ``search_document`` table (created by the app's migrations) and
+answers ``search``, ``more_like_this``, ``all_versions``, ``doc_count``, ``update``, ``delete`` and
+``rebuild`` exactly as above; ``update``, ``delete`` and ``rebuild`` take ``connection=`` to write in
+the caller's transaction (a rollback takes the documents back). It never raises IndexBusy and
+``needs_rebuild`` is always False (the table's shape belongs to the migrations).
 """
 from .index import IndexBusy, IndexUnwritable, SearchIndex, SearchResults
+from .postgres import PostgresSearchIndex
 from .schema import DEFAULT_PUBLIC_FIELDS, FACET_FIELDS, SCHEMA_VERSION
 
-__all__ = ["SearchIndex", "SearchResults", "IndexBusy", "IndexUnwritable", "SCHEMA_VERSION", "FACET_FIELDS", "DEFAULT_PUBLIC_FIELDS"]
+__all__ = ["SearchIndex", "PostgresSearchIndex", "SearchResults", "IndexBusy", "IndexUnwritable", "SCHEMA_VERSION", "FACET_FIELDS", "DEFAULT_PUBLIC_FIELDS"]

@@ -114,11 +114,21 @@ def tokenize(text: str, allowed: frozenset[str]) -> tuple[list, list[Malformed]]
     return tokens, problems
 
 
+class WhooshOps:
+    """How the parser combines leaves; another backend (search_index/postgres.py) passes its own."""
+
+    And, Or, Not, Null = q.And, q.Or, q.Not, q.NullQuery
+
+    @staticmethod
+    def normalize(query):
+        return query.normalize()
+
+
 class _Parser:
     """or := and (OR and)* ; and := unary ((AND)? unary)* ; unary := NOT unary | ( or ) | leaf"""
 
-    def __init__(self, tokens, build):
-        self.tokens, self.pos, self.build, self.depth = tokens, 0, build, 0
+    def __init__(self, tokens, build, ops=WhooshOps):
+        self.tokens, self.pos, self.build, self.depth, self.ops = tokens, 0, build, 0, ops
 
     def peek(self):
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -139,7 +149,7 @@ class _Parser:
         while self.peek() == "OR":
             self.take()
             parts.append(self.parse_and(negated))
-        return parts[0] if len(parts) == 1 else q.Or(parts)
+        return parts[0] if len(parts) == 1 else self.ops.Or(parts)
 
     def parse_and(self, negated):
         parts = [self.parse_unary(negated)]
@@ -147,7 +157,7 @@ class _Parser:
             if self.peek() == "AND":
                 self.take()
             parts.append(self.parse_unary(negated))
-        return parts[0] if len(parts) == 1 else q.And(parts)
+        return parts[0] if len(parts) == 1 else self.ops.And(parts)
 
     def parse_unary(self, negated):
         token = self.take()
@@ -161,7 +171,7 @@ class _Parser:
         if token == "NOT":
             if self.peek() == "NOT":
                 raise Malformed("operator")
-            result = q.Not(self.parse_unary(not negated))
+            result = self.ops.Not(self.parse_unary(not negated))
         else:
             if self.peek() == ")":
                 raise Malformed("bracket")
@@ -174,6 +184,8 @@ class _Parser:
 
 class QueryBuilder:
     """Builds Whoosh queries against one schema for a staff or a public search."""
+
+    ops = WhooshOps
 
     def __init__(self, schema, text_fields: tuple[str, ...], allowed_fields: frozenset[str]):
         self.schema = schema
@@ -192,16 +204,16 @@ class QueryBuilder:
             if problems:
                 raise problems[0]
             if any(isinstance(t, Leaf) for t in tokens):
-                parsed.query = _Parser(tokens, lambda leaf, neg: self.leaf(leaf, neg, parsed)).parse()
+                parsed.query = _Parser(tokens, lambda leaf, neg: self.leaf(leaf, neg, parsed), self.ops).parse()
             elif tokens:
                 raise Malformed("bracket" if set(tokens) <= {"(", ")"} else "operator")
         except Malformed as problem:
             parsed = Parsed(None)  # start again: no half-collected highlight terms
             leaves = [self.leaf(t, False, parsed) for t in tokens if isinstance(t, Leaf)]
-            parsed.query = q.And(leaves) if leaves else None
+            parsed.query = self.ops.And(leaves) if leaves else None
             notice = " ".join(filter(None, [notice, NOTICES[problem.kind].format(name=problem.name)]))
         if parsed.query is not None:
-            parsed.query = parsed.query.normalize()
+            parsed.query = self.ops.normalize(parsed.query)
         parsed.notice = notice
         return parsed
 
@@ -267,8 +279,8 @@ class QueryBuilder:
                     part = self.keyword(name, value)
                 else:
                     part = self.words((name,), str(value), phrase=True, parsed=None)
-                if part is not q.NullQuery:
+                if part is not self.ops.Null:
                     parts.append(part)
             if parts:
-                out.append(q.Or(parts))
+                out.append(self.ops.Or(parts))
         return out

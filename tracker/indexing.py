@@ -8,11 +8,22 @@ Two indexes, so that nothing unpublished can leak by construction:
   whose decision is published, never from a confidential respondent, an anonymous
   respondent shown by organisation type only, public action updates, and framework items.
 
-Changes are collected as they are flushed and written after the commit (a rollback
+Two backends (``SEARCH_BACKEND``): "whoosh", index folders under ``SEARCH_INDEX_DIR``, the
+default on SQLite; "postgres", the ``search_document`` table (search_index/postgres.py), the
+default on PostgreSQL and chosen with ``TRACKER_SEARCH_BACKEND=postgres``.
+
+Whoosh: changes are collected as they are flushed and written after the commit (a rollback
 drops them, leaving the index untouched). If an index cannot be written (lock held past
 the timeout, disk error) the database change still stands and the objects are queued in
-``search_dirty`` for ``flask --app tracker search sync``. Each document's ``version`` is a
-hash of its content, so ``search check`` finds any drift, not only missing documents.
+``search_dirty`` for ``flask --app tracker search sync``.
+
+PostgreSQL: the collected changes are written just before the commit, through the session's
+own connection, so the documents commit (or roll back) with the change: nothing to sync, and
+every web host sees the same results at once. ``sync`` still refreshes actions that became
+overdue with the date.
+
+Each document's ``version`` is a hash of its content, so ``search check`` finds any drift, not
+only missing documents, on either backend.
 """
 from __future__ import annotations
 
@@ -39,6 +50,7 @@ from consultations.models import (
     Response,
 )
 from search_index import IndexBusy, IndexUnwritable, SearchIndex
+from search_index.postgres import PostgresSearchIndex
 
 from consultations.queries import ids_in_batches
 from tracker.db import db
@@ -54,9 +66,20 @@ BATCH = 500
 # --- the indexes ----------------------------------------------------------------------
 
 
+BACKENDS = ("whoosh", "postgres")
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("SEARCH_INDEX_DIR", os.path.join(app.instance_path, "search_index"))
     app.config.setdefault("SEARCH_WRITE_TIMEOUT", 2.0)
+    on_postgres = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    backend = str(app.config.get("SEARCH_BACKEND") or ("postgres" if on_postgres else "whoosh")).lower()
+    if backend not in BACKENDS:
+        raise RuntimeError(f"SEARCH_BACKEND (TRACKER_SEARCH_BACKEND) is {backend!r}; use one of {', '.join(BACKENDS)}.")
+    if backend == "postgres" and not on_postgres:
+        raise RuntimeError("The postgres search backend keeps its documents in the database, which is not "
+                           "PostgreSQL here: set DATABASE_URL to a PostgreSQL database or use TRACKER_SEARCH_BACKEND=whoosh.")
+    app.config["SEARCH_BACKEND"] = backend
     app.cli.add_command(search_cli)
     install()
 
@@ -67,6 +90,7 @@ def install() -> None:
     if event.contains(Session, "after_commit", _index_after_commit):
         return
     event.listen(Session, "after_flush", _collect)
+    event.listen(Session, "before_commit", _index_before_commit)
     event.listen(Session, "after_rollback", _forget)
     event.listen(Session, "after_commit", _index_after_commit)
 
@@ -75,7 +99,10 @@ def indexes() -> dict[str, SearchIndex]:
     """The staff and public indexes of the current app, opened once per process."""
     app = current_app._get_current_object()
     opened = app.extensions.setdefault("search_indexes", {})
-    if not opened:
+    if not opened and in_database():
+        opened["staff"] = PostgresSearchIndex(db.engine, "staff")
+        opened["public"] = PostgresSearchIndex(db.engine, "public")
+    elif not opened:
         root = app.config["SEARCH_INDEX_DIR"]
         timeout = app.config["SEARCH_WRITE_TIMEOUT"]
         opened["staff"] = SearchIndex(os.path.join(root, "staff"), write_timeout=timeout)
@@ -178,9 +205,20 @@ def _write_documents(session: Session, wanted: dict[str, set[int]], today: dt.da
                 (staff_docs.append(staff) if staff else staff_gone.append(doc_id))
                 (public_docs.append(public) if public else public_gone.append(doc_id))
     found = indexes()
-    found["staff"].update(staff_docs, delete_ids=staff_gone)
-    found["public"].update(public_docs, delete_ids=public_gone)
+    found["staff"].update(staff_docs, delete_ids=staff_gone, **_through(session))
+    found["public"].update(public_docs, delete_ids=public_gone, **_through(session))
     return len(staff_docs) + len(staff_gone)
+
+
+def in_database() -> bool:
+    """True when the search documents live in the database (the postgres backend)."""
+    return current_app.config.get("SEARCH_BACKEND") == "postgres"
+
+
+def _through(session: Session) -> dict:
+    """With the postgres backend, write and read through ``session``'s connection, so documents
+    change in its transaction; Whoosh has no transaction to join."""
+    return {"connection": session.connection()} if in_database() else {}
 
 
 # --- after the commit -----------------------------------------------------------------
@@ -200,9 +238,19 @@ def _forget(session: Session) -> None:
     session.info.pop("search_pending", None)
 
 
+def _index_before_commit(session: Session) -> None:
+    """The postgres backend: write the documents in the committing transaction."""
+    if not has_app_context() or not in_database() or not current_app.config.get("SEARCH_ENABLED", True):
+        return
+    session.flush()  # the commit's own flush comes after this event: collect its changes now
+    keys = session.info.pop("search_pending", None)
+    if keys:
+        write(session, keys)
+
+
 def _index_after_commit(session: Session) -> None:
     keys = session.info.pop("search_pending", None)
-    if not keys or not has_app_context() or not current_app.config.get("SEARCH_ENABLED", True):
+    if not keys or not has_app_context() or in_database() or not current_app.config.get("SEARCH_ENABLED", True):
         return
     # The committed session cannot run SQL inside this event: read through a fresh one.
     with Session(bind=session.get_bind()) as reader:
@@ -259,7 +307,7 @@ def find_differences(session: Session) -> list[Difference]:
     expected = {audience: {doc["id"]: doc["version"] for doc in all_documents(session, audience)}
                 for audience in ("staff", "public")}
     for audience, index in indexes().items():
-        indexed, wanted = index.all_versions(), expected[audience]
+        indexed, wanted = index.all_versions(**_through(session)), expected[audience]
         for doc_id in sorted(wanted.keys() - indexed.keys()):
             found.append(Difference(audience, doc_id, "is missing from the index"))
         for doc_id in sorted(indexed.keys() - wanted.keys()):
@@ -298,7 +346,7 @@ def rebuild(session: Session, echo=lambda line, nl=True: None) -> dict[str, int]
     for audience, index in indexes().items():
         def progress(n, audience=audience):
             echo(f"\r{audience}: {n} documents", nl=False)
-        counts[audience] = index.rebuild(all_documents(session, audience), progress=progress)
+        counts[audience] = index.rebuild(all_documents(session, audience), progress=progress, **_through(session))
         echo(f"\r{audience}: {counts[audience]} documents indexed.")
     # Changes queued while the rebuild held the lock may postdate what it read: keep those.
     session.execute(delete(SearchDirty).where(SearchDirty.created_at < started))
@@ -308,7 +356,7 @@ def rebuild(session: Session, echo=lambda line, nl=True: None) -> dict[str, int]
 def sync(session: Session) -> str:
     """Index what could not be indexed at the time, and refresh actions that became overdue."""
     found = indexes()
-    empty_but_data = found["staff"].doc_count() == 0 and session.scalar(select(FrameworkItem.id).limit(1))
+    empty_but_data = found["staff"].doc_count(**_through(session)) == 0 and session.scalar(select(FrameworkItem.id).limit(1))
     if empty_but_data or any(index.needs_rebuild for index in found.values()):
         counts = rebuild(session)
         return f"The index was missing or out of format, so it was rebuilt: {counts['staff']} documents."
@@ -334,12 +382,21 @@ def _index_error(error: IndexBusy) -> click.ClickException:
     return click.ClickException(f"The index is busy ({error}); try again in a moment.")
 
 
+def vacuum() -> None:
+    """After rewriting every document: fold the GIN indexes' pending entries in and refresh the
+    planner's statistics, or the first searches scan the whole table (VACUUM runs outside a transaction)."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM ANALYZE search_document")
+
+
 @search_cli.command("rebuild")
 def rebuild_command() -> None:
     """Write both indexes afresh from the database; searches keep working meanwhile."""
     try:
         rebuild(db.session, echo=click.echo)
         db.session.commit()
+        if in_database():
+            vacuum()
         click.echo(sync(db.session))
     except IndexBusy as error:
         db.session.rollback()
@@ -372,6 +429,7 @@ def check_command(repair: bool) -> None:
             count = repair_differences(db.session, found)
         except IndexBusy as error:
             raise _index_error(error) from None
+        db.session.commit()  # the postgres backend writes in the session's transaction
         click.echo(f"{count} document{'s' if count != 1 else ''} repaired.")
         found = find_differences(db.session)
     if found:

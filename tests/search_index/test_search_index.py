@@ -1,13 +1,17 @@
-"""search_index on a real Whoosh index in a temporary folder: query language, filters,
-facets, highlights, public restriction, paging, malformed input, writing under a lock,
-rebuilds while readers read, schema versions and "more like this"."""
+"""search_index on both backends: query language, filters, facets, highlights, public
+restriction, paging, malformed input, rebuilds and "more like this" run against a real Whoosh
+index in a temporary folder and against the PostgreSQL backend (on TEST_DATABASE_URL; skipped
+without it, as in `make test`, and run by `make test-postgres`). Writing under a lock, readers
+during a rebuild and schema versions are Whoosh's own (the ``whoosh_ix`` tests)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 import sys
 import threading
 import time
+import uuid
 
 import pytest
 from whoosh import fields as whoosh_fields
@@ -15,6 +19,7 @@ from whoosh import index as whoosh_index
 
 import search_index.index
 from search_index import IndexBusy, SearchIndex
+from search_index.postgres import PostgresSearchIndex
 
 
 def doc(doc_id, body, **extra):
@@ -49,8 +54,64 @@ CORPUS = [
 CORPUS_IDS = [d["id"] for d in CORPUS]
 
 
+@pytest.fixture(scope="session")
+def postgres_engine():
+    """A database of its own holding only the search_document table; each index gets its own
+    audience in it, so tests never see each other's documents."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url or not url.startswith("postgres"):
+        pytest.skip("TEST_DATABASE_URL does not point at PostgreSQL: the PostgreSQL search backend is "
+                    "tested by `make test-postgres`")
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from consultations.workflow import SearchDocument
+    from tracker import normalise_database_url
+
+    base = make_url(normalise_database_url(url))
+    name = f"{base.database}_search_{os.getpid()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine = create_engine(base.set(database=name))
+    SearchDocument.__table__.create(engine)
+    yield engine
+    engine.dispose()
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(params=["whoosh", "postgres"])
+def make_index(request, tmp_path):
+    """make_index(**options) -> an empty index on the backend under test."""
+    made = []
+
+    def make(**options):
+        if request.param == "whoosh":
+            index = SearchIndex(tmp_path / f"index{len(made)}", write_timeout=0.2, rebuild_timeout=0.2, **options)
+        else:
+            index = PostgresSearchIndex(request.getfixturevalue("postgres_engine"), uuid.uuid4().hex[:10], **options)
+        made.append(index)
+        return index
+
+    yield make
+    for index in made:
+        if isinstance(index, PostgresSearchIndex):
+            index.rebuild([])
+        index.close()
+
+
 @pytest.fixture
-def ix(tmp_path):
+def ix(make_index):
+    index = make_index()
+    index.update(CORPUS)
+    return index
+
+
+@pytest.fixture
+def whoosh_ix(tmp_path):
     index = SearchIndex(tmp_path / "index", write_timeout=0.2, rebuild_timeout=0.2)
     index.update(CORPUS)
     yield index
@@ -206,8 +267,8 @@ def test_public_search_cannot_see_internal_notes_or_respondents(ix):
         "recommendation:1", "recommendation:2", "action:1"}
 
 
-def test_public_fields_can_be_chosen_by_the_caller(tmp_path):
-    ix = SearchIndex(tmp_path, public_fields={"title", "body", "kind", "respondent"})
+def test_public_fields_can_be_chosen_by_the_caller(make_index):
+    ix = make_index(public_fields={"title", "body", "kind", "respondent"})
     ix.update(CORPUS)
     assert ids(ix.search("respondent:clinks", public_only=True)) == {"recommendation:1"}
     assert set(ix.search("housing", public_only=True).facets) == {"kind"}
@@ -362,19 +423,19 @@ def test_a_bad_document_is_refused_before_anything_is_written(ix):
     assert "recommendation:40" not in ix.all_versions()
 
 
-def test_rebuild_replaces_everything_while_an_open_searcher_keeps_working(ix):
-    before = ix._ix.searcher()  # a reader that started before the rebuild
-    ix.search("housing")  # leaves a pooled searcher on the old segments too
-    old_segments = {p.name for p in ix.path.glob("*.seg")}
+def test_rebuild_replaces_everything_while_an_open_searcher_keeps_working(whoosh_ix):
+    before = whoosh_ix._ix.searcher()  # a reader that started before the rebuild
+    whoosh_ix.search("housing")  # leaves a pooled searcher on the old segments too
+    old_segments = {p.name for p in whoosh_ix.path.glob("*.seg")}
     seen = []
-    count = ix.rebuild((doc(f"item:{n}", f"Rebuilt text {n}", kind="item") for n in range(2500)),
+    count = whoosh_ix.rebuild((doc(f"item:{n}", f"Rebuilt text {n}", kind="item") for n in range(2500)),
                        progress=seen.append)
     assert count == 2500 and seen[-1] == 2500 and 1000 in seen
-    assert ix.doc_count() == 2500 and ix.search("housing").total == 0
-    assert ix.search("rebuilt").total == 2500
+    assert whoosh_ix.doc_count() == 2500 and whoosh_ix.search("housing").total == 0
+    assert whoosh_ix.search("rebuilt").total == 2500
     from whoosh.qparser import QueryParser
     old_hits = before.search(QueryParser("body", before.schema).parse("housing"))
-    assert not old_segments & {p.name for p in ix.path.glob("*.seg")}  # old files are gone...
+    assert not old_segments & {p.name for p in whoosh_ix.path.glob("*.seg")}  # old files are gone...
     assert len(old_hits) == 5 and old_hits[0]["id"]  # ...yet the old reader still reads them
     before.close()
 
@@ -396,36 +457,36 @@ def test_a_failed_rebuild_leaves_the_old_index_and_the_lock_free(ix):
     assert ix.search("failure").ids == ["item:2"]
 
 
-def test_lock_held_by_another_writer_raises_index_busy_quickly_and_recovers(ix):
-    writer = whoosh_index.open_dir(str(ix.path)).writer()
+def test_lock_held_by_another_writer_raises_index_busy_quickly_and_recovers(whoosh_ix):
+    writer = whoosh_index.open_dir(str(whoosh_ix.path)).writer()
     try:
         start = time.monotonic()
         with pytest.raises(IndexBusy):
-            ix.update([doc("recommendation:50", "Blocked write.")])
+            whoosh_ix.update([doc("recommendation:50", "Blocked write.")])
         assert time.monotonic() - start < 1.5
         with pytest.raises(IndexBusy):
-            ix.rebuild([doc("recommendation:50", "Blocked rebuild.")])
-        assert ix.search("housing").total == 5  # readers are never blocked
+            whoosh_ix.rebuild([doc("recommendation:50", "Blocked rebuild.")])
+        assert whoosh_ix.search("housing").total == 5  # readers are never blocked
     finally:
         writer.cancel()
-    ix.update([doc("recommendation:50", "Unblocked write.")])
-    assert ix.search("unblocked").ids == ["recommendation:50"]
+    whoosh_ix.update([doc("recommendation:50", "Unblocked write.")])
+    assert whoosh_ix.search("unblocked").ids == ["recommendation:50"]
 
 
-def test_lock_held_by_another_process(ix):
+def test_lock_held_by_another_process(whoosh_ix):
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys\nfrom whoosh import index\n"
-         f"w = index.open_dir({str(ix.path)!r}).writer()\nprint('locked', flush=True)\nsys.stdin.read()\nw.cancel()"],
+         f"w = index.open_dir({str(whoosh_ix.path)!r}).writer()\nprint('locked', flush=True)\nsys.stdin.read()\nw.cancel()"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(IndexBusy):
-            ix.update([doc("recommendation:51", "Blocked.")])
-        assert ix.search("housing").total == 5
+            whoosh_ix.update([doc("recommendation:51", "Blocked.")])
+        assert whoosh_ix.search("housing").total == 5
     finally:
         holder.communicate("")
-    ix.update([doc("recommendation:51", "Written once the other process let go.")])
-    assert ix.search("process").ids == ["recommendation:51"]
+    whoosh_ix.update([doc("recommendation:51", "Written once the other process let go.")])
+    assert whoosh_ix.search("process").ids == ["recommendation:51"]
 
 
 def test_threads_keep_searching_while_documents_are_written(ix):
@@ -454,32 +515,32 @@ def test_threads_keep_searching_while_documents_are_written(ix):
     assert ix.search("concurrent").total == 15
 
 
-def test_unwritable_folder_is_index_busy(ix, monkeypatch):
+def test_unwritable_folder_is_index_busy(whoosh_ix, monkeypatch):
     def fail(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(ix._ix, "writer", fail)
+    monkeypatch.setattr(whoosh_ix._ix, "writer", fail)
     with pytest.raises(IndexBusy, match="No space left"):
-        ix.update([doc("recommendation:52", "Disk full.")])
+        whoosh_ix.update([doc("recommendation:52", "Disk full.")])
     monkeypatch.undo()
-    ix.update([doc("recommendation:52", "Disk has room again.")])  # the lock was released
+    whoosh_ix.update([doc("recommendation:52", "Disk has room again.")])  # the lock was released
 
 
 # -- schema versions ------------------------------------------------------------------
 
-def test_a_new_index_is_current(ix):
-    assert ix.needs_rebuild is False
+def test_a_new_index_is_current(whoosh_ix):
+    assert whoosh_ix.needs_rebuild is False
 
 
-def test_schema_version_change_needs_a_rebuild(ix, monkeypatch):
+def test_schema_version_change_needs_a_rebuild(whoosh_ix, monkeypatch):
     monkeypatch.setattr(search_index.index, "SCHEMA_VERSION", 999)
-    assert ix.needs_rebuild is True
+    assert whoosh_ix.needs_rebuild is True
     with pytest.raises(IndexBusy, match="rebuild"):
-        ix.update([doc("recommendation:60", "Waits for the rebuild.")])
-    assert ix.search("housing").total == 5  # searching still works meanwhile
-    ix.rebuild(CORPUS)
-    assert ix.needs_rebuild is False
-    assert SearchIndex(ix.path).needs_rebuild is False  # as seen by another process
+        whoosh_ix.update([doc("recommendation:60", "Waits for the rebuild.")])
+    assert whoosh_ix.search("housing").total == 5  # searching still works meanwhile
+    whoosh_ix.rebuild(CORPUS)
+    assert whoosh_ix.needs_rebuild is False
+    assert SearchIndex(whoosh_ix.path).needs_rebuild is False  # as seen by another process
 
 
 def test_rebuild_writes_the_new_schema_over_an_old_one(tmp_path):
@@ -516,3 +577,32 @@ def test_more_like_this_respects_public_only(ix):
     assert ix.more_like_this("response:9", public_only=True) == []
     assert "response:10" not in [i for i, _ in ix.more_like_this("recommendation:1", public_only=True)]
     assert ix.more_like_this("no-such-id") == []
+
+
+# -- the PostgreSQL backend's transactions ----------------------------------------------
+
+def test_postgres_documents_are_written_in_the_callers_transaction(postgres_engine):
+    ix = PostgresSearchIndex(postgres_engine, uuid.uuid4().hex[:10])
+    with postgres_engine.connect() as connection:
+        transaction = connection.begin()
+        ix.update([doc("recommendation:1", "A wombat shelter in every region.")], connection=connection)
+        assert ix.search("wombat").ids == [], "nobody else sees it before the commit"
+        transaction.rollback()
+    assert ix.search("wombat").ids == [] and ix.doc_count() == 0, "a rollback takes it back"
+    with postgres_engine.begin() as connection:
+        ix.update([doc("recommendation:1", "A wombat shelter in every region.")], connection=connection)
+    assert ix.search("wombat").ids == ["recommendation:1"]
+    with postgres_engine.connect() as connection:
+        transaction = connection.begin()
+        ix.rebuild([doc("item:1", "Something else entirely.")], connection=connection)
+        transaction.rollback()
+    assert ix.search("wombat").ids == ["recommendation:1"], "a failed rebuild leaves the old documents"
+    ix.rebuild([])
+
+
+def test_long_bodies_are_highlighted_in_passages(make_index):
+    ix = make_index()
+    filler = "Nothing to see in this sentence at all. " * 30
+    ix.update([doc("response:1", filler + "The probation hostel needs a new kitchen. " + filler)])
+    snippet = ix.search("kitchen").highlights["response:1"]
+    assert "<mark>kitchen</mark>" in snippet and len(snippet) < len(filler)

@@ -1,5 +1,6 @@
 """Search as the app uses it: indexing after commit, rollback, busy index, sync/rebuild/check,
-staff and public search pages, public scope, and similar recommendations."""
+staff and public search pages, public scope, and similar recommendations. On SQLite these run on
+the Whoosh backend, on PostgreSQL (`make test-postgres`) on the postgres backend."""
 from __future__ import annotations
 
 import datetime as dt
@@ -60,7 +61,18 @@ def test_a_change_is_searchable_after_commit_and_a_rollback_leaves_the_index_unt
     assert staff_ids("zebra") == [f"recommendation:{demo['R1']}"]
 
 
+def whoosh_only(app):
+    if app.config["SEARCH_BACKEND"] != "whoosh":
+        pytest.skip("the Whoosh backend's own behaviour: the postgres backend writes in the change's transaction")
+
+
+def postgres_only(app):
+    if app.config["SEARCH_BACKEND"] != "postgres":
+        pytest.skip("the postgres search backend runs on PostgreSQL (`make test-postgres`)")
+
+
 def test_a_busy_index_keeps_the_database_change_and_sync_catches_up(app, session, demo, runner):
+    whoosh_only(app)
     app.config["SEARCH_WRITE_TIMEOUT"] = 0.2
     app.extensions.pop("search_indexes", None)  # reopen with the short timeout
     held = whoosh_index.open_dir(app.config["SEARCH_INDEX_DIR"] + "/staff").writer()
@@ -187,3 +199,38 @@ def test_similar_recommendations_show_the_same_point_from_others(app, client, si
     page = client.get(f"/staff/recommendations/{demo['R5']}").get_data(as_text=True)
     assert "Similar recommendations" in page
     assert "Women in Prison" in page and "accepted in part" in page
+
+
+def test_the_backend_follows_the_database_and_a_wrong_choice_is_refused(app, tmp_path, monkeypatch):
+    from tracker import create_app
+
+    on_postgres = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    assert app.config["SEARCH_BACKEND"] == ("postgres" if on_postgres else "whoosh")
+    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path / "other"))
+    with pytest.raises(RuntimeError, match="use one of whoosh, postgres"):
+        create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "SEARCH_BACKEND": "elastic"})
+    if not on_postgres:
+        with pytest.raises(RuntimeError, match="not PostgreSQL here"):
+            create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite3'}", "SEARCH_BACKEND": "postgres"})
+
+
+def test_postgres_documents_commit_with_the_change_and_every_app_sees_them(app, session, demo, tmp_path, monkeypatch):
+    """A second app on the same database, with an instance folder of its own (another web host),
+    finds a change as soon as it is committed: nothing queued, nothing to sync."""
+    postgres_only(app)
+    from tracker import create_app
+
+    rec = session.get(Recommendation, demo["R1"])
+    rec.text = rec.text + " Wombat shelters too."
+    session.flush()
+    other_host_config = {"TESTING": True, "SECRET_KEY": "other", "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]}
+    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path / "other-host"))
+    other = create_app(other_host_config)
+    with other.app_context():
+        assert indexes()["staff"].search("wombat").ids == [], "not before the commit"
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(SearchDirty)) == 0
+    with other.app_context():
+        assert indexes()["staff"].search("wombat").ids == [f"recommendation:{demo['R1']}"]
+        db.engine.dispose()
+    assert not (tmp_path / "other-host" / "search_index").exists(), "no index folder on disk"

@@ -432,6 +432,8 @@ def _rebuild_search(echo) -> str:
     try:
         counts = search.rebuild(db.session, echo=lambda line, nl=True: echo(line.lstrip("\r")) if nl else None)
         db.session.commit()
+        if search.in_database():
+            search.vacuum()  # the freshly filled GIN index, as `search rebuild` does
     except IndexBusy as error:
         db.session.rollback()
         return (f"The search indexes could not be rebuilt ({error}): run `flask --app tracker search rebuild` "
