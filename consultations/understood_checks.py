@@ -184,6 +184,34 @@ def invitation(response: Response, link: str, expires_at: dt.datetime) -> tuple[
     return subject, body
 
 
+def email_key(check: UnderstoodCheck) -> str:
+    """The outbox's dedupe key of a check's invitation: each link is emailed at most once."""
+    return f"understood-check:{check.id}"
+
+
+def email_invitation(session: Session, check: UnderstoodCheck, link: str, *, now: dt.datetime | None = None):
+    """Queue the invitation to the first email address in the respondent's contact details, in
+    this transaction (``outbox.enqueue``). Refused, with what to do, when the link no longer
+    works, no address is recorded, or this link was emailed already."""
+    from consultations import outbox
+    from consultations.respondent_emails import contact_email
+
+    if check.state(now) != "active":
+        raise CheckError("This link no longer works, so it was not emailed. Create a new check link and email that.")
+    address = contact_email(check.response.respondent)
+    if address is None:
+        raise CheckError("No email address is recorded for this respondent. Add one to their contact details, "
+                         "or copy the link into a message yourself.")
+    if session.scalar(select(outbox.OutboxMessage.id).where(outbox.OutboxMessage.dedupe_key == email_key(check))):
+        raise CheckError("This link has already been emailed. To send it again, copy it into a message yourself, "
+                         "or create a new check link.")
+    subject, body = invitation(check.response, link, check.expires_at)
+    paragraphs = [part.strip() for part in body.split("\n\n") if part.strip() and part.strip() != link]
+    return outbox.enqueue(session, recipient=address, template="message", dedupe_key=email_key(check),
+                          context={"subject": subject, "paragraphs": paragraphs, "link_url": link,
+                                   "link_text": "Check what we understood"})
+
+
 # --- the respondent's page ------------------------------------------------------------------
 
 

@@ -2,8 +2,8 @@
 (``consultations.understood_checks``): shared by the triage page that shows them to staff and,
 once the outbox exists, the email that sends them.
 
-``invitation(check)`` is everything a message needs (who to, subject, body with the link); it
-sends nothing. The link's address is built from the configured public address, never the request.
+``invitation(check)`` is everything a message needs (who to, subject, body with the link), for
+staff to copy; ``email(check)`` queues it in the outbox for ``notify send``. The link's address is built from the configured public address, never the request.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from flask import current_app, url_for
 
-from consultations.understood_checks import UnderstoodCheck, invitation as invitation_text, sign
+from consultations.understood_checks import UnderstoodCheck, email_invitation, invitation as invitation_text, sign
 
 
 @dataclass(frozen=True)
@@ -42,3 +42,8 @@ def invitation(check: UnderstoodCheck) -> Invitation:
     subject, body = invitation_text(check.response, link, check.expires_at)
     return Invitation(to=(check.response.respondent.contact_details or "").strip() or None,
                       subject=subject, body=body, link=link)
+
+
+def email(session, check: UnderstoodCheck):
+    """Queue the invitation with its signed link to the respondent (refusals: ``CheckError``)."""
+    return email_invitation(session, check, check_link(check))

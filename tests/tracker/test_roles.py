@@ -59,6 +59,7 @@ MATRIX = {
     "triage.edit_consent": (POLICY, POLICY), "triage.edit_outcome_emails": (POLICY, POLICY),
     "triage.create_check": (None, POLICY), "triage.understood_check": (ALL, None),
     "triage.revoke_check": (None, POLICY), "triage.answer_dealt_with": (None, POLICY),
+    "triage.email_check": (None, POLICY),
     "triage.accept_missed": (POLICY, POLICY),
     "upload.upload": (POLICY, POLICY),
     "mapping.links": (ALL, None), "mapping.item": (ALL, None), "mapping.coverage": (ALL, None),

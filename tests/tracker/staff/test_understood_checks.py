@@ -258,3 +258,46 @@ def test_answers_need_the_form_token(demo, app):
     anonymous = app.test_client()
     assert anonymous.post(f"/check/{token}", data={"missed": "No token."}).status_code == 400
     assert db.session.scalar(select(func.count()).select_from(UnderstoodAnswer)) == 0
+
+
+def test_staff_email_the_link_once_through_the_outbox(policy, demo, app):
+    from consultations.outbox import OutboxMessage
+    from tracker import mail
+
+    response = clinks(demo)
+    response.respondent.contact_details = "Policy team, 0207 000 0000, policy@clinks.example.org"
+    demo.commit()
+    path, check = create_link(policy, demo)
+    page = policy.get(f"/staff/understood-checks/{check.id}").get_data(as_text=True)
+    assert "Email the link to policy@clinks.example.org" in page
+    sent = policy.post(f"/staff/understood-checks/{check.id}/email")
+    assert sent.status_code == 302
+    message, = demo.scalars(select(OutboxMessage)).all()
+    assert message.recipient == "policy@clinks.example.org" and message.state == "pending"
+    with app.test_request_context():
+        rendered = mail.render(message)
+    assert path in rendered.text and path in rendered.html and "please do not share it" in rendered.text
+    page = policy.get(f"/staff/understood-checks/{check.id}").get_data(as_text=True)
+    assert "Emailed to policy@clinks.example.org: waiting to be sent" in page
+
+    again = policy.post(f"/staff/understood-checks/{check.id}/email")
+    assert again.status_code == 400 and "already been emailed" in again.get_data(as_text=True)
+    assert demo.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_a_link_is_not_emailed_without_an_address_or_once_revoked(policy, demo, app):
+    from consultations.outbox import OutboxMessage
+
+    response = clinks(demo)
+    response.respondent.contact_details = "By post only"
+    demo.commit()
+    _, check = create_link(policy, demo)
+    assert "cannot be emailed from here" in policy.get(f"/staff/understood-checks/{check.id}").get_data(as_text=True)
+    refused = policy.post(f"/staff/understood-checks/{check.id}/email")
+    assert refused.status_code == 400 and "No email address is recorded" in refused.get_data(as_text=True)
+    response.respondent.contact_details = "policy@clinks.example.org"
+    demo.commit()
+    policy.post(f"/staff/understood-checks/{check.id}/revoke")
+    refused = policy.post(f"/staff/understood-checks/{check.id}/email")
+    assert refused.status_code == 400 and "no longer works" in refused.get_data(as_text=True)
+    assert demo.scalar(select(func.count()).select_from(OutboxMessage)) == 0

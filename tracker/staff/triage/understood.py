@@ -17,12 +17,14 @@ from wtforms.validators import InputRequired
 
 from consultations import understood_checks as checks
 from consultations.models import Response
+from consultations.outbox import OutboxMessage
+from consultations.respondent_emails import contact_email
 from consultations.understood_checks import UnderstoodAnswer, UnderstoodCheck
 from consultations.workflow import User
 from tracker.db import db
 from tracker.staff.triage import bp, policy_required
 from tracker.staff.triage.responses import press_button
-from tracker.understood_links import check_days, invitation
+from tracker.understood_links import check_days, email, invitation
 from tracker.web.editing import apply_edit
 from tracker.web.forms import Form, error_list
 from tracker.web.loaders import get_or_404, live_response, one_or_404
@@ -62,8 +64,10 @@ def understood_check(check_id: int):
     people = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(
         {check.created_by_id, check.revoked_by_id} | {a.handled_by_id for a in check.answers})))}
     active = check.state() == "active"
+    emailed = db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == checks.email_key(check)))
     return render_template("staff/triage/understood_check.html", check=check, response=check.response,
-                           message=invitation(check) if active else None, people=people)
+                           message=invitation(check) if active else None, people=people, emailed=emailed,
+                           email_to=contact_email(check.response.respondent))
 
 
 @bp.route("/understood-checks/<id:check_id>/revoke", methods=["POST"])
@@ -74,6 +78,18 @@ def revoke_check(check_id: int):
     if outcome.refused:
         return outcome.page
     flash("The check link was revoked: it no longer opens the respondent's page.")
+    return redirect(url_for("triage.understood_check", check_id=check_id))
+
+
+@bp.route("/understood-checks/<id:check_id>/email", methods=["POST"])
+@policy_required
+def email_check(check_id: int):
+    """Send the link to the respondent by email, through the outbox (sent by ``notify send``)."""
+    check = _check(check_id)
+    outcome = press_button(check.response_id, lambda: email(db.session, check), "understood")
+    if outcome.refused:
+        return outcome.page
+    flash(f"The link will be emailed to {outcome.result.recipient} within a few minutes.")
     return redirect(url_for("triage.understood_check", check_id=check_id))
 
 
