@@ -30,6 +30,7 @@ from consultations.models import (
     utcnow,
 )
 
+from consultations.redaction import Redaction
 from consultations.workflow import Action, ActionUpdate, AuditEvent, Decision, User
 
 # Entity names used in URLs and the log, for every audited class.
@@ -49,6 +50,7 @@ AUDITED = {
     "user": User,
     "cluster": Cluster,
     "campaign": Campaign,
+    "redaction": Redaction,
 }
 ENTITY_NAMES = {cls: name for name, cls in AUDITED.items()}
 NOT_AUDITED_FIELDS = {"version_id", "created_at", "updated_at", "password_hash", "content"}

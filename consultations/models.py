@@ -234,6 +234,9 @@ class Response(Base):
     import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_run.id"), index=True)
     # Survey fields with no column of their own (language, country, ...), kept as given.
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # When staff finished checking the text for personal data to redact (consultations.redaction):
+    # its recommendations are published only after that.
+    redaction_reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     consultation: Mapped[Consultation] = relationship(back_populates="responses")
     respondent: Mapped[Respondent] = relationship(back_populates="responses")
@@ -489,4 +492,4 @@ __all__ = [
 
 # The workflow tables (users, decisions, actions, audit) and the answer templates share this
 # metadata: importing the models gives the whole schema, with or without the web app.
-from consultations import answer_templates, workflow  # noqa: E402,F401
+from consultations import answer_templates, redaction, workflow  # noqa: E402,F401

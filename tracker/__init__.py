@@ -51,6 +51,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Two people for publication: whoever drafted a decision or last changed its text may not
         # approve or publish it (consultations.decisions.second_person_needed). README "Safeguards".
         DECISION_TWO_PERSON_RULE=True,
+        # Publishing waits until every response a decision would quote is reviewed for personal
+        # data, with no proposed redaction undecided (consultations.redaction). README "Redaction".
+        REDACTION_REVIEW_REQUIRED=True,
         # The installation's wording of decision outcomes and action statuses, fixed value to label
         # (consultations.vocabulary.configure_labels), such as {"accepted": "Agreed"}; JSON in TRACKER_*.
         DECISION_OUTCOME_LABELS={},

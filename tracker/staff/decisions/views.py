@@ -41,6 +41,11 @@ def two_person_rule() -> bool:
     return bool(current_app.config.get("DECISION_TWO_PERSON_RULE", True))
 
 
+def redaction_review() -> bool:
+    """Whether publishing waits for the quoted responses to be reviewed for redaction (on unless configured off)."""
+    return bool(current_app.config.get("REDACTION_REVIEW_REQUIRED", True))
+
+
 # ---------------------------------------------------------------------------
 # Loading and rendering
 # ---------------------------------------------------------------------------
@@ -223,7 +228,8 @@ def publish(decision_id: int):
         primary = get_or_404(Recommendation, item.recommendation_id, include_deleted=True)
         return render_publish_page(item, primary)
     return _change_state(
-        decision_id, lambda d: decision_rules.publish(d, g.user.id, two_person_rule=two_person_rule()),
+        decision_id, lambda d: decision_rules.publish(d, g.user.id, two_person_rule=two_person_rule(),
+                                                      redaction_review=redaction_review()),
         "Decision published. The public now sees this outcome and rationale.",
     )
 
