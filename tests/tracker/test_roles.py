@@ -7,6 +7,7 @@ from flask import url_for
 from sqlalchemy import func, select
 
 from consultations.models import Consultation, FrameworkItem, Link, OrganisationType, Question, Recommendation
+from consultations.redaction import Redaction
 from tracker.db import db
 from consultations.workflow import Action, AuditEvent, Decision
 
@@ -57,6 +58,8 @@ MATRIX = {
     "triage.delete_recommendation": (None, POLICY), "triage.restore_recommendation": (None, POLICY),
     "triage.delete_response": (None, POLICY), "triage.restore_response": (None, POLICY),
     "triage.edit_consent": (POLICY, POLICY),
+    "triage.redactions": (ALL, None), "triage.redact": (None, POLICY), "triage.detect_redactions": (None, POLICY),
+    "triage.decide_redaction": (None, POLICY), "triage.mark_redactions_reviewed": (None, POLICY),
     "upload.upload": (POLICY, POLICY),
     "mapping.links": (ALL, None), "mapping.item": (ALL, None), "mapping.coverage": (ALL, None),
     "mapping.confirm_link": (None, METHODOLOGY), "mapping.reject_link": (None, METHODOLOGY),
@@ -100,6 +103,7 @@ def demo_ids(demo_app, users):
             "user_id": users["viewer"], "key": "hmip-probation-2019", "version": "2019",
             "entity": "recommendation", "entity_id": r4.id,
             "type_id": db.session.scalar(select(OrganisationType.id)), "direction": "down",
+            "redaction_id": db.session.scalar(select(Redaction.id)),
             **_duplicate_groups(r4),
         }
 
