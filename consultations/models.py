@@ -125,6 +125,9 @@ class Consultation(Base):
     status: Mapped[str] = mapped_column(String(30), default="open")
     # Set when every live recommendation has a published decision (consultations.decisions).
     outcome_published_on: Mapped[dt.date | None] = mapped_column(Date)
+    # How long respondents' personal data is kept after the consultation closes, in months; None:
+    # the installation's RETENTION_MONTHS (consultations.personal_data).
+    retention_months: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     version_id: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -186,6 +189,8 @@ class Respondent(Base):
     organisation_type_id: Mapped[int | None] = mapped_column(ForeignKey("organisation_type.id"), index=True)
     consent: Mapped[str] = mapped_column(String(20), default="named")
     contact_details: Mapped[str | None] = mapped_column(Text)
+    # Set when their name and contact details were removed (retention or a request): consultations.personal_data.
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     version_id: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -1,4 +1,4 @@
-"""personal data: redactions of a response's text before publication, and when a response was reviewed for them
+"""personal data: redactions of a response's text before publication and when a response was reviewed for them; retention per consultation; when a respondent was anonymised
 
 Revision ID: 0013_personal_data
 Revises: 0011_answer_templates
@@ -38,9 +38,17 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_redaction_response_id'), ['response_id'], unique=False)
     with op.batch_alter_table('response', schema=None) as batch_op:
         batch_op.add_column(sa.Column('redaction_reviewed_at', sa.DateTime(), nullable=True))
+    with op.batch_alter_table('consultation', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('retention_months', sa.Integer(), nullable=True))
+    with op.batch_alter_table('respondent', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('anonymised_at', sa.DateTime(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('respondent', schema=None) as batch_op:
+        batch_op.drop_column('anonymised_at')
+    with op.batch_alter_table('consultation', schema=None) as batch_op:
+        batch_op.drop_column('retention_months')
     with op.batch_alter_table('response', schema=None) as batch_op:
         batch_op.drop_column('redaction_reviewed_at')
     with op.batch_alter_table('redaction', schema=None) as batch_op:
