@@ -103,8 +103,9 @@ def blank_out(text: str | None, pattern: re.Pattern | None) -> str | None:
 def _scrub(value, pattern: re.Pattern | None, json_pattern: re.Pattern | None):
     if value is None or pattern is None:
         return value
-    value = pattern.sub(ERASED, value)
-    return json_pattern.sub(ERASED, value) if json_pattern is not None else value
+    if json_pattern is not None:  # first: a value inside JSON ("created" events) is escaped
+        value = json_pattern.sub(ERASED, value)
+    return pattern.sub(ERASED, value)
 
 
 # --- anonymising and erasing ------------------------------------------------------------------
@@ -201,7 +202,7 @@ def anonymise(session: Session, respondent: Respondent, *, reason: str, erase: b
     if erase:
         values = sorted(set(values) | {t for t in erased_texts if len(t) >= MIN_VALUE}, key=lambda v: -len(v))
     owned = _own_entities(session, respondent, response_ids, [rec.id for rec in recs])
-    outcome.audit_events = scrub_audit(session, owned, values, distinctive)
+    outcome.audit_events = scrub_audit(session, owned, values, distinctive, wholesale=erase)
     session.add(AuditEvent(at=now, user_id=session.info.get("actor_id"), entity_type="respondent",
                            entity_id=respondent.id, field="erased" if erase else "anonymised", old=None,
                            new=reason, version=respondent.version_id))
@@ -209,6 +210,9 @@ def anonymise(session: Session, respondent: Respondent, *, reason: str, erase: b
     outcome.changed = [f"{outcome.responses} response(s)", f"{outcome.recommendations} recommendation(s)",
                        f"{outcome.files} original file(s) deleted"]
     return outcome
+
+
+THEIRS = {"respondent", "response", "recommendation", "redaction"}  # what they wrote; decisions and links are staff's
 
 
 def _own_entities(session: Session, respondent: Respondent, response_ids: list[int], rec_ids: list[int]):
@@ -221,15 +225,23 @@ def _own_entities(session: Session, respondent: Respondent, response_ids: list[i
             ("link", links), ("decision", decisions), ("redaction", redactions)]
 
 
-def scrub_audit(session: Session, owned, values: list[str], distinctive: list[str]) -> int:
+def scrub_audit(session: Session, owned, values: list[str], distinctive: list[str], *, wholesale: bool = False) -> int:
     """Replace erased values in the audit log's old and new values by ERASED: every value in the
-    events of the respondent's own objects (``owned``), and the distinctive ones (contact details,
+    events of the respondent's own objects (``owned``; with ``wholesale``, on erasure, their whole
+    old and new values: everything they wrote goes), and the distinctive ones (contact details,
     email addresses, phone numbers: never someone else's) in every other event. A name is not
     looked for in other objects' history: another respondent may share it."""
     changed = 0
 
     def scrub(query, wanted):
         nonlocal changed
+        if wholesale and wanted is values:
+            for event in session.scalars(query):
+                if event.old is not None or event.new is not None:
+                    event.old = ERASED if event.old is not None else None
+                    event.new = ERASED if event.new is not None else None
+                    changed += 1
+            return
         pattern = _pattern(wanted)
         json_pattern = _pattern([json.dumps(v, ensure_ascii=False)[1:-1] for v in wanted])
         if pattern is None:
@@ -240,8 +252,14 @@ def scrub_audit(session: Session, owned, values: list[str], distinctive: list[st
                 event.old, event.new = old, new
                 changed += 1
 
-    own = or_(*[(AuditEvent.entity_type == kind) & AuditEvent.entity_id.in_(ids) for kind, ids in owned if ids])
-    scrub(select(AuditEvent).where(own), values)
+    def of(kinds):
+        return or_(*[(AuditEvent.entity_type == kind) & AuditEvent.entity_id.in_(ids)
+                     for kind, ids in owned if ids and kind in kinds])
+
+    theirs, related = of(THEIRS), of({kind for kind, _ in owned} - THEIRS)
+    own = or_(theirs, related)
+    scrub(select(AuditEvent).where(theirs), values)
+    scrub(select(AuditEvent).where(related), list(values))  # staff's decisions: only the values go
     if distinctive:
         fragments = or_(*[c for v in distinctive for c in (AuditEvent.old.contains(v[:40], autoescape=True),
                                                              AuditEvent.new.contains(v[:40], autoescape=True))])

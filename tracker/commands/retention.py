@@ -12,13 +12,20 @@ retention_cli = AppGroup("retention", help="Keep respondents' personal data no l
 
 
 def refresh_search_indexes() -> None:
-    """Rebuild both search indexes from the database, so no index file keeps an erased value."""
-    if not current_app.config.get("SEARCH_ENABLED", True):
-        return
-    from tracker import indexing
+    """After erasing: rebuild both search indexes from the database, so no index file keeps an
+    erased value, and on SQLite rewrite the database file (VACUUM), so no freed page does."""
+    if current_app.config.get("SEARCH_ENABLED", True):
+        from tracker import indexing
 
-    indexing.rebuild(db.session)
-    db.session.commit()
+        indexing.rebuild(db.session)
+        db.session.commit()
+    if db.engine.dialect.name == "sqlite":
+        db.session.close()
+        try:
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql("VACUUM")
+        except Exception as error:  # noqa: BLE001 - a busy database is vacuumed next time
+            current_app.logger.warning("VACUUM after erasure failed (%s): run it when the database is idle", error)
 
 
 @retention_cli.command("run")

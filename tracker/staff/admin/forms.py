@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
     GovFileInput,
     GovPasswordInput,
     GovRadioInput,
@@ -14,15 +15,15 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
 from consultations.models import CONSULTATION_STATUSES
 from consultations.users import MIN_PASSWORD_LENGTH
 from consultations.workflow import ROLES
 from tracker.web.fields import GovDateField
-from tracker.web.forms import Form, VersionedForm
+from tracker.web.forms import Form, VersionedForm, options
 
 
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
@@ -154,3 +155,19 @@ class OrganisationTypeForm(Form):
 
 class EditOrganisationTypeForm(VersionedForm, OrganisationTypeForm):
     """The organisation type form, remembering the version it was loaded at."""
+
+
+class ErasureForm(Form):
+    """Anonymise or erase one respondent on request."""
+
+    what = RadioField("What should happen to their personal data?", widget=GovRadioInput(),
+                      choices=options([("anonymise", "Anonymise: remove their name, contact details and original "
+                                                     "files; keep what they said under their organisation type"),
+                                       ("erase", "Erase: also blank out everything they wrote and delete their "
+                                                 "responses")]),
+                      validators=[InputRequired("Choose whether to anonymise or erase")])
+    reference = StringField("Request reference", widget=GovTextInput(),
+                            description="The reference of their request, or why. The audit log records it.",
+                            validators=[InputRequired("Enter the request's reference")])
+    confirm = BooleanField("I understand this cannot be undone", widget=GovCheckboxInput(),
+                           validators=[DataRequired("Confirm that you understand this cannot be undone")])

@@ -39,4 +39,4 @@ def home():
 
 
 # The subjects' routes register themselves on ``bp`` when their modules load.
-from tracker.staff.admin import consultations, frameworks, organisation_types, users  # noqa: E402,F401
+from tracker.staff.admin import consultations, frameworks, organisation_types, respondents, users  # noqa: E402,F401
