@@ -30,7 +30,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 
-from sqlalchemy import inspect, or_, select
+from sqlalchemy import false, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from consultations.models import (
@@ -253,8 +253,8 @@ def scrub_audit(session: Session, owned, values: list[str], distinctive: list[st
                 changed += 1
 
     def of(kinds):
-        return or_(*[(AuditEvent.entity_type == kind) & AuditEvent.entity_id.in_(ids)
-                     for kind, ids in owned if ids and kind in kinds])
+        return or_(false(), *[(AuditEvent.entity_type == kind) & AuditEvent.entity_id.in_(ids)
+                              for kind, ids in owned if ids and kind in kinds])
 
     theirs, related = of(THEIRS), of({kind for kind, _ in owned} - THEIRS)
     own = or_(theirs, related)

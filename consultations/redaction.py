@@ -318,18 +318,22 @@ def mark_reviewed(session: Session, response: Response, now: dt.datetime | None 
     return response
 
 
-def publication_blocker(session: Session, recommendations) -> str | None:
-    """Why a decision answering these recommendations may not be published yet, or None: each
-    response that a public recommendation would quote must be reviewed for redaction, with no
-    proposal left undecided. Confidential respondents' responses are never quoted, so never block."""
+def unreviewed_responses(session: Session, recommendations) -> list[Response]:
+    """The responses these recommendations would quote in public that are not reviewed for
+    redaction or have proposals undecided. Confidential respondents' responses are never quoted."""
     responses = {rec.response for rec in recommendations
                  if rec.deleted_at is None and rec.response.deleted_at is None
                  and rec.response.respondent.consent != "confidential"}
-    if not responses:
-        return None
     waiting = open_proposals(session, [r.id for r in responses])
-    blocked = sorted((r for r in responses if waiting.get(r.id) or r.redaction_reviewed_at is None),
-                     key=lambda r: r.id)
+    return sorted((r for r in responses if waiting.get(r.id) or r.redaction_reviewed_at is None), key=lambda r: r.id)
+
+
+def publication_blocker(session: Session, recommendations) -> str | None:
+    """Why a decision answering these recommendations may not be published yet, or None: each
+    response that a public recommendation would quote must be reviewed for redaction, with no
+    proposal left undecided."""
+    blocked = unreviewed_responses(session, recommendations)
+    waiting = open_proposals(session, [r.id for r in blocked])
     if not blocked:
         return None
     names = ", ".join(f"{r.respondent.name}" + (f" ({waiting[r.id]} proposed redaction{'s' if waiting[r.id] != 1 else ''} "

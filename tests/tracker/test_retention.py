@@ -74,3 +74,12 @@ def test_the_dry_run_lists_and_the_run_anonymises_only_respondents_past_retentio
 def test_months_are_added_to_the_closing_date():
     assert personal_data.add_months(dt.date(2024, 1, 31), 1) == dt.date(2024, 2, 29)
     assert personal_data.add_months(dt.date(2019, 5, 15), 24) == dt.date(2021, 5, 15)
+
+
+def test_admins_set_a_consultations_retention_period(client, sign_in, session):
+    admin = sign_in("admin")
+    form = {"slug": "kept-for-three-years", "title": "Kept for three years", "body": "Inspectorate", "status": "draft"}
+    refused = admin.post("/staff/admin/consultations/new", data={**form, "retention_months": "0"})
+    assert refused.status_code == 400 and "from 1 to 1200" in refused.get_data(as_text=True)
+    assert admin.post("/staff/admin/consultations/new", data={**form, "retention_months": "36"}).status_code == 302
+    assert session.scalar(select(Consultation).where(Consultation.slug == form["slug"])).retention_months == 36

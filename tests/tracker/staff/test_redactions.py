@@ -48,6 +48,9 @@ def publish(client, decision_id, session):
 def test_publishing_waits_for_the_review_and_the_public_reads_only_the_redacted_text(app, client, sign_in, session,
                                                                                       setup):
     approver = sign_in("approver")
+    preview = approver.get(f"/staff/decisions/{setup['decision']}/publish").get_data(as_text=True)
+    assert "Personal data in the response from Harbour Advocacy" in preview
+    assert f'href="/staff/responses/{setup["response"]}/redactions"' in preview and "Publish decision</button>" not in preview
     refused = publish(approver, setup["decision"], session)
     assert refused.status_code == 400
     assert "not yet reviewed for redaction" in refused.get_data(as_text=True)

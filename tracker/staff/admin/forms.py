@@ -91,6 +91,11 @@ class ConsultationForm(Form):
                          validate_choice=False, default="draft")
     opens_on = GovDateField("Opening date (optional)", description="For example, 25 3 2019")
     closes_on = GovDateField("Closing date (optional)", description="For example, 22 4 2019")
+    retention_months = IntegerField(
+        "Keep respondents' personal data for (months, optional)", widget=GovTextInput(),
+        description="After the closing date. Leave empty for this installation's default. "
+                    "The retention job then anonymises their respondents: names and contact details go, what they said stays.",
+        validators=[Optional(), NumberRange(min=1, max=1200, message="Enter a number of months from 1 to 1200")])
 
 
 class EditConsultationForm(VersionedForm, ConsultationForm):

@@ -22,7 +22,7 @@ from consultations.models import FrameworkItem, Link, Recommendation, Response
 
 from consultations import actions as action_rules
 from consultations import decisions as decision_rules
-from consultations import published
+from consultations import published, redaction
 from tracker.web.roles import login_required, role_required
 from tracker.db import db
 from tracker.web.loaders import get_or_404, one_or_404
@@ -211,8 +211,10 @@ def render_publish_page(decision: Decision, primary: Recommendation, *, conflict
                         problem: str | None = None, status: int = 200):
     """The confirmation page: exactly what publishing will show the public, and the button."""
     group = decision_rules.decision_group(db.session, primary)
+    redaction_problem = redaction.publication_blocker(db.session, group) if redaction_review() else None
     return render_template(
         "staff/decisions/publish.html", decision=decision, rec=primary,
+        redaction_problem=redaction_problem, unreviewed=redaction.unreviewed_responses(db.session, group),
         preview=published.publication_preview(db.session, decision, group),
         state_form=EditForm(formdata=None, version=decision.version_id), conflict=conflict, problem=problem,
         second_person=decision_rules.second_person_needed(decision, g.user.id, two_person_rule=two_person_rule()),
