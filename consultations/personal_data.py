@@ -212,6 +212,23 @@ def anonymise(session: Session, respondent: Respondent, *, reason: str, erase: b
     return outcome
 
 
+def _is_json(value: str | None) -> bool:
+    try:
+        json.loads(value or "{}")
+        return True
+    except ValueError:
+        return False
+
+
+def _erased_created(value: str | None) -> str:
+    """A "created" event's fields with every value erased (the history still reads as JSON)."""
+    try:
+        fields = json.loads(value or "{}")
+    except ValueError:
+        fields = {}
+    return json.dumps({key: ERASED for key in fields} if isinstance(fields, dict) else {}, ensure_ascii=False)
+
+
 THEIRS = {"respondent", "response", "recommendation", "redaction"}  # what they wrote; decisions and links are staff's
 
 
@@ -239,7 +256,8 @@ def scrub_audit(session: Session, owned, values: list[str], distinctive: list[st
             for event in session.scalars(query):
                 if event.old is not None or event.new is not None:
                     event.old = ERASED if event.old is not None else None
-                    event.new = ERASED if event.new is not None else None
+                    event.new = _erased_created(event.new) if event.field == "created" else (
+                        ERASED if event.new is not None else None)
                     changed += 1
             return
         pattern = _pattern(wanted)
@@ -248,6 +266,8 @@ def scrub_audit(session: Session, owned, values: list[str], distinctive: list[st
             return
         for event in session.scalars(query):
             old, new = _scrub(event.old, pattern, json_pattern), _scrub(event.new, pattern, json_pattern)
+            if event.field == "created" and new != event.new and not _is_json(new):
+                new = _erased_created(event.new)
             if (old, new) != (event.old, event.new):
                 event.old, event.new = old, new
                 changed += 1

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -192,13 +193,19 @@ def detect(text: str, contacts: str | None = None) -> list[Found]:
 def public_text(text: str, passages: list[tuple[str, str]]) -> str:
     """``text`` with every occurrence of each (passage, reason) replaced by its marker (longest
     passage first where two could match at one place)."""
-    wanted = sorted({(p.strip(), r) for p, r in passages if len(p.strip()) >= MIN_PASSAGE},
-                    key=lambda pr: -len(pr[0]))
+    wanted = tuple(sorted({(p.strip(), r) for p, r in passages if len(p.strip()) >= MIN_PASSAGE},
+                          key=lambda pr: (-len(pr[0]), pr)))
     if not text or not wanted:
         return text
+    pattern, reasons = _combined(wanted)
+    return pattern.sub(lambda m: marker(reasons[m.lastgroup]), text)
+
+
+@lru_cache(maxsize=512)
+def _combined(wanted: tuple[tuple[str, str], ...]) -> tuple[re.Pattern, dict[str, str]]:
+    """One pattern for a response's passages (a page quotes the same response many times)."""
     pattern = "|".join(f"(?P<g{i}>{_flexible(p).pattern})" for i, (p, _) in enumerate(wanted))
-    reasons = {f"g{i}": r for i, (_, r) in enumerate(wanted)}
-    return re.sub(pattern, lambda m: marker(reasons[m.lastgroup]), text, flags=re.IGNORECASE)
+    return re.compile(pattern, re.IGNORECASE), {f"g{i}": r for i, (_, r) in enumerate(wanted)}
 
 
 def confirmed_passages(session: Session, response_ids) -> dict[int, list[tuple[str, str]]]:

@@ -129,6 +129,9 @@ def test_erasure_leaves_no_trace_in_any_table_index_or_file(app, client, sign_in
                                                       AuditEvent.entity_id == respondent_id,
                                                       AuditEvent.field == "erased")).all()
     assert [(e.new, e.user_id is not None) for e in events] == [("DSAR-2026-17", True)]
+    history = admin.get(f"/staff/history/respondent/{respondent_id}")
+    assert history.status_code == 200 and "DSAR-2026-17" in history.get_data(as_text=True)
+    assert "[erased]" in history.get_data(as_text=True)
     assert sign_in("admin").get(f"/recommendations/{session.scalar(select(Recommendation.id).where(Recommendation.response.has(respondent_id=respondent_id)))}").status_code == 404
 
 
