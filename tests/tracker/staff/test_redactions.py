@@ -125,3 +125,22 @@ def test_the_redactions_page_reads_well_for_everyone_and_only_policy_changes_it(
     assert viewer.post(f"/staff/responses/{setup['response']}/redactions/detect").status_code == 403
     manage = sign_in("policy").get(f"/staff/responses/{setup['response']}/recommendations").get_data(as_text=True)
     assert "Personal data and redactions" in manage and "cannot be published yet" in manage
+
+
+def test_bulk_publishing_skips_a_decision_whose_response_is_not_reviewed(session, setup):
+    from consultations import bulk_actions as bulk
+    from consultations import redaction as rules
+
+    decision = session.get(Decision, setup["decision"])
+    result = bulk.apply_publish(session, {str(decision.id): decision.version_id}, None, redaction_review=True)
+    assert result.done == [] and "not yet reviewed for redaction" in result.skipped[0][1]
+    assert session.get(Decision, setup["decision"]).published_at is None
+    response = session.get(Response, setup["response"])
+    rules.propose(session, response)
+    with pytest.raises(rules.RedactionError, match="3 proposed redactions"):
+        rules.mark_reviewed(session, response)
+    for proposal in rules.redactions_of(session, response):
+        rules.decide(proposal, "confirmed", None)
+    rules.mark_reviewed(session, response)
+    result = bulk.apply_publish(session, {str(decision.id): decision.version_id}, None, redaction_review=True)
+    assert len(result.done) == 1 and session.get(Decision, setup["decision"]).published_at is not None
