@@ -116,7 +116,8 @@ class RedactForm(Form):
     passage = TextAreaField("Words to redact", widget=GovTextArea(),
                             description="Copy them from the response text. Every place they appear is redacted.",
                             validators=[InputRequired("Enter the words to redact")])
-    reason = RadioField("Why should the public not read them?", widget=GovRadioInput(), choices=options(REASONS.items()),
+    reason = RadioField("Why should the public not read them?", widget=GovRadioInput(),
+                        choices=options((key, text[0].upper() + text[1:]) for key, text in REASONS.items()),
                         validators=[InputRequired("Choose why the words are redacted")])
 
 
