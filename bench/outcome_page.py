@@ -87,11 +87,13 @@ def build_database(url: str) -> bool:
             {"id": n, "consultation_id": 1, "respondent_id": n, "channel": "email", "text": " ".join(WORDS), "status": "closed",
              "received_on": dt.date(2019, 3, 1), "created_at": now, "version_id": 1} for n in range(1, RESPONDENTS + 1)])
         text_of_responses = " ".join(WORDS)
-        db.session.execute(insert(Redaction), [
+        redactions = [
             {"response_id": n, "start_offset": text_of_responses.index(word),
              "end_offset": text_of_responses.index(word) + len(word), "reason": "sensitive", "kind": "staff",
              "status": "confirmed", "created_at": now, "version_id": 1}
-            for n in range(1, RESPONDENTS + 1) for word in REDACTED])
+            for n in range(1, RESPONDENTS + 1) for word in REDACTED]
+        if redactions:
+            db.session.execute(insert(Redaction), redactions)
         per_response = RECOMMENDATIONS // RESPONDENTS
         recs, decisions, links = [], [], []
         for n in range(1, RECOMMENDATIONS + 1):
