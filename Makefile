@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app tracker
 INSTALLED := $(VENV)/.installed
-ASSETS := node_modules/govuk-frontend/package.json node_modules/axe-core/package.json
+ASSETS := node_modules/govuk-frontend/package.json node_modules/axe-core/package.json node_modules/sass/package.json
+# GOV.UK Frontend compiled in Arial for a service not on GOV.UK (tracker/assets, tracker.web.branding).
+STYLES := build/assets/govuk-frontend-generic.min.css
 CHROMIUM := /usr/bin/chromium
 # Tests run on every core, a file's tests on one worker (its module fixtures are built once).
 # PYTEST_WORKERS= runs them in one process.
@@ -30,7 +32,10 @@ $(CHROMIUM):
 	elif [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	else echo "Chromium is missing and this is not root: the browser tests will be skipped (apt-get install chromium)"; fi
 
-setup: $(INSTALLED) $(ASSETS) $(CHROMIUM)
+$(STYLES): $(wildcard tracker/assets/*.scss) $(ASSETS) $(INSTALLED)
+	$(BIN)/python -m tracker.web.assets --force
+
+setup: $(INSTALLED) $(ASSETS) $(STYLES) $(CHROMIUM)
 
 db: setup
 	$(FLASK) db upgrade

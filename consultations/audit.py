@@ -31,6 +31,7 @@ from consultations.models import (
 )
 
 from consultations.redaction import Redaction
+from consultations.understood_checks import UnderstoodAnswer, UnderstoodCheck
 from consultations.workflow import Action, ActionUpdate, AuditEvent, Decision, User
 
 # Entity names used in URLs and the log, for every audited class.
@@ -51,6 +52,8 @@ AUDITED = {
     "cluster": Cluster,
     "campaign": Campaign,
     "redaction": Redaction,
+    "understood-check": UnderstoodCheck,
+    "understood-answer": UnderstoodAnswer,
 }
 ENTITY_NAMES = {cls: name for name, cls in AUDITED.items()}
 NOT_AUDITED_FIELDS = {"version_id", "created_at", "updated_at", "password_hash", "content"}

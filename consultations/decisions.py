@@ -17,7 +17,10 @@ Safeguards (see "Safeguards for publication" in the README): with the two-person
 unless the installation turns it off) the person who drafted a decision, or last changed its
 text, can neither approve nor publish it; a published decision is withdrawn with a public
 reason, never deleted; publishing the last open decision of a consultation moves it to
-"outcome published".
+"outcome published", and it moves back to "analysing" (the date cleared, both in the audit log)
+as soon as a recommendation waits again: its decision withdrawn, or a new, restored or no longer
+duplicate recommendation without a published decision (``install`` watches every flush for those).
+``reopened`` tells the caller which consultations moved back, so staff can be told.
 
 The actions that implement a decision are in ``consultations.actions``.
 """
@@ -25,10 +28,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session, aliased, object_session, selectinload
 
 from consultations.models import Consultation, Recommendation, Response, utcnow
+from consultations.queries import ids_in_batches
 from consultations.soft_delete import restore, soft_delete
 from consultations.workflow import DECISION_OUTCOMES, Decision, User
 
@@ -240,6 +244,9 @@ def withdraw(decision: Decision, reason: str, now: dt.datetime | None = None) ->
     decision.withdrawal_reason = reason
     decision.state = "withdrawn"
     _flush(decision)
+    session = object_session(decision)
+    if session is not None and reopen_consultation(session, decision.recommendation.response.consultation):
+        session.flush()
     return decision
 
 
@@ -308,6 +315,81 @@ def settle_consultation(session: Session, consultation: Consultation, today: dt.
     consultation.outcome_published_on = today or dt.date.today()
     session.flush()
     return True
+
+
+REOPENED = "consultations_reopened"  # session.info: {consultation id: recommendations left}
+_TO_CHECK = "consultations_to_check"  # session.info: responses whose consultation may have to move back
+
+
+def reopen_consultation(session: Session, consultation: Consultation) -> bool:
+    """Move a consultation out of "outcome published" (back to "analysing", the date cleared)
+    when some of its recommendations wait for a published decision again; True when it moved.
+    The move is noted in ``session.info`` for ``reopened``; the audit log records it when it is
+    flushed (from the flush hook: by the next flush, at the latest the commit's)."""
+    if consultation.status != "outcome published":
+        return False
+    left = recommendations_left(session, consultation.id)
+    if not left:
+        return False
+    consultation.status = "analysing"
+    consultation.outcome_published_on = None
+    session.info.setdefault(REOPENED, {})[consultation.id] = left
+    return True
+
+
+def reopened(session: Session) -> dict[int, int]:
+    """The consultations moved back from "outcome published" since the last call, with how many
+    recommendations each has left ({id: count}); forgets them."""
+    return session.info.pop(REOPENED, {})
+
+
+def _changed(obj, *keys: str) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[key].history.has_changes() for key in keys)
+
+
+def _note_new_work(session: Session, flush_context) -> None:
+    """After each flush: the responses whose recommendations may now wait for a decision (a new
+    recommendation, one restored or no longer a duplicate, a response restored)."""
+    responses = session.info.setdefault(_TO_CHECK, set())
+    for obj in session.new:
+        if isinstance(obj, Recommendation):
+            responses.add(obj.response_id)
+    for obj in session.dirty:
+        if isinstance(obj, Recommendation) and _changed(obj, "duplicate_of_id", "deleted_at", "response_id"):
+            responses.add(obj.response_id)
+        elif isinstance(obj, Response) and _changed(obj, "deleted_at"):
+            responses.add(obj.id)
+    if not responses:
+        session.info.pop(_TO_CHECK, None)
+
+
+def _reopen_after_flush(session: Session, flush_context) -> None:
+    responses = session.info.pop(_TO_CHECK, None)
+    if not responses:
+        return
+    settled = set(session.scalars(select(Consultation.id).where(Consultation.status == "outcome published")))
+    if not settled:  # the usual case: one small query per flush that added work
+        return
+    affected = ids_in_batches(session, lambda batch: select(Response.consultation_id).where(
+        Response.id.in_(batch), Response.consultation_id.in_(settled)), responses)
+    for consultation_id in sorted(affected):
+        reopen_consultation(session, session.get(Consultation, consultation_id))
+
+
+def install() -> None:
+    """Watch every flush for recommendations that wait again (called by the app factory with the
+    audit log, or by a script using the domain without Flask; again changes nothing)."""
+    if not event.contains(Session, "after_flush", _note_new_work):
+        event.listen(Session, "after_flush", _note_new_work)
+        event.listen(Session, "after_flush_postexec", _reopen_after_flush)
+        event.listen(Session, "after_rollback", _forget)
+
+
+def _forget(session: Session) -> None:
+    """A rollback undoes the moves: nothing to tell."""
+    session.info.pop(REOPENED, None)
+    session.info.pop(_TO_CHECK, None)
 
 
 def _flush(obj) -> None:

@@ -497,4 +497,4 @@ __all__ = [
 
 # The workflow tables (users, decisions, actions, audit) and the answer templates share this
 # metadata: importing the models gives the whole schema, with or without the web app.
-from consultations import answer_templates, redaction, workflow  # noqa: E402,F401
+from consultations import answer_templates, redaction, two_factor, understood_checks, workflow  # noqa: E402,F401

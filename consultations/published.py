@@ -16,6 +16,10 @@ these functions rely on the session having it installed (the app does it in ``tr
 * only updates marked public are shown;
 * a recommendation's text is shown with its response's confirmed redactions applied
   (``consultations.redaction``: "[redacted: contact details]"), the original only to staff;
+* a recommendation's public timeline (``public_timeline``) reads the audit log, but only the
+  fields that were public when they changed: each publication of the decision (its published
+  outcome, never the working copy or the internal note), each withdrawal with its reason, and the
+  status changes of its live actions since the decision was first published;
 * a withdrawn decision stays public, but as withdrawn: its outcome reads "withdrawn", its
   rationale is replaced by "Withdrawn on <date>: <reason>" (``shown_outcome``,
   ``shown_rationale``, ``withdrawal_notice``).
@@ -26,9 +30,10 @@ Every function runs a fixed number of queries whatever the number of rows (SQLAl
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from consultations.models import (
@@ -45,8 +50,8 @@ from consultations.actions import is_late, is_overdue
 from consultations.queries import ids_in_batches
 from consultations import redaction
 from consultations.organisation_types import public_phrase
-from consultations.workflow import Action, ActionUpdate, Decision
-from consultations.vocabulary import PUBLIC_CONSULTATION_STATUSES
+from consultations.workflow import Action, ActionUpdate, AuditEvent, Decision
+from consultations.vocabulary import ACTION_STATUSES, DECISION_OUTCOMES, PUBLIC_CONSULTATION_STATUSES
 
 # What each consent level lets us publish, in the words staff see beside each choice (consent
 # page, upload form): the rule is ``public_name`` and the visibility functions below.
@@ -71,6 +76,7 @@ class PublicUpdate:
     on: dt.date
     text: str
     evidence_url: str | None
+    created_at: dt.datetime | None = None  # orders the public timeline within a day
 
 
 @dataclass
@@ -94,6 +100,7 @@ class PublicDecision:
     actions: list[PublicAction]
     withdrawn_at: dt.datetime | None = None
     withdrawal_reason: str = ""
+    published_outcome: str = ""  # the outcome last published, withdrawn or not (the timeline says it)
 
 
 WITHDRAWN = "withdrawn"
@@ -144,6 +151,108 @@ class PublicRecommendation:
     also_made_by: list[str] = field(default_factory=list)  # others in the same group of duplicates
 
 
+@dataclass
+class TimelineEntry:
+    """One dated step of a recommendation's public timeline."""
+    on: dt.date
+    text: str
+    action: str | None = None  # the action it is about, if any
+    evidence_url: str | None = None
+    kind: str = "update"  # published, revised, withdrawn, status or update
+    at: dt.datetime | None = None  # when, as exactly as known: orders steps within a day
+
+
+# The audit fields the timeline may read: what the public saw change, nothing else.
+_DECISION_FIELDS = ("created", "published_at", "published_outcome", "withdrawn_at", "withdrawal_reason")
+_ACTION_FIELDS = ("status",)
+
+
+def _when(value: str | None) -> dt.datetime | None:
+    """A date or date-time as the audit log writes it."""
+    if not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _published_step(when: dt.datetime, outcome: str | None, first: bool) -> TimelineEntry:
+    said = "We published our decision" if first else "We published a revised decision"
+    return TimelineEntry(when.date(), f"{said}: {DECISION_OUTCOMES.label(outcome)}." if outcome else f"{said}.",
+                         kind="published" if first else "revised", at=when)
+
+
+def _withdrawn_step(when: dt.datetime, reason: str | None) -> TimelineEntry:
+    return TimelineEntry(when.date(), f"We withdrew our decision: {reason}" if reason else "We withdrew our decision.",
+                         kind="withdrawn", at=when)
+
+
+def _decision_steps(events: list[AuditEvent], decision: PublicDecision) -> list[TimelineEntry]:
+    """Each publication and withdrawal of the decision, from the audit log's changes made together
+    (one flush: the same time and version); the current ones even without a log (older data)."""
+    batches: dict[tuple, dict[str, str | None]] = {}
+    for event in events:
+        values = batches.setdefault((event.at, event.version), {})
+        if event.field == "created":
+            created = json.loads(event.new or "{}")
+            values.update({key: created[key] for key in _DECISION_FIELDS[1:] if key in created})
+        else:
+            values[event.field] = event.new
+    steps: list[TimelineEntry] = []
+    outcome = reason = None
+    published: list[dt.datetime] = []
+    withdrawn: list[dt.datetime] = []
+    for values in batches.values():
+        outcome = values.get("published_outcome", outcome)
+        reason = values.get("withdrawal_reason", reason)
+        when = _when(values.get("published_at"))
+        if when is not None and when not in published:
+            steps.append(_published_step(when, outcome, first=not published))
+            published.append(when)
+        when = _when(values.get("withdrawn_at"))
+        if when is not None and when not in withdrawn:
+            steps.append(_withdrawn_step(when, reason))
+            withdrawn.append(when)
+    if decision.published_at not in published:
+        steps.append(_published_step(decision.published_at, decision.published_outcome, first=not published))
+    if decision.withdrawn_at is not None and decision.withdrawn_at not in withdrawn:
+        steps.append(_withdrawn_step(decision.withdrawn_at, decision.withdrawal_reason))
+    return steps
+
+
+def public_timeline(session: Session, rec: PublicRecommendation) -> list[TimelineEntry]:
+    """A public recommendation's dated steps, oldest first: its decision published (and each
+    revision published), withdrawn (with the reason), the status changes of its actions since the
+    decision was first published, in the installation's wording (``consultations.vocabulary``),
+    and the public updates on those actions. One query, whatever the number of steps."""
+    decision = rec.decision
+    actions = {action.id: action for action in decision.actions}  # live actions only (``_actions``)
+    condition = and_(AuditEvent.entity_type == "decision", AuditEvent.entity_id == decision.id,
+                     AuditEvent.field.in_(_DECISION_FIELDS))
+    if actions:
+        condition = or_(condition, and_(AuditEvent.entity_type == "action", AuditEvent.entity_id.in_(actions),
+                                        AuditEvent.field.in_(_ACTION_FIELDS)))
+    events = list(session.scalars(select(AuditEvent).where(condition).order_by(AuditEvent.id)))
+    steps = _decision_steps([e for e in events if e.entity_type == "decision"], decision)
+    first_published = min((step.at for step in steps if step.kind == "published"), default=decision.published_at)
+    for event in events:
+        if event.entity_type != "action" or event.at < first_published or not event.new or event.old == event.new:
+            continue
+        text = f"Status changed to {ACTION_STATUSES.label(event.new)}"
+        text += f" (was {ACTION_STATUSES.label(event.old)})." if event.old else "."
+        steps.append(TimelineEntry(event.at.date(), text, actions[event.entity_id].description, kind="status",
+                                   at=event.at))
+    for action in decision.actions:
+        # An update is dated by staff; written that day, its time orders it among that day's steps.
+        steps += [TimelineEntry(u.on, u.text, action.description, u.evidence_url,
+                                at=u.created_at if u.created_at and u.created_at.date() == u.on else None)
+                  for u in action.updates]
+    order = {"published": 0, "revised": 1, "status": 2, "update": 3, "withdrawn": 4}
+    return sorted(steps, key=lambda step: (step.on, step.at or dt.datetime.combine(step.on, dt.time.min),
+                                           order[step.kind]))
+
+
 def public_consultation(session: Session, slug: str) -> Consultation | None:
     """The consultation with this slug if the public may see it (pages, feeds and the API
     answer 404 otherwise), with its questions loaded."""
@@ -165,7 +274,7 @@ def _actions(decision: Decision, today: dt.date) -> list[PublicAction]:
         PublicAction(
             id=a.id, description=a.description, owner=a.owner, status=a.status, progress=a.progress, due_on=a.due_on,
             overdue=is_overdue(a, today),
-            updates=[PublicUpdate(u.on, u.text, u.evidence_url) for u in a.updates if u.is_public],
+            updates=[PublicUpdate(u.on, u.text, u.evidence_url, u.created_at) for u in a.updates if u.is_public],
         )
         for a in decision.actions if a.deleted_at is None
     ]
@@ -315,6 +424,18 @@ def count_public_recommendations(session: Session, **narrow) -> int:
     return session.scalar(_narrowed(select(func.count(Recommendation.id)), **narrow))
 
 
+def count_under_consideration(session: Session, respondent_id: int) -> int:
+    """How many of a named respondent's recommendations, in consultations the public can see,
+    have no published decision yet (for their outcome letter: a count, never the texts)."""
+    return session.scalar(
+        select(func.count(Recommendation.id))
+        .join(Response, Recommendation.response_id == Response.id)
+        .join(Respondent, Response.respondent_id == Respondent.id)
+        .join(Consultation, Response.consultation_id == Consultation.id)
+        .where(Response.respondent_id == respondent_id, Respondent.consent == "named",
+               Consultation.status.in_(PUBLIC_CONSULTATION_STATUSES), ~_group_decision_published()))
+
+
 def public_recommendations(
     session: Session,
     *,
@@ -399,7 +520,8 @@ def public_recommendations(
                        for link in rec.links if link.status != "rejected" and link.item.retired_at is None],
             decision=PublicDecision(decision.id, shown_outcome(decision), shown_rationale(decision),
                                     decision.published_at, _actions(decision, today),
-                                    decision.withdrawn_at, decision.withdrawal_reason or ""),
+                                    decision.withdrawn_at, decision.withdrawal_reason or "",
+                                    decision.published_outcome or ""),
             also_made_by=sorted({name for other_id, name in group_names.get(primary, []) if other_id != rec.id}),
         ))
     return found

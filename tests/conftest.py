@@ -26,6 +26,15 @@ SUER_FRAMEWORK = DEMO_DATA / "frameworks" / "hmip-service-user-engagement-2019.y
 SHARED_DATA = PROJECT.parent / "shared" / "data"
 
 
+def pytest_configure(config):
+    """GOV.UK Frontend compiled for a service not on GOV.UK (tracker.web.assets), built once, by
+    the controller before any xdist worker starts: the pages link it and the browser tests load it."""
+    if not hasattr(config, "workerinput"):
+        from tracker.web import assets
+
+        assets.build()
+
+
 def cpu_time() -> float:
     """CPU seconds used so far by this process and its finished child processes (the readers run
     in one). Time bounds in tests measure this, not the clock: CI runs two suites at once on two

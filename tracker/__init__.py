@@ -25,6 +25,18 @@ def create_app(test_config: dict | None = None) -> Flask:
         SQLALCHEMY_DATABASE_URI="sqlite:///" + os.path.join(app.instance_path, "tracker.sqlite3"),
         GOVUK_FRONTEND_DIR=str(PROJECT_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"),
         SERVICE_NAME="Consultation response tracker",
+        # Whose service this is (tracker.web.branding, README "Branding"): the generic header with the
+        # organisation's name or logo, Arial and a neutral footer unless GOVUK_BRANDING is set, which only
+        # an installation on a GOV.UK domain may do (the crown, the GOV.UK logotype, GDS Transport).
+        ORGANISATION_NAME=None,
+        ORGANISATION_URL=None,
+        ORGANISATION_LOGO=None,  # a file name in BRANDING_DIR, or a path on this site
+        BRANDING_DIR=None,  # default: instance/branding/
+        ORGANISATION_LOGO_ALT=None,  # default: ORGANISATION_NAME
+        FOOTER_LICENCE_HTML=None,
+        FOOTER_LICENCE_TEXT=None,
+        LETTER_SENDER=None,  # who the printed respondent letter is from; default: ORGANISATION_NAME
+        GOVUK_BRANDING=False,
         MAX_CONTENT_LENGTH=100 * 1024 * 1024,  # one request: several uploaded files together
         UPLOAD_MAX_FILE_BYTES=20 * 1024 * 1024,  # one uploaded response file (tracker/staff/upload/views.py), and `extract`/`ingest`
         UPLOAD_MAX_SECONDS=10,  # an upload starts no further file after this long (tracker/staff/upload/views.py)
@@ -61,6 +73,15 @@ def create_app(test_config: dict | None = None) -> Flask:
         # (consultations.vocabulary.configure_labels), such as {"accepted": "Agreed"}; JSON in TRACKER_*.
         DECISION_OUTCOME_LABELS={},
         ACTION_STATUS_LABELS={},
+        # Named in the accessibility statement and the privacy notice (tracker/public/statements.py,
+        # with ORGANISATION_NAME or "the inspectorate"), whose text an installation may replace with
+        # instance/pages/accessibility.md and privacy.md.
+        CONTACT_EMAIL="",
+        # How long a "What we understood you to recommend" check link works (consultations.understood_checks).
+        UNDERSTOOD_CHECK_DAYS=28,
+        # Two-factor sign-in (tracker/auth/two_factor.py): optional for everyone; True makes admins
+        # set it up before they can sign in. README "Two-factor sign-in".
+        TWO_FACTOR_REQUIRED_FOR_ADMINS=False,
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("TRACKER")
@@ -102,7 +123,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from tracker import commands, db, indexing
     from tracker.auth import views as auth
-    from tracker.public import api, feeds, pages as public_pages, search as public_search
+    from tracker.public import api, feeds, pages as public_pages, search as public_search, statements, understood
     from tracker.staff.admin import views as admin
     from tracker.staff.browse import views as browse
     from tracker.staff.clusters import views as clusters
@@ -116,7 +137,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from tracker.staff.triage import views as triage
     from tracker.staff.upload import views as upload
     from tracker.staff.work import views as work
-    from tracker.web import assets, errors, headers, ids, site_url, templating
+    from tracker.web import assets, branding, errors, headers, ids, notices, site_url, templating
 
     site_url.init_app(app)  # first: a production app without a public address refuses requests
     db.init_app(app)
@@ -124,8 +145,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     CSRFProtect(app)
     WTFormsHelpers(app)
     assets.init_app(app)
+    branding.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
+    notices.init_app(app)
     templating.init_app(app, area_globals={
         # helpers of one staff area that templates of another use (browse's response page)
         "triage_status_moves": triage.triage_status_moves,
@@ -142,6 +165,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(public_search.bp)
 
     app.register_blueprint(public_pages.bp)
+    app.register_blueprint(statements.bp)
+    app.register_blueprint(understood.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
 

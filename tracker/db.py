@@ -4,7 +4,7 @@ from pathlib import Path
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
-from consultations import audit, soft_delete
+from consultations import audit, decisions, soft_delete
 from consultations.models import Base
 
 db = SQLAlchemy(metadata=Base.metadata)
@@ -16,3 +16,4 @@ def init_app(app):
     migrate.init_app(app, db, render_as_batch=True)
     audit.install()
     soft_delete.install()  # every session: the app's, the indexer's after-commit reader, import jobs'
+    decisions.install()  # a consultation leaves "outcome published" when a recommendation waits again

@@ -10,6 +10,7 @@ from consultations.readers import DocumentLimits
 
 DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_FILES = 50
+DEFAULT_MAX_BULK_RECOMMENDATIONS = 1000
 
 
 def max_file_bytes() -> int:
@@ -18,6 +19,12 @@ def max_file_bytes() -> int:
 
 def max_files() -> int:
     return int(current_app.config.get("UPLOAD_MAX_FILES") or DEFAULT_MAX_FILES)
+
+
+def max_bulk_recommendations() -> int:
+    """How many recommendations one bulk action may change: its confirmation page lists each one,
+    and a filter matching a whole 30,000-row import would make a page no one can check."""
+    return int(current_app.config.get("BULK_MAX_RECOMMENDATIONS") or DEFAULT_MAX_BULK_RECOMMENDATIONS)
 
 
 def document_limits() -> DocumentLimits:

@@ -13,6 +13,7 @@ from conftest import PASSWORD
 from consultations import decisions as decision_rules
 from consultations import published
 from consultations.models import Consultation, Recommendation, Respondent, Response
+from consultations.soft_delete import WITH_DELETED, restore, soft_delete
 from consultations.users import create_user
 from consultations.workflow import Decision
 from tracker.db import db
@@ -170,3 +171,128 @@ def test_a_withdrawn_decision_counts_as_left_and_drafts_never_move(app, users):
         decision = decision_rules.decision_for(db.session, db.session.get(Recommendation, first))
         decision_rules.withdraw(decision, "Wrong consultation.")
         assert decision_rules.recommendations_left(db.session, consultation.id) == 1
+
+
+# --- "outcome published" moves back when a recommendation waits again ---------------------
+
+
+def settled(app) -> int:
+    """The small consultation with both its recommendations published: 'outcome published'."""
+    with app.app_context():
+        ids = small_consultation(db.session)
+    for rec_id in ids:
+        publish_directly(app, rec_id, None, None, on=dt.datetime(2026, 3, 2, 10))
+    with app.app_context():
+        consultation = db.session.scalar(select(Consultation).where(Consultation.slug == "small"))
+        assert (consultation.status, consultation.outcome_published_on) == ("outcome published", dt.date(2026, 3, 2))
+        return consultation.id
+
+
+def consultation_audit(app, consultation_id: int) -> list[tuple[str, str | None, str | None]]:
+    from consultations.workflow import AuditEvent
+
+    with app.app_context():
+        return [(e.field, e.old, e.new) for e in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.entity_type == "consultation", AuditEvent.entity_id == consultation_id,
+                                     AuditEvent.field.in_(("status", "outcome_published_on")))
+            .order_by(AuditEvent.id))]
+
+
+MOVED_BACK = [("status", "outcome published", "analysing"), ("outcome_published_on", "2026-03-02", None)]
+
+
+def test_withdrawing_a_decision_moves_the_consultation_back(app, users):
+    consultation_id = settled(app)
+    with app.app_context():
+        rec = db.session.scalar(select(Recommendation).where(Recommendation.key == "R1", Recommendation.origin == "manual")
+                                .join(Response).join(Consultation).where(Consultation.slug == "small"))
+        rec_id = rec.id
+        decision_rules.withdraw(decision_rules.decision_for(db.session, rec), "New evidence.")
+        consultation = db.session.get(Consultation, consultation_id)
+        assert (consultation.status, consultation.outcome_published_on) == ("analysing", None)
+        assert decision_rules.reopened(db.session) == {consultation_id: 1}  # what staff are told
+        assert decision_rules.reopened(db.session) == {}  # told once
+        db.session.commit()
+    assert consultation_audit(app, consultation_id)[-2:] == MOVED_BACK
+    # Publishing it again settles the consultation again, with the new date.
+    with app.app_context():
+        decision = decision_rules.decision_for(db.session, db.session.get(Recommendation, rec_id))
+        decision_rules.save_decision(db.session, decision.recommendation, "accepted", "Again.", "", None)
+        decision_rules.approve(decision, None)
+        decision_rules.publish(decision, None, now=dt.datetime(2026, 4, 1, 9))
+        db.session.commit()
+        assert db.session.get(Consultation, consultation_id).outcome_published_on == dt.date(2026, 4, 1)
+
+
+def test_a_new_undecided_recommendation_moves_the_consultation_back(app, users):
+    consultation_id = settled(app)
+    with app.app_context():
+        response = db.session.scalar(select(Response).join(Consultation).where(Consultation.slug == "small"))
+        db.session.add(Recommendation(response=response, key="R3", sequence=3, text="Point 3.", spans=[], origin="manual"))
+        db.session.flush()  # as every domain service does; the commit writes the move
+        consultation = db.session.get(Consultation, consultation_id)
+        assert (consultation.status, consultation.outcome_published_on) == ("analysing", None)
+        assert decision_rules.reopened(db.session) == {consultation_id: 1}
+        db.session.commit()
+    assert consultation_audit(app, consultation_id)[-2:] == MOVED_BACK
+
+
+def test_a_new_response_with_recommendations_moves_the_consultation_back(app, users):
+    consultation_id = settled(app)
+    with app.app_context():
+        consultation = db.session.get(Consultation, consultation_id)
+        response = Response(consultation=consultation, respondent=Respondent(name="Late Trust", consent="named"),
+                            text="Late. Later.")
+        db.session.add_all([Recommendation(response=response, key=f"R{n}", sequence=n, text=f"Late {n}.", spans=[])
+                            for n in (1, 2)])
+        db.session.commit()
+        assert db.session.get(Consultation, consultation_id).status == "analysing"
+    assert consultation_audit(app, consultation_id)[-2:] == MOVED_BACK
+
+
+def test_a_new_duplicate_of_a_decided_recommendation_leaves_it_published(app, users):
+    consultation_id = settled(app)
+    with app.app_context():
+        first = db.session.scalar(select(Recommendation).join(Response).join(Consultation)
+                                  .where(Consultation.slug == "small", Recommendation.key == "R1"))
+        db.session.add(Recommendation(response=first.response, key="R3", sequence=3, text="Point 1 again.", spans=[],
+                                      duplicate_of=first))
+        db.session.commit()
+        assert db.session.get(Consultation, consultation_id).status == "outcome published"
+        assert decision_rules.reopened(db.session) == {}
+        # No longer a duplicate: it has no decision of its own, so the consultation moves back.
+        db.session.scalar(select(Recommendation).where(Recommendation.text == "Point 1 again.")).duplicate_of = None
+        db.session.commit()
+        assert db.session.get(Consultation, consultation_id).status == "analysing"
+
+
+def test_restoring_an_undecided_recommendation_moves_the_consultation_back(app, users):
+    with app.app_context():
+        ids = small_consultation(db.session)
+        response = db.session.get(Recommendation, ids[0]).response
+        extra = Recommendation(response=response, key="R3", sequence=3, text="Point 3.", spans=[], origin="manual")
+        db.session.add(extra)
+        db.session.flush()
+        soft_delete(extra)
+        db.session.commit()
+        extra_id = extra.id
+    for rec_id in ids:
+        publish_directly(app, rec_id, None, None, on=dt.datetime(2026, 3, 2, 10))
+    with app.app_context():
+        consultation = db.session.scalar(select(Consultation).where(Consultation.slug == "small"))
+        assert consultation.status == "outcome published"
+        restore(db.session.get(Recommendation, extra_id, execution_options=WITH_DELETED))
+        db.session.commit()
+        assert consultation.status == "analysing" and consultation.outcome_published_on is None
+
+
+def test_a_rolled_back_change_moves_nothing_and_tells_nothing(app, users):
+    consultation_id = settled(app)
+    with app.app_context():
+        response = db.session.scalar(select(Response).join(Consultation).where(Consultation.slug == "small"))
+        db.session.add(Recommendation(response=response, key="R3", sequence=3, text="Point 3.", spans=[]))
+        db.session.flush()
+        db.session.rollback()
+        assert decision_rules.reopened(db.session) == {}
+        assert db.session.get(Consultation, consultation_id).status == "outcome published"
+    assert consultation_audit(app, consultation_id)[-1] == ("outcome_published_on", None, "2026-03-02")

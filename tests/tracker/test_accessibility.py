@@ -117,6 +117,7 @@ def staff_pages(app) -> dict[str, list[str]]:
             "approver": [url_for("decisions.decision", rec_id=recs["R4"]),
                          url_for("decisions.decision", rec_id=recs["R3"])],
             "admin": [url_for("admin.home"), url_for("admin.edit_user", user_id=1), url_for("account.sessions_page"),
+                      url_for("account.settings_page"), url_for("account.set_up"),
                       url_for("admin.organisation_types"), url_for("admin.new_organisation_type"),
                       url_for("admin.edit_organisation_type",
                               type_id=db.session.scalar(select(OrganisationType.id).order_by(OrganisationType.id))),

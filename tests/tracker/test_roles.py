@@ -60,6 +60,9 @@ MATRIX = {
     "triage.edit_consent": (POLICY, POLICY),
     "triage.redactions": (ALL, None), "triage.redact": (None, POLICY), "triage.detect_redactions": (None, POLICY),
     "triage.decide_redaction": (None, POLICY), "triage.mark_redactions_reviewed": (None, POLICY),
+    "triage.create_check": (None, POLICY), "triage.understood_check": (ALL, None),
+    "triage.revoke_check": (None, POLICY), "triage.answer_dealt_with": (None, POLICY),
+    "triage.accept_missed": (POLICY, POLICY),
     "upload.upload": (POLICY, POLICY),
     "mapping.links": (ALL, None), "mapping.item": (ALL, None), "mapping.coverage": (ALL, None),
     "mapping.confirm_link": (None, METHODOLOGY), "mapping.reject_link": (None, METHODOLOGY),
@@ -83,6 +86,8 @@ MATRIX = {
     "admin.erase_respondent": (None, ADMIN),
     "admin.reset_password": (None, ADMIN), "admin.end_user_sessions": (None, ADMIN), "admin.unlock_user": (None, ADMIN),
     "account.sessions_page": (ALL, None), "account.end_other_sessions": (None, ALL),
+    "account.settings_page": (ALL, None), "account.set_up": (ALL, ALL), "account.new_recovery_codes": (None, ALL),
+    "account.turn_off": (None, ALL), "admin.reset_two_factor": (None, ADMIN),
     "clusters.overview": (ALL, None), "clusters.cluster": (ALL, None), "clusters.campaign": (ALL, None),
     "clusters.confirm": (None, POLICY), "clusters.reject": (None, POLICY), "clusters.remove_member": (None, POLICY),
     "clusters.confirm_campaign": (None, POLICY), "clusters.reject_campaign": (None, POLICY),
@@ -106,7 +111,7 @@ def demo_ids(demo_app, users):
             "entity": "recommendation", "entity_id": r4.id,
             "type_id": db.session.scalar(select(OrganisationType.id)), "direction": "down",
             "redaction_id": db.session.scalar(select(Redaction.id)),
-            **_duplicate_groups(r4),
+            **_duplicate_groups(r4), **_understood_check(r4),
         }
 
 
@@ -125,6 +130,16 @@ def _duplicate_groups(rec) -> dict:
     db.session.add_all([cluster, campaign])
     db.session.commit()
     return {"cluster_id": cluster.id, "campaign_id": campaign.id}
+
+
+def _understood_check(rec) -> dict:
+    """A check link of the response with a missed point, for the "what we understood" routes."""
+    from consultations import understood_checks
+
+    check = understood_checks.create_check(db.session, rec.response, user_id=None, days=28)
+    answer, = understood_checks.record_answers(db.session, check, {}, "A point we missed.")
+    db.session.commit()
+    return {"check_id": check.id, "answer_id": answer.id}
 
 
 def staff_rules(app):

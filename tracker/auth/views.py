@@ -20,6 +20,8 @@ account_bp = Blueprint("account", __name__)  # the signed-in user's own pages, u
 
 
 def init_app(app) -> None:
+    from tracker.auth import two_factor  # noqa: F401 (its routes join bp and account_bp)
+
     sign_in_rules.init_app(app)
     app.register_blueprint(bp)
     app.register_blueprint(account_bp, url_prefix="/staff")
@@ -71,8 +73,15 @@ def sign_in():
     timed_out = session.pop(TIMED_OUT, None)
     if form.validate_on_submit():
         attempt = attempt_sign_in(db.session, form.email.data, form.password.data, address=request.remote_addr,
-                                  user_agent=request.user_agent.string, rules=throttle_rules())
+                                  user_agent=request.user_agent.string, rules=throttle_rules(),
+                                  admins_required=sign_in_rules.admins_need_two_factor())
         db.session.commit()
+        if attempt.second_step:
+            from tracker.auth.two_factor import remember_pending
+
+            remember_pending(attempt.user, attempt.second_step, next_url)
+            return redirect(url_for("auth.code_step" if attempt.second_step == sign_in_rules.CODE
+                                    else "auth.set_up_step"))
         if attempt.token:
             start_cookie(attempt.token)
             return redirect(next_url if is_safe_next(next_url) else url_for("work.home"))

@@ -31,11 +31,13 @@ from consultations.published import (
     PublicRecommendation,
     PublicStandard,
     count_public_recommendations,
+    count_under_consideration,
     public_action_statuses,
     public_consultations,
     public_outline,
     public_recommendations,
     public_standard_links,
+    public_timeline,
 )
 
 bp = Blueprint("public", __name__)
@@ -161,25 +163,6 @@ def action_status_counts(statuses: Iterable[str]) -> list[tuple[str, int]]:
     return known + [(status.capitalize(), n) for status, n in sorted(counts.items())]
 
 
-@dataclass
-class TimelineEntry:
-    on: dt.date
-    text: str
-    action: str | None = None
-    evidence_url: str | None = None
-
-
-def timeline(rec: PublicRecommendation) -> list[TimelineEntry]:
-    """The decision's publication and every public update on its actions, oldest first."""
-    entries = [TimelineEntry(rec.decision.published_at.date(), "We published our decision.")]
-    for action in rec.decision.actions:
-        entries += [TimelineEntry(u.on, u.text, action.description, u.evidence_url) for u in action.updates]
-    if rec.decision.withdrawn_at is not None:
-        entries.append(TimelineEntry(rec.decision.withdrawn_at.date(),
-                                     f"We withdrew our decision: {rec.decision.withdrawal_reason}"))
-    return sorted(entries, key=lambda entry: entry.on)
-
-
 # ---------------------------------------------------------------------------
 # Pages
 # ---------------------------------------------------------------------------
@@ -237,7 +220,7 @@ def recommendation(rec_id: int):
     if not found:
         abort(404)
     rec = found[0]
-    return render_template("public/recommendation.html", rec=rec, timeline=timeline(rec))
+    return render_template("public/recommendation.html", rec=rec, timeline=public_timeline(db.session, rec))
 
 
 @bp.route("/standards/<framework_key>/<code>")
@@ -274,9 +257,12 @@ def data():
 @bp.route("/respondents/<id:respondent_id>")
 @public
 def respondent(respondent_id: int):
-    """A named respondent's outcome letter. Anyone else, or nothing published yet: 404."""
+    """A named respondent's outcome letter, dated and from the installation's sender (LETTER_SENDER,
+    tracker.web.branding), with absolute links so it works on paper, and how many of their
+    recommendations are still under consideration. Anyone else, or nothing published yet: 404."""
     recs = public_recommendations(db.session, respondent_id=respondent_id)
     if not recs:
         abort(404)
     return render_template("public/respondent.html", name=recs[0].made_by, recommendations=recs,
-                           outcomes=outcome_counts(rec.decision.outcome for rec in recs), today=dt.date.today())
+                           outcomes=outcome_counts(rec.decision.outcome for rec in recs), today=dt.date.today(),
+                           under_consideration=count_under_consideration(db.session, respondent_id))

@@ -27,19 +27,22 @@ _SMALL_HEADING = re.compile(r"<(/?)h[56](?=[\s>])", re.IGNORECASE)
 
 
 @lru_cache(maxsize=4096)
-def render_markdown(text: str | None) -> Markup:
+def render_markdown(text: str | None, *, page: bool = False) -> Markup:
     """Sanitised HTML for ``text`` (Markdown); empty text gives empty markup.
+
+    ``page=True`` is for a whole page's body under its own h1 (the accessibility statement, the
+    privacy notice): top-level headings become h2 instead of h3.
 
     Cached: a page shows many rationales and the same ones on every request; the result
     depends on the text alone."""
     if not text or not text.strip():
         return Markup("")
     html = markdown_lib.markdown(text, extensions=["sane_lists"], output_format="html")
-    html = _BIG_HEADING.sub(r"<\1h3", html)
+    html = _BIG_HEADING.sub(r"<\1h2" if page else r"<\1h3", html)
     html = _SMALL_HEADING.sub(r"<\1h4", html)
     clean = nh3.clean(
         html,
-        tags=ALLOWED_TAGS,
+        tags=ALLOWED_TAGS | ({"h2"} if page else set()),
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel=LINK_REL,

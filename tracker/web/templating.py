@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from consultations import vocabulary
 from consultations.published import withdrawal_notice
-from tracker.web import headers, roles
+from tracker.web import branding, headers, roles
 from tracker.web.markdown import render_markdown
 from tracker.web.paging import pagination_params
 
@@ -63,6 +63,7 @@ def init_app(app: Flask, area_globals: Mapping[str, Callable] | None = None) -> 
         return {
             "assetPath": "/assets",
             "serviceName": app.config["SERVICE_NAME"],
+            "brand": branding.branding(app),
             "cspNonce": headers.csp_nonce(),
             **roles.template_context(),
         }

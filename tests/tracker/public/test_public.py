@@ -210,7 +210,7 @@ def test_recommendation_page_is_citable(client, demo):
     assert 'href="/standards/hmip-probation-2019/4.1.2"' in html
     assert "Accepted in part" in text and "the guidance for standard 4.1.2 will ask" in text
     published, updated = (long_date(demo_date(day)) for day in (dt.date(2019, 7, 1), dt.date(2020, 1, 15)))
-    assert published in text and "We published our decision." in text
+    assert published in text and "We published our decision: Accepted in part." in text
     assert updated in text and "Draft guidance shared with women's centres for comment." in text
     timeline = text[text.index("Timeline"):]
     assert timeline.index(f"{published} We published") < timeline.index(updated)

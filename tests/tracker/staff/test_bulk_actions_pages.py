@@ -113,6 +113,25 @@ def test_all_matching_the_filter(demo, users, sign_in):
     assert f"{n} will change" in html and 'name="decision_state" value="none"' in html
 
 
+def test_a_selection_larger_than_one_bulk_action_may_change_is_refused_with_what_to_do(demo, users, sign_in, app):
+    app.config["BULK_MAX_RECOMMENDATIONS"] = 2
+    client = sign_in("approver")
+    made = template(demo, users)
+    ids = undecided(demo, 3)
+    for query in ("&".join(f"rec={i}" for i in ids), "scope=all&decision_state=none"):
+        html = client.get(f"{URL}/bulk/draft?template={made.id}&{query}").get_data(as_text=True)
+        assert "one bulk action changes at most 2" in html and "Narrow the list" in html
+        assert not hidden_items(html)  # nothing offered for confirmation
+    shown = client.get(f"{URL}/bulk/draft?template={made.id}&" + "&".join(f"rec={i}" for i in ids[:2]))
+    items = hidden_items(shown.get_data(as_text=True))
+    assert len(items) == 2  # within the limit the page lists them as before
+    third = client.get(f"{URL}/bulk/draft?template={made.id}&rec={ids[2]}").get_data(as_text=True)
+    refused = client.post(f"{URL}/bulk/draft", data={"template": made.id, **items, **hidden_items(third)})
+    assert refused.status_code == 400 and "one bulk action changes at most 2" in refused.get_data(as_text=True)
+    demo.expire_all()
+    assert not demo.scalars(select(Decision).where(Decision.recommendation_id.in_(ids))).all()
+
+
 def test_the_confirmation_page_runs_a_fixed_number_of_statements(demo, users, app):
     from test_bad_input import clients_by_role
 

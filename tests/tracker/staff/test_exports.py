@@ -369,7 +369,7 @@ def test_the_report_and_the_refusal_meet_wcag_22_aa_in_a_browser(site, browser):
                 found.append(describe(url, violations))
         page.goto(base + f"/staff/consultations/{slug}/report", wait_until="load")
         page.emulate_media(media="print")
-        assert not page.locator(".govuk-header").is_visible()
+        assert not page.locator(".govuk-generic-header").is_visible()
         assert page.locator("#by-question").is_visible()
     finally:
         context.close()

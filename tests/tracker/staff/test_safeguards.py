@@ -237,3 +237,30 @@ def test_the_consultation_moves_to_outcome_published_when_everything_is_publishe
     assert "since 2 March 2026" in html and "Every recommendation has a published decision" in html
     public = text_of(app.test_client().get("/consultations/small").get_data(as_text=True))
     assert "Outcome published 2 March 2026." in public
+
+
+def test_withdrawing_the_last_decision_moves_the_consultation_back_and_says_so(app, users, sign_in):
+    with app.app_context():
+        first, second = small_consultation(db.session)
+        consultation_id = db.session.scalar(select(Consultation.id).where(Consultation.slug == "small"))
+    for rec_id in (first, second):
+        publish_directly(app, rec_id, None, None, on=dt.datetime(2026, 3, 2, 10))
+    client = sign_in("approver")
+    decision = decision_of(app, first)
+    done = client.post(f"/staff/decisions/{decision.id}/withdraw",
+                       data={"version": decision.version_id, "reason": "New evidence came to light."})
+    assert done.status_code == 302
+    landed = text_of(client.get(done.headers["Location"]).get_data(as_text=True))
+    assert "Decision withdrawn." in landed
+    assert ("‘A small consultation’ is no longer ‘outcome published’: 1 recommendation waits for a published "
+            "decision.") in landed
+    assert "no longer ‘outcome published’" not in text_of(client.get("/staff/consultations/small").get_data(as_text=True))
+    with app.app_context():
+        consultation = db.session.get(Consultation, consultation_id)
+        assert (consultation.status, consultation.outcome_published_on) == ("analysing", None)
+    assert [(old, new) for _, old, new, _ in audit(app, "consultation", consultation_id, "status")] == [
+        ("analysing", "outcome published"), ("outcome published", "analysing")]
+    html = text_of(client.get("/staff/consultations/small").get_data(as_text=True))
+    assert "1 recommendation still without a published decision" in html and "since" not in html
+    public = text_of(app.test_client().get("/consultations/small").get_data(as_text=True))
+    assert "Outcome published" not in public

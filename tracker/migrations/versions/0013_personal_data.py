@@ -1,7 +1,7 @@
 """personal data: redactions of a response's text before publication and when a response was reviewed for them; retention per consultation; when a respondent was anonymised
 
 Revision ID: 0013_personal_data
-Revises: 0011_answer_templates
+Revises: 0012_understood_checks
 Create Date: 2026-12-02
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0013_personal_data'
-down_revision = '0011_answer_templates'
+down_revision = '0012_understood_checks'
 branch_labels = None
 depends_on = None
 

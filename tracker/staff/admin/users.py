@@ -4,11 +4,12 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
+from consultations import two_factor
 from consultations import user_sessions as sessions
 from consultations.users import ROLE_DESCRIPTIONS, add_user, set_password, update_user
 from consultations.workflow import User
 from tracker.auth import throttle
-from tracker.auth.sign_in import session_limits, throttle_rules
+from tracker.auth.sign_in import admins_need_two_factor, session_limits, throttle_rules
 from tracker.db import db
 from tracker.staff.admin.forms import EditUserForm, NewUserForm, ResetPasswordForm
 from tracker.staff.admin.views import bp
@@ -57,7 +58,9 @@ def _render_edit_user(user: User, form: EditUserForm, reset_form: ResetPasswordF
     return render_template("staff/admin/edit_user.html", user=user, form=form, reset_form=reset_form,
                            conflict=conflict, role_descriptions=ROLE_DESCRIPTIONS,
                            live_sessions=sessions.live_sessions(db.session, user, session_limits()),
-                           lock=throttle.account_lock(db.session, throttle.account_key(user.email), throttle_rules())
+                           lock=throttle.account_lock(db.session, throttle.account_key(user.email), throttle_rules()),
+                           two_factor_on=two_factor.is_enabled(db.session, user.id),
+                           two_factor_required=admins_need_two_factor(),
                            ), code
 
 
@@ -123,4 +126,23 @@ def unlock_user(user_id: int):
         sessions.record_event(db.session, user.id, "account unlocked", "by an admin", actor_id=g.user.id)
     db.session.commit()
     flash(f"The account of {user.name} ({user.email}) has been unlocked. They can sign in again now.")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/admin/users/<id:user_id>/two-factor/reset", methods=["POST"])
+@role_required("admin")
+def reset_two_factor(user_id: int):
+    """Remove a user's two-factor sign-in (a lost phone and lost recovery codes). Their sessions
+    end too, so whoever might hold the phone is not left signed in."""
+    user = db.get_or_404(User, user_id)
+    try:
+        two_factor.turn_off(db.session, user, actor=g.user, admins_required=admins_need_two_factor())
+    except two_factor.TwoFactorError as refusal:
+        db.session.rollback()
+        flash(str(refusal))
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    sessions.end_sessions(db.session, user, sessions.BY_ADMIN, actor=g.user,
+                          keep=g.user_session if user.id == g.user.id else None)
+    db.session.commit()
+    flash(f"Two-factor sign-in of {user.name} ({user.email}) has been reset.")
     return redirect(url_for("admin.edit_user", user_id=user.id))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from consultations import bulk_actions as bulk
@@ -27,6 +27,7 @@ from tracker.db import db
 from tracker.staff.recommendations.bulk_forms import DEFAULT_MIN_SCORE, AnswerTemplateForm, BulkOptionsForm
 from tracker.staff.recommendations.forms import RecommendationFilterForm
 from tracker.staff.recommendations.views import FILTER_PARAMS, _check_standard, _fill_choices, bp, filters_from
+from tracker.limits import max_bulk_recommendations
 from tracker.web.editing import apply_edit
 from tracker.web.forms import Form, error_list, options
 from tracker.web.roles import login_required, role_required
@@ -53,6 +54,21 @@ def _selection():
         _check_standard(form)
         return listing.matching_ids(filters_from(form))
     return [int(v) for v in request.values.getlist("rec") if v.isascii() and v.isdigit() and len(v) < MAX_ID_DIGITS]
+
+
+def _too_many(count: int) -> str | None:
+    """Why the selection is refused when it is larger than one bulk action may change."""
+    limit = max_bulk_recommendations()
+    if count <= limit:
+        return None
+    return (f"This selects {count:,} recommendations, but one bulk action changes at most {limit:,}. "
+            "Narrow the list with its filters (for example by consultation, question or respondent) and try again.")
+
+
+def _selection_size(selection) -> int:
+    if isinstance(selection, list):
+        return len(set(selection))
+    return db.session.scalar(select(func.count()).select_from(selection.subquery()))
 
 
 def _selection_fields() -> list[tuple[str, str]]:
@@ -110,7 +126,9 @@ def _page(action: BulkAction, *, result: bulk.Result | None = None, problem: str
     selection = _selection()
     nothing = isinstance(selection, list) and not selection
     plan = None
-    if ready and not nothing and result is None:
+    too_many = _too_many(_selection_size(selection)) if ready and not nothing and result is None else None
+    problem = problem or too_many
+    if ready and not nothing and result is None and too_many is None:
         args = () if action.option is None else (value,)
         plan = action.plan(db.session, selection, *args)
     errors = error_list(form) + ([{"text": problem}] if problem else [])
@@ -137,6 +155,9 @@ def _confirm(action: BulkAction):
                 shown[key] = int(value)
     if not shown:
         return _page(action, problem="Nothing was listed to change. Select recommendations on the list first.", status=400)
+    too_many = _too_many(len({key.partition("-")[0] for key in shown}))
+    if too_many:
+        return _page(action, problem=too_many, status=400)
     try:
         options_form = _options_form(action)
         ready, value = _chosen(action, options_form)

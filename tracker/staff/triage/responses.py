@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from consultations import anchoring
 from consultations import published
+from consultations import understood_checks
 from consultations import triage as service
 from consultations.models import Recommendation, Response
 from consultations.triage import STATUS_FLOW
@@ -60,6 +61,12 @@ def _manage_response(response_id: int) -> Response:
     )
 
 
+def checks_panel(response_id: int) -> dict:
+    """The response's "what we understood" checks (newest first) and the answers waiting for staff."""
+    found = understood_checks.checks_of_response(db.session, response_id)
+    return {"checks": found, "waiting": [answer for check in found for answer in check.answers if answer.needs_staff]}
+
+
 def render_manage(response: Response, errors: list[dict] | None = None, conflict: StaleEdit | None = None,
                   code: int = 200):
     """The recommendations of one response in order, with every triage action."""
@@ -90,6 +97,7 @@ def render_manage(response: Response, errors: list[dict] | None = None, conflict
         assignee=assignee,
         errors=errors or [],
         conflict=conflict,
+        understood=checks_panel(response.id),
     ), code
 
 
