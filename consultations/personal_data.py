@@ -46,6 +46,7 @@ from consultations.models import (
 )
 from consultations.redaction import EMAIL, PHONE, Redaction, contact_names
 from consultations.soft_delete import WITH_DELETED
+from consultations.understood_checks import UnderstoodAnswer, UnderstoodCheck
 from consultations.workflow import AuditEvent, Decision
 
 ERASED = "[erased]"
@@ -175,6 +176,9 @@ def anonymise(session: Session, respondent: Respondent, *, reason: str, erase: b
             if still_used is None:
                 session.delete(document)
                 outcome.files += 1
+        for answer in session.scalars(select(UnderstoodAnswer).where(UnderstoodAnswer.response_id == response.id)):
+            answer.comment = ERASED if erase and answer.comment else blank_out(answer.comment, pattern)
+            answer.shown_text = ERASED if erase and answer.shown_text else blank_out(answer.shown_text, pattern)
         if erase:
             for redaction in session.scalars(select(Redaction).where(Redaction.response_id == response.id)):
                 session.delete(redaction)
@@ -229,7 +233,7 @@ def _erased_created(value: str | None) -> str:
     return json.dumps({key: ERASED for key in fields} if isinstance(fields, dict) else {}, ensure_ascii=False)
 
 
-THEIRS = {"respondent", "response", "recommendation", "redaction"}  # what they wrote; decisions and links are staff's
+THEIRS = {"respondent", "response", "recommendation", "redaction", "understood-check", "understood-answer"}  # what they wrote; decisions and links are staff's
 
 
 def _own_entities(session: Session, respondent: Respondent, response_ids: list[int], rec_ids: list[int]):
@@ -238,8 +242,11 @@ def _own_entities(session: Session, respondent: Respondent, response_ids: list[i
     decisions = list(session.scalars(select(Decision.id).where(Decision.recommendation_id.in_(rec_ids or [-1])),
                                      execution_options=WITH_DELETED))
     redactions = list(session.scalars(select(Redaction.id).where(Redaction.response_id.in_(response_ids or [-1]))))
+    checks = list(session.scalars(select(UnderstoodCheck.id).where(UnderstoodCheck.response_id.in_(response_ids or [-1]))))
+    answers = list(session.scalars(select(UnderstoodAnswer.id).where(UnderstoodAnswer.response_id.in_(response_ids or [-1]))))
     return [("respondent", [respondent.id]), ("response", response_ids), ("recommendation", rec_ids),
-            ("link", links), ("decision", decisions), ("redaction", redactions)]
+            ("link", links), ("decision", decisions), ("redaction", redactions), ("understood-check", checks),
+            ("understood-answer", answers)]
 
 
 def scrub_audit(session: Session, owned, values: list[str], distinctive: list[str], *, wholesale: bool = False) -> int:
@@ -362,6 +369,8 @@ def export(session: Session, respondent: Respondent) -> dict:
     )).order_by(AuditEvent.id)))
     sections = list(session.scalars(select(ResponseSection).where(ResponseSection.response_id.in_(response_ids or [-1]))
                                     .order_by(ResponseSection.response_id, ResponseSection.position)))
+    answers = list(session.scalars(select(UnderstoodAnswer).where(UnderstoodAnswer.response_id.in_(response_ids or [-1]))
+                                   .order_by(UnderstoodAnswer.id)))
     return {
         "exported_at": utcnow().isoformat(),
         "respondent": {**_row(respondent),
@@ -371,6 +380,7 @@ def export(session: Session, respondent: Respondent) -> dict:
                        "sections": [_row(s) for s in sections if s.response_id == r.id]} for r in responses],
         "recommendations": [_row(r) for r in recs],
         "decisions": [_row(d) for d in decisions],
+        "answers_to_what_we_understood": [_row(a) for a in answers],
         "history": [_row(e) for e in audit],
     }
 

@@ -13,7 +13,7 @@ from sqlalchemy import LargeBinary, String, Text, select
 from sqlalchemy.types import JSON
 
 from consultations import decisions as decision_rules
-from consultations import redaction
+from consultations import redaction, understood_checks
 from consultations.ingest import ingest_document
 from consultations.models import Base, Recommendation, Respondent
 from consultations.workflow import AuditEvent
@@ -46,6 +46,11 @@ def respondent_id(demo_app, users, session):
     decision = decision_rules.save_decision(session, rec, "accepted", "We will publish these figures.", "", None)
     decision_rules.approve(decision, None)
     decision_rules.publish(decision, None)
+    # They answered "what we understood" with their name and contact details in the comments.
+    check = understood_checks.create_check(session, response, user_id=None, days=7)
+    understood_checks.record_answers(
+        session, check, {rec.id: understood_checks.Reply(understood_checks.NOT_MEANT, f"{NAME} meant every hostel")},
+        f"Call {PHONE}: quollworth hostel residents see nobody.")
     session.commit()
     return response.respondent_id
 
@@ -107,6 +112,7 @@ def test_an_access_request_downloads_everything_held_with_the_original_file(clie
     assert data["responses"][0]["text"].startswith(f"From {NAME}")
     assert data["recommendations"] and data["decisions"][0]["outcome"] == "accepted"
     assert any(event["field"] == "text" for event in data["history"])
+    assert {a["kind"] for a in data["answers_to_what_we_understood"]} == {understood_checks.NOT_MEANT, understood_checks.MISSED}
     original = data["responses"][0]["original_file"]
     assert archive.read(original) == LETTER.encode()
 
