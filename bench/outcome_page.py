@@ -2,7 +2,9 @@
 
 A temporary SQLite database gets one consultation with 1,000 published recommendations
 (bulk inserts: 50 respondents, one response each, 20 recommendations per response, every
-decision published, a standard linked to each, a few actions with public updates). The app
+decision published, a standard linked to each, a few actions with public updates, and three
+confirmed redactions per response, of words every recommendation quotes, so the page pays for
+applying them). The app
 runs under gunicorn with 2 workers on a free loopback port, and a bounded local load (4
 concurrent clients, 400 requests per URL, 10 s timeouts) is sent to the outcome page
 ``/consultations/<slug>`` and to a static stylesheet for comparison: p50 and p95 against the
@@ -44,6 +46,7 @@ WORKERS = 2
 SLUG = "bench-outcomes"
 FRAMEWORK = Path(__file__).resolve().parent.parent / "tracker" / "demo_data" / "frameworks" / \
     "hmip-probation-standards-2019.yaml"
+REDACTED = ("housing", "trauma", "mental health")  # redacted in every response: the worst case
 WORDS = ("women housing education employment accommodation voluntary sector unpaid work safety trauma "
          "families children mental health substance misuse rehabilitation partnership").split()
 
@@ -57,6 +60,7 @@ def build_database(url: str) -> bool:
     from tracker import create_app
     from tracker.db import db
     from consultations.workflow import Action, ActionUpdate, Decision
+    from consultations.redaction import Redaction
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     now = dt.datetime(2020, 1, 10, 10)
@@ -80,8 +84,16 @@ def build_database(url: str) -> bool:
              "consent": "named" if n % 5 else "anonymous", "created_at": now, "version_id": 1}
             for n in range(1, RESPONDENTS + 1)])
         db.session.execute(insert(Response), [
-            {"id": n, "consultation_id": 1, "respondent_id": n, "channel": "email", "text": "", "status": "closed",
+            {"id": n, "consultation_id": 1, "respondent_id": n, "channel": "email", "text": " ".join(WORDS), "status": "closed",
              "received_on": dt.date(2019, 3, 1), "created_at": now, "version_id": 1} for n in range(1, RESPONDENTS + 1)])
+        text_of_responses = " ".join(WORDS)
+        redactions = [
+            {"response_id": n, "start_offset": text_of_responses.index(word),
+             "end_offset": text_of_responses.index(word) + len(word), "reason": "sensitive", "kind": "staff",
+             "status": "confirmed", "created_at": now, "version_id": 1}
+            for n in range(1, RESPONDENTS + 1) for word in REDACTED]
+        if redactions:
+            db.session.execute(insert(Redaction), redactions)
         per_response = RECOMMENDATIONS // RESPONDENTS
         recs, decisions, links = [], [], []
         for n in range(1, RECOMMENDATIONS + 1):

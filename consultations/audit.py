@@ -30,6 +30,7 @@ from consultations.models import (
     utcnow,
 )
 
+from consultations.redaction import Redaction
 from consultations.understood_checks import UnderstoodAnswer, UnderstoodCheck
 from consultations.workflow import Action, ActionUpdate, AuditEvent, Decision, User
 
@@ -50,6 +51,7 @@ AUDITED = {
     "user": User,
     "cluster": Cluster,
     "campaign": Campaign,
+    "redaction": Redaction,
     "understood-check": UnderstoodCheck,
     "understood-answer": UnderstoodAnswer,
 }

@@ -371,6 +371,8 @@ def apply_approve(session: Session, shown: dict[str, int], user_id: int | None, 
 
 
 def apply_publish(session: Session, shown: dict[str, int], user_id: int | None, *,
-                  two_person_rule: bool = True) -> Result:
+                  two_person_rule: bool = True, redaction_review: bool = False) -> Result:
+    """Publish each; one whose responses are not reviewed for redaction (when required) is skipped with why."""
     return _apply_to_decisions(
-        session, shown, lambda d: decision_rules.publish(d, user_id, two_person_rule=two_person_rule), "published")
+        session, shown, lambda d: decision_rules.publish(d, user_id, two_person_rule=two_person_rule,
+                                                         redaction_review=redaction_review), "published")

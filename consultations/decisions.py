@@ -206,10 +206,14 @@ def approve(decision: Decision, user_id: int | None, *, two_person_rule: bool = 
 
 
 def publish(decision: Decision, user_id: int | None, now: dt.datetime | None = None, *,
-            two_person_rule: bool = True) -> Decision:
+            two_person_rule: bool = True, redaction_review: bool = False) -> Decision:
     """Make the approved working version the public one; a withdrawn decision published again
     is no longer withdrawn. When it answers the last open recommendations of its consultation,
     the consultation moves to "outcome published".
+
+    With ``redaction_review`` (the web app passes the installation's ``REDACTION_REVIEW_REQUIRED``,
+    on by default) it is refused while a response it would quote is not reviewed for redaction or
+    has proposed redactions undecided (``consultations.redaction.publication_blocker``).
 
     Who published it is recorded by the audit log with the change of state.
     """
@@ -221,6 +225,13 @@ def publish(decision: Decision, user_id: int | None, now: dt.datetime | None = N
     refusal = second_person_needed(decision, user_id, two_person_rule=two_person_rule)
     if refusal:
         raise DecisionError(refusal)
+    session = object_session(decision)
+    if redaction_review and session is not None:
+        from consultations.redaction import publication_blocker
+
+        refusal = publication_blocker(session, decision_group(session, decision.recommendation))
+        if refusal:
+            raise DecisionError(refusal)
     decision.published_outcome = decision.outcome
     decision.published_rationale = decision.public_rationale
     decision.published_at = now or utcnow()
@@ -228,7 +239,6 @@ def publish(decision: Decision, user_id: int | None, now: dt.datetime | None = N
     decision.withdrawn_at = None
     decision.withdrawal_reason = None
     _flush(decision)
-    session = object_session(decision)
     if session is not None:
         respondent_emails.note_published(session, decision)  # their digest, enqueued at commit
         settle_consultation(session, decision.recommendation.response.consultation, today=decision.published_at.date())

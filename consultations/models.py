@@ -125,6 +125,9 @@ class Consultation(Base):
     status: Mapped[str] = mapped_column(String(30), default="open")
     # Set when every live recommendation has a published decision (consultations.decisions).
     outcome_published_on: Mapped[dt.date | None] = mapped_column(Date)
+    # How long respondents' personal data is kept after the consultation closes, in months; None:
+    # the installation's RETENTION_MONTHS (consultations.personal_data).
+    retention_months: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     version_id: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -189,6 +192,8 @@ class Respondent(Base):
     # Emails about what was decided on their recommendations (consultations.respondent_emails):
     # "default" (yes, unless confidential), "yes" (they asked, confidential or not), "no" (opted out).
     outcome_emails: Mapped[str] = mapped_column(String(10), default="default", server_default="default")
+    # Set when their name and contact details were removed (retention or a request): consultations.personal_data.
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     version_id: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -237,6 +242,9 @@ class Response(Base):
     import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_run.id"), index=True)
     # Survey fields with no column of their own (language, country, ...), kept as given.
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # When staff finished checking the text for personal data to redact (consultations.redaction):
+    # its recommendations are published only after that.
+    redaction_reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     consultation: Mapped[Consultation] = relationship(back_populates="responses")
     respondent: Mapped[Respondent] = relationship(back_populates="responses")
@@ -492,4 +500,4 @@ __all__ = [
 
 # The workflow tables (users, decisions, actions, audit) and the answer templates share this
 # metadata: importing the models gives the whole schema, with or without the web app.
-from consultations import answer_templates, notifications, outbox, subscriptions, two_factor, understood_checks, workflow  # noqa: E402,F401
+from consultations import answer_templates, notifications, outbox, redaction, subscriptions, two_factor, understood_checks, workflow  # noqa: E402,F401

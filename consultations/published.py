@@ -14,6 +14,8 @@ these functions rely on the session having it installed (the app does it in ``tr
 * respondents appear by name only with ``named`` consent, by organisation type with
   ``anonymous`` consent, and never with ``confidential`` consent; contact details never;
 * only updates marked public are shown;
+* a recommendation's text is shown with its response's confirmed redactions applied
+  (``consultations.redaction``: "[redacted: contact details]"), the original only to staff;
 * a recommendation's public timeline (``public_timeline``) reads the audit log, but only the
   fields that were public when they changed: each publication of the decision (its published
   outcome, never the working copy or the internal note), each withdrawal with its reason, and the
@@ -46,6 +48,7 @@ from consultations.models import (
 
 from consultations.actions import is_late, is_overdue
 from consultations.queries import ids_in_batches
+from consultations import redaction
 from consultations.organisation_types import public_phrase
 from consultations.workflow import Action, ActionUpdate, AuditEvent, Decision
 from consultations.vocabulary import ACTION_STATUSES, DECISION_OUTCOMES, PUBLIC_CONSULTATION_STATUSES
@@ -495,6 +498,7 @@ def public_recommendations(
         if name:
             group_names.setdefault(duplicate_of or rec_id, []).append((rec_id, name))
 
+    redactions = redaction.confirmed_passages(session, {rec.response_id for rec in recs})
     found = []
     for rec in recs:
         primary = rec.duplicate_of_id or rec.id
@@ -503,7 +507,8 @@ def public_recommendations(
             continue
         respondent = rec.response.respondent
         found.append(PublicRecommendation(
-            id=rec.id, key=rec.key, text=rec.text, made_by=public_name(respondent),
+            id=rec.id, key=rec.key, text=redaction.public_text(rec.text, redactions.get(rec.response_id, [])),
+            made_by=public_name(respondent),
             respondent_id=respondent.id if respondent.consent == "named" else None,
             organisation_type=respondent.organisation_type.name if respondent.organisation_type else None,
             consultation_id=rec.response.consultation_id, consultation_slug=rec.response.consultation.slug,
@@ -598,9 +603,11 @@ def publication_preview(session: Session, decision: Decision, group: list[Recomm
     public_decision = PublicDecision(decision.id, decision.outcome, decision.public_rationale or "",
                                      decision.published_at or dt.datetime.combine(today, dt.time()),
                                      _actions(decision, today))
+    redactions = redaction.confirmed_passages(session, {rec.response_id for rec in group})
     entries = []
     for rec in group:
         respondent, consultation = rec.response.respondent, rec.response.consultation
+        text = redaction.public_text(rec.text, redactions.get(rec.response_id, []))
         made_by = public_name(respondent)
         why_not = None
         if consultation.status not in PUBLIC_CONSULTATION_STATUSES:
@@ -608,7 +615,7 @@ def publication_preview(session: Session, decision: Decision, group: list[Recomm
         elif made_by is None:
             why_not = "Not shown: the respondent asked for their response to be kept confidential."
         shown = None if why_not else PublicRecommendation(
-            id=rec.id, key=rec.key, text=rec.text, made_by=made_by,
+            id=rec.id, key=rec.key, text=text, made_by=made_by,
             respondent_id=respondent.id if respondent.consent == "named" else None,
             organisation_type=respondent.organisation_type, consultation_id=consultation.id,
             consultation_slug=consultation.slug, consultation_title=consultation.title,

@@ -63,6 +63,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Two people for publication: whoever drafted a decision or last changed its text may not
         # approve or publish it (consultations.decisions.second_person_needed). README "Safeguards".
         DECISION_TWO_PERSON_RULE=True,
+        # Publishing waits until every response a decision would quote is reviewed for personal
+        # data, with no proposed redaction undecided (consultations.redaction). README "Redaction".
+        REDACTION_REVIEW_REQUIRED=True,
+        # Months respondents' personal data is kept after a consultation closes, unless the
+        # consultation sets its own; `flask --app tracker retention run` anonymises them after. README "Retention".
+        RETENTION_MONTHS=24,
         # The installation's wording of decision outcomes and action statuses, fixed value to label
         # (consultations.vocabulary.configure_labels), such as {"accepted": "Agreed"}; JSON in TRACKER_*.
         DECISION_OUTCOME_LABELS={},

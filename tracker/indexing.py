@@ -53,6 +53,7 @@ from search_index import IndexBusy, IndexUnwritable, SearchIndex
 from search_index.postgres import PostgresSearchIndex
 
 from consultations.queries import ids_in_batches
+from consultations.redaction import Redaction
 from tracker.db import db
 from consultations.workflow import Action, ActionUpdate, Decision, SearchDirty
 from consultations.actions import overdue_clause
@@ -145,6 +146,8 @@ def _keys_for(obj) -> set[tuple[str, int]]:
         return {("consultation", obj.id)}
     if isinstance(obj, FrameworkItem):
         return {("item", obj.id), ("recommendations-of-item", obj.id)}
+    if isinstance(obj, Redaction):  # the public text of the response's recommendations
+        return {("recommendations-of-response", obj.response_id)}
     return set()
 
 

@@ -19,7 +19,7 @@ from consultations.models import (
     Response,
 )
 
-from consultations import published
+from consultations import published, redaction
 from consultations.actions import is_overdue
 from consultations.queries import ids_in_batches
 from consultations.workflow import Action, Decision
@@ -86,11 +86,13 @@ class _Loader:
         ).all()
         decisions = self._decisions_for({rec.duplicate_of_id or rec.id for rec in recs})
         public = published.public_recommendation_ids(self.session, [rec.id for rec in recs])
-        found = {rec.id: self._recommendation(rec, decisions.get(rec.duplicate_of_id or rec.id), rec.id in public)
+        redactions = redaction.confirmed_passages(self.session, {rec.response_id for rec in recs if rec.id in public})
+        found = {rec.id: self._recommendation(rec, decisions.get(rec.duplicate_of_id or rec.id), rec.id in public,
+                                              redactions.get(rec.response_id, []))
                  for rec in recs}
         return {i: found.get(i, (None, None)) for i in ids}
 
-    def _recommendation(self, rec: Recommendation, decision: Decision | None, is_public: bool):
+    def _recommendation(self, rec: Recommendation, decision: Decision | None, is_public: bool, redacted=()):
         response = rec.response
         if rec.deleted_at or response.deleted_at:
             return None, None
@@ -110,7 +112,8 @@ class _Loader:
         if is_public and decision is not None and decision.published_at:
             public = _with_version({
                 "id": f"recommendation:{rec.id}", "kind": "recommendation",
-                "title": public_name(respondent), "body": rec.text, "consultation": consultation.slug,
+                "title": public_name(respondent), "body": redaction.public_text(rec.text, list(redacted)),
+                "consultation": consultation.slug,
                 "org_type": _org_type(respondent), "standards": _standards(rec, public=True),
                 "outcome": published.shown_outcome(decision), "status": statuses,
                 "date": decision.published_at, "public": True,

@@ -111,7 +111,8 @@ def staff_pages(app) -> dict[str, list[str]]:
                        url_for("browse.response", response_id=db.session.scalar(  # a survey answer with placeholders
                            select(ResponseSection.response_id).where(ResponseSection.kind == "placeholder").limit(1))),
                        url_for("triage.edit_consent", respondent_id=db.session.scalar(
-                           select(Respondent.id).where(Respondent.name == "Clinks")))],
+                           select(Respondent.id).where(Respondent.name == "Clinks"))),
+                       url_for("triage.redactions", response_id=response_id)],
             "methodology": [url_for("mapping.links", rec_id=recs["R1"]), url_for("mapping.coverage")],
             "approver": [url_for("decisions.decision", rec_id=recs["R4"]),
                          url_for("decisions.decision", rec_id=recs["R3"])],
@@ -119,7 +120,10 @@ def staff_pages(app) -> dict[str, list[str]]:
                       url_for("account.settings_page"), url_for("account.set_up"),
                       url_for("admin.organisation_types"), url_for("admin.new_organisation_type"),
                       url_for("admin.edit_organisation_type",
-                              type_id=db.session.scalar(select(OrganisationType.id).order_by(OrganisationType.id)))],
+                              type_id=db.session.scalar(select(OrganisationType.id).order_by(OrganisationType.id))),
+                      url_for("admin.respondents", q="Clinks"),
+                      url_for("admin.respondent", respondent_id=db.session.scalar(
+                          select(Respondent.id).where(Respondent.name == "Clinks")))],
         }
         # A finished survey import with rows that failed, for its progress page (admin background jobs).
         from consultations.models import ImportRun

@@ -7,6 +7,7 @@ from flask import url_for
 from sqlalchemy import func, select
 
 from consultations.models import Consultation, FrameworkItem, Link, OrganisationType, Question, Recommendation
+from consultations.redaction import Redaction
 from tracker.db import db
 from consultations.workflow import Action, AuditEvent, Decision
 
@@ -57,6 +58,8 @@ MATRIX = {
     "triage.delete_recommendation": (None, POLICY), "triage.restore_recommendation": (None, POLICY),
     "triage.delete_response": (None, POLICY), "triage.restore_response": (None, POLICY),
     "triage.edit_consent": (POLICY, POLICY), "triage.edit_outcome_emails": (POLICY, POLICY),
+    "triage.redactions": (ALL, None), "triage.redact": (None, POLICY), "triage.detect_redactions": (None, POLICY),
+    "triage.decide_redaction": (None, POLICY), "triage.mark_redactions_reviewed": (None, POLICY),
     "triage.create_check": (None, POLICY), "triage.understood_check": (ALL, None),
     "triage.revoke_check": (None, POLICY), "triage.answer_dealt_with": (None, POLICY),
     "triage.email_check": (None, POLICY),
@@ -81,9 +84,11 @@ MATRIX = {
         ("move_organisation_type", ("move_organisation_type",)),
         ("add_default_organisation_types", ("add_default_organisation_types",)),
         ("outbox_messages", ()), ("outbox_message", ()), ("outbox_message_eml", ()),
-        ("jobs", ()), ("job", ()), ("start_duplicates", ("start_duplicates",)), ("survey_import", ("survey_import",))]},
+        ("jobs", ()), ("job", ()), ("start_duplicates", ("start_duplicates",)), ("survey_import", ("survey_import",)),
+        ("respondents", ()), ("respondent", ()), ("export_respondent", ())]},
     "admin.retry_outbox_message": (None, ADMIN),
     "admin.survey_import_start": (None, ADMIN),
+    "admin.erase_respondent": (None, ADMIN),
     "admin.reset_password": (None, ADMIN), "admin.end_user_sessions": (None, ADMIN), "admin.unlock_user": (None, ADMIN),
     "notifications.preferences": (ALL, ALL),
     "account.sessions_page": (ALL, None), "account.end_other_sessions": (None, ALL),
@@ -111,6 +116,7 @@ def demo_ids(demo_app, users):
             "user_id": _bystander(), "key": "hmip-probation-2019", "version": "2019",
             "entity": "recommendation", "entity_id": r4.id,
             "type_id": db.session.scalar(select(OrganisationType.id)), "direction": "down",
+            "redaction_id": db.session.scalar(select(Redaction.id)),
             **_duplicate_groups(r4), **_understood_check(r4), "message_id": _outbox_message(), "run_id": _finished_job(),
         }
 

@@ -3,7 +3,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from tracker.commands import backup, consultations, demo, duplicates, frameworks, imports, jobs, notify, responses, users
+    from tracker.commands import backup, consultations, demo, duplicates, frameworks, imports, jobs, notify, responses, retention, users
 
     app.cli.add_command(frameworks.frameworks_cli)
     app.cli.add_command(consultations.consultations_cli)
@@ -18,3 +18,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(backup.backup_command)
     app.cli.add_command(backup.restore_command)
     app.cli.add_command(notify.notify_cli)
+    app.cli.add_command(retention.retention_cli)

@@ -11,12 +11,12 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consultations import clusters
+from consultations import clusters, redaction
 from consultations.bulk import open_table
 from consultations.consultation_import import load_consultation_file, upsert_consultation
 from consultations.frameworks import import_framework, load_framework_file
 from consultations.ingest import ingest_document
-from consultations.models import Consultation, ImportRun
+from consultations.models import Consultation, ImportRun, Response
 from consultations.survey_import import propose_mapping
 
 from tracker.commands import demo_workflow
@@ -88,6 +88,7 @@ def load_command(content_only: bool) -> None:
             )
             state = f"ingested, {result.recommendations} recommendations" if result.created else "already ingested"
             click.echo(f"Response from {respondent} to {slug}: {state}.")
+        review_demo_redactions(db.session, DEMO_RESPONSES[0][0])
         sign_ins = load_demo_users()
         if not content_only:
             decisions = demo_workflow.load(db.session, DEMO_RESPONSES[0][0], DEMO_RESPONSES[0][2])
@@ -101,6 +102,17 @@ def load_command(content_only: bool) -> None:
         click.echo(load_demo_survey())
     click.echo("Demo sign-ins (local demonstration only):")
     click.echo("\n".join(sign_ins))
+
+
+def review_demo_redactions(session, slug: str) -> None:
+    """Stand in for the staff who check each demo response for personal data: what the detector
+    finds is redacted and the response marked reviewed (once: a reviewed response is left alone)."""
+    responses = session.scalars(select(Response).join(Consultation).where(
+        Consultation.slug == slug, Response.redaction_reviewed_at.is_(None))).all()
+    for response in responses:
+        for proposal in redaction.propose(session, response):
+            redaction.decide(proposal, "confirmed", None)
+        redaction.mark_reviewed(session, response)
 
 
 def load_demo_survey() -> str:
@@ -119,6 +131,7 @@ def load_demo_survey() -> str:
             state = f"{outcome.report.imported} survey responses imported"
         else:
             state = "survey responses already imported"
+        review_demo_redactions(session, slug)
         report = clusters.find_campaigns(session, consultation)
         clusters.find_clusters(session, consultation, report=report)
         session.commit()

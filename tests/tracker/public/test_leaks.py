@@ -6,8 +6,8 @@ later is checked without changing this file.
 What must never appear is read from the database, not listed by hand: every internal note,
 every unpublished rationale (drafts, approved-but-unpublished, revisions of published
 decisions, deleted decisions, the text of withdrawn decisions), every internal update, every contact detail, the names of
-confidential and anonymous respondents, and the text of every recommendation that is not
-published.
+confidential and anonymous respondents, the text of every recommendation that is not
+published, and every passage of a response redacted before publication.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from browser import client_fetcher, crawl, links_in, normalise, page_text, publi
 from consultations.models import Consultation, FrameworkItem, Recommendation, Respondent, Response
 from consultations import actions as action_rules
 from consultations import decisions as decision_rules
+from consultations import redaction
 from consultations.soft_delete import soft_delete
 from consultations.workflow import Action, ActionUpdate, Decision
 from consultations.published import public_consultations, public_recommendations
@@ -38,6 +39,11 @@ DRAFT_SLUG = "kestrel-hostels-draft"
 DRAFT_NAME = "Kestrel Draft Respondents Alliance"
 DELETED_REC_NAME = "Ptarmigan Deleted Voices"
 WITHDRAWN_NAME = "Wagtail Withdrawn Decision Trust"
+REDACTED_NAME = "Heron Redacted Voices"
+REDACTED_PASSAGES = {"Pat Heronsgate": "person", "pat.heronsgate@heron.example": "contact", "943 476 5919": "number",
+                     "Heronmoor secure hospital": "sensitive"}
+REDACTED_TEXT = ("Inspectors should ask Pat Heronsgate (pat.heronsgate@heron.example, NHS number 943 476 5919), "
+                 "who was detained at Heronmoor secure hospital, how probation staff kept in touch.")
 CONTACTS = {
     "Clinks": "Jo Bloggs, jo.bloggs.private@clinks.example, 020 7946 0123",
     CONFIDENTIAL_NAME: "Sam Hidden, sam.hidden@harrowgate.example, 0161 496 0999",
@@ -45,6 +51,7 @@ CONTACTS = {
     DRAFT_NAME: "Kit Drafted, kit@kestrel.example, 0117 496 0555",
     DELETED_REC_NAME: "Pip Deleted, pip@ptarmigan.example, 0118 496 0444",
     WITHDRAWN_NAME: "Wren Withdrawn, wren@wagtail.example, 0119 496 0333",
+    REDACTED_NAME: "Pat Heronsgate, pat.heronsgate@heron.example",
 }
 REVISION_RATIONALE = "Revised wording under discussion: the partner contract may be renegotiated in 2027."
 DELETED_RATIONALE = "We published this by mistake and withdrew it: pilot sites were not yet agreed."
@@ -57,12 +64,17 @@ def add_respondent_with_published_decision(session, consultation, name, consent,
     rec = Recommendation(response=response, key="R1", sequence=1, text=text, spans=[], origin="manual")
     session.add_all([respondent, response, rec])
     session.flush()
+    for passage, reason in (REDACTED_PASSAGES.items() if text == REDACTED_TEXT else ()):
+        redaction.mark(session, response, passage, reason, None)
     decision = decision_rules.save_decision(session, rec, "accepted", rationale, f"Internal: {name} asked for care.", None)
     decision_rules.approve(decision, None)
     decision_rules.publish(decision, None)
-    action = action_rules.add_action(session, decision, f"Act on this: {text[:70]}", "Head of policy",
+    # Staff's own words (actions, updates) are theirs to keep free of personal data: redaction covers
+    # what is quoted from a response, so the redacted case does not copy its text into them.
+    echo = rationale if text == REDACTED_TEXT else text[:70]
+    action = action_rules.add_action(session, decision, f"Act on this: {echo}", "Head of policy",
                                  dt.date.today() + dt.timedelta(days=60))
-    action_rules.add_update(session, action, dt.date.today(), f"Public progress on: {text[:70]}", None, None, True, None)
+    action_rules.add_update(session, action, dt.date.today(), f"Public progress on: {echo}", None, None, True, None)
     return rec
 
 
@@ -96,6 +108,9 @@ def private_demo(demo_app, session):
         "Inspectors should review wagtail mentoring contracts before renewal.",
         "We will review wagtail mentoring contracts.")
     soft_delete(decision_rules.decision_for(session, withdrawn))
+    # A named respondent whose published recommendation quotes personal data, redacted before publication.
+    add_respondent_with_published_decision(session, consultation, REDACTED_NAME, "named", "user-led group",
+                                           REDACTED_TEXT, "We will ask how staff kept in touch.")
     recs = {r.key: r for r in session.scalars(select(Recommendation).join(Response).join(Respondent)
                                              .where(Respondent.name == "Clinks"))}
     # R9 is published; saving a change makes a revision whose working text must stay private.
@@ -143,6 +158,8 @@ def secrets_in_database(session) -> dict[str, list[str]]:
             u.text for u in session.scalars(select(ActionUpdate)) if u.action_id not in public_actions],
         "draft consultation": [value for c in session.scalars(select(Consultation)) if c.slug not in public_slugs
                                for value in (c.title, c.slug)],
+        "redacted passage": [passage for passages in redaction.confirmed_passages(
+            session, session.scalars(select(Response.id))).values() for passage, _ in passages],
         "name of a respondent with nothing published": [
             r.name for r in respondents if r.consent == "named" and r.name not in public_respondents],
     }
@@ -204,6 +221,7 @@ def test_no_private_text_reaches_an_anonymous_visitor(app, client, session, priv
     for kind, values in secrets.items():
         assert values, f"the test data has no {kind}: the check would prove nothing"
     assert CONFIDENTIAL_TEXT in secrets["unpublished recommendation"]
+    assert set(REDACTED_PASSAGES) <= set(secrets["redacted passage"])
     assert {DRAFT_TITLE, DRAFT_SLUG} <= set(secrets["draft consultation"])
     assert {DRAFT_NAME, DELETED_REC_NAME, WITHDRAWN_NAME} <= set(secrets["name of a respondent with nothing published"])
     allowed = public_corpus(session)
@@ -228,6 +246,8 @@ def test_no_private_text_reaches_an_anonymous_visitor(app, client, session, priv
     texts = {url: normalise(page_text(page) + " " + page.body) for url, page in pages.items()}
     assert any(normalise(ANONYMOUS_TEXT) in text for text in texts.values()), \
         "published text is found (the reading works), here the anonymous respondent's recommendation"
+    assert any(normalise("[redacted: names a person] ([redacted: contact details]") in text for text in texts.values()), \
+        "the redacted recommendation is public, with its markers"
     leaks = []
     for url, text in texts.items():
         for kind, value, run in needles:

@@ -117,7 +117,8 @@ def demo_ids(demo, session, users):
     question = session.scalars(select(Question).order_by(Question.id)).first()
     type_id = session.scalars(select(OrganisationType.id).order_by(OrganisationType.id)).first()
     return {"user_id": users["viewer"], "consultation_id": question.consultation_id, "question_id": question.id,
-            "type_id": type_id, "direction": "down", "run_id": _finished_job(session)}
+            "type_id": type_id, "direction": "down", "run_id": _finished_job(session),
+            "respondent_id": session.scalars(select(Respondent.id).order_by(Respondent.id)).first()}
 
 
 def _finished_job(session) -> int:

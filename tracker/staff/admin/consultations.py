@@ -26,7 +26,7 @@ class FieldErrors(ValueError):
         self.errors = errors
 
 
-CONSULTATION_FIELDS = ("slug", "title", "body", "summary", "status", "opens_on", "closes_on")
+CONSULTATION_FIELDS = ("slug", "title", "body", "summary", "status", "opens_on", "closes_on", "retention_months")
 
 
 def _consultation_problem_field(problem: str) -> str:

@@ -17,13 +17,13 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
 from consultations.models import CONSULTATION_STATUSES
 from consultations.users import MIN_PASSWORD_LENGTH
 from consultations.workflow import ROLES
 from tracker.web.fields import GovDateField
-from tracker.web.forms import Form, VersionedForm
+from tracker.web.forms import Form, VersionedForm, options
 
 
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
@@ -91,6 +91,11 @@ class ConsultationForm(Form):
                          validate_choice=False, default="draft")
     opens_on = GovDateField("Opening date (optional)", description="For example, 25 3 2019")
     closes_on = GovDateField("Closing date (optional)", description="For example, 22 4 2019")
+    retention_months = IntegerField(
+        "Keep respondents' personal data for (months, optional)", widget=GovTextInput(),
+        description="After the closing date. Leave empty for this installation's default. "
+                    "The retention job then anonymises their respondents: names and contact details go, what they said stays.",
+        validators=[Optional(), NumberRange(min=1, max=1200, message="Enter a number of months from 1 to 1200")])
 
 
 class EditConsultationForm(VersionedForm, ConsultationForm):
@@ -180,3 +185,19 @@ class SurveyUploadForm(Form):
 
 class SurveyStartForm(Form):
     token = HiddenField(validators=[DataRequired("This upload is not known. Upload the file again")])
+
+
+class ErasureForm(Form):
+    """Anonymise or erase one respondent on request."""
+
+    what = RadioField("What should happen to their personal data?", widget=GovRadioInput(),
+                      choices=options([("anonymise", "Anonymise: remove their name, contact details and original "
+                                                     "files; keep what they said under their organisation type"),
+                                       ("erase", "Erase: also blank out everything they wrote and delete their "
+                                                 "responses")]),
+                      validators=[InputRequired("Choose whether to anonymise or erase")])
+    reference = StringField("Request reference", widget=GovTextInput(),
+                            description="The reference of their request, or why. The audit log records it.",
+                            validators=[InputRequired("Enter the request's reference")])
+    confirm = BooleanField("I understand this cannot be undone", widget=GovCheckboxInput(),
+                           validators=[DataRequired("Confirm that you understand this cannot be undone")])

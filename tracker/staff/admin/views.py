@@ -39,4 +39,4 @@ def home():
 
 
 # The subjects' routes register themselves on ``bp`` when their modules load.
-from tracker.staff.admin import consultations, frameworks, jobs, organisation_types, outbox, users  # noqa: E402,F401
+from tracker.staff.admin import consultations, frameworks, jobs, organisation_types, outbox, respondents, users  # noqa: E402,F401

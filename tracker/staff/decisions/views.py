@@ -22,7 +22,7 @@ from consultations.models import FrameworkItem, Link, Recommendation, Response
 
 from consultations import actions as action_rules
 from consultations import decisions as decision_rules
-from consultations import published
+from consultations import published, redaction
 from tracker.web.roles import login_required, role_required
 from tracker.db import db
 from tracker.web.loaders import get_or_404, one_or_404
@@ -39,6 +39,11 @@ DECIDERS = ("approver",)
 def two_person_rule() -> bool:
     """Whether this installation needs two people for publication (on unless configured off)."""
     return bool(current_app.config.get("DECISION_TWO_PERSON_RULE", True))
+
+
+def redaction_review() -> bool:
+    """Whether publishing waits for the quoted responses to be reviewed for redaction (on unless configured off)."""
+    return bool(current_app.config.get("REDACTION_REVIEW_REQUIRED", True))
 
 
 # ---------------------------------------------------------------------------
@@ -206,8 +211,10 @@ def render_publish_page(decision: Decision, primary: Recommendation, *, conflict
                         problem: str | None = None, status: int = 200):
     """The confirmation page: exactly what publishing will show the public, and the button."""
     group = decision_rules.decision_group(db.session, primary)
+    redaction_problem = redaction.publication_blocker(db.session, group) if redaction_review() else None
     return render_template(
         "staff/decisions/publish.html", decision=decision, rec=primary,
+        redaction_problem=redaction_problem, unreviewed=redaction.unreviewed_responses(db.session, group),
         preview=published.publication_preview(db.session, decision, group),
         state_form=EditForm(formdata=None, version=decision.version_id), conflict=conflict, problem=problem,
         second_person=decision_rules.second_person_needed(decision, g.user.id, two_person_rule=two_person_rule()),
@@ -223,7 +230,8 @@ def publish(decision_id: int):
         primary = get_or_404(Recommendation, item.recommendation_id, include_deleted=True)
         return render_publish_page(item, primary)
     return _change_state(
-        decision_id, lambda d: decision_rules.publish(d, g.user.id, two_person_rule=two_person_rule()),
+        decision_id, lambda d: decision_rules.publish(d, g.user.id, two_person_rule=two_person_rule(),
+                                                      redaction_review=redaction_review()),
         "Decision published. The public now sees this outcome and rationale.",
     )
 

@@ -167,6 +167,8 @@ def _confirm(action: BulkAction):
         extra = {} if action.option == "assignee" else {"user_id": g.user.id}
         if action.apply in (bulk.apply_approve, bulk.apply_publish):  # the installation's two-person rule
             extra["two_person_rule"] = current_app.config["DECISION_TWO_PERSON_RULE"]
+        if action.apply is bulk.apply_publish:  # responses checked for personal data first
+            extra["redaction_review"] = current_app.config["REDACTION_REVIEW_REQUIRED"]
         result = action.apply(db.session, shown, *args, **extra)
         db.session.commit()
     except bulk.BulkActionError as refusal:

@@ -13,6 +13,7 @@ from wtforms import BooleanField, HiddenField, RadioField, SelectMultipleField, 
 from wtforms.validators import InputRequired, ValidationError
 
 from consultations.models import CONSENT_LEVELS
+from consultations.redaction import REASONS
 
 from tracker.web.fields import ChoiceField, GovDateField
 from tracker.web.forms import EditForm, Form, QueryForm, options
@@ -119,3 +120,20 @@ class OutcomeEmailsForm(EditForm):
                         description="We email the first email address in their contact details, once on the day "
                                     "decisions on their recommendations are published.",
                         validators=[InputRequired("Choose whether they get emails")])
+
+
+class RedactForm(Form):
+    """A passage of a response's text to redact, copied from it, and why."""
+
+    passage = TextAreaField("Words to redact", widget=GovTextArea(),
+                            description="Copy them from the response text. Every place they appear is redacted.",
+                            validators=[InputRequired("Enter the words to redact")])
+    reason = RadioField("Why should the public not read them?", widget=GovRadioInput(),
+                        choices=options((key, text[0].upper() + text[1:]) for key, text in REASONS.items()),
+                        validators=[InputRequired("Choose why the words are redacted")])
+
+
+class RedactionDecisionForm(EditForm):
+    """Redact a proposed (or earlier) passage, or publish it after all."""
+
+    decision = StringField(validators=[InputRequired("Choose whether to redact the passage")])

@@ -16,10 +16,12 @@ the one blueprint, ``bp``:
 - ``recommendations``: adding a recommendation, editing one, and its page of every change;
 - ``corrections``: splitting, merging, marking duplicates, moving, deleting and restoring;
 - ``consent``: what may be published about a respondent;
+- ``redactions``: passages of a response's text the public must not read (personal data);
 - ``understood``: check links asking respondents what we understood, and their answers.
 """
 from tracker.staff.triage import bp
-from tracker.staff.triage import consent, corrections, outcome_emails, queue, recommendations, responses, understood  # noqa: F401 (routes)
+from tracker.staff.triage import (  # noqa: F401 (routes)
+    consent, corrections, outcome_emails, queue, recommendations, redactions, responses, understood)
 from tracker.staff.triage.recommendations import add_from_text_form
 from tracker.staff.triage.responses import triage_status_moves
 
