@@ -30,9 +30,10 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 
-from sqlalchemy import false, inspect, or_, select
+from sqlalchemy import false, func, inspect, or_, select
 from sqlalchemy.orm import Session
 
+from consultations.outbox import OutboxMessage
 from consultations.models import (
     CampaignMember,
     Consultation,
@@ -118,6 +119,7 @@ class Outcome:
     recommendations: int = 0
     files: int = 0
     audit_events: int = 0
+    emails: int = 0
     changed: list[str] = field(default_factory=list)
 
 
@@ -207,6 +209,7 @@ def anonymise(session: Session, respondent: Respondent, *, reason: str, erase: b
         values = sorted(set(values) | {t for t in erased_texts if len(t) >= MIN_VALUE}, key=lambda v: -len(v))
     owned = _own_entities(session, respondent, response_ids, [rec.id for rec in recs])
     outcome.audit_events = scrub_audit(session, owned, values, distinctive, wholesale=erase)
+    outcome.emails = scrub_outbox(session, values, _pattern(values))
     session.add(AuditEvent(at=now, user_id=session.info.get("actor_id"), entity_type="respondent",
                            entity_id=respondent.id, field="erased" if erase else "anonymised", old=None,
                            new=reason, version=respondent.version_id))
@@ -214,6 +217,35 @@ def anonymise(session: Session, respondent: Respondent, *, reason: str, erase: b
     outcome.changed = [f"{outcome.responses} response(s)", f"{outcome.recommendations} recommendation(s)",
                        f"{outcome.files} original file(s) deleted"]
     return outcome
+
+
+def _erased_in(value, pattern: re.Pattern):
+    if isinstance(value, str):
+        return pattern.sub(ERASED, value)
+    if isinstance(value, list):
+        return [_erased_in(v, pattern) for v in value]
+    if isinstance(value, dict):
+        return {k: _erased_in(v, pattern) for k, v in value.items()}
+    return value
+
+
+def scrub_outbox(session: Session, values: list[str], pattern: re.Pattern | None) -> int:
+    """Emails to the respondent are deleted, sent or not (nothing more goes to a person who is
+    anonymised); any other email whose contents name them (a staff email listing their response)
+    has those values erased. Returns how many emails changed."""
+    if pattern is None:
+        return 0
+    addresses = {m.group().lower() for value in values for m in EMAIL.finditer(value)}
+    changed = 0
+    for message in session.scalars(select(OutboxMessage)):
+        if message.recipient.lower() in addresses:
+            session.delete(message)
+        elif pattern.search(json.dumps(message.context, ensure_ascii=False)):
+            message.context = _erased_in(message.context, pattern)
+        else:
+            continue
+        changed += 1
+    return changed
 
 
 def _is_json(value: str | None) -> bool:
@@ -371,6 +403,9 @@ def export(session: Session, respondent: Respondent) -> dict:
                                     .order_by(ResponseSection.response_id, ResponseSection.position)))
     answers = list(session.scalars(select(UnderstoodAnswer).where(UnderstoodAnswer.response_id.in_(response_ids or [-1]))
                                    .order_by(UnderstoodAnswer.id)))
+    addresses = {m.group().lower() for m in EMAIL.finditer(respondent.contact_details or "")}
+    emails = list(session.scalars(select(OutboxMessage).where(func.lower(OutboxMessage.recipient).in_(addresses))
+                                  .order_by(OutboxMessage.id))) if addresses else []
     return {
         "exported_at": utcnow().isoformat(),
         "respondent": {**_row(respondent),
@@ -381,6 +416,8 @@ def export(session: Session, respondent: Respondent) -> dict:
         "recommendations": [_row(r) for r in recs],
         "decisions": [_row(d) for d in decisions],
         "answers_to_what_we_understood": [_row(a) for a in answers],
+        "emails_to_them": [{"to": m.recipient, "kind": m.template, "state": m.state, "queued_at": m.created_at,
+                            "sent_at": m.sent_at, "contents": m.context} for m in emails],
         "history": [_row(e) for e in audit],
     }
 

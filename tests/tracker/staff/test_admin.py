@@ -118,7 +118,17 @@ def demo_ids(demo, session, users):
     type_id = session.scalars(select(OrganisationType.id).order_by(OrganisationType.id)).first()
     return {"user_id": users["viewer"], "consultation_id": question.consultation_id, "question_id": question.id,
             "type_id": type_id, "direction": "down", "run_id": _finished_job(session),
-            "respondent_id": session.scalars(select(Respondent.id).order_by(Respondent.id)).first()}
+            "respondent_id": session.scalars(select(Respondent.id).order_by(Respondent.id)).first(),
+            "message_id": _an_email(session)}
+
+
+def _an_email(session) -> int:
+    from consultations import outbox
+
+    message = outbox.enqueue(session, recipient="someone@example.org", template="message",
+                             context={"subject": "Hello", "paragraphs": ["A test message."]})
+    session.commit()
+    return message.id
 
 
 def _finished_job(session) -> int:

@@ -115,6 +115,7 @@ def test_an_access_request_downloads_everything_held_with_the_original_file(clie
     assert {a["kind"] for a in data["answers_to_what_we_understood"]} == {understood_checks.NOT_MEANT, understood_checks.MISSED}
     original = data["responses"][0]["original_file"]
     assert archive.read(original) == LETTER.encode()
+    assert [m["kind"] for m in data["emails_to_them"] if m["to"] == EMAIL] == ["respondent_outcome"]
 
 
 def test_erasure_leaves_no_trace_in_any_table_index_or_file(app, client, sign_in, session, respondent_id):
@@ -128,7 +129,8 @@ def test_erasure_leaves_no_trace_in_any_table_index_or_file(app, client, sign_in
                       data={"what": "erase", "reference": "DSAR-2026-17", "confirm": "y"})
     assert done.status_code == 302, done.get_data(as_text=True)
 
-    assert traces(app, session) == []
+    left = traces(app, session)
+    assert left == [], left
     respondent = session.get(Respondent, respondent_id)
     assert respondent.name == f"Anonymised respondent {respondent_id}" and respondent.anonymised_at
     events = session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "respondent",
