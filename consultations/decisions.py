@@ -185,12 +185,13 @@ def approve(decision: Decision, user_id: int | None, *, two_person_rule: bool = 
 
 
 def publish(decision: Decision, user_id: int | None, now: dt.datetime | None = None, *,
-            two_person_rule: bool = True) -> Decision:
+            two_person_rule: bool = True, settle: bool = True) -> Decision:
     """Make the approved working version the public one; a withdrawn decision published again
     is no longer withdrawn. When it answers the last open recommendations of its consultation,
     the consultation moves to "outcome published".
 
-    Who published it is recorded by the audit log with the change of state.
+    Who published it is recorded by the audit log with the change of state. ``settle=False``
+    leaves that to the caller (a bulk publish settles each consultation once, at the end).
     """
     _ensure_live(decision)
     if decision.state == "published":
@@ -208,7 +209,7 @@ def publish(decision: Decision, user_id: int | None, now: dt.datetime | None = N
     decision.withdrawal_reason = None
     _flush(decision)
     session = object_session(decision)
-    if session is not None:
+    if session is not None and settle:
         settle_consultation(session, decision.recommendation.response.consultation, today=decision.published_at.date())
     return decision
 
