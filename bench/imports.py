@@ -79,7 +79,7 @@ def parse_only(kind: str, path: Path) -> int:
     return planned
 
 
-def _measure(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+def _measure(command: list[str], env: dict[str, str], cwd: Path = PROJECT) -> tuple[float, float, str]:
     """Seconds, peak resident MB and output of a child process (its CPU seconds: ``_cpu``).
 
     The peak is the child's own ``VmHWM`` (high-water resident set of the program it runs),
@@ -91,7 +91,7 @@ def _measure(command: list[str], env: dict[str, str]) -> tuple[float, float, str
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryFile() as output_file:
         started = time.perf_counter()
-        child = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=output_file, stderr=subprocess.STDOUT,
+        child = subprocess.Popen(command, cwd=cwd, env=env, stdout=output_file, stderr=subprocess.STDOUT,
                                  stdin=subprocess.DEVNULL)
         peak_kb = 0
         while child.poll() is None:
@@ -161,6 +161,14 @@ def bench(kind: str, path: Path, rows: int) -> None:
         import_s, import_mb, output = _measure(command, env)
         import_cpu = _cpu()
         rerun_s, _, _ = _measure(command, env)
+    before = os.environ.get("BENCH_BEFORE")  # another checkout of the project: its import, for comparison
+    if before and kind == "upr":
+        with tempfile.TemporaryDirectory(prefix="bench-imports-before-") as tmp:
+            env = {**os.environ, "TRACKER_INSTANCE_PATH": tmp, "PYTHONPATH": before}
+            env.pop("DATABASE_URL", None)
+            _measure(_flask("db", "upgrade"), env, Path(before))
+            before_s, before_mb, before_out = _measure(command, env, Path(before))
+            before_cpu = _cpu()
     seconds_target, mb_target = TARGETS[kind]
     ok = import_s < seconds_target and (not mb_target or import_mb < mb_target)
     print(f"  {label}: {rows:,} rows ({path.name}), SQLite")
@@ -171,6 +179,11 @@ def bench(kind: str, path: Path, rows: int) -> None:
           f"{_verdict(ok)}")
     print(f"      {_import_line(output)}")
     print(f"    import again {rerun_s:7.1f} s  (every row skipped: already imported)")
+    if before and kind == "upr":
+        print(f"    before       {before_s:7.1f} s  (CPU {before_cpu:6.1f} s)  {rows / before_s:9,.0f} rows/s  "
+              f"peak {before_mb:6.0f} MB  ({before}: {import_s / before_s:.2f}× its time, CPU "
+              f"{import_cpu / before_cpu:.2f}×)")
+        print(f"      {_import_line(before_out)}")
 
 
 def bench_postgres(path: Path, rows: int, url: str) -> None:
