@@ -201,6 +201,13 @@ class RecommendationImporter:
         self.created: dict[str, list[int]] = {}
         self.extended: dict[str, list[int]] = {}
 
+    def close(self) -> None:
+        """Once every row is stored: drop what was kept to recognise rows already stored (a key
+        per row of the file), so the search indexing that follows reuses that memory."""
+        self.reset()
+        self.occurrences.clear()
+        self.seen_ids.clear()
+
     def release(self) -> None:
         """After a commit: drop the collections the cached objects grew, so memory stays flat
         however long the file (rows are inserted in bulk: no ORM object per row is kept)."""

@@ -13,9 +13,11 @@ in the same transaction, and the indexes are written in large chunks at the end.
 before that leaves the queue for the next run (or ``search sync``) to finish, so the index
 never silently misses an imported row.
 
-Audit: the automatic audit log records a "created" event for every object as usual; each
-one carries ``import_run_id``, and the ``import_run`` row says which file, when, with which
-options and with what result, so the trail says the rows came from an import.
+Audit: a recommendations import writes each batch with bulk statements and records it as one
+event on its import run listing the ids it created (``consultations.audit.record_import``; the
+History pages show each object as created by that run); a survey import's objects each get the
+automatic "created" event, carrying ``import_run_id``. The ``import_run`` row says which file,
+when, with which options and with what result.
 """
 from __future__ import annotations
 
@@ -331,6 +333,8 @@ def run_import(
             _mark_failed(session, run, report)
         raise
     stored = time.perf_counter()
+    if hasattr(importer, "close"):
+        importer.close()
     index_message = index_queued(session, progress=progress)
     done = time.perf_counter()
     return Outcome(report, run, done - started, index_message, store_seconds=stored - started,
