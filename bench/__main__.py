@@ -1,5 +1,6 @@
 """Run every benchmark and print its figures: `make bench` or `python -m bench`."""
-from . import bulk_publish, duplicates, extraction, formats, imports, outcome_page, recommendation_list, search, search_backends, search_page
+from . import (bulk_publish, duplicates, extraction, formats, imports, outcome_page, recommendation_list, search,
+               search_backends, search_page, startup)
 
 if __name__ == "__main__":
     extraction.main()
@@ -21,3 +22,5 @@ if __name__ == "__main__":
     duplicates.main()
     print()
     bulk_publish.main()
+    print()
+    startup.main()

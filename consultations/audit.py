@@ -13,7 +13,7 @@ import datetime as dt
 import json
 
 from sqlalchemy import event, insert, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from consultations.models import (
     Campaign,
@@ -21,6 +21,7 @@ from consultations.models import (
     Consultation,
     Framework,
     FrameworkItem,
+    ImportRun,
     Link,
     OrganisationType,
     Question,
@@ -32,6 +33,7 @@ from consultations.models import (
 
 from consultations.redaction import Redaction
 from consultations.understood_checks import UnderstoodAnswer, UnderstoodCheck
+from consultations.soft_delete import WITH_DELETED
 from consultations.workflow import Action, ActionUpdate, AuditEvent, Decision, User
 
 # Entity names used in URLs and the log, for every audited class.
@@ -141,11 +143,94 @@ def install() -> None:
     event.listen(Session, "after_flush", record_changes)
 
 
-def history(session: Session, entity: str, entity_id: int) -> list[AuditEvent]:
-    """Every event for one object, newest first, with who made it (one query)."""
-    from sqlalchemy.orm import selectinload
+# --- bulk imports ------------------------------------------------------------------------
+#
+# A bulk import writes thousands of rows with a few INSERT statements, which no flush sees. It
+# records each batch as ONE event on the import run (entity "import-run", field "rows"), whose
+# value lists the ids it created and the ids of the responses it extended, as ranges:
+# {"created": {"recommendation": [[1, 500]], "decision": [[1, 480]], "response": [[1, 12]]},
+#  "extended": {"response": [[7, 7]]}}. The import run itself (``ImportRun``) says which file,
+# when, with which options and with what result. ``history`` shows these as each object's
+# "created" event (and a response's "text" growing), so an imported recommendation's history
+# still says it was created by that import run.
 
-    return list(
+IMPORT_RUN = "import-run"
+IMPORT_ROWS = "rows"
+
+
+def id_ranges(ids) -> list[list[int]]:
+    """[3, 1, 2, 7] -> [[1, 3], [7, 7]]."""
+    ranges: list[list[int]] = []
+    for number in sorted(set(ids)):
+        if ranges and number == ranges[-1][1] + 1:
+            ranges[-1][1] = number
+        else:
+            ranges.append([number, number])
+    return ranges
+
+
+def _in_ranges(number: int, ranges) -> bool:
+    return any(first <= number <= last for first, last in ranges)
+
+
+def record_import(session: Session, run_id: int, created: dict[str, list[int]],
+                  extended: dict[str, list[int]] | None = None) -> None:
+    """One audit event for a batch an import run stored in bulk: the ids it created (by entity
+    name) and the responses it extended, in the session's transaction."""
+    created = {kind: id_ranges(ids) for kind, ids in created.items() if ids}
+    extended = {kind: id_ranges(ids) for kind, ids in (extended or {}).items() if ids}
+    if not created and not extended:
+        return
+    value = {"created": created, **({"extended": extended} if extended else {})}
+    session.execute(insert(AuditEvent), [dict(
+        at=utcnow(), user_id=_actor_id(session), entity_type=IMPORT_RUN, entity_id=run_id, field=IMPORT_ROWS,
+        old=None, new=json.dumps(value, separators=(",", ":")), version=None)])
+
+
+def _import_run_of(session: Session, entity: str, entity_id: int) -> int | None:
+    if entity in ("recommendation", "response"):
+        model = AUDITED[entity]
+        return session.scalar(select(model.import_run_id).where(model.id == entity_id), execution_options=WITH_DELETED)
+    if entity == "decision":
+        return session.scalar(select(Recommendation.import_run_id).join(Decision, Decision.recommendation_id
+                                                                         == Recommendation.id)
+                              .where(Decision.id == entity_id), execution_options=WITH_DELETED)
+    return None
+
+
+def import_events(session: Session, entity: str, entity_id: int) -> list[AuditEvent]:
+    """The events of one object found in the batch records of import runs (see above), as
+    events of the object itself (not added to the session)."""
+    run_id = _import_run_of(session, entity, entity_id)
+    if run_id is None:
+        return []
+    # The run that created it, and later runs of the same file (a resumed import extends responses).
+    first = session.get(ImportRun, run_id)
+    runs = [run_id] if first is None else list(session.scalars(select(ImportRun.id).where(
+        ImportRun.id >= run_id, ImportRun.kind == first.kind, ImportRun.sha256 == first.sha256)))
+    records = session.scalars(select(AuditEvent).where(
+        AuditEvent.entity_type == IMPORT_RUN, AuditEvent.entity_id.in_(runs), AuditEvent.field == IMPORT_ROWS)
+        .options(selectinload(AuditEvent.user)).order_by(AuditEvent.id))
+    found = []
+    for record in records:
+        value = json.loads(record.new or "{}")
+        if _in_ranges(entity_id, value.get("created", {}).get(entity, ())):
+            field, new = "created", json.dumps({"import_run_id": str(record.entity_id)})
+        elif _in_ranges(entity_id, value.get("extended", {}).get(entity, ())):
+            field, new = "text", f"(recommendations added by import run #{record.entity_id})"
+        else:
+            continue
+        event = AuditEvent(id=record.id, at=record.at, user_id=record.user_id, entity_type=entity,
+                           entity_id=entity_id, field=field, old=None, new=new, version=None)
+        event.user = record.user
+        found.append(event)
+    return found
+
+
+def history(session: Session, entity: str, entity_id: int) -> list[AuditEvent]:
+    """Every event for one object, newest first, with who made it, including what bulk
+    imports recorded on their runs (see ``record_import``)."""
+    events = list(
         session.scalars(
             select(AuditEvent)
             .where(AuditEvent.entity_type == entity, AuditEvent.entity_id == entity_id)
@@ -153,6 +238,10 @@ def history(session: Session, entity: str, entity_id: int) -> list[AuditEvent]:
             .order_by(AuditEvent.id.desc())
         )
     )
+    imported = import_events(session, entity, entity_id)
+    if imported:
+        events = sorted(events + imported, key=lambda event: event.id, reverse=True)
+    return events
 
 
 def changes_since(session: Session, obj, version: int) -> list[AuditEvent]:

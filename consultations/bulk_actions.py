@@ -342,7 +342,9 @@ def _apply_to_decisions(session: Session, shown: dict[str, int], change, done: s
     decisions = {d.id: d for d in session.scalars(
         select(Decision).where(Decision.id.in_([int(k) for k in shown]))
         .options(selectinload(Decision.recommendation).selectinload(Recommendation.response)
-                 .selectinload(Response.respondent)))}
+                 .selectinload(Response.respondent),
+                 selectinload(Decision.recommendation).selectinload(Recommendation.response)
+                 .selectinload(Response.consultation)))}
     result = Result()
     for key, version in shown.items():
         decision = decisions.get(int(key))
@@ -372,7 +374,18 @@ def apply_approve(session: Session, shown: dict[str, int], user_id: int | None, 
 
 def apply_publish(session: Session, shown: dict[str, int], user_id: int | None, *,
                   two_person_rule: bool = True, redaction_review: bool = False) -> Result:
-    """Publish each; one whose responses are not reviewed for redaction (when required) is skipped with why."""
-    return _apply_to_decisions(
-        session, shown, lambda d: decision_rules.publish(d, user_id, two_person_rule=two_person_rule,
-                                                         redaction_review=redaction_review), "published")
+    """Publish each (one whose responses are not reviewed for redaction, when required, is skipped
+    with why), then settle each consultation they belong to once (not once per decision:
+    counting a consultation's open recommendations after every one made 1,000 quadratic)."""
+    consultations = {}
+
+    def publish(decision):
+        decision_rules.publish(decision, user_id, two_person_rule=two_person_rule,
+                               redaction_review=redaction_review, settle=False)
+        consultation = decision.recommendation.response.consultation
+        consultations[consultation.id] = (consultation, decision.published_at.date())
+
+    result = _apply_to_decisions(session, shown, publish, "published")
+    for consultation, today in consultations.values():
+        decision_rules.settle_consultation(session, consultation, today=today)
+    return result

@@ -21,6 +21,7 @@ from consultations.models import (
     Consultation,
     Framework,
     FrameworkItem,
+    ImportRun,
     OrganisationType,
     Question,
     Recommendation,
@@ -57,6 +58,7 @@ REFERENCES: dict[str, tuple[type, Callable]] = {
     "consultation_id": (Consultation, lambda consultation: consultation.title),
     "item_id": (FrameworkItem, lambda item: item.code),
     "framework_id": (Framework, lambda framework: f"{framework.name} ({framework.version})"),
+    "import_run_id": (ImportRun, lambda run: f"#{run.id}, {run.source} ({run.started_at:%-d %B %Y})"),
 }
 PARENTS = {"recommendation": REFERENCES["duplicate_of_id"], "framework-item": REFERENCES["item_id"]}
 LABELS = {"duplicate_of_id": "Duplicate of", "parent_id": "Sub-point of", "primary_id": "Primary recommendation",

@@ -206,7 +206,7 @@ def approve(decision: Decision, user_id: int | None, *, two_person_rule: bool = 
 
 
 def publish(decision: Decision, user_id: int | None, now: dt.datetime | None = None, *,
-            two_person_rule: bool = True, redaction_review: bool = False) -> Decision:
+            two_person_rule: bool = True, redaction_review: bool = False, settle: bool = True) -> Decision:
     """Make the approved working version the public one; a withdrawn decision published again
     is no longer withdrawn. When it answers the last open recommendations of its consultation,
     the consultation moves to "outcome published".
@@ -215,7 +215,8 @@ def publish(decision: Decision, user_id: int | None, now: dt.datetime | None = N
     on by default) it is refused while a response it would quote is not reviewed for redaction or
     has proposed redactions undecided (``consultations.redaction.publication_blocker``).
 
-    Who published it is recorded by the audit log with the change of state.
+    Who published it is recorded by the audit log with the change of state. ``settle=False``
+    leaves that to the caller (a bulk publish settles each consultation once, at the end).
     """
     _ensure_live(decision)
     if decision.state == "published":
@@ -241,6 +242,7 @@ def publish(decision: Decision, user_id: int | None, now: dt.datetime | None = N
     _flush(decision)
     if session is not None:
         respondent_emails.note_published(session, decision)  # their digest, enqueued at commit
+    if session is not None and settle:
         settle_consultation(session, decision.recommendation.response.consultation, today=decision.published_at.date())
     return decision
 
@@ -380,6 +382,12 @@ def _note_new_work(session: Session, flush_context) -> None:
             responses.add(obj.id)
     if not responses:
         session.info.pop(_TO_CHECK, None)
+
+
+def note_new_recommendations(session: Session, response_ids) -> None:
+    """Recommendations inserted without the ORM (a bulk import) wait like any new one: their
+    consultations are checked at the next flush, as ``_note_new_work`` does for ORM objects."""
+    session.info.setdefault(_TO_CHECK, set()).update(response_ids)
 
 
 def _reopen_after_flush(session: Session, flush_context) -> None:

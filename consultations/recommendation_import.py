@@ -19,12 +19,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
-from dataclasses import dataclass
-from sqlalchemy import func, select
+from dataclasses import dataclass, field
+
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from . import decisions as decision_rules
 from .bulk import ImportReport, Row, RowError, check_length, normalise, parse_date, row_key, slugify
-from .models import Consultation, Recommendation, Respondent, Response
+from .models import Consultation, Recommendation, Respondent, Response, utcnow
 from .organisation_types import ImportMatcher
 from .soft_delete import WITH_DELETED
 from consultations.vocabulary import DECISION_STATES  # noqa: F401 (re-exported)
@@ -69,6 +71,21 @@ OUTCOME_WORDS = {
 }
 MAX_TEXT = 100_000
 _CHAR_REF = re.compile(r"&#(\d{1,6});")
+
+
+#: The rationale and internal note an import writes when the file gives no rationale
+#: (``RecommendationImporter.rationale`` and ``internal_note``): they say where the decision came
+#: from, and nothing anyone searches for.
+_GENERATED_RATIONALE = re.compile(r"Imported from [^\n]{1,300}: [^\n]{1,200}")
+_GENERATED_NOTE = re.compile(r"Imported from [^\n]{1,300}, row \d+ \(import run #\d+\)\.")
+
+
+def says_only_where_it_came_from(rationale: str | None, internal_note: str | None) -> bool:
+    """Whether an imported decision's texts are only what the import wrote for it (no rationale
+    in the file, no note added since): its outcome is on the recommendation's own search
+    document, so a document of its own would be boilerplate matching every search for the file."""
+    return ((not rationale or _GENERATED_RATIONALE.fullmatch(rationale) is not None)
+            and (not internal_note or _GENERATED_NOTE.fullmatch(internal_note) is not None))
 
 
 class RecommendationFileError(ValueError):
@@ -182,13 +199,19 @@ class RecommendationImporter:
         self.respondents: dict[str, Respondent] = {}
         self.responses: dict[int, dict[str, _ResponseState]] = {}
         self.existing: dict[int, set[str]] = {}
+        self.created: dict[str, list[int]] = {}
+        self.extended: dict[str, list[int]] = {}
+
+    def close(self) -> None:
+        """Once every row is stored: drop what was kept to recognise rows already stored (a key
+        per row of the file), so the search indexing that follows reuses that memory."""
+        self.reset()
+        self.occurrences.clear()
+        self.seen_ids.clear()
 
     def release(self) -> None:
-        """After a commit: drop the collections the cached objects grew (a response's list of
-        recommendations, ...) so memory stays flat however long the file."""
-        for states in self.responses.values():
-            for state in states.values():
-                self.session.expire(state.response, ["recommendations"])
+        """After a commit: drop the collections the cached objects grew, so memory stays flat
+        however long the file (rows are inserted in bulk: no ORM object per row is kept)."""
         for obj in (*self.consultations.values(), *self.respondents.values()):
             self.session.expire(obj, ["responses"])
 
@@ -307,53 +330,104 @@ class RecommendationImporter:
         states = self._responses_of(consultation)
         state = states.get(external_id)
         if state is None:
-            response = Response(consultation=consultation, respondent=self._respondent(plan), channel=CHANNEL,
-                                external_id=external_id, import_run_id=self.import_run_id, text="",
-                                received_on=plan.decided_on)
-            self.session.add(response)
-            state = states[external_id] = _ResponseState(response, 0)
+            state = states[external_id] = _ResponseState(
+                None, 0, 0, consultation=consultation, respondent=self._respondent(plan), external_id=external_id,
+                received_on=plan.decided_on)
         return state
 
     def _responses_of(self, consultation: Consultation) -> dict[str, _ResponseState]:
-        """The consultation's imported responses by external id, loaded once (two queries)."""
+        """The consultation's imported responses by external id, loaded once (two queries):
+        their ids, text lengths and last sequence numbers, never their text."""
         key = id(consultation)
         if key not in self.responses:
             states = self.responses[key] = {}
             if consultation.id is not None:
-                responses = self.session.scalars(select(Response).where(
+                responses = self.session.execute(select(
+                    Response.id, Response.external_id, func.length(func.coalesce(Response.text, ""))).where(
                     Response.consultation_id == consultation.id, Response.external_id.like("from:%")),
                     execution_options=WITH_DELETED).all()
                 last = dict(self.session.execute(
                     select(Recommendation.response_id, func.max(Recommendation.sequence))
                     .where(Recommendation.response_id.in_([r.id for r in responses]))
                     .group_by(Recommendation.response_id), execution_options=WITH_DELETED).all()) if responses else {}
-                for response in responses:
-                    states[response.external_id] = _ResponseState(response, last.get(response.id) or 0)
+                for response_id, external_id, length in responses:
+                    states[external_id] = _ResponseState(response_id, length or 0, last.get(response_id) or 0)
         return self.responses[key]
 
-    def store(self, plan: RecommendationRow) -> Recommendation:
-        consultation = self._consultation(plan, create=True)
-        state = self._response(consultation, plan)
-        response = state.response
-        text = response.text or ""
-        start = len(text) + (2 if text else 0)
-        response.text = (text + "\n\n" if text else "") + plan.text
-        state.sequence += 1
-        question = None
-        if plan.question:
-            question = next((q for q in consultation.questions if q.number == plan.question), None)
-            if question is None:
-                self.report.note(f"Some rows name a question their consultation does not have (for example "
-                                 f"question {plan.question} in {consultation.slug}); they were imported without one.")
-        recommendation = Recommendation(
-            response=response, key=f"R{state.sequence}", sequence=state.sequence, text=plan.text,
-            spans=[[start, start + len(plan.text)]], origin="imported", external_id=plan.external_id,
-            import_run_id=self.import_run_id, attributes=plan.attributes or None, question=question,
-        )
-        self.session.add(recommendation)
-        self._existing(consultation).add(plan.external_id)
-        self.report.count("recommendations")
-        return recommendation
+    def store_batch(self, plans: list[RecommendationRow]) -> list[tuple[RecommendationRow, int]]:
+        """Store a batch of rows with a few bulk statements, not one ORM object per row.
+
+        New consultations and respondents (a few per file) go through the ORM and its audit as
+        usual; responses and recommendations are inserted with one multi-row INSERT ... RETURNING
+        each, and responses that already existed grow with one UPDATE per response. Returns each
+        plan with its recommendation's id. The caller records the batch on the import run's audit
+        trail (``audit.record_import``) and commits."""
+        now = utcnow()
+        placed = []
+        for plan in plans:
+            consultation = self._consultation(plan, create=True)
+            state = self._response(consultation, plan)
+            start = state.length + (2 if state.length else 0)
+            state.length = start + len(plan.text)
+            state.pieces.append(plan.text)
+            state.sequence += 1
+            placed.append((plan, consultation, state, state.sequence, start))
+        self.session.flush()  # new consultations and respondents get their ids
+
+        touched = list({id(state): state for _, _, state, _, _ in placed}.values())
+        new = [state for state in touched if state.id is None]
+        if new:
+            table = Response.__table__
+            ids = self.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), [
+                {"consultation_id": state.consultation.id, "respondent_id": state.respondent.id, "channel": CHANNEL,
+                 "external_id": state.external_id, "import_run_id": self.import_run_id,
+                 "text": "\n\n".join(state.pieces), "received_on": state.received_on, "status": "received",
+                 "created_at": now, "version_id": 1} for state in new]).scalars().all()
+            for state, response_id in zip(new, ids):
+                state.id = response_id
+                state.consultation = state.respondent = None  # only needed once
+            self.created.setdefault("response", []).extend(ids)
+        grown = [state for state in touched if state not in new]
+        if grown:
+            table = Response.__table__
+            self.session.execute(
+                update(table).where(table.c.id == bindparam("response_id"))
+                .values(text=func.coalesce(table.c.text, "") + bindparam("suffix"), version_id=table.c.version_id + 1),
+                [{"response_id": state.id, "suffix": "".join("\n\n" + piece for piece in state.pieces)}
+                 for state in grown])
+            self.extended.setdefault("response", []).extend(state.id for state in grown)
+        for state in touched:
+            state.pieces = []
+
+        rows = []
+        for plan, consultation, state, sequence, start in placed:
+            question_id = None
+            if plan.question:
+                question = next((q for q in consultation.questions if q.number == plan.question), None)
+                if question is None:
+                    self.report.note(f"Some rows name a question their consultation does not have (for example "
+                                     f"question {plan.question} in {consultation.slug}); they were imported without one.")
+                else:
+                    question_id = question.id
+            rows.append({"response_id": state.id, "key": f"R{sequence}", "sequence": sequence, "text": plan.text,
+                         "spans": [[start, start + len(plan.text)]], "unresolved_references": [],
+                         "origin": "imported", "external_id": plan.external_id, "import_run_id": self.import_run_id,
+                         "attributes": plan.attributes or None, "question_id": question_id, "created_at": now,
+                         "version_id": 1})
+            self._existing(consultation).add(plan.external_id)
+        table = Recommendation.__table__
+        ids = self.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                   rows).scalars().all()
+        self.created.setdefault("recommendation", []).extend(ids)
+        decision_rules.note_new_recommendations(self.session, {row["response_id"] for row in rows})
+        self.report.count("recommendations", len(plans))
+        return list(zip(plans, ids))
+
+    def take_changes(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+        """The ids created and extended since the last call (for the import run's audit trail)."""
+        changes = self.created, self.extended
+        self.created, self.extended = {}, {}
+        return changes
 
     def flushed(self) -> None:
         pass
@@ -370,6 +444,15 @@ class RecommendationImporter:
 
 @dataclass
 class _ResponseState:
-    response: Response
+    """An imported response as a batch sees it: its id once stored, its text's length (for the
+    next recommendation's span), its last sequence number, and this batch's new texts."""
+
+    id: int | None
+    length: int
     sequence: int
+    consultation: Consultation | None = None  # until it is stored
+    respondent: Respondent | None = None
+    external_id: str = ""
+    received_on: dt.date | None = None
+    pieces: list[str] = field(default_factory=list)
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import highlight, index, sorting
+from whoosh.codec import whoosh3
 from whoosh import query as q
 from whoosh.filedb.filestore import FileStorage
 from whoosh.util.filelock import try_for
@@ -90,6 +91,22 @@ _SCORER = highlight.BasicFragmentScorer()
 # offsets (a Python loop over every document, ~10 ms per facet on 31k documents) on each
 # search; a segment's columns never change, so keep them while its reader is open.
 _COLUMNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _cached_reader(self, fieldname, column):
+    """W3PerDocReader._cached_reader, remembering a column that is absent too.
+
+    Whoosh caches a field-length column reader once found, but asks the file system again
+    (``has_column``: a path normalised and stat-ed) every time a column is absent, which for a
+    field some documents lack ("extra", "respondent") is every posting it writes when a segment
+    is flushed: about 16 stats per document. A segment's files never change once written."""
+    readers = self._readers
+    if fieldname not in readers:
+        readers[fieldname] = self.column_reader(fieldname, column) if self.has_column(fieldname) else None
+    return readers[fieldname]
+
+
+whoosh3.W3PerDocReader._cached_reader = _cached_reader
 
 
 class _NoValues:
@@ -224,17 +241,21 @@ class SearchIndex:
         Raises ValueError for a malformed document (before touching the index) and
         IndexBusy when the index cannot be written now.
         """
-        prepared = [to_fields(doc) for doc in docs]
+        prepared = {}
+        for doc in docs:
+            fields = to_fields(doc)
+            prepared[fields["id"]] = fields  # a later document with the same id replaces an earlier one
         delete_ids = [str(i) for i in delete_ids]
         if not prepared and not delete_ids:
             return
         if self.needs_rebuild:
             raise IndexBusy("The search index was built for another version of the schema; run a rebuild.")
         with self._writer(self.write_timeout) as writer:
-            for doc_id in delete_ids:
-                writer.delete_by_term("id", doc_id)
-            for fields in prepared:
-                writer.update_document(**fields)
+            # One searcher for the whole batch, and a cheap term look-up before deleting:
+            # Whoosh's update_document opens a searcher over every segment for each document.
+            _delete_where_present(writer, [*delete_ids, *prepared])
+            for fields in prepared.values():
+                writer.add_document(**fields)
             writer.commit()
 
     def delete(self, ids: Iterable[str]) -> None:
@@ -389,6 +410,16 @@ class SearchIndex:
             hits = searcher.more_like(docnum, "body", top=_clamp(top, 1, MAX_PAGELEN, default=5), numterms=10,
                                       filter=q.Term("public", True) if public_only else None)
             return [(hit["id"], hit.score) for hit in hits]
+
+
+def _delete_where_present(writer, doc_ids: Iterable[str]) -> None:
+    """Delete the documents with these ids from the writer's committed segments."""
+    with writer.searcher() as searcher:
+        reader = searcher.reader()
+        for doc_id in doc_ids:
+            if ("id", doc_id) in reader:
+                for docnum in searcher.document_numbers(id=doc_id):
+                    writer.delete_document(docnum)
 
 
 def _clamp(value, low: int, high: int, *, default: int) -> int:

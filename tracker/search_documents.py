@@ -24,6 +24,7 @@ from consultations.actions import is_overdue
 from consultations.queries import ids_in_batches
 from consultations.workflow import Action, Decision
 from consultations.published import public_name
+from consultations.recommendation_import import CHANNEL as IMPORT_CHANNEL, says_only_where_it_came_from
 
 KINDS = ("recommendation", "response", "decision", "action", "item")
 
@@ -121,8 +122,11 @@ class _Loader:
         return staff, public
 
     def responses(self, ids: list[int]):
+        # A response made by a recommendations import is its recommendations' texts one per
+        # paragraph: each is indexed as its recommendation, so the response is not (it would
+        # repeat every hit).
         rows = self.session.scalars(
-            select(Response).where(Response.id.in_(ids))
+            select(Response).where(Response.id.in_(ids), Response.channel != IMPORT_CHANNEL)
             .options(selectinload(Response.respondent), selectinload(Response.consultation))
         ).all()
         found = {}
@@ -141,8 +145,9 @@ class _Loader:
         return {i: found.get(i, (None, None)) for i in ids}
 
     def decisions(self, ids: list[int]):
+        wanted = self._worth_indexing(ids)
         rows = self.session.scalars(
-            select(Decision).where(Decision.id.in_(ids)).options(
+            select(Decision).where(Decision.id.in_(wanted)).options(
                 selectinload(Decision.recommendation).selectinload(Recommendation.response)
                 .selectinload(Response.respondent),
                 selectinload(Decision.recommendation).selectinload(Recommendation.response)
@@ -150,7 +155,7 @@ class _Loader:
                 selectinload(Decision.recommendation).selectinload(Recommendation.links).selectinload(Link.item),
             )
         ).all()
-        public_ids = published.public_decision_ids(self.session, ids)
+        public_ids = published.public_decision_ids(self.session, wanted)
         public_recs = published.public_recommendation_ids(self.session, [d.recommendation_id for d in rows])
         live = self._live_groups({d.recommendation_id for d in rows})
         found = {}
@@ -185,6 +190,19 @@ class _Loader:
                 })
             found[decision.id] = (staff, public)
         return {i: found.get(i, (None, None)) for i in ids}
+
+    def _worth_indexing(self, ids: list[int]) -> list[int]:
+        """The decisions among ``ids`` that say something: not those of imported recommendations
+        whose texts are only what the import wrote (one light query, before the full load)."""
+        if not ids:
+            return ids
+        rows = self.session.execute(
+            select(Decision.id, Decision.public_rationale, Decision.internal_note, Recommendation.import_run_id)
+            .join(Recommendation, Decision.recommendation_id == Recommendation.id)
+            .where(Decision.id.in_(ids)).execution_options(include_deleted=True)).all()
+        boilerplate = {decision_id for decision_id, rationale, note, run in rows
+                       if run is not None and says_only_where_it_came_from(rationale, note)}
+        return [i for i in ids if i not in boilerplate] if boilerplate else ids
 
     def actions(self, ids: list[int]):
         rows = self.session.scalars(

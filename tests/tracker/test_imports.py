@@ -21,6 +21,7 @@ from conftest import PROJECT
 import yaml
 from sqlalchemy import func, select
 
+from consultations import audit
 from consultations.bulk import open_table, parse_date, RowError
 from consultations.consultation_import import upsert_consultation
 from consultations.ingest import ingest_document
@@ -500,15 +501,29 @@ def test_recommendations_with_decisions(app, runner, session, tmp_path):
     assert "row 2" in decisions[recs[0].id].internal_note
 
 
-def test_audit_trail_says_the_rows_came_from_an_import(app, runner, session, tmp_path):
-    recommendations(runner, write_csv(tmp_path / "inquiry.csv", REC_HEADERS, REC_ROWS, ","))
+def test_audit_trail_says_the_rows_came_from_an_import(app, runner, session, sign_in, tmp_path):
+    recommendations(runner, write_csv(tmp_path / "inquiry.csv", REC_HEADERS, REC_ROWS, ","), "--batch-size", "2")
     session.expire_all()
     run = session.scalar(select(ImportRun))
     assert (run.kind, run.source, run.status, run.imported) == ("recommendations", "inquiry.csv", "finished", 4)
-    rec = session.scalar(select(Recommendation).limit(1))
-    created = session.scalar(select(AuditEvent).where(AuditEvent.entity_type == "recommendation",
-                                                      AuditEvent.entity_id == rec.id))
-    assert created.field == "created" and json.loads(created.new)["import_run_id"] == str(run.id)
+    # One record per batch on the run, listing the ids it created, not an event per object.
+    records = session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "import-run",
+                                                       AuditEvent.entity_id == run.id)).all()
+    assert len(records) == 2
+    assert not session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.entity_type.in_(["recommendation", "decision"])))
+    rec = session.scalar(select(Recommendation).where(Recommendation.external_id == "id:3"))
+    decision = session.scalar(select(Decision).where(Decision.recommendation_id == rec.id))
+    for entity, entity_id in (("recommendation", rec.id), ("decision", decision.id), ("response", rec.response_id)):
+        created = [event for event in audit.history(session, entity, entity_id) if event.field == "created"]
+        assert len(created) == 1, entity
+        assert json.loads(created[0].new) == {"import_run_id": str(run.id)}, entity
+    committee = audit.history(session, "response", rec.response.id)
+    assert [event.field for event in committee] == ["text", "created"], "created in one batch, extended in the next"
+
+    client = sign_in("viewer")
+    page = client.get(f"/staff/history/recommendation/{rec.id}").get_data(as_text=True)
+    assert f"#{run.id}, inquiry.csv" in page, "the history page names the import run"
 
 
 UPR_HEADERS = ["To", "To-Rgrp", "Text", "From", "From-Rgrp", "Response", "Action", "Issue", "Session"]

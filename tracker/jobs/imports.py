@@ -13,9 +13,11 @@ in the same transaction, and the indexes are written in large chunks at the end.
 before that leaves the queue for the next run (or ``search sync``) to finish, so the index
 never silently misses an imported row.
 
-Audit: the automatic audit log records a "created" event for every object as usual; each
-one carries ``import_run_id``, and the ``import_run`` row says which file, when, with which
-options and with what result, so the trail says the rows came from an import.
+Audit: a recommendations import writes each batch with bulk statements and records it as one
+event on its import run listing the ids it created (``consultations.audit.record_import``; the
+History pages show each object as created by that run); a survey import's objects each get the
+automatic "created" event, carrying ``import_run_id``. The ``import_run`` row says which file,
+when, with which options and with what result.
 """
 from __future__ import annotations
 
@@ -24,19 +26,20 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select, tuple_
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from consultations.bulk import ImportReport, RowError, Table, shorten
+from consultations.audit import record_import
 from consultations.frameworks import current_items
-from consultations.models import Consultation, ImportRun, Recommendation, utcnow
+from consultations.models import Consultation, ImportRun, utcnow
 from consultations.recommendation_import import RecommendationImporter, RecommendationRow
 from consultations.references import ReferenceResolver
 from consultations.survey_import import Mapping, SurveyImporter, create_missing_questions, link_placeholders
@@ -68,20 +71,30 @@ class DecidingImporter(RecommendationImporter):
         super().__init__(*args, **kwargs)
         self.decision_state = decision_state
 
-    def store(self, plan: RecommendationRow) -> Recommendation:
-        recommendation = super().store(plan)
-        if plan.outcome:
+    def store_batch(self, plans: list[RecommendationRow]) -> list[tuple[RecommendationRow, int]]:
+        stored = super().store_batch(plans)
+        now = utcnow()
+        rows = []
+        for plan, recommendation_id in stored:
+            if not plan.outcome:
+                continue
             rationale = self.rationale(plan)
-            decision = Decision(recommendation=recommendation, outcome=plan.outcome, public_rationale=rationale,
-                                internal_note=self.internal_note(plan), state=self.decision_state)
-            if self.decision_state == "published":
-                decision.published_outcome = plan.outcome
-                decision.published_rationale = rationale
-                decision.published_at = (dt.datetime.combine(plan.decided_on, dt.time()) if plan.decided_on
-                                         else utcnow())
-            self.session.add(decision)
+            published = self.decision_state == "published"
+            rows.append({
+                "recommendation_id": recommendation_id, "outcome": plan.outcome, "public_rationale": rationale,
+                "internal_note": self.internal_note(plan), "state": self.decision_state,
+                "published_outcome": plan.outcome if published else None,
+                "published_rationale": rationale if published else None,
+                "published_at": ((dt.datetime.combine(plan.decided_on, dt.time()) if plan.decided_on else now)
+                                 if published else None),
+                "created_at": now, "updated_at": now, "version_id": 1})
             self.report.count(f"decisions: {plan.outcome}")
-        return recommendation
+        if rows:
+            table = Decision.__table__
+            ids = self.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                       rows).scalars().all()
+            self.created.setdefault("decision", []).extend(ids)
+        return stored
 
 
 def start_run(session: Session, kind: str, table: Table, options: dict) -> tuple[ImportRun, list[EarlierRun]]:
@@ -267,11 +280,7 @@ def run_import(
         if not plans:
             return
         try:
-            with session.no_autoflush:  # one flush per batch: inserts go in bulk
-                for plan in plans:
-                    importer.store(plan)
-            session.flush()
-            importer.flushed()
+            _store(session, importer, plans, run)
         except SQLAlchemyError:
             if strict:
                 raise
@@ -280,7 +289,6 @@ def run_import(
             _store_one_by_one(session, importer, plans, run)
         else:
             report.imported += len(plans)
-            _queue_for_search(session)
             _record(run, report)
             if not strict:
                 session.commit()
@@ -332,10 +340,34 @@ def run_import(
             _mark_failed(session, run, report)
         raise
     stored = time.perf_counter()
+    if hasattr(importer, "close"):
+        importer.close()
     index_message = index_queued(session, progress=progress)
     done = time.perf_counter()
     return Outcome(report, run, done - started, index_message, store_seconds=stored - started,
                    index_seconds=done - stored)
+
+
+def _store(session: Session, importer, plans: list, run: ImportRun) -> None:
+    """Store one batch and queue it for the search index, in the session's transaction.
+
+    An importer with ``store_batch`` (recommendations) writes the batch with bulk statements
+    and the batch goes on the import run's audit trail as one record listing the ids it
+    created; otherwise (surveys) each row is stored through the ORM and audited object by
+    object, in one flush."""
+    if hasattr(importer, "store_batch"):
+        with session.no_autoflush:
+            importer.store_batch(plans)
+        created, extended = importer.take_changes()
+        record_import(session, run.id, created, extended)
+        _queue_for_search(session, {"recommendation": created.get("recommendation", ())})
+    else:
+        with session.no_autoflush:  # one flush per batch: inserts go in bulk
+            for plan in plans:
+                importer.store(plan)
+        session.flush()
+        importer.flushed()
+        _queue_for_search(session)
 
 
 def _store_one_by_one(session: Session, importer, plans: list, run: ImportRun) -> None:
@@ -344,11 +376,7 @@ def _store_one_by_one(session: Session, importer, plans: list, run: ImportRun) -
     report = importer.report
     for plan in plans:
         try:
-            with session.no_autoflush:
-                importer.store(plan)
-            session.flush()
-            importer.flushed()
-            _queue_for_search(session)
+            _store(session, importer, [plan], run)
             report.imported += 1
             _record(run, report)
             session.commit()
@@ -379,27 +407,34 @@ def _mark_failed(session: Session, run: ImportRun, report: ImportReport) -> None
         session.rollback()
 
 
-def _queue_for_search(session: Session) -> None:
-    """Move what this flush changed from the after-commit indexing to ``search_dirty``,
-    in the same transaction (see the module docstring)."""
+def _queue_for_search(session: Session, new: dict[str, Iterable[int]] | None = None) -> None:
+    """Move what this flush changed from the after-commit indexing to ``search_dirty``, in the
+    same transaction (see the module docstring), with ``new``: documents stored in bulk
+    ({kind: ids}), which no flush saw."""
     pending = session.info.pop("search_pending", None)
-    if not pending:
-        return
-    # Resolved to concrete documents now, while the batch is small, so that the final
-    # indexing writes each document once (a respondent's key would otherwise expand to
-    # every one of its recommendations, in every chunk that holds it).
-    keys = sorted((kind, entity_id) for kind, ids in search.expand(session, pending).items() for entity_id in ids)
-    if not keys:
-        return
-    present = set()
-    for start in range(0, len(keys), 500):
-        chunk = keys[start:start + 500]
-        present |= set(session.execute(select(SearchDirty.entity_type, SearchDirty.entity_id).where(
-            tuple_(SearchDirty.entity_type, SearchDirty.entity_id).in_(chunk))).all())
-    rows = [{"entity_type": kind, "entity_id": entity_id, "created_at": utcnow()}
-            for kind, entity_id in keys if (kind, entity_id) not in present]
+    wanted: dict[str, set[int]] = {}
+    if pending:
+        # Resolved to concrete documents now, while the batch is small, so that the final
+        # indexing writes each document once (a respondent's key would otherwise expand to
+        # every one of its recommendations, in every chunk that holds it).
+        wanted = {kind: set(ids) for kind, ids in search.expand(session, pending).items() if ids}
+    for kind, ids in (new or {}).items():
+        wanted.setdefault(kind, set()).update(ids)
+    now = utcnow()
+    rows = []
+    for kind, ids in wanted.items():
+        ordered = sorted(ids)
+        present: set[int] = set()
+        for start in range(0, len(ordered), 500):
+            # One kind at a time: ``entity_type = ? AND entity_id IN (...)`` is a look-up in the
+            # queue's unique index, where a row-value IN scanned the whole queue per batch.
+            chunk = ordered[start:start + 500]
+            present.update(session.scalars(select(SearchDirty.entity_id).where(
+                SearchDirty.entity_type == kind, SearchDirty.entity_id.in_(chunk))))
+        rows.extend({"entity_type": kind, "entity_id": entity_id, "created_at": now}
+                    for entity_id in ordered if entity_id not in present)
     if rows:
-        session.execute(insert(SearchDirty), rows)
+        session.execute(insert(SearchDirty.__table__), rows)
 
 
 def index_queued(session: Session, *, progress: bool = False, chunk: int = INDEX_CHUNK) -> str:
