@@ -798,3 +798,17 @@ def test_ingest_says_how_many_survey_answers_now_point_to_it(app, runner, sessio
                                  "--consent", "named", "--org-type", "NGO (Non-governmental organisation)"])
     assert result.exit_code == 0, result.output
     assert "1 online-survey answer from Clinks saying 'see written response' now points to it." in result.output
+
+
+def test_a_new_imported_recommendation_moves_an_outcome_published_consultation_back(app, runner, session, tmp_path):
+    assert recommendations(runner, write_csv(tmp_path / "inquiry.csv", REC_HEADERS, REC_ROWS[:3], ",")).exit_code == 0
+    session.expire_all()
+    consultation = session.scalar(select(Consultation).where(Consultation.slug == "justice-inquiry-2023"))
+    consultation.status, consultation.outcome_published_on = "outcome published", dt.date(2026, 11, 1)
+    session.commit()
+    later = write_csv(tmp_path / "inquiry-2.csv", REC_HEADERS, REC_ROWS[3:], ",")
+    result = recommendations(runner, later)
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    consultation = session.get(Consultation, consultation.id)
+    assert consultation.status != "outcome published" and consultation.outcome_published_on is None
