@@ -184,6 +184,25 @@ def _sender(app, server: SmtpServer, lease_seconds: int) -> subprocess.Popen:
                             cwd=str(PROJECT), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def _killed_at_the_fifth(app, server, hook: str):
+    """Start a sender and SIGKILL it while the server holds the 5th message at ``hook``
+    ("on_mail": it has only MAIL FROM; "on_message": it has the whole message, unanswered)."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_fifth(count):
+        if count == 5:
+            held.set()
+            release.wait(60)
+
+    setattr(server, hook, hold_the_fifth)
+    sender = _sender(app, server, lease_seconds=2)
+    assert held.wait(60), sender.communicate()
+    sender.send_signal(signal.SIGKILL)
+    sender.communicate(timeout=30)  # reaps it and closes its pipes
+    release.set()
+    assert sender.returncode == -signal.SIGKILL
+
+
 def test_a_sender_killed_mid_batch_loses_nothing_and_repeats_at_most_the_message_in_flight(app, tmp_path):
     """The sender is killed with SIGKILL while the SMTP server holds the 5th message of 12 (it has the
     whole message but has not answered yet: the worst moment). A new run after the lease sends the
@@ -191,20 +210,8 @@ def test_a_sender_killed_mid_batch_loses_nothing_and_repeats_at_most_the_message
     ids = enqueue_many(app, 12)
     with app.app_context():
         expected = {f"<{m}@inspectorate.example>" for m in db.session.scalars(select(OutboxMessage.message_id))}
-    held, release = threading.Event(), threading.Event()
     with SmtpServer(tmp_path) as server:
-        def hold_the_fifth(count):
-            if count == 5:
-                held.set()
-                release.wait(60)
-
-        server.on_message = hold_the_fifth
-        first = _sender(app, server, lease_seconds=2)
-        assert held.wait(60), first.communicate()
-        first.send_signal(signal.SIGKILL)
-        first.communicate(timeout=30)  # reaps it and closes its pipes
-        release.set()
-        assert first.returncode == -signal.SIGKILL
+        _killed_at_the_fifth(app, server, "on_message")
         in_flight = server.messages[4]["Message-ID"]
         with app.app_context():
             assert Counter(states(app).values()) == {"sent": 4, "sending": 1, "pending": 7}
@@ -225,19 +232,8 @@ def test_a_sender_killed_before_the_server_has_the_message_sends_it_once_after_t
     enqueue_many(app, 12)
     with app.app_context():
         expected = {f"<{m}@inspectorate.example>" for m in db.session.scalars(select(OutboxMessage.message_id))}
-    held, release = threading.Event(), threading.Event()
     with SmtpServer(tmp_path) as server:
-        def hold_the_fifth(count):
-            if count == 5:
-                held.set()
-                release.wait(60)
-
-        server.on_mail = hold_the_fifth
-        first = _sender(app, server, lease_seconds=2)
-        assert held.wait(60), first.communicate()
-        first.send_signal(signal.SIGKILL)
-        first.communicate(timeout=30)
-        release.set()
+        _killed_at_the_fifth(app, server, "on_mail")
         assert Counter(states(app).values()) == {"sent": 4, "sending": 1, "pending": 7}
         time.sleep(2.5)  # the dead sender's lease runs out
         second = _sender(app, server, lease_seconds=2)
