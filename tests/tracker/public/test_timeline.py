@@ -12,7 +12,7 @@ import pytest
 from conftest import count_statements
 from consultations import actions as action_rules
 from consultations import decisions as decision_rules
-from consultations.models import Consultation, Recommendation, Respondent, Response
+from consultations.models import Consultation, Recommendation, Respondent, Response, utcnow
 from consultations.soft_delete import soft_delete
 from test_public import text_of
 
@@ -88,18 +88,19 @@ def test_the_timeline_dates_each_public_step_in_the_installations_words(client, 
     assert f"{today} All Nightjar hostels visited. Visit every Nightjar hostel" in entries
     assert len(entries) == 4
 
-    # The revision is published later, then the decision is withdrawn.
-    revised_at = dt.datetime.combine(dt.date.today(), dt.time(15))
+    # The revision is published after the action's updates, then the decision is withdrawn.
+    revised_at = utcnow() + dt.timedelta(seconds=1)
     decision = history["decision"]
     decision_rules.save_decision(session, history["rec"], "accepted in part", "We will inspect some of them.", "", None)
     decision_rules.approve(decision, None)
     decision_rules.publish(decision, None, now=revised_at)
-    decision_rules.withdraw(decision, WITHDRAWAL, now=revised_at + dt.timedelta(hours=1))
+    decision_rules.withdraw(decision, WITHDRAWAL, now=revised_at + dt.timedelta(seconds=1))
     session.commit()
     entries = timeline_of(client, history["rec"].id)
     assert entries[0].startswith(long_date(PUBLISHED.date()))
-    assert entries[-2:] == [f"{today} We published a revised decision: Partly agreed.",
-                            f"{today} We withdrew our decision: {WITHDRAWAL}"]
+    revised_on = long_date(revised_at.date())
+    assert entries[-2:] == [f"{revised_on} We published a revised decision: Partly agreed.",
+                            f"{long_date((revised_at + dt.timedelta(seconds=1)).date())} We withdrew our decision: {WITHDRAWAL}"]
     # Withdrawn: the page still says what was published, and when.
     assert len(entries) == 6
 
