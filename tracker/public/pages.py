@@ -12,12 +12,14 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, make_response, render_template, request, url_for
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from consultations.models import Framework, FrameworkItem
 
+from tracker.public import page_cache
 from tracker.web.roles import public
 from tracker.db import db
 from consultations.workflow import ACTION_STATUSES
@@ -184,13 +186,24 @@ def consultations():
 @public
 def consultation(slug: str):
     """The outcome page of one consultation: counts and charts over every published
-    recommendation, then one page of them, in a fixed number of queries whatever its size."""
+    recommendation, then one page of them, in a fixed number of queries whatever its size.
+    Its content is kept for anonymous visitors while nothing public changes (``page_cache``)."""
+    by = "standard" if request.args.get("by") == "standard" else "question"
+    requested = page_number(request.args.get("page"))
+    page, tag = page_cache.cached(("consultation", slug, by, requested),
+                                  lambda: _outcome_page(slug, by, requested))
+    unchanged = page_cache.not_modified(tag)
+    if unchanged is not None:
+        return unchanged
+    return page_cache.with_validators(make_response(render_template("public/consultation.html", **page)), tag)
+
+
+def _outcome_page(slug: str, by: str, requested: int) -> dict:
+    """The outcome page's title, slug and rendered content (``outcomes``), for one grouping and page."""
     item = public_consultation(db.session, slug) or abort(404)
     outline = public_outline(db.session, item.id)
-    by = "standard" if request.args.get("by") == "standard" else "question"
     groups = (group_by_standard(outline, public_standard_links(db.session, item.id)) if by == "standard"
               else group_by_question(outline, item.questions))
-    requested = page_number(request.args.get("page"))
     shown, pages = page_of_groups(groups, requested, PER_PAGE)
     page = min(max(requested, 1), pages)
     wanted = [rec_id for group in shown for rec_id in group.rec_ids]
@@ -201,9 +214,9 @@ def consultation(slug: str):
     outcomes = outcome_counts(row.outcome for row in outline)
     statuses = action_status_counts(status for status, _ in actions)
     listed = sum(len(group.rec_ids) for group in groups)
-    return render_template(
-        "public/consultation.html", consultation=item, total=len(outline), groups=groups, shown=shown, by=by,
-        progress=public_progress(db.session, item.id),
+    outcomes_html = render_template(
+        "public/_consultation_outcomes.html", consultation=item, total=len(outline), groups=groups, shown=shown,
+        by=by, progress=public_progress(db.session, item.id),
         page=page, pages=pages, listed=listed,
         first_shown=(page - 1) * PER_PAGE + 1, last_shown=min(page * PER_PAGE, listed),
         outcomes=outcomes, statuses=statuses, action_count=len(actions),
@@ -211,6 +224,7 @@ def consultation(slug: str):
         outcome_chart=bar_chart(outcomes, "Recommendations by what we decided"),
         status_chart=bar_chart(statuses, "Actions by how far they have got"),
     )
+    return {"title": item.title, "slug": item.slug, "outcomes": Markup(outcomes_html)}
 
 
 @bp.route("/recommendations/<id:rec_id>")
