@@ -1,13 +1,13 @@
-"""Rendered parts of public pages, kept for anonymous visitors while nothing public changes.
+"""Rendered public pages, kept for anonymous visitors while nothing public changes.
 
-A page's expensive part (for the outcome page, everything inside ``<main>``) is rendered once per
-process and variant, and reused while the publication stamp (``consultations.publication_stamp``:
-one primary-key read per request, seen by every worker and host) and the date (actions become
-overdue) are the ones it was rendered under. The layout around it is rendered for each response,
-so its CSP nonce and flashed messages stay per response.
+A page is rendered once per process and variant, and reused while the publication stamp
+(``consultations.publication_stamp``: one primary-key read per request, seen by every worker and
+host) and the date (actions become overdue) are the ones it was rendered under. It is rendered
+with a placeholder for the CSP nonce, which each response replaces with a nonce of its own.
 
 Only anonymous visitors are served or recorded: a signed-in user's request neither reads nor fills
-the cache, nor does a request whose session holds changes not yet committed. Anonymous responses
+the cache, nor does a visitor with a flashed message waiting, nor a request whose session holds
+changes not yet committed. Anonymous responses
 carry a weak ``ETag`` over the same stamp, with ``Cache-Control: no-cache`` (revalidate every
 time) and ``Vary: Cookie``; a conditional request that still matches gets ``304 Not Modified``.
 No ``Last-Modified``: it counts whole seconds, so two changes in one second could answer 304
@@ -18,18 +18,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, request, session
 from jinja2 import FileSystemLoader
 
 from consultations import publication_stamp
 from tracker.db import db
+from tracker.web import headers
 
-ENTRIES = 256  # variants kept per process: ~100 kB each, so a few tens of MB at most
+ENTRIES = 256  # pages kept per process: ~100 kB each, so a few tens of MB at most
 _SIMPLE = (str, int, float, bool, type(None))
 
 
@@ -87,14 +89,28 @@ def build_digest(app: Flask) -> str:
 
 
 def cacheable() -> bool:
-    """An anonymous visitor, and a session with nothing uncommitted that a page could show."""
-    return g.get("user") is None and not publication_stamp.unsettled(db.session)
+    """An anonymous visitor without flashed messages, and nothing uncommitted a page could show."""
+    return (g.get("user") is None and not session.get("_flashes")
+            and not publication_stamp.unsettled(db.session))
 
 
-def cached(variant: tuple, render: Callable[[], Any]) -> tuple[Any, str | None]:
-    """``render()``'s value for this variant of a page (every query parameter the page reads
+def _rendered_for_cache(app: Flask, render: Callable[[], str]) -> str:
+    """``render()`` with the process's placeholder as the CSP nonce (replaced in each response)."""
+    g.csp_nonce = _placeholder(app)
+    try:
+        return render()
+    finally:
+        headers.forget_nonce()
+
+
+def _placeholder(app: Flask) -> str:
+    return app.extensions.setdefault("public_page_nonce_placeholder", secrets.token_urlsafe(18))
+
+
+def cached(variant: tuple, render: Callable[[], str]) -> tuple[str, str | None]:
+    """The page ``render()`` renders for this variant (every query parameter the page reads
     belongs in ``variant``), from the cache when still valid; and the ETag to send, or None
-    (a signed-in user, or no stamp) when the response must not be cached."""
+    (see ``cacheable``, or no stamp) when the response must not be cached."""
     if not cacheable():
         return render(), None
     stamp = publication_stamp.current(db.session)  # before any data is read: see publication_stamp
@@ -103,12 +119,12 @@ def cached(variant: tuple, render: Callable[[], Any]) -> tuple[Any, str | None]:
     app = current_app._get_current_object()
     key = (request.script_root, *variant)
     version = (stamp, dt.date.today())
-    value = _cache(app).get(key, version)
-    if value is None:
-        value = render()
-        _cache(app).put(key, version, value)
+    html = _cache(app).get(key, version)
+    if html is None:
+        html = _rendered_for_cache(app, render)
+        _cache(app).put(key, version, html)
     tag = hashlib.sha256(repr((key, version, build_digest(app))).encode()).hexdigest()[:32]
-    return value, tag
+    return html.replace(_placeholder(app), headers.csp_nonce()), tag
 
 
 def not_modified(tag: str | None) -> Response | None:

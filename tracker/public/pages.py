@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from flask import Blueprint, abort, make_response, render_template, request, url_for
-from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -190,16 +189,13 @@ def consultation(slug: str):
     Its content is kept for anonymous visitors while nothing public changes (``page_cache``)."""
     by = "standard" if request.args.get("by") == "standard" else "question"
     requested = page_number(request.args.get("page"))
-    page, tag = page_cache.cached(("consultation", slug, by, requested),
-                                  lambda: _outcome_page(slug, by, requested))
+    html, tag = page_cache.cached(("consultation", slug, by, requested), lambda: _outcome_page(slug, by, requested))
     unchanged = page_cache.not_modified(tag)
-    if unchanged is not None:
-        return unchanged
-    return page_cache.with_validators(make_response(render_template("public/consultation.html", **page)), tag)
+    return unchanged if unchanged is not None else page_cache.with_validators(make_response(html), tag)
 
 
-def _outcome_page(slug: str, by: str, requested: int) -> dict:
-    """The outcome page's title, slug and rendered content (``outcomes``), for one grouping and page."""
+def _outcome_page(slug: str, by: str, requested: int) -> str:
+    """The outcome page for one grouping and page, rendered."""
     item = public_consultation(db.session, slug) or abort(404)
     outline = public_outline(db.session, item.id)
     groups = (group_by_standard(outline, public_standard_links(db.session, item.id)) if by == "standard"
@@ -214,9 +210,9 @@ def _outcome_page(slug: str, by: str, requested: int) -> dict:
     outcomes = outcome_counts(row.outcome for row in outline)
     statuses = action_status_counts(status for status, _ in actions)
     listed = sum(len(group.rec_ids) for group in groups)
-    outcomes_html = render_template(
-        "public/_consultation_outcomes.html", consultation=item, total=len(outline), groups=groups, shown=shown,
-        by=by, progress=public_progress(db.session, item.id),
+    return render_template(
+        "public/consultation.html", consultation=item, total=len(outline), groups=groups, shown=shown, by=by,
+        progress=public_progress(db.session, item.id),
         page=page, pages=pages, listed=listed,
         first_shown=(page - 1) * PER_PAGE + 1, last_shown=min(page * PER_PAGE, listed),
         outcomes=outcomes, statuses=statuses, action_count=len(actions),
@@ -224,7 +220,6 @@ def _outcome_page(slug: str, by: str, requested: int) -> dict:
         outcome_chart=bar_chart(outcomes, "Recommendations by what we decided"),
         status_chart=bar_chart(statuses, "Actions by how far they have got"),
     )
-    return {"title": item.title, "slug": item.slug, "outcomes": Markup(outcomes_html)}
 
 
 @bp.route("/recommendations/<id:rec_id>")
