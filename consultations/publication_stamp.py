@@ -57,9 +57,12 @@ def _first_row(table, connection, **kw) -> None:
     connection.execute(insert(table).values(id=STAMP_ID, **new_row()))
 
 
+_CURRENT = select(PublicationStamp.token).where(PublicationStamp.id == STAMP_ID)  # built once: read per request
+
+
 def current(session: Session) -> str | None:
     """The token now (None if the row is missing: then nothing may be cached)."""
-    return session.execute(select(PublicationStamp.token).where(PublicationStamp.id == STAMP_ID)).scalar()
+    return session.execute(_CURRENT).scalar()
 
 
 def unsettled(session: Session) -> bool:
