@@ -173,6 +173,7 @@ def test_an_edit_through_one_host_shows_at_once_on_the_others_cached_outcome_pag
     assert status == 200 and "platypus" not in before
     tag = headers["ETag"]
     assert anonymous_get(other, page, **{"If-None-Match": tag})[0] == 304  # kept: nothing changed
+    assert anonymous_get(one, page, **{"If-None-Match": tag})[0] == 304  # either host knows that copy
 
     one.sign_in("policy")
     status = one.post_form(f"/staff/recommendations/{rec_id}/edit",

@@ -32,7 +32,10 @@ from tracker.db import db
 from tracker.web import headers
 
 ENTRIES = 256  # pages kept per process: ~100 kB each, so a few tens of MB at most
-_SIMPLE = (str, int, float, bool, type(None))
+_HASHED_TYPES = (str, int, float, bool, type(None), dict, list, tuple)  # a repr that is the same in every process
+# Settings left out of the ETag: secrets, and what differs between the hosts of one installation
+# (their folders, the database address), so every host answers 304 to the same copy.
+_NOT_HASHED = ("SECRET", "PASSWORD", "DATABASE", "_DIR", "_PATH", "_FOLDER")
 
 
 class FragmentCache:
@@ -71,8 +74,9 @@ def _template_folders(loader) -> list[str]:
 
 
 def build_digest(app: Flask) -> str:
-    """What else shapes a page, once per process: the templates and the plain settings (wording,
-    branding). In the ETag, so a release or a new setting is never answered 304 from an older page."""
+    """What else shapes a page, once per process: the templates and the settings (the wording of
+    outcomes and statuses, branding). In the ETag, so a release or a new setting is never answered 304 from an older page;
+    the same on every host of an installation."""
     if "public_page_build" not in app.extensions:
         digest = hashlib.sha256()
         for folder in _template_folders(app.jinja_loader):
@@ -82,7 +86,7 @@ def build_digest(app: Flask) -> str:
                     with open(os.path.join(root, name), "rb") as file:
                         digest.update(name.encode() + file.read())
         for key, value in sorted(app.config.items()):
-            if isinstance(value, _SIMPLE) and "SECRET" not in key and "PASSWORD" not in key:
+            if isinstance(value, _HASHED_TYPES) and not any(word in key for word in _NOT_HASHED):
                 digest.update(f"{key}={value!r}".encode())
         app.extensions["public_page_build"] = digest.hexdigest()[:16]
     return app.extensions["public_page_build"]
