@@ -20,7 +20,6 @@ from tracker.public import page_cache
 SLUG = "probation-inspection-changes-2019"
 PAGE = f"/consultations/{SLUG}"
 R8_RATIONALE = "Domain one already asks how well providers work together"  # approved in the demo, not published
-R9_TEXT_WORD = "voluntary"
 
 
 @pytest.fixture
