@@ -13,7 +13,7 @@ import datetime as dt
 import json
 
 from sqlalchemy import event, insert, inspect, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Mapper, Session, selectinload
 
 from consultations.models import (
     Campaign,
@@ -132,15 +132,24 @@ def install() -> None:
     Called by the app factory, or by a script using the domain without Flask; calling it again
     changes nothing. Without active history SQLAlchemy does not load an expired old value before
     overwriting it, and the log would record "(empty)" as the value before every change made
-    after a commit: the attribute listeners ask for it."""
+    after a commit: the attribute listeners ask for it. They are added once the mappers are
+    configured (before any object is made or loaded), not here: configuring them is a tenth of a
+    second that a command which never touches the database (``flask --help``) need not pay."""
     if event.contains(Session, "after_flush", record_changes):
         return
+    if all(inspect(model).configured for model in AUDITED.values()):
+        _ask_for_old_values()
+    else:
+        event.listen(Mapper, "after_configured", _ask_for_old_values, once=True)
+    event.listen(Session, "after_flush", record_changes)
+
+
+def _ask_for_old_values() -> None:
     for model in AUDITED.values():
         for attr in inspect(model).column_attrs:
             if attr.key not in NOT_AUDITED_FIELDS and attr.key != "id":
                 event.listen(getattr(model, attr.key), "set", _load_old_values_on_set,
                              active_history=True, retval=True)
-    event.listen(Session, "after_flush", record_changes)
 
 
 # --- bulk imports ------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -15,7 +16,6 @@ from sqlalchemy.orm import Session
 from . import organisation_types
 from .cleaning import clean_text
 from .frameworks import current_items
-from .extract import ExtractedRecommendation, content_words, extract_recommendations
 from .models import (
     CONSENT_LEVELS,
     Consultation,
@@ -32,6 +32,9 @@ from .readers import DEFAULT_LIMITS, MEDIA_TYPE_EXTENSIONS, DocumentLimits, Read
 from .references import ReferenceResolver
 from .soft_delete import WITH_DELETED
 from .survey_import import link_placeholders
+
+if TYPE_CHECKING:
+    from .extract import ExtractedRecommendation
 
 
 RESPONDENT_NAME_MAX = 300  # Respondent.name
@@ -116,6 +119,8 @@ def ingest_document(
 
     if framework_items is None:
         framework_items = current_items(session)
+    from .extract import extract_recommendations  # compiles the extraction patterns: see consultations.extract
+
     extracted = extract_recommendations(
         text, resolver=ReferenceResolver(framework_items), self_names=[respondent_name]
     )
@@ -245,6 +250,8 @@ def match_question(heading: str | None, questions: list[Question]) -> Question |
     """The consultation question a heading repeats or names, if one matches well enough."""
     if not heading or not questions:
         return None
+    from .extract import content_words  # compiles the extraction patterns: see consultations.extract
+
     heading_words = content_words(heading)
     if not heading_words:
         return None

@@ -1,5 +1,5 @@
 """Exports for staff, without Flask: the filtered recommendations list as rows for CSV and XLSX
-(``rows``, ``spreadsheets``), a response as the Word document "What we understood you to
+(``rows``, ``spreadsheets``, ``xlsx``), a response as the Word document "What we understood you to
 recommend" (``understood``) and a consultation report's figures and Word document (``report``).
 
 Each reads through the session it is given, in a fixed number of queries per batch of rows,

@@ -18,8 +18,6 @@ import io
 from collections import Counter
 from dataclasses import dataclass, field
 
-from docx import Document
-from docx.shared import Pt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -128,6 +126,8 @@ def consultation_report(session: Session, consultation: Consultation) -> Report:
 
 def report_docx(report: Report) -> bytes:
     """The report as a Word document: the same sections as the printable page."""
+    from docx import Document  # python-docx takes a tenth of a second to import: only this download needs it
+
     consultation = report.consultation
     document = Document()
     document.core_properties.title = f"Consultation report: {consultation.title}"
@@ -172,6 +172,8 @@ def report_docx(report: Report) -> bytes:
 
 
 def _table(document, header: list[str], rows: list[list], small: bool = False) -> None:
+    from docx.shared import Pt
+
     table = document.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, header):

@@ -15,9 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from docx import Document
-from docx.shared import Pt
-
 from consultations.anchoring import merged_spans, reader_text, same_words
 from consultations.models import Response
 
@@ -118,6 +115,9 @@ def _word_boundary(text: str, at: int, *, forwards: bool) -> int:
 
 def understood_docx(response: Response) -> bytes:
     """The document for this response: its live recommendations in their order."""
+    from docx import Document  # python-docx takes a tenth of a second to import: only this download needs it
+    from docx.shared import Pt
+
     recommendations = sorted((r for r in response.recommendations if r.deleted_at is None),
                              key=lambda r: (r.sequence, r.id))
     text = response.text or ""

@@ -36,6 +36,9 @@ counts, 4), ``names`` (the respondent's names), ``reader`` (the extractor: secti
 and 5, and numbering), ``repeats`` (6) and ``result``. The split follows the seams the rules already
 had; ``python -m bench.eval`` gives the same recall and precision on the gold corpus before and
 after it. Everything public is importable from ``consultations.extract``.
+
+Importing it compiles about a hundred patterns (some 50 ms): the modules that only call it import
+it in the function that does, so that starting the app, or any command, does not pay for it.
 """
 
 from .rules import ARTICLE_BLOCKS, RESPONSE_OPENING, describes_law, is_question

@@ -16,7 +16,6 @@ from ..bulk import (
     parse_date,
     row_key,
 )
-from ..extract import extract_recommendations
 from ..models import Consultation, Link, Recommendation, Respondent, Response, ResponseSection
 from ..organisation_types import ImportMatcher
 from ..soft_delete import WITH_DELETED
@@ -219,6 +218,8 @@ class SurveyImporter:
     def _extract(self, response: Response, sections: list[dict], organisation: str) -> None:
         """Recommendations in free-text answers, numbered across the response (R1, R2, R2.1
         ...), anchored in the response text and linked to the answer's question."""
+        from ..extract import extract_recommendations  # compiles the extraction patterns: see consultations.extract
+
         sequence = tops = 0
         for section in sections:
             if section["start_offset"] is None:

@@ -16,7 +16,6 @@ from ..bulk import (
     read_text,
     shorten,
 )
-from ..extract import content_words
 from ..models import Consultation, Question
 from ..yamlfile import LineList, YamlFileError, line_of, load_yaml
 
@@ -130,6 +129,8 @@ def guess_kind(header: str, values: Iterable[str]) -> str:
 
 
 def _similarity(a: str, b: str) -> float:
+    from ..extract import content_words  # compiles the extraction patterns: see consultations.extract
+
     wa, wb = content_words(a), content_words(b)
     if not wa or not wb:
         return 0.0

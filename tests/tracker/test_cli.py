@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 
 import pytest
-from conftest import CLINKS_RESPONSE, DEMO_DATA, FIXTURES, PROBATION_FRAMEWORK, SUER_FRAMEWORK
+from conftest import CLINKS_RESPONSE, DEMO_DATA, FIXTURES, PROBATION_FRAMEWORK, PROJECT, SUER_FRAMEWORK
 from test_ingest import SLUG, row_counts
 
 from tracker.db import db
@@ -176,3 +180,20 @@ def test_demo_shows_every_decision_state_and_an_overdue_action(demo_app, runner)
     assert runner.invoke(args=["search", "check"]).exit_code == 0
     listing = runner.invoke(args=["users", "list"]).output
     assert "approver@example.org  approver" in listing
+
+
+def test_the_migration_commands_are_listed_and_run_as_flask_migrate_s(tmp_path):
+    """``db`` is listed by a stand-in (so listing the commands does not import Alembic) and, run,
+    is Flask-Migrate's own group, its options and subcommands included: the real command line."""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT), "TRACKER_INSTANCE_PATH": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+
+    def flask(*args):
+        done = subprocess.run([sys.executable, "-m", "flask", "--app", "tracker", *args], env=env, cwd=PROJECT,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert re.search(r"^  db +Perform database migrations\.$", flask("--help"), re.M)
+    assert "--directory" in flask("db", "--help")
+    assert "(head)" in flask("db", "heads")

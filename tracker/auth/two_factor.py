@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import segno
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from markupsafe import Markup
 
@@ -56,6 +55,8 @@ def pending_user() -> tuple[User | None, dict]:
 
 def qr_code(uri: str) -> Markup:
     """The QR code of the otpauth:// address as inline SVG (no script, no style attribute)."""
+    import segno  # imported by the set-up page, the one that shows a code, not at start-up
+
     svg = segno.make(uri, error="m").svg_inline(scale=4, dark="#0b0c0c", title="QR code for your authenticator app")
     return Markup(svg.replace("<svg ", '<svg role="img" aria-label="QR code for your authenticator app" ', 1))
 

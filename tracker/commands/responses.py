@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from consultations.cleaning import clean_text
-from consultations.extract import extract_recommendations
 from consultations.frameworks import FrameworkFileError, UnknownFramework, current_items, load_framework_file
 from consultations.models import Framework
 from consultations.ingest import IngestError, ingest_document
@@ -56,6 +55,8 @@ def extract_command(path: Path, as_json: bool, respondent: str | None, framework
         raise click.ClickException(str(error)) from None
     for warning in document.warnings:
         click.echo(f"Warning: {warning}", err=True)
+    from consultations.extract import extract_recommendations  # compiles the extraction patterns: see consultations.extract
+
     text = clean_text(document.text)
     found = extract_recommendations(text, resolver=ReferenceResolver(items), self_names=[respondent] if respondent else [])
     if as_json:

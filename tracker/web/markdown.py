@@ -11,7 +11,6 @@ import re
 from html import unescape
 from functools import lru_cache
 
-import markdown as markdown_lib
 import nh3
 from markupsafe import Markup
 
@@ -37,7 +36,9 @@ def render_markdown(text: str | None, *, page: bool = False) -> Markup:
     depends on the text alone."""
     if not text or not text.strip():
         return Markup("")
-    html = markdown_lib.markdown(text, extensions=["sane_lists"], output_format="html")
+    import markdown  # about 10 ms: imported by the first page that shows Markdown, not at start-up
+
+    html = markdown.markdown(text, extensions=["sane_lists"], output_format="html")
     html = _BIG_HEADING.sub(r"<\1h2" if page else r"<\1h3", html)
     html = _SMALL_HEADING.sub(r"<\1h4", html)
     clean = nh3.clean(

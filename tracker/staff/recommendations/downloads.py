@@ -14,7 +14,7 @@ import tempfile
 from flask import Response, render_template, send_file, stream_with_context
 
 from consultations.exports.rows import COLUMNS, export_rows
-from consultations.exports.spreadsheets import csv_chunks, write_xlsx
+from consultations.exports.spreadsheets import csv_chunks
 from tracker.db import db
 from tracker.staff.recommendations.views import bp, read_filters
 from tracker.web.roles import login_required
@@ -53,6 +53,8 @@ def export_csv():
 @login_required
 def export_xlsx():
     """The filtered recommendations list as an Excel workbook."""
+    from consultations.exports.xlsx import write_xlsx  # openpyxl: imported when a workbook is asked for
+
     rows, refused = _listed_rows()
     if refused:
         return refused
