@@ -132,12 +132,9 @@ def prepare(app, count: int, search: bool) -> None:
         started = time.perf_counter()
         build(db, count)
         print(f"  built {count:,} recommendations in {time.perf_counter() - started:.1f} s")
-        if db.engine.dialect.name == "postgresql":
+        if db.engine.dialect.name == "postgresql":  # statistics, as autovacuum soon has; SQLite has none (the app never runs ANALYZE)
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.exec_driver_sql("VACUUM ANALYZE")
-        else:
-            with db.engine.connect() as connection:
-                connection.exec_driver_sql("ANALYZE")
         if search:
             from tracker.indexing import in_database, rebuild, vacuum
 

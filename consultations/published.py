@@ -33,7 +33,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy import and_, func, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from consultations.models import (
@@ -511,7 +511,11 @@ def public_recommendations(
         select(Recommendation.id, Recommendation.duplicate_of_id, Respondent)
         .join(Response, Recommendation.response_id == Response.id)
         .join(Respondent, Response.respondent_id == Respondent.id)
-        .where((Recommendation.id.in_(primaries)) | (Recommendation.duplicate_of_id.in_(primaries)))
+        # a union, not "id IN ... OR duplicate_of_id IN ...": SQLite answers that OR by reading
+        # every respondent's recommendations (a quarter of a second at 300,000)
+        .where(Recommendation.id.in_(union_all(
+            select(Recommendation.id).where(Recommendation.id.in_(primaries)),
+            select(Recommendation.id).where(Recommendation.duplicate_of_id.in_(primaries)))))
     ).all()
     group_names: dict[int, list[tuple[int, str]]] = {}
     for rec_id, duplicate_of, respondent in members:
