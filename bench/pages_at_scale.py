@@ -54,6 +54,7 @@ def pages(search: bool) -> list[tuple[str, str, int]]:
         ("coverage matrix", "/staff/coverage", 300),
         ("API recommendations", "/api/v1/recommendations?per_page=200", 300),
         ("API recommendations, page 100", "/api/v1/recommendations?per_page=200&page=100", 300),
+        ("API recommendations, next link 90% in", f"/api/v1/recommendations?per_page=200&after={SIZE[0] * 9 // 10}", 300),
         # the same URLs just after a change, so that counts kept between requests are recomputed
         (f"recommendations list {AFTER_A_CHANGE}", "/staff/recommendations?after_a_change", 300),
         (f"triage queue {AFTER_A_CHANGE}", "/staff/triage/?after_a_change", 300),
