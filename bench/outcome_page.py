@@ -8,7 +8,10 @@ applying them). The app
 runs under gunicorn with 2 workers on a free loopback port, and a bounded local load (4
 concurrent clients, 400 requests per URL, 10 s timeouts) is sent to the outcome page
 ``/consultations/<slug>`` and to a static stylesheet for comparison: p50 and p95 against the
-200 ms p95 target. Loopback only; gunicorn is shut down at the end, whatever happens.
+150 ms p95 target, and under 20 times the static file's p95 (PASS/MISS each). The page is kept
+for anonymous visitors while nothing public changes (tracker/public/page_cache.py), so the load
+mostly measures cache hits; the first request after each of 10 changes (a new publication stamp)
+shows what a render costs. Loopback only; gunicorn is shut down at the end, whatever happens.
 
     python -m bench.outcome_page
 """
@@ -20,11 +23,13 @@ import itertools
 import os
 import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
@@ -34,7 +39,8 @@ from sqlalchemy import insert, select
 from . import serve_on_loopback
 from .search import percentile
 
-TARGET_P95_MS = 200
+TARGET_P95_MS = 150
+STATIC_RATIO = 20  # and its p95 under this many times the static file's, from the same server and run
 RECOMMENDATIONS = 1000
 RESPONDENTS = 50
 CLIENTS = 4  # twice the workers: a busy moment for a public site, each worker always has a request queued
@@ -197,6 +203,24 @@ def report(label: str, timings: list[float], failures: list[str], requests: int)
     return p50, p95
 
 
+def after_a_change(port: int, path: str, database: str, rounds: int = 10) -> None:
+    """The first request after something public changed (the publication stamp gets a new token,
+    as any such commit gives it): the page is rendered again, once per worker."""
+    timings = []
+    for _ in range(rounds):
+        connection = sqlite3.connect(database)
+        try:
+            with connection:
+                connection.execute("UPDATE publication_stamp SET token = ?", (uuid.uuid4().hex,))
+        except sqlite3.OperationalError:
+            return  # before the publication stamp: nothing is cached
+        finally:
+            connection.close()
+        timings.append(get(port, path)[1])
+    print(f"GET {path} just after a change, one client, {rounds} changes: p50 {statistics.median(timings):.1f} ms, "
+          f"max {max(timings):.1f} ms")
+
+
 def main() -> None:
     serve_on_loopback()
     print(f"Public outcome page of a consultation with {RECOMMENDATIONS:,} published recommendations "
@@ -225,6 +249,8 @@ def main() -> None:
                 print(f"GET {path}")
                 report("one client, 20 requests (service time)", *load(port, path, 1, 20), 20)
                 figures[path] = report(f"{CLIENTS} concurrent clients", *load(port, path, CLIENTS, REQUESTS), REQUESTS)
+            if has_outcome_page:
+                after_a_change(port, page, f"{folder}/bench.sqlite3")
         finally:
             server.send_signal(signal.SIGTERM)
             try:
@@ -233,9 +259,12 @@ def main() -> None:
                 server.kill()
                 server.wait()
     (page_p50, page_p95), (static_p50, static_p95) = figures[page], figures["/static/app.css"]
-    verdict = "meets" if page_p95 < TARGET_P95_MS else "MISSES"
-    print(f"outcome page under load: p95 {page_p95:.0f} ms ({verdict} the {TARGET_P95_MS} ms target); "
-          f"{page_p50 / static_p50:.0f}x the static file at p50, {page_p95 / static_p95:.0f}x at p95")
+    verdict = "PASS" if page_p95 < TARGET_P95_MS else "MISS"
+    print(f"outcome page under load: p95 {page_p95:.0f} ms, target {TARGET_P95_MS} ms: {verdict}")
+    ratio = page_p95 / static_p95
+    verdict = "PASS" if ratio < STATIC_RATIO else "MISS"
+    print(f"against the static file: {page_p50 / static_p50:.1f}x at p50, {ratio:.1f}x at p95, "
+          f"target under {STATIC_RATIO}x at p95: {verdict}")
 
 if __name__ == "__main__":
     main()

@@ -504,4 +504,4 @@ __all__ = [
 
 # The workflow tables (users, decisions, actions, audit) and the answer templates share this
 # metadata: importing the models gives the whole schema, with or without the web app.
-from consultations import answer_templates, notifications, outbox, redaction, subscriptions, two_factor, understood_checks, workflow  # noqa: E402,F401
+from consultations import answer_templates, notifications, outbox, publication_stamp, redaction, subscriptions, two_factor, understood_checks, workflow  # noqa: E402,F401

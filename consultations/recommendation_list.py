@@ -218,7 +218,7 @@ def count_states(session: Session, filters: RecommendationFilters) -> StateCount
     a state's count is what choosing it lists: the query counts every (link state, decision
     state) pair under the other filters, and each dimension sums the pairs the other allows.
     That reads every matching row, so the pairs are kept until the data change
-    (``count_cache``): the next look at the list costs three index lookups, not a second."""
+    (``count_cache``): the next look at the list costs one primary-key read, not a second."""
     query = _Query()
     counted = query.select(query.link_state, query.decision_state, func.count(),
                            names=filters.organisation_type_id is not None)

@@ -7,7 +7,7 @@ from sqlalchemy import event
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
-from consultations import audit, decisions, notifications, soft_delete
+from consultations import audit, decisions, notifications, publication_stamp, soft_delete
 from consultations.models import Base
 
 db = SQLAlchemy(metadata=Base.metadata)
@@ -21,6 +21,7 @@ def init_app(app):
     notifications.install()  # staff emails noted in a transaction are enqueued as it commits
     soft_delete.install()  # every session: the app's, the indexer's after-commit reader, import jobs'
     decisions.install()  # a consultation leaves "outcome published" when a recommendation waits again
+    publication_stamp.install()  # a commit that changes anything public gives public pages' caches a new stamp
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "checkin", keep_sqlite_statistics)

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from conftest import PASSWORD, PROJECT
 from consultations.models import Recommendation
+from consultations.workflow import Decision
 from tracker.db import db
 
 pytestmark = pytest.mark.postgres
@@ -145,3 +146,39 @@ def test_a_change_through_one_host_is_found_by_search_through_the_other(demo_app
     assert "1 result" in page
     for host in hosts:  # no search index on either host's disk: it is in the database
         assert not (host.folder / "search_index").exists()
+
+
+def anonymous_get(host: Host, path: str, **headers) -> tuple[int, str, dict]:
+    """A visitor who never signed in (no cookies): status, page and headers."""
+    request = urllib.request.Request(f"http://127.0.0.1:{host.port}{path}", headers=headers)
+    try:
+        with urllib.request.build_opener(NoRedirect).open(request, timeout=30) as response:
+            return response.status, response.read().decode(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(), dict(error.headers)
+
+
+def test_an_edit_through_one_host_shows_at_once_on_the_others_cached_outcome_page(demo_app, hosts):
+    """Each host keeps the outcome page for anonymous visitors (tracker/public/page_cache.py); the
+    publication stamp, changed in the edit's own transaction, tells the other host at once."""
+    one, other = hosts
+    with demo_app.app_context():
+        rec = db.session.scalar(select(Recommendation).join(Decision, Decision.recommendation_id == Recommendation.id)
+                                .where(Decision.published_at.is_not(None), Decision.withdrawn_at.is_(None))
+                                .order_by(Recommendation.id))
+        rec_id, version, slug = rec.id, rec.version_id, rec.response.consultation.slug
+        db.session.remove()
+    page = f"/consultations/{slug}"
+    status, before, headers = anonymous_get(other, page)
+    assert status == 200 and "platypus" not in before
+    tag = headers["ETag"]
+    assert anonymous_get(other, page, **{"If-None-Match": tag})[0] == 304  # kept: nothing changed
+    assert anonymous_get(one, page, **{"If-None-Match": tag})[0] == 304  # either host knows that copy
+
+    one.sign_in("policy")
+    status = one.post_form(f"/staff/recommendations/{rec_id}/edit",
+                           {"text": "Give every platypus keeper a written plan.", "question": "", "version": version})
+    assert status == 302
+
+    status, after, headers = anonymous_get(other, page, **{"If-None-Match": tag})
+    assert status == 200 and "Give every platypus keeper a written plan." in after and headers["ETag"] != tag

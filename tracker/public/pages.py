@@ -12,12 +12,13 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, make_response, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from consultations.models import Framework, FrameworkItem
 
+from tracker.public import page_cache
 from tracker.web.roles import public
 from tracker.db import db
 from consultations.workflow import ACTION_STATUSES
@@ -184,13 +185,21 @@ def consultations():
 @public
 def consultation(slug: str):
     """The outcome page of one consultation: counts and charts over every published
-    recommendation, then one page of them, in a fixed number of queries whatever its size."""
+    recommendation, then one page of them, in a fixed number of queries whatever its size.
+    Its content is kept for anonymous visitors while nothing public changes (``page_cache``)."""
+    by = "standard" if request.args.get("by") == "standard" else "question"
+    requested = page_number(request.args.get("page"))
+    html, tag = page_cache.cached(("consultation", slug, by, requested), lambda: _outcome_page(slug, by, requested))
+    unchanged = page_cache.not_modified(tag)
+    return unchanged if unchanged is not None else page_cache.with_validators(make_response(html), tag)
+
+
+def _outcome_page(slug: str, by: str, requested: int) -> str:
+    """The outcome page for one grouping and page, rendered."""
     item = public_consultation(db.session, slug) or abort(404)
     outline = public_outline(db.session, item.id)
-    by = "standard" if request.args.get("by") == "standard" else "question"
     groups = (group_by_standard(outline, public_standard_links(db.session, item.id)) if by == "standard"
               else group_by_question(outline, item.questions))
-    requested = page_number(request.args.get("page"))
     shown, pages = page_of_groups(groups, requested, PER_PAGE)
     page = min(max(requested, 1), pages)
     wanted = [rec_id for group in shown for rec_id in group.rec_ids]

@@ -1,7 +1,7 @@
 """list order index: response (received_on, id), the default order of the triage queue and the recommendations list
 
-Revision ID: 0016_list_order_index
-Revises: 0015_personal_data
+Revision ID: 0017_list_order_index
+Revises: 0016_publication_stamp
 Create Date: 2026-12-02
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0016_list_order_index'
-down_revision = '0015_personal_data'
+revision = '0017_list_order_index'
+down_revision = '0016_publication_stamp'
 branch_labels = None
 depends_on = None
 
