@@ -112,6 +112,10 @@ class _Query:
         # link: SQLite would build that subquery whole for each request.
         has = {status: exists().where(Link.recommendation_id == Recommendation.id, Link.status == status)
                for status in ("confirmed", "proposed")}
+        # Filtering says the same as ``link_state == state`` plainly, so that PostgreSQL estimates
+        # how many rows match (it guessed 1,500 of 300,000 for the CASE and chose a nested loop).
+        self.link_state_is = {"confirmed": has["confirmed"], "suggested": ~has["confirmed"] & has["proposed"],
+                              "none": ~has["confirmed"] & ~has["proposed"]}
         self.link_state = case(
             (has["confirmed"], literal("confirmed")),
             (has["proposed"], literal("suggested")),
@@ -157,7 +161,7 @@ class _Query:
         if f.standard:
             clauses.append(_linked_to_standard(f.standard))
         if f.link_state and without != "states":
-            clauses.append(self.link_state == f.link_state)
+            clauses.append(self.link_state_is.get(f.link_state, self.link_state == f.link_state))
         if f.decision_state and without != "states":
             clauses.append(self.decision_state == f.decision_state)
         if f.outcome:
