@@ -15,7 +15,8 @@ if __name__ == "__main__":
     print()
     recommendation_list.main()
     print()
-    pages_at_scale.main([])
+    pages_at_scale.main(["--scale", "31k"])
+    pages_at_scale.main(["--scale", "314k", "--no-search"])  # a Whoosh index of 314k takes tens of minutes
     print()
     outcome_page.main()
     print()
