@@ -1,6 +1,6 @@
 """Run every benchmark and print its figures: `make bench` or `python -m bench`."""
-from . import (bulk_publish, duplicates, extraction, formats, imports, outcome_page, recommendation_list, search,
-               search_backends, search_page, startup)
+from . import (bulk_publish, duplicates, extraction, formats, imports, outcome_page, pages_at_scale, recommendation_list,
+               search, search_backends, search_page, startup)
 
 if __name__ == "__main__":
     extraction.main()
@@ -14,6 +14,9 @@ if __name__ == "__main__":
     search_page.main()
     print()
     recommendation_list.main()
+    print()
+    pages_at_scale.main(["--scale", "31k"])
+    pages_at_scale.main(["--scale", "314k", "--no-search"])  # a Whoosh index of 314k takes tens of minutes
     print()
     outcome_page.main()
     print()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
+from consultations import count_cache
 from consultations.models import FrameworkItem, Link, Recommendation, Response
 from consultations.workflow import Decision
 
@@ -78,7 +79,15 @@ def coverage_counts(session: Session, framework_id: int, by_item: bool = True, r
 
     ``rolled_up`` (by item only): each item counts the recommendations linked to it or to any
     item below it, each once (so an item without sub-items counts its own).
+
+    The query reads every link of the framework, so its result is kept until the data change
+    (``count_cache``).
     """
+    return count_cache.remembered(session, ("coverage", framework_id, by_item, rolled_up),
+                                  lambda: _coverage_counts(session, framework_id, by_item, rolled_up))
+
+
+def _coverage_counts(session: Session, framework_id: int, by_item: bool, rolled_up: bool) -> dict:
     latest = live_decision_ids()
     own_latest, group_latest = latest.alias("own_latest"), latest.alias("group_latest")
     own, group = aliased(Decision, name="own_decision"), aliased(Decision, name="group_decision")

@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -222,6 +223,9 @@ class Response(Base):
     __table_args__ = (
         UniqueConstraint("consultation_id", "document_id"),
         UniqueConstraint("consultation_id", "external_id"),
+        # The lists' default order (received, oldest first, undated last: NULLS LAST), so the
+        # triage queue and the recommendations list read their first page, not every row.
+        Index("ix_response_received_on_id", "received_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

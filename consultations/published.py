@@ -33,7 +33,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from consultations.models import (
@@ -48,6 +48,7 @@ from consultations.models import (
 
 from consultations.actions import is_late, is_overdue
 from consultations.queries import ids_in_batches
+from consultations.soft_delete import WITH_DELETED
 from consultations import redaction
 from consultations.organisation_types import public_phrase
 from consultations.workflow import Action, ActionUpdate, AuditEvent, Decision
@@ -436,6 +437,20 @@ def count_under_consideration(session: Session, respondent_id: int) -> int:
                Consultation.status.in_(PUBLIC_CONSULTATION_STATUSES), ~_group_decision_published()))
 
 
+def _after(session: Session, rec_id: int) -> list:
+    """Keyset paging: clauses for the rows after recommendation ``rec_id`` in consultation and
+    response order, so a deep page is found by seeking, not by counting off every row before it.
+    The first clause lets the database seek to the consultation. LookupError for an unknown id."""
+    key = session.execute(
+        select(Response.consultation_id, Response.id, Recommendation.sequence, Recommendation.id)
+        .join(Response, Recommendation.response_id == Response.id).where(Recommendation.id == rec_id),
+        execution_options=WITH_DELETED).first()
+    if key is None:
+        raise LookupError(f"no recommendation has the id {rec_id}")
+    return [tuple_(Response.consultation_id, Response.id) >= tuple_(key[0], key[1]),
+            tuple_(Response.consultation_id, Response.id, Recommendation.sequence, Recommendation.id) > tuple_(*key)]
+
+
 def public_recommendations(
     session: Session,
     *,
@@ -450,10 +465,12 @@ def public_recommendations(
     newest_first: bool = False,
     limit: int | None = None,
     offset: int = 0,
+    after: int | None = None,
     today: dt.date | None = None,
 ) -> list[PublicRecommendation]:
     """Published recommendations, optionally narrowed and paged, in consultation and response
-    order (or most recently decided first)."""
+    order (or most recently decided first); ``after`` a recommendation's id: the rows after it
+    in consultation and response order (keyset paging)."""
     today = today or dt.date.today()
     query = (
         _narrowed(select(Recommendation), consultation_id=consultation_id, item_id=item_id,
@@ -472,6 +489,10 @@ def public_recommendations(
     )
     if newest_first:
         query = query.order_by(None).order_by(_published_at().desc(), Recommendation.id.desc())
+    if after is not None:
+        if newest_first:
+            raise ValueError("after pages the consultation and response order only")
+        query = query.where(*_after(session, after))
     recs = session.scalars(query).all()
     if not recs:
         return []
@@ -490,7 +511,11 @@ def public_recommendations(
         select(Recommendation.id, Recommendation.duplicate_of_id, Respondent)
         .join(Response, Recommendation.response_id == Response.id)
         .join(Respondent, Response.respondent_id == Respondent.id)
-        .where((Recommendation.id.in_(primaries)) | (Recommendation.duplicate_of_id.in_(primaries)))
+        # a union, not "id IN ... OR duplicate_of_id IN ...": SQLite answers that OR by reading
+        # every respondent's recommendations (a quarter of a second at 300,000)
+        .where(Recommendation.id.in_(union_all(
+            select(Recommendation.id).where(Recommendation.id.in_(primaries)),
+            select(Recommendation.id).where(Recommendation.duplicate_of_id.in_(primaries)))))
     ).all()
     group_names: dict[int, list[tuple[int, str]]] = {}
     for rec_id, duplicate_of, respondent in members:

@@ -3,7 +3,9 @@
 Published outcomes come only from ``consultations.published`` (narrowed to public consultations);
 frameworks and consultation questions are public data and are read directly. Lists are
 paginated with ``?page=`` and ``?per_page=`` (default 50, at most 200) and answer
-``{"data": [...], "page", "per_page", "total", "next"}``. Errors are JSON
+``{"data": [...], "page", "per_page", "total", "next"}``. The recommendations' ``next`` link is a
+cursor, ``?after=<the last row's id>`` (its ``page`` only numbers the page), so following it
+costs the same on the last page as on the first; ``?page=`` still works. Errors are JSON
 ``{"error": "..."}``: 404 for anything unknown or unpublished, 400 for a bad parameter.
 Every request runs a fixed number of queries whatever the page size. The OpenAPI
 document describing all of it is at ``/api/v1/openapi.json`` (see ``tracker.public.openapi``).
@@ -14,6 +16,7 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from consultations import count_cache
 from consultations.bulk import shorten
 from consultations.models import Consultation, Framework, FrameworkItem
 
@@ -21,6 +24,7 @@ from tracker.public import openapi
 from tracker.web.roles import public
 from tracker.db import db
 from tracker.public.feeds import recommendation_url
+from tracker.web.ids import MAX_ID
 from tracker.web.paging import MAX_PAGE, whole_number
 from consultations.published import (
     public_consultation,
@@ -75,13 +79,17 @@ def paging() -> tuple[int, int]:
     return positive_int("page", 1), positive_int("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
 
 
-def page_of(data: list, total: int, page: int, per_page: int):
-    """The pagination envelope; ``next`` keeps every other parameter of this request."""
+def page_of(data: list, total: int, page: int, per_page: int, *, after: int | None = None, more: bool | None = None):
+    """The pagination envelope; ``next`` keeps every other parameter of this request. With
+    ``after`` (the last row's id) ``next`` is a cursor link, ``?after=<id>``, which the list
+    seeks to rather than counting off the rows before it; ``more`` says whether it has rows."""
     next_url = None
-    if page * per_page < total:
+    if (page * per_page < total) if more is None else more:
         args = request.args.to_dict()
         args["page"] = str(page + 1)
         args["per_page"] = str(per_page)
+        if after is not None:
+            args["after"] = str(after)
         next_url = external_url(request.endpoint, **request.view_args, **dict(sorted(args.items())))
     return jsonify(data=data, page=page, per_page=per_page, total=total, next=next_url)
 
@@ -235,8 +243,9 @@ def consultation(slug: str):
 @bp.route("/recommendations")
 @public
 def recommendations():
-    check_parameters("consultation", "standard", "framework", *PAGING)
+    check_parameters("consultation", "standard", "framework", "after", *PAGING)
     paging()  # reject bad paging before any work
+    after = positive_int("after", 0, MAX_ID) if "after" in request.args else None
     narrow = {}
     slug = request.args.get("consultation")
     if slug is not None:
@@ -258,9 +267,17 @@ def recommendations():
     if code is not None:
         narrow.update(standard_code=code, framework_key=framework_key)
     page, per_page = paging()
-    total = count_public_recommendations(db.session, **narrow)
-    recs = public_recommendations(db.session, limit=per_page, offset=(page - 1) * per_page, **narrow)
-    return page_of([recommendation_json(rec) for rec in recs], total, page, per_page)
+    # Counting reads every published row: kept until the data change (count_cache).
+    total = count_cache.remembered(db.session, ("public-recommendations", tuple(sorted(narrow.items()))),
+                                   lambda: count_public_recommendations(db.session, **narrow))
+    try:  # one row more than the page says whether there is a next one
+        recs = public_recommendations(db.session, limit=per_page + 1, offset=0 if after is not None else (page - 1) * per_page,
+                                      after=after, **narrow)
+    except LookupError:
+        raise BadParameter(f"after must be the id of a recommendation, as in the next link; {after} is not.") from None
+    shown = recs[:per_page]
+    return page_of([recommendation_json(rec) for rec in shown], total, page, per_page,
+                   after=shown[-1].id if shown else None, more=len(recs) > per_page)
 
 
 @bp.route("/recommendations/<id:rec_id>")

@@ -168,6 +168,10 @@ PATHS = {
              "description": "Only recommendations linked to the standard with this code, such as 4.1.1."},
             {"name": "framework", "in": "query", "required": False, "schema": {"type": "string"},
              "description": "With standard: only that code in this framework (its key)."},
+            {"name": "after", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+             "description": "Only the recommendations after the one with this id, in the list's order: the "
+                            "cursor the next link carries (page then only numbers the page)."},
             *PAGING,
         ]),
     "/recommendations/{rec_id}": _get(

@@ -307,6 +307,33 @@ def test_pagination(client, spec, demo):
     assert check_response(client, spec, "/api/v1/frameworks?per_page=1")["next"].endswith("page=2&per_page=1")
 
 
+def test_the_next_link_is_a_cursor_that_loses_and_repeats_nothing(client, spec, demo):
+    """``next`` carries ``after=<the last row's id>``: each page starts just after the last one,
+    even when a row of an earlier page stops being public in between; ``page=`` still works."""
+    add_published(demo, 5)
+    everything = [r.id for r in public_recommendations(demo)]
+    first = check_response(client, spec, "/api/v1/recommendations?per_page=4")
+    assert f"after={first['data'][-1]['id']}" in first["next"] and "page=2" in first["next"]
+    by_number = check_response(client, spec, "/api/v1/recommendations?per_page=4&page=2")
+    second = check_response(client, spec, first["next"])
+    assert second["page"] == 2 and [r["id"] for r in second["data"]] == [r["id"] for r in by_number["data"]]
+    # a recommendation of the first page is withdrawn from publication: page 3 by number would
+    # now skip a row; the cursor does not
+    decision = demo.scalar(select(Decision).where(Decision.recommendation_id == first["data"][0]["id"]))
+    decision.published_at = None
+    demo.commit()
+    third = check_response(client, spec, second["next"])
+    seen = [r["id"] for r in first["data"] + second["data"] + third["data"]]
+    assert seen == everything and third["next"] is None
+    assert third["total"] == len(everything) - 1  # the kept count follows the change
+
+
+@pytest.mark.parametrize("after", ["0", "x", "2147483648", "999999"])
+def test_a_bad_cursor_is_a_400(client, spec, demo, after):
+    body = check_response(client, spec, f"/api/v1/recommendations?after={after}", 400)
+    assert "after" in body["error"]
+
+
 def test_decisions_group_their_recommendations(client, spec, leaky):
     body = check_response(client, spec, "/api/v1/decisions?per_page=200")
     ids = [d["id"] for d in body["data"]]

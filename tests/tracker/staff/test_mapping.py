@@ -718,7 +718,7 @@ def test_coverage_runs_the_same_queries_for_few_and_many(app, methodology):
     with count_statements(app) as many:
         html = methodology.get("/staff/coverage").get_data(as_text=True)
     assert "Extra 5" in html and 'id="coverage-94.1"' in html
-    assert len(many) == len(few) <= 6
+    assert len(many) == len(few) <= 8  # six, and a read of the publication stamp per kept count (count_cache)
 
 
 def test_item_page_runs_the_same_queries_for_few_and_many(app, methodology):

@@ -124,9 +124,10 @@ def test_each_role_sees_its_own_work_first(work, sign_in, role, first):
 def test_a_fixed_number_of_queries_whatever_the_work(demo_app, work, sign_in, session):
     client = sign_in("policy")
     client.get(URL)
+    client.get(URL)  # the counts are kept now: the change below must make the page count again
     with count_statements(demo_app) as statements:
         assert client.get(URL).status_code == 200
-    few = len(statements)
+    few = len(statements) + 1  # the count of the states, skipped while nothing changed
     decision = session.scalars(select(Decision)).first()
     session.add_all(Action(decision_id=decision.id, description=f"more {n}", owner="Policy",
                            due_on=TODAY + dt.timedelta(days=n - 10)) for n in range(20))

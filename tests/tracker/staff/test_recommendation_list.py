@@ -9,13 +9,14 @@ import pytest
 from conftest import count_statements
 from sqlalchemy import select
 
-from consultations import recommendation_list as listing
+from consultations import count_cache, recommendation_list as listing
 from test_accessibility import browser, site  # noqa: F401 (fixtures: the demo served to Chromium)
 from consultations.models import Cluster, ClusterMember, FrameworkItem, Link, Question, Recommendation, Respondent, \
     Response, utcnow
 from consultations.recommendation_list import RecommendationFilters
 from consultations.workflow import Decision
 from consultations import organisation_types
+from tracker.db import db
 
 URL = "/staff/recommendations"
 
@@ -153,6 +154,23 @@ def test_filters_combine_and_counts_follow_them(demo):
     assert sum(chosen.by_link_state.values()) == len(published_clinks)
 
 
+def test_kept_counts_follow_a_new_link(demo, sign_in):
+    """The counts are kept between requests (consultations.count_cache); a confirmed link moves
+    a recommendation to "confirmed" on the next look at the list."""
+    client = sign_in("viewer")
+    before = listing.count_states(demo, RecommendationFilters())
+    client.get(URL + "?link_state=confirmed")  # the page keeps the counts too
+    unlinked = demo.scalars(select(Recommendation.id).where(~Recommendation.id.in_(select(Link.recommendation_id)))
+                            .order_by(Recommendation.id)).first()
+    demo.add(Link(recommendation_id=unlinked, item_id=demo.scalars(select(FrameworkItem.id)).first(),
+                  origin="manual", status="confirmed"))
+    demo.commit()
+    after = listing.count_states(demo, RecommendationFilters())
+    assert after.by_link_state["confirmed"] == before.by_link_state["confirmed"] + 1
+    html = client.get(URL + "?link_state=confirmed").get_data(as_text=True)
+    assert f"of {after.by_link_state['confirmed']} recommendations" in html
+
+
 def test_a_duplicate_shows_the_decision_of_its_primary(demo):
     decision = demo.scalars(select(Decision).where(Decision.state == "published")).first()
     other = demo.scalars(select(Recommendation).where(Recommendation.id.not_in(
@@ -286,6 +304,8 @@ def test_a_fixed_number_of_queries_whatever_the_page_size(demo_app, demo, sign_i
         sizes = {}
         for per_page in ("10", "100"):
             client.get(URL + "?per_page=" + per_page)  # warm the caches a first request fills
+            with demo_app.app_context():
+                count_cache.forget(db.session)  # both sizes count the states (the query a change needs)
             with count_statements(demo_app) as statements:
                 assert client.get(f"{URL}?per_page={per_page}&{query.lstrip('?')}").status_code == 200
             sizes[per_page] = len(statements)

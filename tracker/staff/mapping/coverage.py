@@ -134,7 +134,8 @@ def _default_framework(frameworks: list[Framework]) -> Framework | None:
 def coverage():
     """Items x consultations, "linked / accepted" per cell, an item with sub-items counting its
     whole branch (each recommendation once), shaded by count, each count a link to the
-    recommendations list so filtered: six queries whatever the size."""
+    recommendations list so filtered: eight queries whatever the size (six, and a look at the
+    publication stamp for each of the two kept counts)."""
     frameworks = sorted(frameworks_for(db.session), key=lambda f: (f.name, f.version, f.id))
     chosen_id = parse_id(request.args.get("framework"))
     if "framework" in request.args and chosen_id is None:

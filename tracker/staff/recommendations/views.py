@@ -2,9 +2,10 @@
 the filters mean, the counts and the rows come from ``consultations.recommendation_list``.
 
 A fixed number of queries whatever the page size: the signed-in user, five for the filter
-choices (one more to check a cluster id or a standard code when given), one for the counts per
-state (which give the total, so ``db.paginate`` counts nothing), one for the page's ids and one
-for their rows.
+choices (one more to check a cluster id or a standard code when given), one to read the
+publication stamp and, when something changed, one for the counts per state (which give the
+total, so ``db.paginate`` counts nothing; ``consultations.count_cache``), one for the page's ids
+and one for their rows.
 """
 from __future__ import annotations
 

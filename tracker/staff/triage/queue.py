@@ -106,22 +106,23 @@ def render_queue(args: MultiDict, assign_form: AssignForm | None = None, code: i
     total = counted.get(status, 0) if status else sum(counted.values())
     per_page = _positive_int(args.get("per_page"), PER_PAGE, MAX_PER_PAGE)
 
+    # Counted for the page's rows only (correlated), not grouped over every recommendation.
     recommendations = (
-        select(Recommendation.response_id, func.count().label("n"))
-        .where(Recommendation.deleted_at.is_(None))  # said here: the deleted list sees deleted rows
-        .group_by(Recommendation.response_id)
-        .subquery()
+        select(func.count())
+        .where(Recommendation.response_id == Response.id,
+               Recommendation.deleted_at.is_(None))  # said here: the deleted list sees deleted rows
+        .scalar_subquery()
     )
     assignee = aliased(User)
     listed = paginate(
-        select(Response, assignee.name, func.coalesce(recommendations.c.n, 0))
+        select(Response, assignee.name, recommendations)
         .join(Response.respondent)
         .join(Response.consultation)
         .outerjoin(assignee, assignee.id == Response.assignee_id)
-        .outerjoin(recommendations, recommendations.c.response_id == Response.id)
         .where(*clauses, *([Response.status == status] if status else []))
         .options(contains_eager(Response.respondent), contains_eager(Response.consultation))
-        .order_by(Response.received_on.is_(None), Response.received_on, Response.id)
+        # NULLS LAST (undated last) walks the index on response (received_on, id)
+        .order_by(Response.received_on.asc().nulls_last(), Response.id)
         .execution_options(**deleted_too),
         per_page, total=total, rows=True)
     rows, page = listed.items, listed.page
