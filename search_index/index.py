@@ -261,6 +261,24 @@ class SearchIndex:
     def delete(self, ids: Iterable[str]) -> None:
         self.update((), delete_ids=ids)
 
+    def bulk_writer(self, *, limitmb: int = 64) -> BulkWriter:
+        """A writer for a bulk import: documents added over many calls become one segment at one
+        commit (``update`` commits, flushes and merges segments on every call). It holds the lock
+        until ``commit`` or ``cancel``, so writes from elsewhere meanwhile raise IndexBusy (and are
+        queued by their callers). IndexBusy if the lock cannot be had now or the schema is stale."""
+        if self.needs_rebuild:
+            raise IndexBusy("The search index was built for another version of the schema; run a rebuild.")
+        lock = self._ix.lock(LOCK_NAME)
+        self._acquire(lock, self.write_timeout)
+        try:
+            writer = self._ix.writer(_lk=False, limitmb=limitmb)
+            return BulkWriter(writer, _Held(lock))  # which releases the lock at its commit or cancel
+        except BaseException as error:
+            lock.release()
+            if isinstance(error, OSError):
+                raise IndexUnwritable(f"The search index could not be written: {error}") from error
+            raise
+
     def rebuild(self, docs: Iterable[Mapping], *, progress: Callable[[int], None] | None = None,
                 every: int = 1000) -> int:
         """Replace the whole index with ``docs`` (any iterable; streamed, not held in memory).
@@ -304,14 +322,18 @@ class SearchIndex:
                 raise
 
     @staticmethod
-    @contextmanager
-    def _locked(lock, timeout: float):
+    def _acquire(lock, timeout: float) -> None:
         try:
             acquired = try_for(lock.acquire, timeout=timeout, delay=0.05)
         except OSError as error:
             raise IndexUnwritable(f"The search index lock could not be taken: {error}") from error
         if not acquired:
             raise IndexBusy(f"Another process has been writing the search index for over {timeout:g} s.")
+
+    @staticmethod
+    @contextmanager
+    def _locked(lock, timeout: float):
+        SearchIndex._acquire(lock, timeout)
         try:
             yield
         finally:
@@ -412,14 +434,75 @@ class SearchIndex:
             return [(hit["id"], hit.score) for hit in hits]
 
 
-def _delete_where_present(writer, doc_ids: Iterable[str]) -> None:
-    """Delete the documents with these ids from the writer's committed segments."""
-    with writer.searcher() as searcher:
-        reader = searcher.reader()
-        for doc_id in doc_ids:
-            if ("id", doc_id) in reader:
-                for docnum in searcher.document_numbers(id=doc_id):
-                    writer.delete_document(docnum)
+def _delete_where_present(writer, doc_ids: Iterable[str], searcher=None) -> None:
+    """Delete the documents with these ids from the writer's committed segments (``searcher``:
+    one already open on them)."""
+    if searcher is None:
+        with writer.searcher() as searcher:
+            _delete_where_present(writer, doc_ids, searcher)
+        return
+    reader = searcher.reader()
+    for doc_id in doc_ids:
+        if ("id", doc_id) in reader:
+            for docnum in searcher.document_numbers(id=doc_id):
+                writer.delete_document(docnum)
+
+
+class _Held:
+    """A lock taken by ``SearchIndex._locked`` whose release is handed on (to a ``BulkWriter``)."""
+
+    def __init__(self, lock):
+        self.lock, self.released = lock, False
+
+    def release(self) -> None:
+        if not self.released:
+            self.released = True
+            self.lock.release()
+
+
+class BulkWriter:
+    """Documents added batch by batch into one uncommitted segment (see ``SearchIndex.bulk_writer``).
+    Nothing is searchable until ``commit``; ``cancel`` (or the process dying) drops it all."""
+
+    def __init__(self, writer, lock: _Held):
+        self._writer, self._lock = writer, lock
+        self._searcher = writer.searcher()  # the committed segments, for replacing documents by id
+        self.added = 0
+
+    def add(self, docs: Iterable[Mapping] = (), delete_ids: Iterable[str] = ()) -> None:
+        """As ``SearchIndex.update``, without the commit."""
+        prepared = {}
+        for doc in docs:
+            fields = to_fields(doc)
+            prepared[fields["id"]] = fields
+        try:
+            _delete_where_present(self._writer, [*(str(i) for i in delete_ids), *prepared], self._searcher)
+            for fields in prepared.values():
+                self._writer.add_document(**fields)
+        except OSError as error:
+            self.cancel()
+            raise IndexUnwritable(f"The search index could not be written: {error}") from error
+        self.added += len(prepared)
+
+    def commit(self) -> None:
+        try:
+            self._searcher.close()
+            self._writer.commit()
+        except OSError as error:
+            self.cancel()
+            raise IndexUnwritable(f"The search index could not be written: {error}") from error
+        except BaseException:
+            self.cancel()
+            raise
+        finally:
+            self._lock.release()
+
+    def cancel(self) -> None:
+        try:
+            self._searcher.close()
+            SearchIndex._cancel(self._writer)
+        finally:
+            self._lock.release()
 
 
 def _clamp(value, low: int, high: int, *, default: int) -> int:
