@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from tqdm import tqdm
@@ -50,7 +50,7 @@ from tracker.jobs.import_index import ImportIndexer
 from consultations.workflow import Decision, SearchDirty
 
 BATCH_SIZE = 500
-INDEX_CHUNK = 10_000
+INDEX_CHUNK = search.QUEUE_CHUNK
 
 
 @dataclass
@@ -484,18 +484,8 @@ def index_queued(session: Session, *, progress: bool = False, chunk: int = INDEX
         return ""
     bar = tqdm(total=total, unit=" changes", disable=not progress, file=sys.stderr, dynamic_ncols=True,
                mininterval=0.5, desc="Indexing")
-    documents = 0
     try:
-        while True:
-            rows = session.execute(select(SearchDirty.id, SearchDirty.entity_type, SearchDirty.entity_id)
-                                   .order_by(SearchDirty.id).limit(chunk)).all()
-            if not rows:
-                break
-            documents += search.write(session, {(kind, entity_id) for _, kind, entity_id in rows})
-            session.execute(delete(SearchDirty).where(SearchDirty.id.in_([row[0] for row in rows])))
-            session.commit()
-            session.expunge_all()
-            bar.update(len(rows))
+        _, documents = search.write_queued(session, chunk=chunk, progress=bar.update)
     except IndexBusy as error:
         session.rollback()
         return (f"The search index is busy ({error}); the imported rows are queued: run "
