@@ -11,6 +11,7 @@ keeps each searcher with one thread at a time.
 from __future__ import annotations
 
 import html
+import marshal
 import math
 import os
 import threading
@@ -25,7 +26,7 @@ from whoosh.codec import whoosh3
 from whoosh import query as q
 from whoosh.filedb.filestore import FileStorage
 from whoosh.util.filelock import try_for
-from whoosh.writing import CLEAR
+from whoosh.writing import CLEAR, PostingPool
 
 from .query import QueryBuilder
 from .schema import (
@@ -272,6 +273,7 @@ class SearchIndex:
         self._acquire(lock, self.write_timeout)
         try:
             writer = self._ix.writer(_lk=False, limitmb=limitmb)
+            writer.pool = _BlockPool(writer._tempstorage, writer.newsegment, limitmb=limitmb)  # still empty
             return BulkWriter(writer, _Held(lock))  # which releases the lock at its commit or cancel
         except BaseException as error:
             lock.release()
@@ -446,6 +448,39 @@ def _delete_where_present(writer, doc_ids: Iterable[str], searcher=None) -> None
         if ("id", doc_id) in reader:
             for docnum in searcher.document_numbers(id=doc_id):
                 writer.delete_document(docnum)
+
+
+class _BlockPool(PostingPool):
+    """Whoosh's posting pool, writing the sorted runs it spills to disk (a bulk import's postings
+    outgrow ``limitmb``) a block of postings per ``marshal`` call instead of one ``pickle`` call per
+    posting: writing and reading the runs back was a fifth of a bulk import's indexing.
+    (``IndexWriter`` takes a ``poolclass`` argument but ignores it: the writer's pool is replaced.)"""
+
+    BLOCK = 10_000
+
+    def _write_run(self, f, items):
+        block = []
+        for item in items:
+            block.append(item)
+            if len(block) >= self.BLOCK:
+                marshal.dump(block, f)
+                block = []
+        if block:
+            marshal.dump(block, f)
+        f.close()
+
+    def _read_run(self, path):
+        f = self._open_run(path)
+        try:
+            while True:
+                try:
+                    block = marshal.load(f)
+                except EOFError:
+                    return
+                yield from block
+        finally:
+            f.close()
+            self._remove_run(path)
 
 
 class _Held:

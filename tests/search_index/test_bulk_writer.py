@@ -48,3 +48,18 @@ def test_the_lock_is_held_until_the_commit_and_a_cancel_changes_nothing(index):
     assert index.search("reentry").total == 0 and index.doc_count() == 2
     index.update([doc("recommendation:12", "Another writer now writes.")])  # the lock was released
     assert index.doc_count() == 3
+
+
+def test_postings_spilled_to_disk_in_blocks_are_all_indexed(index):
+    words = ["housing", "probation", "caseload", "victims", "prisons", "courts", "training", "data"]
+    docs = [doc(f"recommendation:{n}", f"Recommendation {n}: {words[n % 8]} {words[n * 3 % 8]} and "
+                                       f"more funding for {words[n * 5 % 8]} services in region {n % 97}.")
+            for n in range(100, 3100)]
+    writer = index.bulk_writer(limitmb=1)  # about six thousand postings per run: several runs
+    for start in range(0, len(docs), 500):
+        writer.add(docs[start:start + 500])
+    assert len(writer._writer.pool.runs) > 3, "the runs went to disk"
+    writer.commit()
+    assert index.doc_count() == 2 + 3000
+    assert index.search("caseload").total == sum(1 for d in docs if "caseload" in d["body"])
+    assert index.search('"region 42"').total == sum(1 for d in docs if d["body"].endswith("region 42."))

@@ -40,8 +40,9 @@ from tracker.search_documents import _when, decision_staff_document, recommendat
 
 DELETE_CHUNK = 5000
 #: Postings the staff index's writer sorts in memory before spilling a sorted run to disk (Whoosh's
-#: own estimate; the real size is about twice). The UPR file's 31k recommendations fit in one run;
-#: ten times as many spill and merge at the commit, which keeps the memory flat.
+#: own estimate; the real size is about twice): the UPR file's 31k recommendations spill once, ten
+#: times as many ten times, and the runs are merged at the commit, so memory stays flat. 48 MB cost
+#: 15% more CPU than 128, 256 MB 6% less for 100 MB more.
 BULK_LIMIT_MB = 128
 
 
