@@ -7,11 +7,12 @@ finishes the job. A bad row is reported with its number and reason and never sto
 others, unless ``strict``: then everything runs in one transaction that is committed only
 if no row failed, so a failed strict import writes nothing at all.
 
-Search indexing: instead of writing the indexes after every batch commit (dozens of Whoosh
-commits, each merging segments), each batch records what it changed in ``search_dirty``
-in the same transaction, and the indexes are written in large chunks at the end. A crash
-before that leaves the queue for the next run (or ``search sync``) to finish, so the index
-never silently misses an imported row.
+Search indexing: a recommendations import builds its rows' documents from the batch in memory
+and writes them as it goes (``tracker.jobs.import_index``: one Whoosh writer committed at the end,
+or PostgreSQL rows in the batch's transaction). Everything else a batch changed, and on Whoosh the
+batch's recommendations too, is recorded in ``search_dirty`` in the same transaction, and what is
+still queued at the end is written in large chunks from the database. A crash leaves the queue for
+the next run (or ``search sync``) to finish, so the index never silently misses an imported row.
 
 Audit: a recommendations import writes each batch with bulk statements and records it as one
 event on its import run listing the ids it created (``consultations.audit.record_import``; the
