@@ -358,6 +358,7 @@ def run_import(
     if hasattr(importer, "close"):
         importer.close()
     index_message = ""
+    in_batches = indexer.seconds if indexer else 0.0  # indexing done while storing
     if indexer:
         try:
             indexer.finish()
@@ -365,11 +366,9 @@ def run_import(
             session.rollback()
             index_message = (f"The search index could not be written ({error}); the imported rows are queued: "
                              "run `flask --app tracker search sync` to index them.")
-    index_message = index_queued(session, progress=progress) or index_message
-    if indexer and indexer.written and not index_message:
-        index_message = f"Search indexes updated: {indexer.written:,} documents."
+    written = indexer.written if indexer and not index_message else 0
+    index_message = index_queued(session, progress=progress, written=written) or index_message
     done = time.perf_counter()
-    in_batches = indexer.seconds if indexer else 0.0
     return Outcome(report, run, done - started, index_message, store_seconds=stored - started - in_batches,
                    index_seconds=done - stored + in_batches)
 
@@ -475,14 +474,15 @@ def _queue_for_search(session: Session, new: dict[str, Iterable[int]] | None = N
         session.execute(insert(SearchDirty.__table__), rows)
 
 
-def index_queued(session: Session, *, progress: bool = False, chunk: int = INDEX_CHUNK) -> str:
+def index_queued(session: Session, *, progress: bool = False, chunk: int = INDEX_CHUNK, written: int = 0) -> str:
     """Write every queued change to the search indexes, a chunk per Whoosh commit. With
-    search switched off (``SEARCH_ENABLED = False``) the queue is left for ``search sync``."""
+    search switched off (``SEARCH_ENABLED = False``) the queue is left for ``search sync``.
+    ``written``: documents the import wrote itself, for the message."""
     if not current_app.config.get("SEARCH_ENABLED", True):
         return "Search indexing is switched off; run `flask --app tracker search sync` to index the import."
     total = session.scalar(select(func.count()).select_from(SearchDirty))
     if not total:
-        return ""
+        return f"Search indexes updated: {written:,} documents." if written else ""
     bar = tqdm(total=total, unit=" changes", disable=not progress, file=sys.stderr, dynamic_ncols=True,
                mininterval=0.5, desc="Indexing")
     try:
@@ -493,4 +493,4 @@ def index_queued(session: Session, *, progress: bool = False, chunk: int = INDEX
                 "`flask --app tracker search sync` to index them.")
     finally:
         bar.close()
-    return f"Search indexes updated: {documents:,} documents."
+    return f"Search indexes updated: {written + documents:,} documents."
