@@ -11,7 +11,6 @@ keeps each searcher with one thread at a time.
 from __future__ import annotations
 
 import html
-import marshal
 import math
 import os
 import threading
@@ -26,8 +25,10 @@ from whoosh.codec import whoosh3
 from whoosh import query as q
 from whoosh.filedb.filestore import FileStorage
 from whoosh.util.filelock import try_for
-from whoosh.writing import CLEAR, PostingPool
+from whoosh.writing import CLEAR
 
+from .bulk import BulkWriter, BlockPool, Held, cancel_writer, delete_where_present
+from .errors import IndexBusy, IndexUnwritable
 from .query import QueryBuilder
 from .schema import (
     ALIASES,
@@ -46,17 +47,6 @@ MAX_PAGELEN = 100
 MAX_PAGE = 1000
 SNIPPET_CHARS = 200
 MAX_IDLE_SEARCHERS = 4
-
-
-class IndexBusy(Exception):
-    """The index could not be written now (lock held past the timeout, disk error, or its
-    schema is out of date). The database change stands: record the ids as dirty and let
-    ``sync`` (or ``rebuild``) catch up."""
-
-
-class IndexUnwritable(IndexBusy):
-    """The index folder cannot be written at all (no permission, read-only or full disk):
-    unlike a held lock, waiting will not help; someone must fix the folder."""
 
 
 @dataclass
@@ -254,7 +244,7 @@ class SearchIndex:
         with self._writer(self.write_timeout) as writer:
             # One searcher for the whole batch, and a cheap term look-up before deleting:
             # Whoosh's update_document opens a searcher over every segment for each document.
-            _delete_where_present(writer, [*delete_ids, *prepared])
+            delete_where_present(writer, [*delete_ids, *prepared])
             for fields in prepared.values():
                 writer.add_document(**fields)
             writer.commit()
@@ -273,8 +263,8 @@ class SearchIndex:
         self._acquire(lock, self.write_timeout)
         try:
             writer = self._ix.writer(_lk=False, limitmb=limitmb)
-            writer.pool = _BlockPool(writer._tempstorage, writer.newsegment, limitmb=limitmb)  # still empty
-            return BulkWriter(writer, _Held(lock))  # which releases the lock at its commit or cancel
+            writer.pool = BlockPool(writer._tempstorage, writer.newsegment, limitmb=limitmb)  # still empty
+            return BulkWriter(writer, Held(lock))  # which releases the lock at its commit or cancel
         except BaseException as error:
             lock.release()
             if isinstance(error, OSError):
@@ -341,13 +331,7 @@ class SearchIndex:
         finally:
             lock.release()
 
-    @staticmethod
-    def _cancel(writer) -> None:
-        if writer is not None and not writer.is_closed:
-            try:
-                writer.cancel()
-            except Exception:  # already failing; the lock is released by _locked anyway
-                pass
+    _cancel = staticmethod(cancel_writer)
 
     def _write_version(self) -> None:
         tmp = self.path / (VERSION_FILE + ".tmp")
@@ -434,110 +418,6 @@ class SearchIndex:
             hits = searcher.more_like(docnum, "body", top=_clamp(top, 1, MAX_PAGELEN, default=5), numterms=10,
                                       filter=q.Term("public", True) if public_only else None)
             return [(hit["id"], hit.score) for hit in hits]
-
-
-def _delete_where_present(writer, doc_ids: Iterable[str], searcher=None) -> None:
-    """Delete the documents with these ids from the writer's committed segments (``searcher``:
-    one already open on them)."""
-    if searcher is None:
-        with writer.searcher() as searcher:
-            _delete_where_present(writer, doc_ids, searcher)
-        return
-    reader = searcher.reader()
-    for doc_id in doc_ids:
-        if ("id", doc_id) in reader:
-            for docnum in searcher.document_numbers(id=doc_id):
-                writer.delete_document(docnum)
-
-
-class _BlockPool(PostingPool):
-    """Whoosh's posting pool, writing the sorted runs it spills to disk (a bulk import's postings
-    outgrow ``limitmb``) a block of postings per ``marshal`` call instead of one ``pickle`` call per
-    posting: writing and reading the runs back was a fifth of a bulk import's indexing.
-    (``IndexWriter`` takes a ``poolclass`` argument but ignores it: the writer's pool is replaced.)"""
-
-    BLOCK = 10_000
-
-    def _write_run(self, f, items):
-        block = []
-        for item in items:
-            block.append(item)
-            if len(block) >= self.BLOCK:
-                marshal.dump(block, f)
-                block = []
-        if block:
-            marshal.dump(block, f)
-        f.close()
-
-    def _read_run(self, path):
-        f = self._open_run(path)
-        try:
-            while True:
-                try:
-                    block = marshal.load(f)
-                except EOFError:
-                    return
-                yield from block
-        finally:
-            f.close()
-            self._remove_run(path)
-
-
-class _Held:
-    """A lock taken by ``SearchIndex._locked`` whose release is handed on (to a ``BulkWriter``)."""
-
-    def __init__(self, lock):
-        self.lock, self.released = lock, False
-
-    def release(self) -> None:
-        if not self.released:
-            self.released = True
-            self.lock.release()
-
-
-class BulkWriter:
-    """Documents added batch by batch into one uncommitted segment (see ``SearchIndex.bulk_writer``).
-    Nothing is searchable until ``commit``; ``cancel`` (or the process dying) drops it all."""
-
-    def __init__(self, writer, lock: _Held):
-        self._writer, self._lock = writer, lock
-        self._searcher = writer.searcher()  # the committed segments, for replacing documents by id
-        self.added = 0
-
-    def add(self, docs: Iterable[Mapping] = (), delete_ids: Iterable[str] = ()) -> None:
-        """As ``SearchIndex.update``, without the commit."""
-        prepared = {}
-        for doc in docs:
-            fields = to_fields(doc)
-            prepared[fields["id"]] = fields
-        try:
-            _delete_where_present(self._writer, [*(str(i) for i in delete_ids), *prepared], self._searcher)
-            for fields in prepared.values():
-                self._writer.add_document(**fields)
-        except OSError as error:
-            self.cancel()
-            raise IndexUnwritable(f"The search index could not be written: {error}") from error
-        self.added += len(prepared)
-
-    def commit(self) -> None:
-        try:
-            self._searcher.close()
-            self._writer.commit()
-        except OSError as error:
-            self.cancel()
-            raise IndexUnwritable(f"The search index could not be written: {error}") from error
-        except BaseException:
-            self.cancel()
-            raise
-        finally:
-            self._lock.release()
-
-    def cancel(self) -> None:
-        try:
-            self._searcher.close()
-            SearchIndex._cancel(self._writer)
-        finally:
-            self._lock.release()
 
 
 def _clamp(value, low: int, high: int, *, default: int) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from consultations.workflow import SearchDirty
-from search_index.index import BulkWriter
+from search_index.bulk import BulkWriter
 from tracker import indexing as search
 from tracker.search_documents import _Loader
 
