@@ -87,3 +87,11 @@ def test_a_long_queue_is_written_a_chunk_per_commit(app, runner, session, tmp_pa
     assert changes == queued and chunks == [2] * (queued // 2) + ([queued % 2] if queued % 2 else [])
     assert session.scalar(select(func.count()).select_from(SearchDirty)) == 0
     assert search.differences(session) == []
+
+
+def test_decisions_imported_published_are_indexed_for_the_public_through_the_queue(app, runner, session, tmp_path):
+    path = write_csv(tmp_path / "inquiry.csv", REC_HEADERS, REC_ROWS, ",")
+    result = recommendations(runner, path, "--consent", "named", "--decision-state", "published")
+    assert result.exit_code == 0, result.output
+    assert search.differences(session) == [], "public documents too: built from the database, not the rows"
+    assert search.indexes()["public"].search("caseload", public_only=True).total == 1
