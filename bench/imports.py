@@ -8,6 +8,7 @@ For the UPR file (31,468 rows), in one run:
   SQLite database with its search index, as staff run it: parse, store in committed batches,
   index. Target: under 20 s. Again on PostgreSQL when ``BENCH_DATABASE_URL`` names an empty
   database that may be dropped and re-created (``postgresql://postgres@127.0.0.1:5432/bench``);
+  with ``BENCH_BEFORE`` (another checkout), its import too, on SQLite and on PostgreSQL;
 * **10× the file** (314,680 rows: the benchmark writes the file ten times, each copy with its
   own session numbers, so every row is a distinct recommendation in a distinct review): target
   under 4 minutes with peak memory under 500 MB, beside **plain SQLite**: the same texts inserted
@@ -186,8 +187,8 @@ def bench(kind: str, path: Path, rows: int) -> None:
         print(f"      {_import_line(before_out)}")
 
 
-def bench_postgres(path: Path, rows: int, url: str) -> None:
-    """The UPR import on PostgreSQL: ``url``'s database is dropped and created afresh."""
+def _fresh_database(url: str) -> None:
+    """Drop ``url``'s database and create it empty."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -197,6 +198,12 @@ def bench_postgres(path: Path, rows: int, url: str) -> None:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}"'))
         connection.execute(text(f'CREATE DATABASE "{target.database}"'))
     admin.dispose()
+
+
+def bench_postgres(path: Path, rows: int, url: str) -> None:
+    """The UPR import on PostgreSQL: ``url``'s database is dropped and created afresh (again for
+    ``BENCH_BEFORE``'s import, when set)."""
+    _fresh_database(url)
     with tempfile.TemporaryDirectory(prefix="bench-imports-pg-") as tmp:
         env = {**os.environ, "TRACKER_INSTANCE_PATH": tmp, "DATABASE_URL": url}
         seconds, peak, cpu, line = _import(path, env)
@@ -205,6 +212,17 @@ def bench_postgres(path: Path, rows: int, url: str) -> None:
     print(f"    import       {seconds:7.1f} s  (CPU {cpu:6.1f} s)  {rows / seconds:9,.0f} rows/s  peak {peak:6.0f} MB  "
           f"target < {target_s:.0f} s: {_verdict(seconds < target_s)}")
     print(f"      {line}")
+    before = os.environ.get("BENCH_BEFORE")
+    if before:
+        _fresh_database(url)
+        with tempfile.TemporaryDirectory(prefix="bench-imports-pg-before-") as tmp:
+            env = {**os.environ, "TRACKER_INSTANCE_PATH": tmp, "DATABASE_URL": url, "PYTHONPATH": before}
+            _measure(_flask("db", "upgrade"), env, Path(before))
+            before_s, before_mb, before_out = _measure(_flask("import-recommendations", str(path)), env, Path(before))
+            before_cpu = _cpu()
+        print(f"    before       {before_s:7.1f} s  (CPU {before_cpu:6.1f} s)  {rows / before_s:9,.0f} rows/s  "
+              f"peak {before_mb:6.0f} MB  ({before}: {seconds / before_s:.2f}× its time, CPU {cpu / before_cpu:.2f}×)")
+        print(f"      {_import_line(before_out)}")
 
 
 def write_scaled(source: Path, scale: int, destination: Path) -> int:

@@ -180,8 +180,13 @@ def _csv_rows(path: Path, delimiter: str, width: int) -> Iterator[Row]:
         yield Row(number, [value.strip() for value in record])
 
 
+_BAD_BYTE = re.compile("[\udc80-\udcff]")  # what surrogateescape made of a byte that is not UTF-8
+
+
 def _has_bad_bytes(value: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in value)
+    # A regular expression, not a loop over the characters: every value of every row is
+    # checked twice (counting rows, then reading them), which was a tenth of an import's time.
+    return not value.isascii() and _BAD_BYTE.search(value) is not None
 
 
 def _clean_header(value) -> str:

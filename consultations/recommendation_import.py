@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from . import decisions as decision_rules
 from .bulk import ImportReport, Row, RowError, check_length, normalise, parse_date, row_key, slugify
-from .models import Consultation, Recommendation, Respondent, Response, utcnow
+from .models import Consultation, OrganisationType, Recommendation, Respondent, Response, utcnow
 from .organisation_types import ImportMatcher
 from .soft_delete import WITH_DELETED
 from consultations.vocabulary import DECISION_STATES  # noqa: F401 (re-exported)
@@ -125,6 +125,23 @@ class Options:
     consent: str = "anonymous"
     decision_state: str = "approved"
     outcomes: dict[str, str] | None = None  # extra decision value -> outcome
+
+
+@dataclass
+class StoredRecommendation:
+    """A row as ``store_batch`` inserted it: what its search documents say, without reading it back."""
+
+    plan: RecommendationRow
+    id: int
+    key: str
+    consultation: str  # slug
+    respondent: str  # the stored respondent's name
+    org_type: str  # the respondent's organisation type's name, or ""
+    received_on: dt.date | None  # its response's
+    created_at: dt.datetime
+    response_deleted: bool = False  # added to a response deleted since: no search document
+    decision_id: int | None = None  # set by whoever adds the row's decision (``tracker.jobs.imports``),
+    decided_at: dt.datetime | None = None  # with its creation time
 
 
 @dataclass
@@ -330,37 +347,45 @@ class RecommendationImporter:
         states = self._responses_of(consultation)
         state = states.get(external_id)
         if state is None:
+            respondent = self._respondent(plan)
             state = states[external_id] = _ResponseState(
-                None, 0, 0, consultation=consultation, respondent=self._respondent(plan), external_id=external_id,
-                received_on=plan.decided_on)
+                None, 0, 0, consultation=consultation, respondent=respondent, external_id=external_id,
+                received_on=plan.decided_on, respondent_name=respondent.name,
+                org_type=respondent.organisation_type.name if respondent.organisation_type else "")
         return state
 
     def _responses_of(self, consultation: Consultation) -> dict[str, _ResponseState]:
         """The consultation's imported responses by external id, loaded once (two queries):
-        their ids, text lengths and last sequence numbers, never their text."""
+        their ids, text lengths and last sequence numbers, never their text (and what their
+        recommendations' search documents say of them)."""
         key = id(consultation)
         if key not in self.responses:
             states = self.responses[key] = {}
             if consultation.id is not None:
                 responses = self.session.execute(select(
-                    Response.id, Response.external_id, func.length(func.coalesce(Response.text, ""))).where(
-                    Response.consultation_id == consultation.id, Response.external_id.like("from:%")),
+                    Response.id, Response.external_id, func.length(func.coalesce(Response.text, "")),
+                    Response.received_on, Respondent.name, OrganisationType.name, Response.deleted_at)
+                    .join(Respondent, Response.respondent_id == Respondent.id)
+                    .outerjoin(OrganisationType, Respondent.organisation_type_id == OrganisationType.id)
+                    .where(Response.consultation_id == consultation.id, Response.external_id.like("from:%")),
                     execution_options=WITH_DELETED).all()
                 last = dict(self.session.execute(
                     select(Recommendation.response_id, func.max(Recommendation.sequence))
                     .where(Recommendation.response_id.in_([r.id for r in responses]))
                     .group_by(Recommendation.response_id), execution_options=WITH_DELETED).all()) if responses else {}
-                for response_id, external_id, length in responses:
-                    states[external_id] = _ResponseState(response_id, length or 0, last.get(response_id) or 0)
+                for response_id, external_id, length, received_on, name, org_type, deleted_at in responses:
+                    states[external_id] = _ResponseState(response_id, length or 0, last.get(response_id) or 0,
+                                                         received_on=received_on, respondent_name=name,
+                                                         org_type=org_type or "", deleted=deleted_at is not None)
         return self.responses[key]
 
-    def store_batch(self, plans: list[RecommendationRow]) -> list[tuple[RecommendationRow, int]]:
+    def store_batch(self, plans: list[RecommendationRow]) -> list[StoredRecommendation]:
         """Store a batch of rows with a few bulk statements, not one ORM object per row.
 
         New consultations and respondents (a few per file) go through the ORM and its audit as
         usual; responses and recommendations are inserted with one multi-row INSERT ... RETURNING
         each, and responses that already existed grow with one UPDATE per response. Returns each
-        plan with its recommendation's id. The caller records the batch on the import run's audit
+        each row as stored (its id, and what its search documents need). The caller records the batch on the import run's audit
         trail (``audit.record_import``) and commits."""
         now = utcnow()
         placed = []
@@ -399,7 +424,7 @@ class RecommendationImporter:
         for state in touched:
             state.pieces = []
 
-        rows = []
+        rows, stored = [], []
         for plan, consultation, state, sequence, start in placed:
             question_id = None
             if plan.question:
@@ -415,13 +440,17 @@ class RecommendationImporter:
                          "attributes": plan.attributes or None, "question_id": question_id, "created_at": now,
                          "version_id": 1})
             self._existing(consultation).add(plan.external_id)
+            stored.append(StoredRecommendation(plan, 0, f"R{sequence}", consultation.slug, state.respondent_name,
+                                               state.org_type, state.received_on, now, state.deleted))
         table = Recommendation.__table__
         ids = self.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
                                    rows).scalars().all()
+        for row, recommendation_id in zip(stored, ids):
+            row.id = recommendation_id
         self.created.setdefault("recommendation", []).extend(ids)
         decision_rules.note_new_recommendations(self.session, {row["response_id"] for row in rows})
         self.report.count("recommendations", len(plans))
-        return list(zip(plans, ids))
+        return stored
 
     def take_changes(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
         """The ids created and extended since the last call (for the import run's audit trail)."""
@@ -454,5 +483,8 @@ class _ResponseState:
     respondent: Respondent | None = None
     external_id: str = ""
     received_on: dt.date | None = None
+    respondent_name: str = ""
+    org_type: str = ""
+    deleted: bool = False
     pieces: list[str] = field(default_factory=list)
 

@@ -27,6 +27,8 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR
 
+from .bulk import BulkWriter, BlockPool, Held, cancel_writer, delete_where_present
+from .errors import IndexBusy, IndexUnwritable
 from .query import QueryBuilder
 from .schema import (
     ALIASES,
@@ -45,17 +47,6 @@ MAX_PAGELEN = 100
 MAX_PAGE = 1000
 SNIPPET_CHARS = 200
 MAX_IDLE_SEARCHERS = 4
-
-
-class IndexBusy(Exception):
-    """The index could not be written now (lock held past the timeout, disk error, or its
-    schema is out of date). The database change stands: record the ids as dirty and let
-    ``sync`` (or ``rebuild``) catch up."""
-
-
-class IndexUnwritable(IndexBusy):
-    """The index folder cannot be written at all (no permission, read-only or full disk):
-    unlike a held lock, waiting will not help; someone must fix the folder."""
 
 
 @dataclass
@@ -253,13 +244,32 @@ class SearchIndex:
         with self._writer(self.write_timeout) as writer:
             # One searcher for the whole batch, and a cheap term look-up before deleting:
             # Whoosh's update_document opens a searcher over every segment for each document.
-            _delete_where_present(writer, [*delete_ids, *prepared])
+            delete_where_present(writer, [*delete_ids, *prepared])
             for fields in prepared.values():
                 writer.add_document(**fields)
             writer.commit()
 
     def delete(self, ids: Iterable[str]) -> None:
         self.update((), delete_ids=ids)
+
+    def bulk_writer(self, *, limitmb: int = 64) -> BulkWriter:
+        """A writer for a bulk import: documents added over many calls become one segment at one
+        commit (``update`` commits, flushes and merges segments on every call). It holds the lock
+        until ``commit`` or ``cancel``, so writes from elsewhere meanwhile raise IndexBusy (and are
+        queued by their callers). IndexBusy if the lock cannot be had now or the schema is stale."""
+        if self.needs_rebuild:
+            raise IndexBusy("The search index was built for another version of the schema; run a rebuild.")
+        lock = self._ix.lock(LOCK_NAME)
+        self._acquire(lock, self.write_timeout)
+        try:
+            writer = self._ix.writer(_lk=False, limitmb=limitmb)
+            writer.pool = BlockPool(writer._tempstorage, writer.newsegment, limitmb=limitmb)  # still empty
+            return BulkWriter(writer, Held(lock))  # which releases the lock at its commit or cancel
+        except BaseException as error:
+            lock.release()
+            if isinstance(error, OSError):
+                raise IndexUnwritable(f"The search index could not be written: {error}") from error
+            raise
 
     def rebuild(self, docs: Iterable[Mapping], *, progress: Callable[[int], None] | None = None,
                 every: int = 1000) -> int:
@@ -304,26 +314,24 @@ class SearchIndex:
                 raise
 
     @staticmethod
-    @contextmanager
-    def _locked(lock, timeout: float):
+    def _acquire(lock, timeout: float) -> None:
         try:
             acquired = try_for(lock.acquire, timeout=timeout, delay=0.05)
         except OSError as error:
             raise IndexUnwritable(f"The search index lock could not be taken: {error}") from error
         if not acquired:
             raise IndexBusy(f"Another process has been writing the search index for over {timeout:g} s.")
+
+    @staticmethod
+    @contextmanager
+    def _locked(lock, timeout: float):
+        SearchIndex._acquire(lock, timeout)
         try:
             yield
         finally:
             lock.release()
 
-    @staticmethod
-    def _cancel(writer) -> None:
-        if writer is not None and not writer.is_closed:
-            try:
-                writer.cancel()
-            except Exception:  # already failing; the lock is released by _locked anyway
-                pass
+    _cancel = staticmethod(cancel_writer)
 
     def _write_version(self) -> None:
         tmp = self.path / (VERSION_FILE + ".tmp")
@@ -410,16 +418,6 @@ class SearchIndex:
             hits = searcher.more_like(docnum, "body", top=_clamp(top, 1, MAX_PAGELEN, default=5), numterms=10,
                                       filter=q.Term("public", True) if public_only else None)
             return [(hit["id"], hit.score) for hit in hits]
-
-
-def _delete_where_present(writer, doc_ids: Iterable[str]) -> None:
-    """Delete the documents with these ids from the writer's committed segments."""
-    with writer.searcher() as searcher:
-        reader = searcher.reader()
-        for doc_id in doc_ids:
-            if ("id", doc_id) in reader:
-                for docnum in searcher.document_numbers(id=doc_id):
-                    writer.delete_document(docnum)
 
 
 def _clamp(value, low: int, high: int, *, default: int) -> int:

@@ -62,6 +62,7 @@ from tracker.search_documents import KINDS, _Loader  # noqa: F401 (re-exported)
 log = logging.getLogger(__name__)
 
 BATCH = 500
+QUEUE_CHUNK = 10_000  # queued changes written (and committed) at a time by ``write_queued``
 
 
 # --- the indexes ----------------------------------------------------------------------
@@ -356,6 +357,26 @@ def rebuild(session: Session, echo=lambda line, nl=True: None) -> dict[str, int]
     return counts
 
 
+def write_queued(session: Session, *, chunk: int = QUEUE_CHUNK, progress=None) -> tuple[int, int]:
+    """Write every change in ``search_dirty``, a chunk at a time, each chunk taken off the queue
+    and committed with its documents (so memory stays flat however long the queue, and an
+    interruption keeps only the unwritten chunks queued). Returns (changes, documents written);
+    raises IndexBusy (the chunks written so far stay written)."""
+    changes = documents = 0
+    while True:
+        rows = session.execute(select(SearchDirty.id, SearchDirty.entity_type, SearchDirty.entity_id)
+                               .order_by(SearchDirty.id).limit(chunk)).all()
+        if not rows:
+            return changes, documents
+        documents += write(session, {(kind, entity_id) for _, kind, entity_id in rows})
+        session.execute(delete(SearchDirty).where(SearchDirty.id.in_([row[0] for row in rows])))
+        session.commit()
+        session.expunge_all()
+        changes += len(rows)
+        if progress:
+            progress(len(rows))
+
+
 def sync(session: Session) -> str:
     """Index what could not be indexed at the time, and refresh actions that became overdue."""
     found = indexes()
@@ -363,14 +384,10 @@ def sync(session: Session) -> str:
     if empty_but_data or any(index.needs_rebuild for index in found.values()):
         counts = rebuild(session)
         return f"The index was missing or out of format, so it was rebuilt: {counts['staff']} documents."
-    dirty = session.scalars(select(SearchDirty)).all()
-    keys = {(row.entity_type, row.entity_id) for row in dirty}
-    keys |= {("action", action_id) for action_id in session.scalars(
+    changes, documents = write_queued(session)
+    overdue = {("action", action_id) for action_id in session.scalars(
         select(Action.id).where(overdue_clause(dt.date.today())))}
-    count = write(session, keys) if keys else 0
-    for row in dirty:
-        session.delete(row)
-    changes, documents = len(dirty), count
+    documents += write(session, overdue) if overdue else 0
     return (f"Search index in step: {changes} queued change{'' if changes == 1 else 's'} and "
             f"{documents} document{'' if documents == 1 else 's'} written.")
 

@@ -49,6 +49,35 @@ def _standards(rec: Recommendation, public: bool = False) -> list[str]:
                    if link.status != "rejected" and not (public and link.item.retired_at)})
 
 
+def recommendation_staff_document(rec_id: int, key: str, text: str, respondent: str, consultation: str,
+                                   org_type: str, standards: list[str], outcome: str, statuses: list[str],
+                                   date: dt.datetime) -> dict:
+    """A recommendation's staff document from plain values: the loader's, and a bulk import's
+    built from the rows it has just inserted (``tracker.jobs.import_index``), with the same version."""
+    return _with_version({
+        "id": f"recommendation:{rec_id}", "kind": "recommendation",
+        "title": f"{respondent} {key}", "body": text,
+        "respondent": respondent, "consultation": consultation,
+        "org_type": org_type, "standards": standards,
+        "outcome": outcome, "status": statuses,
+        "date": date, "public": False,
+    })
+
+
+def decision_staff_document(decision_id: int, key: str, respondent: str, consultation: str, org_type: str,
+                            standards: list[str], rationale: str | None, note: str | None, outcome: str,
+                            state: str, date: dt.datetime) -> dict:
+    """A decision's staff document from plain values (see ``recommendation_staff_document``)."""
+    return _with_version({
+        "id": f"decision:{decision_id}", "kind": "decision",
+        "title": f"Decision on {respondent} {key}", "body": rationale or "",
+        "extra": note or "", "respondent": respondent,
+        "consultation": consultation, "org_type": org_type,
+        "standards": standards, "outcome": outcome, "status": state,
+        "date": date, "public": False,
+    })
+
+
 class _Loader:
     """Builds documents for batches of ids with a fixed number of queries per batch."""
 
@@ -101,14 +130,9 @@ class _Loader:
         standards = _standards(rec)
         live_actions = [a for a in (decision.actions if decision else []) if a.deleted_at is None]
         statuses = sorted({a.status for a in live_actions} | ({"overdue"} if any(is_overdue(a, self.today) for a in live_actions) else set()))
-        staff = _with_version({
-            "id": f"recommendation:{rec.id}", "kind": "recommendation",
-            "title": f"{respondent.name} {rec.key}", "body": rec.text,
-            "respondent": respondent.name, "consultation": consultation.slug,
-            "org_type": _org_type(respondent), "standards": standards,
-            "outcome": decision.outcome if decision else "", "status": statuses,
-            "date": _when(response.received_on) or rec.created_at, "public": False,
-        })
+        staff = recommendation_staff_document(
+            rec.id, rec.key, rec.text, respondent.name, consultation.slug, _org_type(respondent), standards,
+            decision.outcome if decision else "", statuses, _when(response.received_on) or rec.created_at)
         public = None
         if is_public and decision is not None and decision.published_at:
             public = _with_version({
@@ -166,14 +190,10 @@ class _Loader:
                 continue
             respondent, consultation = rec.response.respondent, rec.response.consultation
             standards = _standards(rec)
-            staff = _with_version({
-                "id": f"decision:{decision.id}", "kind": "decision",
-                "title": f"Decision on {respondent.name} {rec.key}", "body": decision.public_rationale or "",
-                "extra": decision.internal_note or "", "respondent": respondent.name,
-                "consultation": consultation.slug, "org_type": _org_type(respondent),
-                "standards": standards, "outcome": decision.outcome, "status": decision.state,
-                "date": decision.updated_at, "public": False,
-            })
+            staff = decision_staff_document(
+                decision.id, rec.key, respondent.name, consultation.slug, _org_type(respondent), standards,
+                decision.public_rationale, decision.internal_note, decision.outcome, decision.state,
+                decision.updated_at)
             public = None
             if decision.id in public_ids:
                 # Public through a duplicate when its own recommendation is not: then it names no one.

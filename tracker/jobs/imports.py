@@ -7,11 +7,12 @@ finishes the job. A bad row is reported with its number and reason and never sto
 others, unless ``strict``: then everything runs in one transaction that is committed only
 if no row failed, so a failed strict import writes nothing at all.
 
-Search indexing: instead of writing the indexes after every batch commit (dozens of Whoosh
-commits, each merging segments), each batch records what it changed in ``search_dirty``
-in the same transaction, and the indexes are written in large chunks at the end. A crash
-before that leaves the queue for the next run (or ``search sync``) to finish, so the index
-never silently misses an imported row.
+Search indexing: a recommendations import builds its rows' documents from the batch in memory
+and writes them as it goes (``tracker.jobs.import_index``: one Whoosh writer committed at the end,
+or PostgreSQL rows in the batch's transaction). Everything else a batch changed, and on Whoosh the
+batch's recommendations too, is recorded in ``search_dirty`` in the same transaction, and what is
+still queued at the end is written in large chunks from the database. A crash leaves the queue for
+the next run (or ``search sync``) to finish, so the index never silently misses an imported row.
 
 Audit: a recommendations import writes each batch with bulk statements and records it as one
 event on its import run listing the ids it created (``consultations.audit.record_import``; the
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from tqdm import tqdm
@@ -40,16 +41,17 @@ from consultations.bulk import ImportReport, RowError, Table, shorten
 from consultations.audit import record_import
 from consultations.frameworks import current_items
 from consultations.models import Consultation, ImportRun, utcnow
-from consultations.recommendation_import import RecommendationImporter, RecommendationRow
+from consultations.recommendation_import import RecommendationImporter, RecommendationRow, StoredRecommendation
 from consultations.references import ReferenceResolver
 from consultations.survey_import import Mapping, SurveyImporter, create_missing_questions, link_placeholders
 from search_index import IndexBusy
 
 from tracker import indexing as search
+from tracker.jobs.import_index import ImportIndexer
 from consultations.workflow import Decision, SearchDirty
 
 BATCH_SIZE = 500
-INDEX_CHUNK = 10_000
+INDEX_CHUNK = search.QUEUE_CHUNK
 
 
 @dataclass
@@ -71,13 +73,15 @@ class DecidingImporter(RecommendationImporter):
         super().__init__(*args, **kwargs)
         self.decision_state = decision_state
 
-    def store_batch(self, plans: list[RecommendationRow]) -> list[tuple[RecommendationRow, int]]:
+    def store_batch(self, plans: list[RecommendationRow]) -> list[StoredRecommendation]:
         stored = super().store_batch(plans)
         now = utcnow()
-        rows = []
-        for plan, recommendation_id in stored:
+        rows, decided = [], []
+        for row in stored:
+            plan, recommendation_id = row.plan, row.id
             if not plan.outcome:
                 continue
+            decided.append(row)
             rationale = self.rationale(plan)
             published = self.decision_state == "published"
             rows.append({
@@ -93,6 +97,8 @@ class DecidingImporter(RecommendationImporter):
             table = Decision.__table__
             ids = self.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
                                        rows).scalars().all()
+            for row, decision_id in zip(decided, ids):
+                row.decision_id, row.decided_at = decision_id, now
             self.created.setdefault("decision", []).extend(ids)
         return stored
 
@@ -268,6 +274,7 @@ def run_import(
     started = time.perf_counter()
     report = importer.report
     importer.import_run_id = run.id
+    indexer = ImportIndexer(session, importer) if hasattr(importer, "store_batch") else None
     if not strict:
         session.commit()  # the run is on record even if the import dies
     batch: list = []
@@ -280,19 +287,23 @@ def run_import(
         if not plans:
             return
         try:
-            _store(session, importer, plans, run)
+            _store(session, importer, plans, run, indexer)
         except SQLAlchemyError:
             if strict:
                 raise
             session.rollback()
             importer.reset()
-            _store_one_by_one(session, importer, plans, run)
+            if indexer:
+                indexer.rolled_back()
+            _store_one_by_one(session, importer, plans, run, indexer)
         else:
             report.imported += len(plans)
             _record(run, report)
             if not strict:
                 session.commit()
                 importer.release()
+            if indexer:
+                indexer.committed()  # strict: the writers are cancelled if the transaction is not committed
         batches += 1
         if after_batch:
             after_batch(batches)
@@ -324,6 +335,8 @@ def run_import(
         bar.close()
         if strict and report.failures:
             session.rollback()
+            if indexer:
+                indexer.cancel()
             return Outcome(report, None, time.perf_counter() - started, strict_failed=True)
         importer.finish()
         if finish:
@@ -336,19 +349,31 @@ def run_import(
     except BaseException:
         bar.close()
         session.rollback()
+        if indexer:
+            indexer.cancel()
         if not strict:
             _mark_failed(session, run, report)
         raise
     stored = time.perf_counter()
     if hasattr(importer, "close"):
         importer.close()
-    index_message = index_queued(session, progress=progress)
+    index_message = ""
+    in_batches = indexer.seconds if indexer else 0.0  # indexing done while storing
+    if indexer:
+        try:
+            indexer.finish()
+        except IndexBusy as error:
+            session.rollback()
+            index_message = (f"The search index could not be written ({error}); the imported rows are queued: "
+                             "run `flask --app tracker search sync` to index them.")
+    written = indexer.written if indexer and not index_message else 0
+    index_message = index_queued(session, progress=progress, written=written) or index_message
     done = time.perf_counter()
-    return Outcome(report, run, done - started, index_message, store_seconds=stored - started,
-                   index_seconds=done - stored)
+    return Outcome(report, run, done - started, index_message, store_seconds=stored - started - in_batches,
+                   index_seconds=done - stored + in_batches)
 
 
-def _store(session: Session, importer, plans: list, run: ImportRun) -> None:
+def _store(session: Session, importer, plans: list, run: ImportRun, indexer: ImportIndexer | None = None) -> None:
     """Store one batch and queue it for the search index, in the session's transaction.
 
     An importer with ``store_batch`` (recommendations) writes the batch with bulk statements
@@ -357,10 +382,11 @@ def _store(session: Session, importer, plans: list, run: ImportRun) -> None:
     object, in one flush."""
     if hasattr(importer, "store_batch"):
         with session.no_autoflush:
-            importer.store_batch(plans)
+            stored = importer.store_batch(plans)
         created, extended = importer.take_changes()
         record_import(session, run.id, created, extended)
-        _queue_for_search(session, {"recommendation": created.get("recommendation", ())})
+        covered = indexer.stored(stored, created.get("response", ())) if indexer else {}
+        _queue_for_search(session, {"recommendation": created.get("recommendation", ())}, covered)
     else:
         with session.no_autoflush:  # one flush per batch: inserts go in bulk
             for plan in plans:
@@ -370,21 +396,27 @@ def _store(session: Session, importer, plans: list, run: ImportRun) -> None:
         _queue_for_search(session)
 
 
-def _store_one_by_one(session: Session, importer, plans: list, run: ImportRun) -> None:
+def _store_one_by_one(session: Session, importer, plans: list, run: ImportRun,
+                      indexer: ImportIndexer | None = None) -> None:
     """After a batch failed in the database, find the rows responsible: each row is stored
     and committed alone, and a row the database refuses is reported as failed."""
     report = importer.report
     for plan in plans:
         try:
-            _store(session, importer, [plan], run)
+            _store(session, importer, [plan], run, indexer)
             report.imported += 1
             _record(run, report)
             session.commit()
         except SQLAlchemyError as error:
             session.rollback()
             importer.reset()
+            if indexer:
+                indexer.rolled_back()
             reason = " ".join(str(getattr(error, "orig", error)).split())[:300]
             report.failures.append((plan.number, f"the database refused it ({reason})"))
+        else:
+            if indexer:
+                indexer.committed()
 
 
 def _record(run: ImportRun, report: ImportReport) -> None:
@@ -407,10 +439,12 @@ def _mark_failed(session: Session, run: ImportRun, report: ImportReport) -> None
         session.rollback()
 
 
-def _queue_for_search(session: Session, new: dict[str, Iterable[int]] | None = None) -> None:
+def _queue_for_search(session: Session, new: dict[str, Iterable[int]] | None = None,
+                      covered: dict[str, set[int]] | None = None) -> None:
     """Move what this flush changed from the after-commit indexing to ``search_dirty``, in the
     same transaction (see the module docstring), with ``new``: documents stored in bulk
-    ({kind: ids}), which no flush saw."""
+    ({kind: ids}), which no flush saw; less ``covered``: those the import indexes itself
+    (``ImportIndexer``)."""
     pending = session.info.pop("search_pending", None)
     wanted: dict[str, set[int]] = {}
     if pending:
@@ -420,6 +454,9 @@ def _queue_for_search(session: Session, new: dict[str, Iterable[int]] | None = N
         wanted = {kind: set(ids) for kind, ids in search.expand(session, pending).items() if ids}
     for kind, ids in (new or {}).items():
         wanted.setdefault(kind, set()).update(ids)
+    for kind, ids in (covered or {}).items():
+        if kind in wanted:
+            wanted[kind] -= ids
     now = utcnow()
     rows = []
     for kind, ids in wanted.items():
@@ -437,32 +474,23 @@ def _queue_for_search(session: Session, new: dict[str, Iterable[int]] | None = N
         session.execute(insert(SearchDirty.__table__), rows)
 
 
-def index_queued(session: Session, *, progress: bool = False, chunk: int = INDEX_CHUNK) -> str:
+def index_queued(session: Session, *, progress: bool = False, chunk: int = INDEX_CHUNK, written: int = 0) -> str:
     """Write every queued change to the search indexes, a chunk per Whoosh commit. With
-    search switched off (``SEARCH_ENABLED = False``) the queue is left for ``search sync``."""
+    search switched off (``SEARCH_ENABLED = False``) the queue is left for ``search sync``.
+    ``written``: documents the import wrote itself, for the message."""
     if not current_app.config.get("SEARCH_ENABLED", True):
         return "Search indexing is switched off; run `flask --app tracker search sync` to index the import."
     total = session.scalar(select(func.count()).select_from(SearchDirty))
     if not total:
-        return ""
+        return f"Search indexes updated: {written:,} documents." if written else ""
     bar = tqdm(total=total, unit=" changes", disable=not progress, file=sys.stderr, dynamic_ncols=True,
                mininterval=0.5, desc="Indexing")
-    documents = 0
     try:
-        while True:
-            rows = session.execute(select(SearchDirty.id, SearchDirty.entity_type, SearchDirty.entity_id)
-                                   .order_by(SearchDirty.id).limit(chunk)).all()
-            if not rows:
-                break
-            documents += search.write(session, {(kind, entity_id) for _, kind, entity_id in rows})
-            session.execute(delete(SearchDirty).where(SearchDirty.id.in_([row[0] for row in rows])))
-            session.commit()
-            session.expunge_all()
-            bar.update(len(rows))
+        _, documents = search.write_queued(session, chunk=chunk, progress=bar.update)
     except IndexBusy as error:
         session.rollback()
         return (f"The search index is busy ({error}); the imported rows are queued: run "
                 "`flask --app tracker search sync` to index them.")
     finally:
         bar.close()
-    return f"Search indexes updated: {documents:,} documents."
+    return f"Search indexes updated: {written + documents:,} documents."
