@@ -13,8 +13,11 @@ from flask import has_app_context
 from jinja2 import BytecodeCache
 from sqlalchemy import event, select
 
+import route_cache
 from tracker import create_app
 from tracker.db import db
+
+route_cache.install()  # every test builds an app: its URL rules' builders are compiled once
 
 TESTS = Path(__file__).resolve().parent
 PROJECT = TESTS.parent
@@ -33,6 +36,23 @@ def pytest_configure(config):
         from tracker.web import assets
 
         assets.build()
+
+
+# Rough cost of a test, for ordering files (below), in tests of the usual fraction of a second: a
+# real-data test imports tens of thousands of rows; a browser test launches Chromium on a served
+# site; a test marked slow takes seconds for another reason (it says why).
+COST = {"real_data": 100, "browser": 30, "slow": 30}
+
+
+def pytest_collection_modifyitems(items):
+    """The costliest files first. ``make test`` hands whole files to workers in this order
+    (``--dist loadfile --no-loadscope-reorder``), so the long files start at once and the short
+    ones fill in around them, instead of one long file running alone at the end."""
+    cost: dict[str, int] = {}
+    for item in items:
+        weight = max((COST[m.name] for m in item.iter_markers() if m.name in COST), default=1)
+        cost[item.nodeid.split("::")[0]] = cost.get(item.nodeid.split("::")[0], 0) + weight
+    items.sort(key=lambda item: -cost[item.nodeid.split("::")[0]])  # stable: a file keeps its own order
 
 
 def cpu_time() -> float:
