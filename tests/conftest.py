@@ -331,3 +331,14 @@ def sign_in(client, users):
         return client
 
     return _sign_in
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    """One headless Chromium per test process, launched when a browser test first needs it (a
+    launch costs seconds). Each test opens its own context (``browser.new_context``: a fresh
+    profile) and closes it, so nothing carries over from one test to the next."""
+    from browser import chromium
+
+    with chromium() as browser:
+        yield browser
