@@ -191,7 +191,7 @@ def test_a_real_job_runs_in_its_own_process_and_outlives_the_request(app, demo, 
             status, pid = job.status, job.pid
         if status not in ("queued", "running"):
             break
-        time.sleep(0.5)
+        time.sleep(0.1)
     log = os.path.join(app.instance_path, "jobs", f"job-{run_id}.log")
     assert status == "finished", open(log).read() if os.path.exists(log) else status
     assert pid and pid != os.getpid(), "the job ran in a process of its own"
