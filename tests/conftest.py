@@ -1,6 +1,7 @@
 """Fixtures: an app on a temporary SQLite file (or TEST_DATABASE_URL), a client and a CLI runner."""
 from __future__ import annotations
 
+import fcntl
 import os
 import resource
 import shutil
@@ -186,8 +187,21 @@ class DatabaseTemplates:
     def get(self, kind: str, with_users: bool) -> tuple[str, Path]:
         key = (kind, with_users)
         if key not in self.built:
-            self.built[key] = self._build(kind, with_users)
+            self.built[key] = self._build(kind, with_users) if self.admin else self._shared_file(kind, with_users)
         return self.built[key]
+
+    def _shared_file(self, kind: str, with_users: bool) -> tuple[str, Path]:
+        """On SQLite, the test processes of one run (xdist workers) share the files: the first to
+        need one builds it, under a lock, and the others wait for it instead of building their own."""
+        name = f"{kind}-users" if with_users else kind
+        folder = self.folder / name
+        with open(self.folder / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (folder / "built").exists():
+                shutil.rmtree(folder, ignore_errors=True)  # half built by a process that failed
+                self._build(kind, with_users)
+                (folder / "built").touch()
+        return str(folder / "test.sqlite3"), folder / "instance"
 
     def _build(self, kind: str, with_users: bool) -> tuple[str, Path]:
         name = f"{kind}-users" if with_users else kind
@@ -260,7 +274,12 @@ def normalise(url: str) -> str:
 
 @pytest.fixture(scope="session")
 def database_templates(tmp_path_factory):
-    templates = DatabaseTemplates(tmp_path_factory.mktemp("templates"))
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # the run's folder, shared by its workers
+        folder = tmp_path_factory.getbasetemp().parent / "templates"
+        folder.mkdir(exist_ok=True)
+    else:
+        folder = tmp_path_factory.mktemp("templates")
+    templates = DatabaseTemplates(folder)
     yield templates
     templates.close()
 
