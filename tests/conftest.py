@@ -274,7 +274,7 @@ def normalise(url: str) -> str:
 
 @pytest.fixture(scope="session")
 def database_templates(tmp_path_factory):
-    if os.environ.get("PYTEST_XDIST_WORKER"):  # the run's folder, shared by its workers
+    if os.environ.get("PYTEST_XDIST_WORKER") and not os.environ.get("TEST_DATABASE_URL"):  # shared by the run's workers
         folder = tmp_path_factory.getbasetemp().parent / "templates"
         folder.mkdir(exist_ok=True)
     else:
