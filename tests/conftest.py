@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import fcntl
+import inspect
 import os
 import resource
 import shutil
@@ -46,10 +47,29 @@ def pytest_configure(config):
 COST = {"real_data": 100, "browser": 30, "slow": 30}
 
 
-def pytest_collection_modifyitems(items):
-    """The costliest files first. ``make test`` hands whole files to workers in this order
+# A module that mentions any of these may reach the database by a way of its own.
+DATABASE_WORDS = ("database_url", "DATABASE_URL", "create_app", "make_app", "postgres", "db.session", "engine")
+
+
+def _database_free(item) -> bool:
+    """True for a test that cannot see TEST_DATABASE_URL: no database fixture (``app`` and the
+    rest depend on ``database_templates``) and a module that never names a way to the database."""
+    if "database_templates" in getattr(item, "fixturenames", ()) or not hasattr(item, "module"):
+        return False
+    return not any(word in inspect.getsource(item.module) for word in DATABASE_WORDS)
+
+
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL (``make test-postgres``), only the tests that use the database: the others
+    would repeat, result for result, what the SQLite run (``make test``, beside it in CI) checks.
+
+    The costliest files first. ``make test`` hands whole files to workers in this order
     (``--dist loadfile --no-loadscope-reorder``), so the long files start at once and the short
     ones fill in around them, instead of one long file running alone at the end."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        free = {id(item) for item in items if _database_free(item)}
+        config.hook.pytest_deselected(items=[item for item in items if id(item) in free])
+        items[:] = [item for item in items if id(item) not in free]
     cost: dict[str, int] = {}
     for item in items:
         weight = max((COST[m.name] for m in item.iter_markers() if m.name in COST), default=1)
