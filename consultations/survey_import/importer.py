@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ..bulk import (
     ImportReport,
@@ -45,6 +45,19 @@ class SurveyRow:
     attachment: str | None
     attributes: dict
     answers: list[tuple[ColumnMap, str]] = field(default_factory=list)
+
+
+@dataclass
+class StoredResponse:
+    """A row as ``store_batch`` inserted it: what its search documents say, without reading it back."""
+
+    id: int
+    text: str
+    respondent: str  # the stored respondent's name
+    org_type: str  # its organisation type's name, or ""
+    received_on: object
+    created_at: object
+    recommendations: list[dict]  # id, key, text, standards (codes of the items it names)
 
 
 class SurveyImporter:
@@ -147,7 +160,7 @@ class SurveyImporter:
     def is_stored(self, plan: SurveyRow) -> bool:
         return plan.external_id in self.existing
 
-    def store_batch(self, plans: list[SurveyRow]) -> None:
+    def store_batch(self, plans: list[SurveyRow]) -> list[StoredResponse]:
         """Store a batch of rows with a few bulk statements, not one ORM object per row.
 
         Respondents (one per row, but audited and searched as people) go through the ORM in one
@@ -155,7 +168,8 @@ class SurveyImporter:
         with one multi-row INSERT each (recommendations: one per nesting level, parents first).
         What the batch needs from the database (existing respondents, written responses for
         placeholder answers) is read once for the batch. The ids created are kept for the import
-        run's audit trail (``take_changes``); the caller records them and commits."""
+        run's audit trail (``take_changes``); the caller records them and commits. Returns each
+        row as stored, for its search documents."""
         now = utcnow()
         respondents = self._respondents(plans)
         written = self._written_responses([r.id for r, plan in zip(respondents, plans)
@@ -171,9 +185,12 @@ class SurveyImporter:
             for plan, respondent, (text, _) in zip(plans, respondents, laid_out)]).scalars().all()
         self.created.setdefault("response", []).extend(response_ids)
 
-        section_rows, recommendations = [], []
-        for plan, respondent, (_, sections), response_id in zip(plans, respondents, laid_out, response_ids):
-            recommendations += self._extract(response_id, sections, plan.organisation)
+        section_rows, recommendations, stored = [], [], []
+        for plan, respondent, (text, sections), response_id in zip(plans, respondents, laid_out, response_ids):
+            extracted = self._extract(response_id, sections, plan.organisation)
+            recommendations += extracted
+            stored.append(StoredResponse(response_id, text, respondent.name, respondent.organisation_type.name
+                                         if respondent.organisation_type else "", plan.received_on, now, extracted))
             placeholders = [section for section in sections if section["kind"] == "placeholder"]
             if placeholders:
                 found = written.get(respondent.id)
@@ -191,6 +208,7 @@ class SurveyImporter:
         if section_rows:
             self.session.execute(insert(ResponseSection), section_rows)
         self._insert_recommendations(recommendations, now)
+        return stored
 
     def _respondents(self, plans: list[SurveyRow]) -> list[Respondent]:
         """Each row's respondent: one already known by name (case aside: the oldest), else a new
@@ -200,7 +218,7 @@ class SurveyImporter:
         for start in range(0, len(wanted), 500):
             for respondent in self.session.scalars(
                     select(Respondent).where(func.lower(Respondent.name).in_(wanted[start:start + 500]))
-                    .order_by(Respondent.id.desc())):
+                    .options(selectinload(Respondent.organisation_type)).order_by(Respondent.id.desc())):
                 self.respondents[respondent.name.lower()] = respondent  # the oldest wins (newest first)
         found = []
         for plan in plans:

@@ -47,7 +47,7 @@ from consultations.survey_import import Mapping, SurveyImporter, create_missing_
 from search_index import IndexBusy
 
 from tracker import indexing as search
-from tracker.jobs.import_index import ImportIndexer
+from tracker.jobs.import_index import ImportIndexer, SurveyIndexer
 from consultations.workflow import Decision, SearchDirty
 
 BATCH_SIZE = 500
@@ -274,7 +274,7 @@ def run_import(
     started = time.perf_counter()
     report = importer.report
     importer.import_run_id = run.id
-    indexer = ImportIndexer(session, importer) if isinstance(importer, RecommendationImporter) else None
+    indexer = (SurveyIndexer if isinstance(importer, SurveyImporter) else ImportIndexer)(session, importer)
     if not strict:
         session.commit()  # the run is on record even if the import dies
     batch: list = []
