@@ -90,6 +90,28 @@ def test_search_documents_come_from_the_rows_and_match_the_database(app, runner,
     assert len(hits.ids) == 1
 
 
+def test_when_the_index_cannot_be_committed_the_responses_stay_queued_and_are_indexed(app, runner, session,
+                                                                                     consultation, tmp_path,
+                                                                                     monkeypatch):
+    if search.in_database():
+        return  # PostgreSQL: the documents commit with each batch; there is no writer to fail
+    from search_index import IndexBusy
+    from search_index.bulk import BulkWriter
+
+    def busy(self):
+        self.cancel()
+        raise IndexBusy("the disk is full (simulated)")
+
+    monkeypatch.setattr(BulkWriter, "commit", busy)
+    result = survey(runner, write_csv(tmp_path / "survey.csv", HEADERS, ROWS))
+    assert result.exit_code == 0, result.output
+    # The import's own queue rows (responses and recommendations) stand for the lost writer.
+    assert "Search indexes updated" in result.output
+    assert session.scalar(select(func.count()).select_from(SearchDirty)) == 0
+    assert search.differences(session) == []
+    assert search.indexes()["staff"].search("caseloads", filters={"kind": "response"}).total == 1
+
+
 def test_new_survey_recommendations_move_an_outcome_published_consultation_back(app, runner, session, consultation,
                                                                                tmp_path):
     assert survey(runner, write_csv(tmp_path / "first.csv", HEADERS, ROWS[:1])).exit_code == 0
