@@ -16,7 +16,8 @@ For the UPR file (31,468 rows), in one run:
   import, and the ratio. ``--scale N`` (or ``BENCH_IMPORT_SCALE``) sets the multiple; the
   targets apply at 10×.
 
-The survey (1,216 respondents) is imported too (target 30 s). Each step runs in its own process
+The survey (1,216 respondents) is imported too (target 30 s), on SQLite, and with ``BENCH_BEFORE``
+that checkout's import of it (``UPR_CSV=/nonexistent`` skips the UPR file). Each step runs in its own process
 so its peak memory (the process's high-water resident set, ``VmHWM``) is its own; its CPU time
 is printed beside the wall time, since on a busy machine the wall time mostly measures the
 neighbours. The files stay in ../shared/data (never copied into the repository); when one is
@@ -163,7 +164,7 @@ def bench(kind: str, path: Path, rows: int) -> None:
         import_cpu = _cpu()
         rerun_s, _, _ = _measure(command, env)
     before = os.environ.get("BENCH_BEFORE")  # another checkout of the project: its import, for comparison
-    if before and kind == "upr":
+    if before:
         with tempfile.TemporaryDirectory(prefix="bench-imports-before-") as tmp:
             env = {**os.environ, "TRACKER_INSTANCE_PATH": tmp, "PYTHONPATH": before}
             env.pop("DATABASE_URL", None)
@@ -180,7 +181,7 @@ def bench(kind: str, path: Path, rows: int) -> None:
           f"{_verdict(ok)}")
     print(f"      {_import_line(output)}")
     print(f"    import again {rerun_s:7.1f} s  (every row skipped: already imported)")
-    if before and kind == "upr":
+    if before:
         print(f"    before       {before_s:7.1f} s  (CPU {before_cpu:6.1f} s)  {rows / before_s:9,.0f} rows/s  "
               f"peak {before_mb:6.0f} MB  ({before}: {import_s / before_s:.2f}× its time, CPU "
               f"{import_cpu / before_cpu:.2f}×)")

@@ -458,9 +458,6 @@ class RecommendationImporter:
         self.created, self.extended = {}, {}
         return changes
 
-    def flushed(self) -> None:
-        pass
-
     def rationale(self, plan: RecommendationRow) -> str:
         return plan.rationale or f"Imported from {self.options.source}: {plan.decision_value}"
 

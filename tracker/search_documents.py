@@ -64,6 +64,18 @@ def recommendation_staff_document(rec_id: int, key: str, text: str, respondent: 
     })
 
 
+def response_staff_document(response_id: int, text: str, respondent: str, consultation: str, org_type: str,
+                            status: str, date: dt.datetime) -> dict:
+    """A response's staff document from plain values (see ``recommendation_staff_document``)."""
+    return _with_version({
+        "id": f"response:{response_id}", "kind": "response",
+        "title": f"Response from {respondent}", "body": text,
+        "respondent": respondent, "consultation": consultation,
+        "org_type": org_type, "status": status,
+        "date": date, "public": False,
+    })
+
+
 def decision_staff_document(decision_id: int, key: str, respondent: str, consultation: str, org_type: str,
                             standards: list[str], rationale: str | None, note: str | None, outcome: str,
                             state: str, date: dt.datetime) -> dict:
@@ -159,13 +171,10 @@ class _Loader:
                 found[response.id] = (None, None)
                 continue
             respondent = response.respondent
-            found[response.id] = (_with_version({
-                "id": f"response:{response.id}", "kind": "response",
-                "title": f"Response from {respondent.name}", "body": response.text,
-                "respondent": respondent.name, "consultation": response.consultation.slug,
-                "org_type": _org_type(respondent), "status": response.status,
-                "date": _when(response.received_on) or response.created_at, "public": False,
-            }), None)  # whole responses are never published as such
+            found[response.id] = (response_staff_document(
+                response.id, response.text, respondent.name, response.consultation.slug, _org_type(respondent),
+                response.status, _when(response.received_on) or response.created_at), None)
+            # whole responses are never published as such
         return {i: found.get(i, (None, None)) for i in ids}
 
     def decisions(self, ids: list[int]):

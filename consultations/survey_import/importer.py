@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ..bulk import (
     ImportReport,
@@ -16,13 +16,17 @@ from ..bulk import (
     parse_date,
     row_key,
 )
-from ..models import Consultation, Link, Recommendation, Respondent, Response, ResponseSection
+from ..decisions import note_new_recommendations
+from ..models import Consultation, Link, Recommendation, Respondent, Response, ResponseSection, utcnow
 from ..organisation_types import ImportMatcher
 from ..soft_delete import WITH_DELETED
 from ..references import ReferenceResolver
 from .consent import INDIVIDUAL, _ANONYMOUS, consent_for, is_placeholder
-from .mapping import CHANNEL, ColumnMap, Mapping
-from .placeholders import _placeholder_note, written_response_of
+from .mapping import CHANNEL, WRITTEN_CHANNELS_EXCLUDED, ColumnMap, Mapping
+from .placeholders import _placeholder_note
+
+_RECOMMENDATION_COLUMNS = ("response_id", "key", "sequence", "text", "spans", "unresolved_references", "question_id",
+                           "origin", "import_run_id")
 
 
 # --- rows -----------------------------------------------------------------------------
@@ -43,11 +47,25 @@ class SurveyRow:
     answers: list[tuple[ColumnMap, str]] = field(default_factory=list)
 
 
+@dataclass
+class StoredResponse:
+    """A row as ``store_batch`` inserted it: what its search documents say, without reading it back."""
+
+    id: int
+    text: str
+    respondent: str  # the stored respondent's name
+    org_type: str  # its organisation type's name, or ""
+    received_on: object
+    created_at: object
+    recommendations: list[dict]  # id, key, text, standards (codes of the items it names)
+
+
 class SurveyImporter:
     """Turns rows into responses in one consultation. ``prepare`` checks a row without
-    touching the database; ``store`` adds it to the session (the caller flushes/commits)."""
+    touching the database; ``store_batch`` writes a batch of rows (the caller commits)."""
 
     kind = "survey"
+    queued_kinds = ("response", "recommendation")  # what a batch creates that search must index
 
     def __init__(self, session: Session, consultation: Consultation, mapping: Mapping,
                  resolver: ReferenceResolver, report: ImportReport, import_run_id: int | None = None):
@@ -65,14 +83,14 @@ class SurveyImporter:
                                                Response.external_id.is_not(None)),
             execution_options=WITH_DELETED))  # a deleted response's id stays taken
         self.seen: dict[str, int] = {}  # external id -> row number, within this run
-        self.respondents: dict[str, Respondent] = {}
-        self.pending_sections: list[tuple[Response, list[dict]]] = []
+        self.respondents: dict[str, Respondent] = {}  # by lower-case name
+        self.created: dict[str, list[int]] = {}
         self.unrecognised_privacy: dict[str, int] = {}
 
     def reset(self) -> None:
         """Forget cached objects after a rollback (they may no longer exist)."""
         self.respondents.clear()
-        self.pending_sections = []
+        self.created = {}
         self.existing = set(self.session.scalars(
             select(Response.external_id).where(Response.consultation_id == self.consultation.id,
                                                Response.external_id.is_not(None)),
@@ -142,37 +160,106 @@ class SurveyImporter:
     def is_stored(self, plan: SurveyRow) -> bool:
         return plan.external_id in self.existing
 
-    def _respondent(self, plan: SurveyRow) -> Respondent:
-        key = plan.respondent_name.lower()
-        respondent = self.respondents.get(key)
-        if respondent is None:
-            respondent = self.session.scalar(
-                select(Respondent).where(func.lower(Respondent.name) == key).order_by(Respondent.id))
-        if respondent is None:
-            respondent = Respondent(name=plan.respondent_name,
-                                    organisation_type=self.organisation_type(plan.organisation_type),
-                                    consent=plan.consent, contact_details=plan.contact)
-            self.session.add(respondent)
-            self.report.count("respondents created")
-        elif respondent.consent != plan.consent:
-            self.report.note(f"Some respondents already existed with another publication consent; it was kept "
-                             f"(for example {respondent.name}: '{respondent.consent}', the survey says "
-                             f"'{plan.consent}'). Change consent on the respondent's record.")
-        self.respondents[key] = respondent
-        return respondent
+    def store_batch(self, plans: list[SurveyRow]) -> list[StoredResponse]:
+        """Store a batch of rows with a few bulk statements, not one ORM object per row.
 
-    def store(self, plan: SurveyRow) -> Response:
-        respondent = self._respondent(plan)
-        response = Response(
-            consultation=self.consultation, respondent=respondent, channel=CHANNEL, received_on=plan.received_on,
-            external_id=plan.external_id, import_run_id=self.import_run_id, attributes=plan.attributes or None,
-        )
+        Respondents (one per row, but audited and searched as people) go through the ORM in one
+        flush; responses, their answers and the recommendations extracted from them are inserted
+        with one multi-row INSERT each (recommendations: one per nesting level, parents first).
+        What the batch needs from the database (existing respondents, written responses for
+        placeholder answers) is read once for the batch. The ids created are kept for the import
+        run's audit trail (``take_changes``); the caller records them and commits. Returns each
+        row as stored, for its search documents."""
+        now = utcnow()
+        respondents = self._respondents(plans)
+        written = self._written_responses([r.id for r, plan in zip(respondents, plans)
+                                           if r.id is not None and any(is_placeholder(a) for c, a in plan.answers
+                                                                       if c.kind == "text")])
+        laid_out = [self._lay_out(plan) for plan in plans]
+        table = Response.__table__
+        response_ids = self.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), [
+            {"consultation_id": self.consultation.id, "respondent_id": respondent.id, "channel": CHANNEL,
+             "received_on": plan.received_on, "text": text, "status": "received", "external_id": plan.external_id,
+             "import_run_id": self.import_run_id, "attributes": plan.attributes or None, "created_at": now,
+             "version_id": 1}
+            for plan, respondent, (text, _) in zip(plans, respondents, laid_out)]).scalars().all()
+        self.created.setdefault("response", []).extend(response_ids)
+
+        section_rows, recommendations, stored = [], [], []
+        for plan, respondent, (text, sections), response_id in zip(plans, respondents, laid_out, response_ids):
+            extracted = self._extract(response_id, sections, plan.organisation)
+            recommendations += extracted
+            stored.append(StoredResponse(response_id, text, respondent.name, respondent.organisation_type.name
+                                         if respondent.organisation_type else "", plan.received_on, now, extracted))
+            placeholders = [section for section in sections if section["kind"] == "placeholder"]
+            if placeholders:
+                found = written.get(respondent.id)
+                self.report.count("placeholder answers", len(placeholders))
+                for section in placeholders:
+                    if found is not None:
+                        section["written_response_id"] = found
+                        self.report.count("placeholders linked to a written response")
+                    else:
+                        section["note"] = _placeholder_note(plan.attachment)
+            for section in sections:
+                section_rows.append(dict(section, response_id=response_id))
+            self.report.count("answers", len(sections))
+            self.existing.add(plan.external_id)
+        if section_rows:
+            self.session.execute(insert(ResponseSection), section_rows)
+        self._insert_recommendations(recommendations, now)
+        return stored
+
+    def _respondents(self, plans: list[SurveyRow]) -> list[Respondent]:
+        """Each row's respondent: one already known by name (case aside: the oldest), else a new
+        one. Those not cached are looked up with one query for the batch; new ones get their ids
+        in one flush (audited and searched by the ORM, as any new respondent)."""
+        wanted = sorted({plan.respondent_name.lower() for plan in plans} - self.respondents.keys())
+        for start in range(0, len(wanted), 500):
+            for respondent in self.session.scalars(
+                    select(Respondent).where(func.lower(Respondent.name).in_(wanted[start:start + 500]))
+                    .options(selectinload(Respondent.organisation_type)).order_by(Respondent.id.desc())):
+                self.respondents[respondent.name.lower()] = respondent  # the oldest wins (newest first)
+        found = []
+        for plan in plans:
+            key = plan.respondent_name.lower()
+            respondent = self.respondents.get(key)
+            if respondent is None:
+                respondent = self.respondents[key] = Respondent(
+                    name=plan.respondent_name, organisation_type=self.organisation_type(plan.organisation_type),
+                    consent=plan.consent, contact_details=plan.contact)
+                self.session.add(respondent)
+                self.report.count("respondents created")
+            elif respondent.consent != plan.consent:
+                self.report.note(f"Some respondents already existed with another publication consent; it was kept "
+                                 f"(for example {respondent.name}: '{respondent.consent}', the survey says "
+                                 f"'{plan.consent}'). Change consent on the respondent's record.")
+            found.append(respondent)
+        self.session.flush()
+        return found
+
+    def _written_responses(self, respondent_ids: list[int]) -> dict[int, int]:
+        """Respondent id -> its first written response in the consultation, for placeholder answers."""
+        found: dict[int, int] = {}
+        ordered = sorted(set(respondent_ids))
+        for start in range(0, len(ordered), 500):
+            for respondent_id, response_id in self.session.execute(
+                    select(Response.respondent_id, func.min(Response.id)).where(
+                        Response.consultation_id == self.consultation.id,
+                        Response.respondent_id.in_(ordered[start:start + 500]),
+                        Response.channel.not_in(WRITTEN_CHANNELS_EXCLUDED)).group_by(Response.respondent_id)):
+                found[respondent_id] = response_id
+        return found
+
+    def _lay_out(self, plan: SurveyRow) -> tuple[str, list[dict]]:
+        """The response's text (each free-text answer under its question) and its sections, one
+        per answer, pointing at their characters."""
         parts: list[str] = []
         length = 0
         sections: list[dict] = []
         for position, (column, answer) in enumerate(plan.answers, start=1):
             question = self.questions[column.question]
-            section = {"position": position, "kind": column.kind, "text": answer, "question": question,
+            section = {"position": position, "kind": column.kind, "text": answer, "question_id": question.id,
                        "start_offset": None, "end_offset": None, "written_response_id": None, "note": None}
             if column.kind == "text":
                 if is_placeholder(answer):
@@ -183,43 +270,15 @@ class SurveyImporter:
                 parts.append(heading + answer + "\n\n")
                 length += len(parts[-1])
             sections.append(section)
-        response.text = "".join(parts).rstrip("\n") + ("\n" if parts else "")
-        self.session.add(response)
-        self._extract(response, sections, plan.organisation)
-        placeholders = [section for section in sections if section["kind"] == "placeholder"]
-        if placeholders:
-            written = self._written_response(respondent)
-            self.report.count("placeholder answers", len(placeholders))
-            for section in placeholders:
-                if written is not None:
-                    section["written_response_id"] = written.id
-                    self.report.count("placeholders linked to a written response")
-                else:
-                    section["note"] = _placeholder_note(plan.attachment)
-        self.pending_sections.append((response, sections))
-        self.report.count("answers", len(sections))
-        self.existing.add(plan.external_id)
-        return response
+        return "".join(parts).rstrip("\n") + ("\n" if parts else ""), sections
 
-    def flushed(self) -> None:
-        """Insert the batch's answers once its responses have ids: tens of thousands of
-        plain rows, written in bulk rather than as ORM objects (sections are neither
-        audited nor indexed: they are part of the response's "created" record)."""
-        rows = []
-        for response, sections in self.pending_sections:
-            for section in sections:
-                row = dict(section, response_id=response.id, question_id=section["question"].id)
-                del row["question"]
-                rows.append(row)
-        self.pending_sections = []
-        if rows:
-            self.session.execute(insert(ResponseSection), rows)
-
-    def _extract(self, response: Response, sections: list[dict], organisation: str) -> None:
+    def _extract(self, response_id: int, sections: list[dict], organisation: str) -> list[dict]:
         """Recommendations in free-text answers, numbered across the response (R1, R2, R2.1
-        ...), anchored in the response text and linked to the answer's question."""
+        ...), anchored in the response text and linked to the answer's question: rows to insert,
+        each with its parent's row (``parent``) and its standard links (``items``)."""
         from ..extract import extract_recommendations  # compiles the extraction patterns: see consultations.extract
 
+        rows = []
         sequence = tops = 0
         for section in sections:
             if section["start_offset"] is None:
@@ -227,32 +286,54 @@ class SurveyImporter:
             offset = section["start_offset"]
             found = extract_recommendations(section["text"], resolver=self.resolver,
                                              self_names=[organisation] if organisation else [])
-            keys: dict[str, Recommendation] = {}
+            keys: dict[str, dict] = {}
             for rec in found:
                 sequence += 1
                 if rec.parent is None:
                     tops += 1
                     key = f"R{tops}"
                 else:
-                    key = f"{keys[rec.parent].key}.{rec.key.rsplit('.', 1)[1]}"
-                recommendation = Recommendation(
-                    response=response, key=key, sequence=sequence, text=rec.text,
-                    spans=[[s + offset, e + offset] for s, e in rec.spans],
-                    unresolved_references=list(rec.unresolved_references), parent=keys.get(rec.parent),
-                    question=section["question"], origin="extracted", import_run_id=self.import_run_id,
-                )
-                keys[rec.key] = recommendation
-                self.session.add(recommendation)
-                for item in rec.items:
-                    self.session.add(Link(recommendation=recommendation, item=item, origin="explicit",
-                                          status="confirmed", evidence=rec.evidence.get(id(item))))
-                    self.report.count("standard links")
+                    key = f"{keys[rec.parent]['key']}.{rec.key.rsplit('.', 1)[1]}"
+                row = keys[rec.key] = {
+                    "response_id": response_id, "key": key, "sequence": sequence, "text": rec.text,
+                    "spans": [[s + offset, e + offset] for s, e in rec.spans],
+                    "unresolved_references": list(rec.unresolved_references), "parent": keys.get(rec.parent),
+                    "question_id": section["question_id"], "origin": "extracted",
+                    "import_run_id": self.import_run_id,
+                    "items": [(item, rec.evidence.get(id(item))) for item in rec.items]}
+                rows.append(row)
+                self.report.count("standard links", len(rec.items))
             self.report.count("recommendations", len(found))
+        return rows
 
-    def _written_response(self, respondent: Respondent) -> Response | None:
-        if respondent.id is None:
-            return None  # a new respondent has no written response yet
-        return written_response_of(self.session, self.consultation.id, respondent.id)
+    def _insert_recommendations(self, rows: list[dict], now) -> None:
+        """Insert extracted recommendations level by level (a parent's id before its children),
+        then their standard links through the ORM (rare, and audited as links)."""
+        table = Recommendation.__table__
+        level = [row for row in rows if row["parent"] is None]
+        while level:
+            values = [{name: row[name] for name in _RECOMMENDATION_COLUMNS}
+                      | {"parent_id": row["parent"]["id"] if row["parent"] else None, "created_at": now,
+                         "version_id": 1}
+                      for row in level]
+            ids = self.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                       values).scalars().all()
+            for row, recommendation_id in zip(level, ids):
+                row["id"] = recommendation_id
+            self.created.setdefault("recommendation", []).extend(ids)
+            placed = {id(row) for row in level}
+            level = [row for row in rows if row["parent"] is not None and id(row["parent"]) in placed]
+        links = [Link(recommendation_id=row["id"], item=item, origin="explicit", status="confirmed", evidence=evidence)
+                 for row in rows for item, evidence in row["items"]]
+        if links:
+            self.session.add_all(links)
+            self.session.flush()
+        note_new_recommendations(self.session, {row["response_id"] for row in rows})
+
+    def take_changes(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+        """The ids created since the last call (for the import run's audit trail)."""
+        created, self.created = self.created, {}
+        return created, {}
 
     def finish(self) -> None:
         for value, n in sorted(self.unrecognised_privacy.items()):

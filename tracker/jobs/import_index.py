@@ -31,12 +31,15 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from consultations.recommendation_import import StoredRecommendation, says_only_where_it_came_from
+from consultations.survey_import.importer import StoredResponse
 from consultations.models import utcnow
 from consultations.workflow import SearchDirty
 from search_index import IndexBusy
 
 from tracker import indexing as search
-from tracker.search_documents import _when, decision_staff_document, recommendation_staff_document
+from tracker.search_documents import (
+    _when, decision_staff_document, recommendation_staff_document, response_staff_document,
+)
 
 DELETE_CHUNK = 5000
 #: Postings the staff index's writer sorts in memory before spilling a sorted run to disk (Whoosh's
@@ -49,6 +52,8 @@ BULK_LIMIT_MB = 128
 class ImportIndexer:
     """Indexes an import's batches as they are stored (see the module docstring). ``enabled`` is
     False when search is off or decisions are published at once: then everything is queued."""
+
+    queued_kinds = ("recommendation",)  # Whoosh: the documents a batch queues until the writers commit
 
     def __init__(self, session: Session, importer):
         self.session = session
@@ -72,9 +77,7 @@ class ImportIndexer:
         if not self.enabled or not stored:
             return {}
         started = time.perf_counter()
-        docs, gone, covered = self._documents(stored)
-        covered["response"] = set(responses)
-        gone += [f"response:{i}" for i in responses]
+        docs, gone, covered = self._documents(stored, responses)
         if self.postgres:
             connection = self.session.connection()
             found = search.indexes()
@@ -83,15 +86,15 @@ class ImportIndexer:
             self.written += len(docs) + len(gone)
         else:
             self.pending = (docs, gone)
-            self.pending_queued = self._queue(covered["recommendation"])
+            self.pending_queued = [i for kind in self.queued_kinds for i in self._queue(kind, covered[kind])]
         self.seconds += time.perf_counter() - started
         return covered
 
-    def _documents(self, stored: list[StoredRecommendation]):
+    def _documents(self, stored: list[StoredRecommendation], responses=()):
         rationale, note = self.importer.rationale, self.importer.internal_note
         state = getattr(self.importer, "decision_state", "approved")
-        docs, gone = [], []
-        covered: dict[str, set[int]] = {"recommendation": set(), "decision": set()}
+        docs, gone = [], [f"response:{i}" for i in responses]
+        covered: dict[str, set[int]] = {"recommendation": set(), "decision": set(), "response": set(responses)}
         for row in stored:
             if row.response_deleted:
                 continue  # its documents depend on more than the batch: the queue's business
@@ -112,16 +115,16 @@ class ImportIndexer:
                 internal_note, plan.outcome, state, row.decided_at))
         return docs, gone, covered
 
-    def _queue(self, recommendation_ids: set[int]) -> list[int]:
-        """Queue these recommendations in ``search_dirty`` (this transaction): the promise that
-        they get indexed even if the writer never commits. Returns the new queue rows' ids."""
-        ordered = sorted(recommendation_ids)
+    def _queue(self, kind: str, ids: set[int]) -> list[int]:
+        """Queue these documents in ``search_dirty`` (this transaction): the promise that they
+        get indexed even if the writer never commits. Returns the new queue rows' ids."""
+        ordered = sorted(ids)
         present = set()
         for start in range(0, len(ordered), 500):
             present.update(self.session.scalars(select(SearchDirty.entity_id).where(
-                SearchDirty.entity_type == "recommendation", SearchDirty.entity_id.in_(ordered[start:start + 500]))))
+                SearchDirty.entity_type == kind, SearchDirty.entity_id.in_(ordered[start:start + 500]))))
         now = utcnow()
-        rows = [{"entity_type": "recommendation", "entity_id": i, "created_at": now}
+        rows = [{"entity_type": kind, "entity_id": i, "created_at": now}
                 for i in ordered if i not in present]
         if not rows:
             return []
@@ -186,3 +189,26 @@ class ImportIndexer:
         for writer in writers.values():
             writer.cancel()
         self.queued = array("q")
+
+
+class SurveyIndexer(ImportIndexer):
+    """A survey import's batches (``SurveyImporter.store_batch``): each new response's staff
+    document and its extracted recommendations' (none has a decision yet, none is public)."""
+
+    queued_kinds = ("response", "recommendation")
+
+    def _documents(self, stored: list[StoredResponse], responses=()):
+        slug = self.importer.consultation.slug
+        docs = []
+        covered: dict[str, set[int]] = {"response": set(), "recommendation": set()}
+        for response in stored:
+            date = _when(response.received_on) or response.created_at
+            covered["response"].add(response.id)
+            docs.append(response_staff_document(response.id, response.text, response.respondent, slug,
+                                                response.org_type, "received", date))
+            for rec in response.recommendations:
+                covered["recommendation"].add(rec["id"])
+                docs.append(recommendation_staff_document(
+                    rec["id"], rec["key"], rec["text"], response.respondent, slug, response.org_type,
+                    sorted({item.code for item, _ in rec["items"]}), "", [], date))
+        return docs, [], covered

@@ -16,9 +16,9 @@ the next run (or ``search sync``) to finish, so the index never silently misses 
 
 Audit: a recommendations import writes each batch with bulk statements and records it as one
 event on its import run listing the ids it created (``consultations.audit.record_import``; the
-History pages show each object as created by that run); a survey import's objects each get the
-automatic "created" event, carrying ``import_run_id``. The ``import_run`` row says which file,
-when, with which options and with what result.
+History pages show each object as created by that run); a survey import does the same for its
+responses and recommendations, while its respondents (people, one per row) get the automatic
+"created" event. The ``import_run`` row says which file, when, with which options and with what result.
 """
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ from consultations.survey_import import Mapping, SurveyImporter, create_missing_
 from search_index import IndexBusy
 
 from tracker import indexing as search
-from tracker.jobs.import_index import ImportIndexer
+from tracker.jobs.import_index import ImportIndexer, SurveyIndexer
 from consultations.workflow import Decision, SearchDirty
 
 BATCH_SIZE = 500
@@ -274,7 +274,7 @@ def run_import(
     started = time.perf_counter()
     report = importer.report
     importer.import_run_id = run.id
-    indexer = ImportIndexer(session, importer) if hasattr(importer, "store_batch") else None
+    indexer = (SurveyIndexer if isinstance(importer, SurveyImporter) else ImportIndexer)(session, importer)
     if not strict:
         session.commit()  # the run is on record even if the import dies
     batch: list = []
@@ -376,24 +376,16 @@ def run_import(
 def _store(session: Session, importer, plans: list, run: ImportRun, indexer: ImportIndexer | None = None) -> None:
     """Store one batch and queue it for the search index, in the session's transaction.
 
-    An importer with ``store_batch`` (recommendations) writes the batch with bulk statements
-    and the batch goes on the import run's audit trail as one record listing the ids it
-    created; otherwise (surveys) each row is stored through the ORM and audited object by
-    object, in one flush."""
-    if hasattr(importer, "store_batch"):
-        with session.no_autoflush:
-            stored = importer.store_batch(plans)
-        created, extended = importer.take_changes()
-        record_import(session, run.id, created, extended)
-        covered = indexer.stored(stored, created.get("response", ())) if indexer else {}
-        _queue_for_search(session, {"recommendation": created.get("recommendation", ())}, covered)
-    else:
-        with session.no_autoflush:  # one flush per batch: inserts go in bulk
-            for plan in plans:
-                importer.store(plan)
-        session.flush()
-        importer.flushed()
-        _queue_for_search(session)
+    The importer writes the batch with bulk statements, and the batch goes on the import run's
+    audit trail as one record listing the ids it created. A recommendations import indexes its
+    rows itself (``indexer``); a survey import queues what it created (``queued_kinds``)."""
+    with session.no_autoflush:
+        stored = importer.store_batch(plans)
+    created, extended = importer.take_changes()
+    record_import(session, run.id, created, extended)
+    covered = indexer.stored(stored, created.get("response", ())) if indexer else {}
+    kinds = getattr(importer, "queued_kinds", ("recommendation",))
+    _queue_for_search(session, {kind: created.get(kind, ()) for kind in kinds}, covered)
 
 
 def _store_one_by_one(session: Session, importer, plans: list, run: ImportRun,
