@@ -10,7 +10,7 @@ STYLES := build/assets/govuk-frontend-generic.min.css
 CHROMIUM := /usr/bin/chromium
 # Tests run on every core, a file's tests on one worker (its module fixtures are built once).
 # PYTEST_WORKERS= runs them in one process.
-PYTEST_WORKERS ?= -n auto --dist loadfile
+PYTEST_WORKERS ?= -n auto --dist loadfile --no-loadscope-reorder
 
 .PHONY: setup run test test-postgres db demo bench eval clean
 

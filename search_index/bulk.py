@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from whoosh.writing import PostingPool
 
 from .errors import IndexUnwritable
-from .schema import to_fields
+from .schema import whoosh_fields
 
 
 def delete_where_present(writer, doc_ids: Iterable[str], searcher=None) -> None:
@@ -92,7 +92,7 @@ class BulkWriter:
         """As ``SearchIndex.update``, without the commit."""
         prepared = {}
         for doc in docs:
-            fields = to_fields(doc)
+            fields = whoosh_fields(doc)
             prepared[fields["id"]] = fields
         try:
             delete_where_present(self._writer, [*(str(i) for i in delete_ids), *prepared], self._searcher)

@@ -38,7 +38,7 @@ from .schema import (
     SCHEMA_VERSION,
     TEXT_FIELDS,
     build_schema,
-    to_fields,
+    whoosh_fields,
 )
 
 VERSION_FILE = "schema_version.txt"
@@ -234,7 +234,7 @@ class SearchIndex:
         """
         prepared = {}
         for doc in docs:
-            fields = to_fields(doc)
+            fields = whoosh_fields(doc)
             prepared[fields["id"]] = fields  # a later document with the same id replaces an earlier one
         delete_ids = [str(i) for i in delete_ids]
         if not prepared and not delete_ids:
@@ -284,7 +284,7 @@ class SearchIndex:
         with self._writer(self.rebuild_timeout) as writer:
             writer.schema = build_schema()  # allowed before the first document; fixes a stale schema
             for doc in docs:
-                fields = to_fields(doc)
+                fields = whoosh_fields(doc)
                 if fields["id"] in seen:
                     continue
                 seen.add(fields["id"])

@@ -1,6 +1,6 @@
 """The index schema, and how a caller's plain document becomes Whoosh fields.
 
-Bump ``SCHEMA_VERSION`` whenever ``build_schema`` or ``to_fields`` changes what is
+Bump ``SCHEMA_VERSION`` whenever ``build_schema`` or ``whoosh_fields`` changes what is
 indexed: an index written under another version reports ``needs_rebuild``.
 """
 from __future__ import annotations
@@ -113,7 +113,7 @@ def to_fields(doc: Mapping) -> dict:
         "version": doc.get("version"),
     }
     if date is not None:
-        out["date"] = (date - EPOCH) // dt.timedelta(microseconds=1)
+        out["date"] = date
     if doc.get("extra"):
         out["extra"] = str(doc["extra"])
         if not doc.get("store_extra", True):
@@ -124,4 +124,13 @@ def to_fields(doc: Mapping) -> dict:
         value = _keywords(doc.get(DOC_KEY_FOR.get(name, name)))
         if value:
             out[name] = value
+    return out
+
+
+def whoosh_fields(doc: Mapping) -> dict:
+    """``to_fields`` with the date as the integer the Whoosh sort column holds (microseconds
+    since 1970); the PostgreSQL backend keeps the datetime."""
+    out = to_fields(doc)
+    if "date" in out:
+        out["date"] = (out["date"] - EPOCH) // dt.timedelta(microseconds=1)
     return out

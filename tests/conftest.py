@@ -1,6 +1,8 @@
 """Fixtures: an app on a temporary SQLite file (or TEST_DATABASE_URL), a client and a CLI runner."""
 from __future__ import annotations
 
+import fcntl
+import inspect
 import os
 import resource
 import shutil
@@ -12,9 +14,13 @@ import pytest
 from flask import has_app_context
 from jinja2 import BytecodeCache
 from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
 
+import route_cache
 from tracker import create_app
 from tracker.db import db
+
+route_cache.install()  # every test builds an app: its URL rules' builders are compiled once
 
 TESTS = Path(__file__).resolve().parent
 PROJECT = TESTS.parent
@@ -33,6 +39,42 @@ def pytest_configure(config):
         from tracker.web import assets
 
         assets.build()
+
+
+# Rough cost of a test, for ordering files (below), in tests of the usual fraction of a second: a
+# real-data test imports tens of thousands of rows; a browser test launches Chromium on a served
+# site; a test marked slow takes seconds for another reason (it says why).
+COST = {"real_data": 100, "browser": 30, "slow": 30}
+
+
+# A module that mentions any of these may reach the database by a way of its own.
+DATABASE_WORDS = ("database_url", "DATABASE_URL", "create_app", "make_app", "postgres", "db.session", "engine")
+
+
+def _database_free(item) -> bool:
+    """True for a test that cannot see TEST_DATABASE_URL: no database fixture (``app`` and the
+    rest depend on ``database_templates``) and a module that never names a way to the database."""
+    if "database_templates" in getattr(item, "fixturenames", ()) or not hasattr(item, "module"):
+        return False
+    return not any(word in inspect.getsource(item.module) for word in DATABASE_WORDS)
+
+
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL (``make test-postgres``), only the tests that use the database: the others
+    would repeat, result for result, what the SQLite run (``make test``, beside it in CI) checks.
+
+    The costliest files first. ``make test`` hands whole files to workers in this order
+    (``--dist loadfile --no-loadscope-reorder``), so the long files start at once and the short
+    ones fill in around them, instead of one long file running alone at the end."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        free = {id(item) for item in items if _database_free(item)}
+        config.hook.pytest_deselected(items=[item for item in items if id(item) in free])
+        items[:] = [item for item in items if id(item) not in free]
+    cost: dict[str, int] = {}
+    for item in items:
+        weight = max((COST[m.name] for m in item.iter_markers() if m.name in COST), default=1)
+        cost[item.nodeid.split("::")[0]] = cost.get(item.nodeid.split("::")[0], 0) + weight
+    items.sort(key=lambda item: -cost[item.nodeid.split("::")[0]])  # stable: a file keeps its own order
 
 
 def cpu_time() -> float:
@@ -114,7 +156,23 @@ def _template_config(url: str) -> dict:
         # Jobs started from the admin pages are recorded, not started: a test runs one with
         # `flask jobs run ID`, or asks for BACKGROUND_JOBS="process" (tests/tracker/staff/test_admin_jobs.py).
         "BACKGROUND_JOBS": "manual",
+        **_no_flush_on_commit(url),
     }
+
+
+def _no_flush_on_commit(url: str) -> dict:
+    """Commits that do not wait for the disk: a test database never has to survive a power cut,
+    and on a busy machine each flush costs tens of milliseconds. Same results otherwise."""
+    if url.startswith("postgresql"):
+        return {"SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": "-c synchronous_commit=off"}}}
+    return {}
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_without_flushes(connection, record):
+    """SQLite's form of the same (tests only: this conftest is never imported by the app)."""
+    if type(connection).__module__.startswith("sqlite3"):
+        connection.execute("PRAGMA synchronous = OFF")
 
 
 def _make_users() -> dict[str, int]:
@@ -149,8 +207,21 @@ class DatabaseTemplates:
     def get(self, kind: str, with_users: bool) -> tuple[str, Path]:
         key = (kind, with_users)
         if key not in self.built:
-            self.built[key] = self._build(kind, with_users)
+            self.built[key] = self._build(kind, with_users) if self.admin else self._shared_file(kind, with_users)
         return self.built[key]
+
+    def _shared_file(self, kind: str, with_users: bool) -> tuple[str, Path]:
+        """On SQLite, the test processes of one run (xdist workers) share the files: the first to
+        need one builds it, under a lock, and the others wait for it instead of building their own."""
+        name = f"{kind}-users" if with_users else kind
+        folder = self.folder / name
+        with open(self.folder / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (folder / "built").exists():
+                shutil.rmtree(folder, ignore_errors=True)  # half built by a process that failed
+                self._build(kind, with_users)
+                (folder / "built").touch()
+        return str(folder / "test.sqlite3"), folder / "instance"
 
     def _build(self, kind: str, with_users: bool) -> tuple[str, Path]:
         name = f"{kind}-users" if with_users else kind
@@ -223,7 +294,12 @@ def normalise(url: str) -> str:
 
 @pytest.fixture(scope="session")
 def database_templates(tmp_path_factory):
-    templates = DatabaseTemplates(tmp_path_factory.mktemp("templates"))
+    if os.environ.get("PYTEST_XDIST_WORKER") and not os.environ.get("TEST_DATABASE_URL"):  # shared by the run's workers
+        folder = tmp_path_factory.getbasetemp().parent / "templates"
+        folder.mkdir(exist_ok=True)
+    else:
+        folder = tmp_path_factory.mktemp("templates")
+    templates = DatabaseTemplates(folder)
     yield templates
     templates.close()
 
@@ -311,3 +387,14 @@ def sign_in(client, users):
         return client
 
     return _sign_in
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    """One headless Chromium per test process, launched when a browser test first needs it (a
+    launch costs seconds). Each test opens its own context (``browser.new_context``: a fresh
+    profile) and closes it, so nothing carries over from one test to the next."""
+    from browser import chromium
+
+    with chromium() as browser:
+        yield browser

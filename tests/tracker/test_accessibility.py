@@ -14,7 +14,7 @@ import pytest
 from conftest import TEMPLATE_CACHE
 from sqlalchemy import select
 
-from browser import AXE_JS, CHROMIUM, axe_violations, chromium, client_fetcher, crawl, describe, live_server, \
+from browser import AXE_JS, CHROMIUM, axe_violations, client_fetcher, crawl, describe, live_server, \
     new_context, public_seeds
 
 pytestmark = [
@@ -27,39 +27,37 @@ PASSWORD = "demo-password-{role}"  # the demo users' passwords (tracker/commands
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """The app with the full demo in a temporary SQLite database, served on a free loopback port."""
+def site(tmp_path_factory, database_templates):
+    """The app with the full demo (its demo users, no test users), served on a free loopback port.
+    Its database is a copy of the session's demo (tests/conftest.py), for this module alone."""
     from tracker import create_app
     from tracker.db import db
 
     assert AXE_JS.exists(), f"{AXE_JS} is missing: run `make setup` (npm ci)"
     folder = tmp_path_factory.mktemp("accessibility")
+    url = database_templates.copy("demo", False, folder)
     with pytest.MonkeyPatch.context() as env:
         env.delenv("DATABASE_URL", raising=False)
         env.setenv("TRACKER_INSTANCE_PATH", str(folder / "instance"))
         app = create_app({
             "TESTING": True,
             "SECRET_KEY": "accessibility",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'a11y.sqlite3'}",
-            "SEARCH_INDEX_DIR": str(folder / "index"),
+            "SQLALCHEMY_DATABASE_URI": url,
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         })
         app.jinja_env.bytecode_cache = TEMPLATE_CACHE
-        with app.app_context():
-            db.create_all()
-        result = app.test_cli_runner().invoke(args=["demo", "load"])
-        assert result.exit_code == 0, result.output
         with live_server(app) as base:
             yield app, base
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+    database_templates.drop(url)
 
 
 @pytest.fixture(scope="module")
-def browser(site):
-    with chromium() as browser:
-        yield browser
+def browser(site, chromium_browser):
+    """The process's Chromium (tests/conftest.py); the modules that import ``site`` use it too."""
+    return chromium_browser
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser import CHROMIUM, chromium, client_fetcher, crawl, live_server, public_seeds
+from browser import CHROMIUM, client_fetcher, crawl, live_server, public_seeds
 from conftest import PASSWORD
 from sqlalchemy import select
 from test_auth import demo_ids, make_app, staff_urls  # noqa: F401 (fixtures)
@@ -129,11 +129,12 @@ def test_an_uploaded_html_original_downloads_and_never_renders_in_the_site(app, 
 
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent: `make setup` installs it")
-def test_with_the_policy_enforced_pages_work_and_nothing_is_blocked(app, demo):
+def test_with_the_policy_enforced_pages_work_and_nothing_is_blocked(app, demo, chromium_browser):
     """No ``bypass_csp`` here (the axe checks need it to inject axe): the pages as people get them."""
     with app.app_context():
         rec_id = db.session.scalar(select(Response.id).order_by(Response.id))
-    with live_server(app) as base, chromium() as browser:
+    browser = chromium_browser
+    with live_server(app) as base:
         context = browser.new_context()
         page = context.new_page()
         problems: list[str] = []

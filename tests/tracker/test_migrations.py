@@ -1,6 +1,7 @@
 """The Alembic history builds exactly the schema the models describe, and unwinds cleanly."""
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -8,6 +9,8 @@ from sqlalchemy import inspect
 
 from consultations.models import Base
 from tracker.db import db
+
+pytestmark = pytest.mark.slow  # every migration up and down, from an empty database
 
 
 def test_upgrade_matches_the_models_and_downgrade_removes_everything(app):

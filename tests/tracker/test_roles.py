@@ -195,6 +195,7 @@ def test_the_matrix_covers_every_staff_route(app):
     assert missing == set(), "decide who may use these routes in MATRIX"
 
 
+@pytest.mark.slow  # every staff route, as every role
 def test_each_role_gets_exactly_what_it_should(app, demo_ids):
     clients = {}
     for role in ROLES:

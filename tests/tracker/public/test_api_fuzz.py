@@ -22,22 +22,24 @@ from tracker.db import db
 MAX_EXAMPLES = 30
 
 
+pytestmark = pytest.mark.slow  # hundreds of generated requests per API path
+
+
 @pytest.fixture(scope="module")
-def api_schema(tmp_path_factory):
+def api_schema(tmp_path_factory, database_templates):
+    """The API of a copy of the session's demo (tests/conftest.py), for this module alone: it only reads."""
     folder = tmp_path_factory.mktemp("api-fuzz")
+    url = database_templates.copy("demo", False, folder)
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("DATABASE_URL", raising=False)
         patch.setenv("TRACKER_INSTANCE_PATH", str(folder / "instance"))
         app = create_app({"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False,
-                          "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'api.sqlite3'}"})
-        with app.app_context():
-            db.create_all()
-        result = app.test_cli_runner().invoke(args=["demo", "load"])
-        assert result.exit_code == 0, result.output
+                          "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "SQLALCHEMY_DATABASE_URI": url})
         yield schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
         with app.app_context():
+            db.session.remove()
             db.engine.dispose()
+    database_templates.drop(url)
 
 
 @pytest.mark.parametrize("path", sorted(openapi.PATHS))

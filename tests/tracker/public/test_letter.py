@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from browser import CHROMIUM, chromium, live_server, new_context
+from browser import CHROMIUM, live_server, new_context
 from consultations.models import Consultation, Recommendation, Respondent, Response
 from consultations.soft_delete import soft_delete
 from test_public import SLUG, demo, get, publish, rec_by_key, respondent_id, text_of  # noqa: F401 (demo: fixture)
@@ -107,10 +107,11 @@ def test_the_letter_links_its_print_style(client, demo):
 
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent: `make setup` installs it")
-def test_the_letter_prints_as_a_letter(app, demo):
+def test_the_letter_prints_as_a_letter(app, demo, chromium_browser):
     """In Chromium with print media: no site furniture, the sender and date at the top, every link
     followed by its absolute address, and a PDF of a few pages."""
-    with live_server(app) as base, chromium() as browser:
+    browser = chromium_browser
+    with live_server(app) as base:
         context = new_context(browser)
         try:
             page = context.new_page()

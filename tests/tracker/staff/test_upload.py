@@ -12,6 +12,7 @@ import time
 
 import pytest
 from conftest import DEMO_DATA, cpu_time
+from browser import AXE_JS, CHROMIUM
 from documents import RESPONDENT, as_docx, as_eml, as_html, as_pdf, generated_response, padded_docx
 from sqlalchemy import event, func, select
 from test_auth import csrf_token
@@ -450,16 +451,17 @@ def test_the_same_file_uploaded_by_two_people_at_the_same_moment_goes_in_once(ap
 
 
 @pytest.mark.browser
-def test_the_upload_pages_meet_wcag_22_aa(app, users, consultation_id):
+@pytest.mark.skipif(not CHROMIUM.exists() or not AXE_JS.exists(),
+                    reason="/usr/bin/chromium or node_modules/axe-core is absent: `make setup` installs them")
+def test_the_upload_pages_meet_wcag_22_aa(app, users, consultation_id, chromium_browser):
     """axe-core on the form, the form with errors, and the results of an upload with a refused
     file, in headless Chromium; the files go through the browser's own file chooser."""
-    from browser import AXE_JS, CHROMIUM, axe_violations, chromium, describe, live_server, new_context
+    from browser import axe_violations, describe, live_server, new_context
     from conftest import PASSWORD
 
-    if not CHROMIUM.exists() or not AXE_JS.exists():
-        pytest.skip("/usr/bin/chromium or node_modules/axe-core is absent: `make setup` installs them")
     found = []
-    with live_server(app) as base, chromium() as browser:
+    browser = chromium_browser
+    with live_server(app) as base:
         context = new_context(browser)
         page = context.new_page()
         page.goto(f"{base}/sign-in")

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import FIXTURES
 
-from browser import CHROMIUM, axe_violations, chromium, describe, live_server, new_context
+from browser import CHROMIUM, axe_violations, describe, live_server, new_context
 from tracker import create_app
 
 LOGO = (FIXTURES / "branding" / "logo.svg").read_bytes()
@@ -136,13 +136,14 @@ FONTS = """() => ({
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent: `make setup` installs it")
 @pytest.mark.app_config(**ORGANISATION)
-def test_the_generic_header_is_accessible_and_nothing_is_set_in_gds_transport(app, users):
+def test_the_generic_header_is_accessible_and_nothing_is_set_in_gds_transport(app, users, chromium_browser):
     """In Chromium: axe-clean public and staff pages with the organisation's logo, and no element
     set in (nor any font face declaring) GDS Transport."""
     from conftest import PASSWORD
 
     found, fonts = [], {}
-    with live_server(app) as base, chromium() as browser:
+    browser = chromium_browser
+    with live_server(app) as base:
         context = new_context(browser)
         try:
             page = context.new_page()
