@@ -7,7 +7,7 @@ newest not deleted), or else the live decision on the recommendation it duplicat
 """
 from __future__ import annotations
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal_column, select
 from sqlalchemy.orm import Session, aliased
 
 from consultations import count_cache
@@ -96,20 +96,16 @@ def _coverage_counts(session: Session, framework_id: int, by_item: bool, rolled_
     subtree = subtree_pairs(framework_id) if by_item and rolled_up else None
     item_key = subtree.c.ancestor_id if subtree is not None else Link.item_id
     keys = [item_key, Response.consultation_id] if by_item else [Response.consultation_id]
-    query = (
-        select(
-            *keys,
-            func.count(func.distinct(Recommendation.id)),
-            func.count(func.distinct(accepted)),
-        )
-        .select_from(Link)
-    )
+    # A recommendation has one link per item, so per item each counts once without DISTINCT,
+    # which would make PostgreSQL sort every link rather than hash 1,000 groups.
+    once = (lambda column: column) if by_item and not rolled_up else func.distinct
+    query = select(*keys, func.count(once(Recommendation.id)), func.count(once(accepted))).select_from(Link)
     if subtree is not None:
         query = query.join(subtree, subtree.c.item_id == Link.item_id)
     query = (
         query
         .join(FrameworkItem, FrameworkItem.id == Link.item_id)
-        .join(Recommendation, Recommendation.id == Link.recommendation_id)
+        .join(Recommendation, _linked_id(session) == Link.recommendation_id)
         .join(Response, Response.id == Recommendation.response_id)
         .outerjoin(own_latest, own_latest.c.recommendation_id == Recommendation.id)
         .outerjoin(own, own.id == own_latest.c.decision_id)
@@ -125,3 +121,14 @@ def _coverage_counts(session: Session, framework_id: int, by_item: bool, rolled_
     if by_item:
         return {(item_id, cid): (linked, ok) for item_id, cid, linked, ok in session.execute(query)}
     return {cid: (linked, ok) for cid, linked, ok in session.execute(query)}
+
+
+def _linked_id(session: Session):
+    """``Recommendation.id`` to join links on. SQLite's planner would fetch each link's
+    recommendation by primary key, reading every linked row, texts and all; ``id + 0`` cannot be
+    looked up, so it reads the recommendations from their counting index and their links from
+    link (recommendation_id, status, item_id): 0.7 s -> 0.3 s at 314,680. PostgreSQL hashes
+    the join either way, and misestimates it with the "+ 0", so it gets the column."""
+    if session.get_bind().dialect.name == "sqlite":
+        return Recommendation.id + literal_column("0")
+    return Recommendation.id

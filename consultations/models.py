@@ -269,7 +269,13 @@ class Recommendation(Base):
     """One recommendation, anchored to its source text by character spans."""
 
     __tablename__ = "recommendation"
-    __table_args__ = (UniqueConstraint("response_id", "key"), UniqueConstraint("response_id", "external_id"))
+    __table_args__ = (
+        UniqueConstraint("response_id", "key"),
+        UniqueConstraint("response_id", "external_id"),
+        # Every column the counts need (list states, coverage, the API's total): counting reads
+        # this index, not the rows with their texts (migration 0018).
+        Index("ix_recommendation_counted", "response_id", "deleted_at", "duplicate_of_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)
@@ -312,7 +318,11 @@ class Link(Base):
     """A recommendation mapped to a framework item, with where the link came from."""
 
     __tablename__ = "link"
-    __table_args__ = (UniqueConstraint("recommendation_id", "item_id"),)
+    __table_args__ = (
+        UniqueConstraint("recommendation_id", "item_id"),
+        # A recommendation's link state and its items, from the index alone (the counts).
+        Index("ix_link_recommendation_status", "recommendation_id", "status", "item_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recommendation_id: Mapped[int] = mapped_column(ForeignKey("recommendation.id"), index=True)

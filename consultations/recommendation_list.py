@@ -110,7 +110,9 @@ class _Query:
     def __init__(self) -> None:
         # Correlated EXISTS on link(recommendation_id) rather than a grouped subquery of every
         # link: SQLite would build that subquery whole for each request.
-        has = {status: exists().where(Link.recommendation_id == Recommendation.id, Link.status == status)
+        # SELECT link.id, not SELECT *: SQLite then answers from the link (recommendation_id,
+        # status, item_id) index without reading the link's row.
+        has = {status: select(Link.id).where(Link.recommendation_id == Recommendation.id, Link.status == status).exists()
                for status in ("confirmed", "proposed")}
         # Filtering says the same as ``link_state == state`` plainly, so that PostgreSQL estimates
         # how many rows match (it guessed 1,500 of 300,000 for the CASE and chose a nested loop).
@@ -131,7 +133,7 @@ class _Query:
         newer = aliased(Decision)
         live_decision = and_(  # deleted rows, aliases and subqueries included, are hidden by soft_delete
             Decision.recommendation_id == primary_id,
-            ~exists().where(newer.recommendation_id == Decision.recommendation_id, newer.id > Decision.id),
+            ~select(newer.id).where(newer.recommendation_id == Decision.recommendation_id, newer.id > Decision.id).exists(),
         )
         query = (
             select(*columns)

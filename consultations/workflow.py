@@ -74,6 +74,11 @@ class Decision(Base):
     """The inspectorate's decision on a recommendation (and its duplicates)."""
 
     __tablename__ = "decision"
+    __table_args__ = (
+        # A recommendation's live decision (the newest not deleted) and what the counts read of
+        # it, from the index alone: the list's states, coverage's outcomes, the API's published.
+        Index("ix_decision_live", "recommendation_id", "deleted_at", "id", "state", "outcome", "published_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recommendation_id: Mapped[int] = mapped_column(ForeignKey("recommendation.id"), index=True)

@@ -33,6 +33,7 @@ from consultations.published import (
     count_public_recommendations,
     public_consultations,
     public_decision_groups,
+    public_id_before,
     public_recommendations,
 )
 from tracker.web.site_url import external_url
@@ -270,11 +271,14 @@ def recommendations():
     # Counting reads every published row: kept until the data change (count_cache).
     total = count_cache.remembered(db.session, ("public-recommendations", tuple(sorted(narrow.items()))),
                                    lambda: count_public_recommendations(db.session, **narrow))
-    try:  # one row more than the page says whether there is a next one
-        recs = public_recommendations(db.session, limit=per_page + 1, offset=0 if after is not None else (page - 1) * per_page,
-                                      after=after, **narrow)
-    except LookupError:
-        raise BadParameter(f"after must be the id of a recommendation, as in the next link; {after} is not.") from None
+    if after is None and page > 1:  # a page by number: seek to it from the row before it
+        before = public_id_before(db.session, (page - 1) * per_page, **narrow)
+        recs = public_recommendations(db.session, limit=per_page + 1, after=before, **narrow) if before is not None else []
+    else:
+        try:  # one row more than the page says whether there is a next one
+            recs = public_recommendations(db.session, limit=per_page + 1, after=after, **narrow)
+        except LookupError:
+            raise BadParameter(f"after must be the id of a recommendation, as in the next link; {after} is not.") from None
     shown = recs[:per_page]
     return page_of([recommendation_json(rec) for rec in shown], total, page, per_page,
                    after=shown[-1].id if shown else None, more=len(recs) > per_page)

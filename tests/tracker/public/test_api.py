@@ -307,6 +307,20 @@ def test_pagination(client, spec, demo):
     assert check_response(client, spec, "/api/v1/frameworks?per_page=1")["next"].endswith("page=2&per_page=1")
 
 
+def test_a_page_by_number_lists_the_rows_at_its_offset(client, spec, demo):
+    """page=N seeks from the row before it: the same rows as counting them off."""
+    add_published(demo, 5)
+    everything = [r.id for r in public_recommendations(demo)]
+    for page in (1, 2, 3, 4):
+        body = check_response(client, spec, f"/api/v1/recommendations?page={page}&per_page=3")
+        assert [r["id"] for r in body["data"]] == everything[(page - 1) * 3:page * 3]
+        assert body["total"] == len(everything)
+    linked = [r.id for r in public_recommendations(demo, standard_code="4.1.1")]
+    assert len(linked) > 1
+    body = check_response(client, spec, "/api/v1/recommendations?standard=4.1.1&page=2&per_page=1")
+    assert [r["id"] for r in body["data"]] == linked[1:2]
+
+
 def test_the_next_link_is_a_cursor_that_loses_and_repeats_nothing(client, spec, demo):
     """``next`` carries ``after=<the last row's id>``: each page starts just after the last one,
     even when a row of an earlier page stops being public in between; ``page=`` still works."""
